@@ -1,0 +1,82 @@
+/**
+ * Errors in the shape Google's REST front end returns them (`google.rpc.Status` under `error`), so
+ * the real `@google/genai` SDK turns them into `ApiError` with the same `status` it would see live.
+ */
+
+/** The canonical gRPC status names Google puts in `error.status`, by the HTTP code they travel with. */
+const STATUS_BY_HTTP_CODE: Readonly<Record<number, string>> = {
+  400: 'INVALID_ARGUMENT',
+  401: 'UNAUTHENTICATED',
+  403: 'PERMISSION_DENIED',
+  404: 'NOT_FOUND',
+  409: 'ALREADY_EXISTS',
+  413: 'INVALID_ARGUMENT',
+  429: 'RESOURCE_EXHAUSTED',
+  499: 'CANCELLED',
+  500: 'INTERNAL',
+  501: 'UNIMPLEMENTED',
+  503: 'UNAVAILABLE',
+  504: 'DEADLINE_EXCEEDED',
+};
+
+export interface GoogleErrorBody {
+  readonly error: {
+    readonly code: number;
+    readonly message: string;
+    readonly status: string;
+    readonly details?: readonly unknown[];
+  };
+}
+
+/** An error the emulator answers with, as Google would: HTTP status plus a `google.rpc.Status` body. */
+export class GoogleApiError extends Error {
+  readonly httpStatus: number;
+  readonly status: string;
+  readonly details: readonly unknown[] | undefined;
+
+  constructor(httpStatus: number, message: string, details?: readonly unknown[], status?: string) {
+    super(message);
+    this.name = 'GoogleApiError';
+    this.httpStatus = httpStatus;
+    this.status = status ?? STATUS_BY_HTTP_CODE[httpStatus] ?? 'UNKNOWN';
+    this.details = details;
+  }
+
+  toBody(): GoogleErrorBody {
+    return {
+      error: {
+        code: this.httpStatus,
+        message: this.message,
+        status: this.status,
+        ...(this.details ? { details: this.details } : {}),
+      },
+    };
+  }
+}
+
+export const invalidArgument = (message: string): GoogleApiError => new GoogleApiError(400, message);
+export const notFound = (message: string): GoogleApiError => new GoogleApiError(404, message);
+export const resourceExhausted = (message: string): GoogleApiError => new GoogleApiError(429, message);
+
+/** What Google answers to a request whose `x-goog-api-key` is not a key it knows. */
+export function invalidApiKey(): GoogleApiError {
+  const message = 'API key not valid. Please pass a valid API key.';
+  return new GoogleApiError(400, message, [
+    {
+      '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+      reason: 'API_KEY_INVALID',
+      domain: 'googleapis.com',
+      metadata: { service: 'generativelanguage.googleapis.com' },
+    },
+    { '@type': 'type.googleapis.com/google.rpc.LocalizedMessage', locale: 'en-US', message },
+  ]);
+}
+
+/** What Google answers to a request that carries no credentials at all. */
+export function missingApiKey(): GoogleApiError {
+  return new GoogleApiError(
+    403,
+    "Method doesn't allow unregistered callers (callers without established identity). " +
+      'Please use API Key or other form of API consumer identity to call this API.',
+  );
+}

@@ -1,0 +1,345 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { GoogleApiError, invalidArgument, notFound, resourceExhausted } from './api-error.js';
+import {
+  type BatchKind,
+  type InputScan,
+  type LineFault,
+  type ProcessCounts,
+  processInline,
+  processInputFile,
+  scanInline,
+  scanInputFile,
+} from './batch-processor.js';
+import type { EmulatorClock } from './clock.js';
+import type { FaultInjector } from './faults.js';
+import { type FileStore, newResourceId } from './file-store.js';
+import type { ResolvedLimits, ResolvedTiming } from './options.js';
+
+export type BatchState =
+  | 'BATCH_STATE_PENDING'
+  | 'BATCH_STATE_RUNNING'
+  | 'BATCH_STATE_SUCCEEDED'
+  | 'BATCH_STATE_FAILED'
+  | 'BATCH_STATE_CANCELLED'
+  | 'BATCH_STATE_EXPIRED';
+
+export type BatchSource =
+  | { readonly type: 'file'; readonly fileName: string }
+  | { readonly type: 'inline'; readonly requests: readonly unknown[] };
+
+export interface CreateBatch {
+  readonly kind: BatchKind;
+  /** Model id without the `models/` prefix. */
+  readonly model: string;
+  readonly displayName: string | undefined;
+  readonly source: BatchSource;
+}
+
+type Processing =
+  | { readonly done: false }
+  | {
+      readonly done: true;
+      /** Emulator time when the answers were ready: a job cannot finish before its work is done. */
+      readonly atMs: number;
+      readonly counts?: ProcessCounts;
+      readonly outputPath?: string;
+      readonly outputSha256?: string;
+      readonly inlineResponses?: readonly unknown[];
+      readonly error?: string;
+    };
+
+export interface BatchJob {
+  readonly name: string;
+  readonly kind: BatchKind;
+  readonly model: string;
+  readonly displayName: string | undefined;
+  readonly source: BatchSource;
+  readonly createTimeMs: number;
+  readonly scan: InputScan;
+  /** When the job starts running; undefined for a job held in PENDING by a fault. */
+  readonly runningAtMs: number | undefined;
+  /** When the job's running time is up, on the emulator clock. */
+  readonly doneAtMs: number;
+  /** How the job ends when its time is up: normally SUCCEEDED, otherwise as a fault decided. */
+  readonly plannedEnd: 'BATCH_STATE_SUCCEEDED' | 'BATCH_STATE_FAILED' | 'BATCH_STATE_EXPIRED';
+  readonly failMessage: string | undefined;
+  cancelledAtMs: number | undefined;
+  processing: Processing;
+  /** `files/batch-<id>` once the succeeded output has been published. */
+  outputFile: string | undefined;
+}
+
+/** A job as seen at one instant of the emulator clock. */
+export interface JobView {
+  readonly state: BatchState;
+  readonly updateTimeMs: number;
+  readonly endTimeMs: number | undefined;
+  /** `google.rpc.Status` for a failed job. */
+  readonly error: { readonly code: number; readonly message: string } | undefined;
+  readonly stats: { readonly requests: number; readonly succeeded: number; readonly failed: number };
+}
+
+const TERMINAL: ReadonlySet<BatchState> = new Set([
+  'BATCH_STATE_SUCCEEDED',
+  'BATCH_STATE_FAILED',
+  'BATCH_STATE_CANCELLED',
+  'BATCH_STATE_EXPIRED',
+]);
+
+export const isTerminal = (state: BatchState): boolean => TERMINAL.has(state);
+
+/** gRPC INTERNAL: what a failed job's `error.code` carries. */
+const INTERNAL = 13;
+
+/**
+ * Batch jobs and their life on the emulator clock. A job's answers are computed as soon as it is
+ * created (streamed to disk), but what a client sees — state, progress, results — is a function of
+ * the clock alone, so polling faster does not make a job finish sooner.
+ */
+export class BatchStore {
+  readonly #jobs = new Map<string, BatchJob>();
+
+  constructor(
+    private readonly dir: string,
+    private readonly clock: EmulatorClock,
+    private readonly timing: ResolvedTiming,
+    private readonly limits: ResolvedLimits,
+    private readonly files: FileStore,
+    private readonly faults: FaultInjector,
+  ) {}
+
+  async create(input: CreateBatch): Promise<BatchJob> {
+    const scan = await this.#scan(input);
+    if (scan.requests === 0) {
+      throw invalidArgument('The batch has no requests: the input is empty.');
+    }
+    this.#admit(input.model, scan);
+    const id = newResourceId(36);
+    const displayName = input.displayName ?? '';
+    const outcome = this.faults.takeJobOutcome(displayName);
+    const createTimeMs = this.clock.now();
+    const runningAtMs =
+      outcome?.outcome === 'STUCK_PENDING' ? undefined : createTimeMs + this.timing.pendingMs;
+    const runningMs =
+      outcome?.outcome === 'SLOW'
+        ? (outcome.runningMs ?? 60 * 60 * 1000)
+        : this.timing.runningMs + this.timing.perRequestMs * scan.requests;
+    const job: BatchJob = {
+      name: `batches/${id}`,
+      kind: input.kind,
+      model: input.model,
+      displayName: input.displayName,
+      source: input.source,
+      createTimeMs,
+      scan,
+      runningAtMs,
+      doneAtMs: (runningAtMs ?? createTimeMs) + runningMs,
+      plannedEnd:
+        outcome?.outcome === 'FAILED'
+          ? 'BATCH_STATE_FAILED'
+          : outcome?.outcome === 'EXPIRED'
+            ? 'BATCH_STATE_EXPIRED'
+            : 'BATCH_STATE_SUCCEEDED',
+      failMessage: outcome?.outcome === 'FAILED' ? outcome.errorMessage : undefined,
+      cancelledAtMs: undefined,
+      processing: { done: false },
+      outputFile: undefined,
+    };
+    this.#jobs.set(job.name, job);
+    void this.#process(job);
+    return job;
+  }
+
+  get(name: string): BatchJob {
+    const job = this.#jobs.get(name);
+    if (!job) throw notFound(`Batch ${name} not found.`);
+    return job;
+  }
+
+  /** Jobs newest first, as Google lists them. */
+  list(): BatchJob[] {
+    return [...this.#jobs.values()].reverse();
+  }
+
+  cancel(name: string): void {
+    const job = this.get(name);
+    const { state } = this.view(job);
+    if (isTerminal(state)) {
+      throw new GoogleApiError(
+        400,
+        `Batch ${name} is already in terminal state ${state} and cannot be cancelled.`,
+        undefined,
+        'FAILED_PRECONDITION',
+      );
+    }
+    job.cancelledAtMs = this.clock.now();
+  }
+
+  async delete(name: string): Promise<void> {
+    const job = this.get(name);
+    this.#jobs.delete(name);
+    await this.#discardOutput(job);
+  }
+
+  /** Where the job stands now on the emulator clock. */
+  view(job: BatchJob): JobView {
+    const now = this.clock.now();
+    const expiresAtMs = job.createTimeMs + this.limits.jobTtlMs;
+    const requests = job.scan.requests;
+    const nothingDone = { requests, succeeded: 0, failed: 0 };
+    const ended = (
+      state: BatchState,
+      atMs: number,
+      stats = nothingDone,
+      error?: JobView['error'],
+    ): JobView => ({
+      state,
+      updateTimeMs: atMs,
+      endTimeMs: atMs,
+      error,
+      stats,
+    });
+
+    if (job.cancelledAtMs !== undefined) {
+      return ended('BATCH_STATE_CANCELLED', job.cancelledAtMs, this.#progress(job, job.cancelledAtMs));
+    }
+    const finishAtMs =
+      job.runningAtMs !== undefined && job.processing.done
+        ? Math.max(job.doneAtMs, job.processing.atMs)
+        : undefined;
+    if (finishAtMs !== undefined && finishAtMs <= now && finishAtMs < expiresAtMs && job.processing.done) {
+      if (job.processing.error !== undefined) {
+        return ended('BATCH_STATE_FAILED', finishAtMs, nothingDone, {
+          code: INTERNAL,
+          message: job.processing.error,
+        });
+      }
+      if (job.plannedEnd === 'BATCH_STATE_FAILED') {
+        const message = job.failMessage ?? 'Emulated job failure injected by a job-outcome fault.';
+        return ended('BATCH_STATE_FAILED', finishAtMs, nothingDone, { code: INTERNAL, message });
+      }
+      if (job.plannedEnd === 'BATCH_STATE_EXPIRED') return ended('BATCH_STATE_EXPIRED', finishAtMs);
+      return ended('BATCH_STATE_SUCCEEDED', finishAtMs, job.processing.counts ?? nothingDone);
+    }
+    if (now >= expiresAtMs) return ended('BATCH_STATE_EXPIRED', expiresAtMs);
+    if (job.runningAtMs === undefined || now < job.runningAtMs) {
+      return {
+        state: 'BATCH_STATE_PENDING',
+        updateTimeMs: job.createTimeMs,
+        endTimeMs: undefined,
+        error: undefined,
+        stats: nothingDone,
+      };
+    }
+    return {
+      state: 'BATCH_STATE_RUNNING',
+      updateTimeMs: job.runningAtMs,
+      endTimeMs: undefined,
+      error: undefined,
+      stats: this.#progress(job, now),
+    };
+  }
+
+  /**
+   * Publishes the output of jobs that have succeeded by now as `files/batch-<id>`, and drops the
+   * answers of jobs that ended otherwise. Called before every API request, so what a client can
+   * see always matches the clock.
+   */
+  async settle(): Promise<void> {
+    for (const job of this.#jobs.values()) {
+      if (!job.processing.done || job.outputFile !== undefined || job.processing.outputPath === undefined)
+        continue;
+      const { state } = this.view(job);
+      if (state === 'BATCH_STATE_SUCCEEDED') {
+        const name = `files/batch-${job.name.slice('batches/'.length)}`;
+        await this.files.addGenerated(
+          name,
+          job.processing.outputPath,
+          'application/jsonl',
+          job.processing.outputSha256 ?? '',
+        );
+        job.outputFile = name;
+      } else if (isTerminal(state)) {
+        await this.#discardOutput(job);
+      }
+    }
+  }
+
+  /** Requests answered by `atMs`, growing linearly over the running time. */
+  #progress(job: BatchJob, atMs: number): JobView['stats'] {
+    const requests = job.scan.requests;
+    if (
+      job.runningAtMs === undefined ||
+      atMs <= job.runningAtMs ||
+      !job.processing.done ||
+      !job.processing.counts
+    ) {
+      return { requests, succeeded: 0, failed: 0 };
+    }
+    const span = Math.max(1, job.doneAtMs - job.runningAtMs);
+    const share = Math.min(1, (atMs - job.runningAtMs) / span);
+    const { succeeded, failed } = job.processing.counts;
+    return { requests, succeeded: Math.floor(succeeded * share), failed: Math.floor(failed * share) };
+  }
+
+  async #scan(input: CreateBatch): Promise<InputScan> {
+    if (input.source.type === 'inline') return scanInline(input.kind, input.source.requests);
+    return scanInputFile(this.files.get(input.source.fileName).path, input.kind);
+  }
+
+  /** Gemini's per-project admission rules: 100 active jobs, and an enqueued-token cap per model. */
+  #admit(model: string, scan: InputScan): void {
+    const active = [...this.#jobs.values()].filter((job) => !isTerminal(this.view(job).state));
+    if (active.length >= this.limits.maxActiveJobs) {
+      throw resourceExhausted(
+        `Too many concurrent batch jobs: ${active.length} are pending or running; the limit is ${this.limits.maxActiveJobs}.`,
+      );
+    }
+    const limit = this.limits.enqueuedTokensPerModel[model] ?? this.limits.defaultEnqueuedTokens;
+    const enqueued = active
+      .filter((job) => job.model === model)
+      .reduce((sum, job) => sum + job.scan.promptTokens, 0);
+    if (enqueued + scan.promptTokens > limit) {
+      throw resourceExhausted(
+        `Enqueued token limit exceeded for model ${model}: ${enqueued} tokens are enqueued and this batch adds ` +
+          `${scan.promptTokens}; the limit is ${limit}. Retry when running batches finish, or split the batch.`,
+      );
+    }
+  }
+
+  async #process(job: BatchJob): Promise<void> {
+    const lineFault: LineFault = (index, requestJson) => this.faults.lineError(job.name, index, requestJson);
+    try {
+      if (job.source.type === 'inline') {
+        const { responses, ...counts } = processInline(job.kind, job.model, job.source.requests, lineFault);
+        job.processing = { done: true, atMs: this.clock.now(), counts, inlineResponses: responses };
+        return;
+      }
+      const outputPath = join(this.dir, `output-${job.name.slice('batches/'.length)}.jsonl`);
+      const inputPath = this.files.get(job.source.fileName).path;
+      const { sha256Base64, ...counts } = await processInputFile(
+        inputPath,
+        outputPath,
+        job.kind,
+        job.model,
+        lineFault,
+      );
+      job.processing = { done: true, atMs: this.clock.now(), counts, outputPath, outputSha256: sha256Base64 };
+    } catch (error) {
+      job.processing = {
+        done: true,
+        atMs: this.clock.now(),
+        error: `The batch could not be processed: ${(error as Error).message}`,
+      };
+    }
+  }
+
+  async #discardOutput(job: BatchJob): Promise<void> {
+    if (job.processing.done && job.processing.outputPath !== undefined && job.outputFile === undefined) {
+      const { outputPath } = job.processing;
+      job.processing = { ...job.processing, outputPath: undefined };
+      await rm(outputPath, { force: true });
+    }
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * `npm run emulator -- --port 8089`: serves the Gemini emulator until Ctrl-C.
+ * Run with `--help` for the options.
+ */
+import { parseArgs } from 'node:util';
+import { startGeminiEmulator } from './emulator.js';
+import type { Fault } from './faults.js';
+import { DEFAULT_EMULATOR_API_KEY } from './options.js';
+
+const HELP = `Gemini emulator: Gemini's Files and Batch REST API, offline.
+
+Usage: npm run emulator -- [options]
+
+  --port N             port to listen on (default 8089; 0 picks a free one)
+  --host H             interface to listen on (default 127.0.0.1)
+  --api-key K          the API key to accept (default ${DEFAULT_EMULATOR_API_KEY})
+  --data-dir DIR       keep files and outputs here (default: a temporary directory)
+  --pending-ms N       time a job spends PENDING (default 500)
+  --running-ms N       time a job spends RUNNING (default 1500)
+  --per-request-ms N   extra RUNNING time per request (default 0)
+  --seed N             seed for rate-based faults (default 1)
+  --fault JSON         a fault to inject, e.g. '{"kind":"http-error","endpoint":"batches.create","status":429,"times":2}'
+                       (repeatable; see local/gemini-emulator/README.md)
+  --verbose            log every request
+  --help               show this text`;
+
+function number(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed)) throw new Error(`--${name} takes a number, got '${value}'`);
+  return parsed;
+}
+
+function parseFault(json: string): Fault {
+  try {
+    return JSON.parse(json) as Fault;
+  } catch {
+    throw new Error(`--fault takes a JSON object, got '${json}'`);
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      port: { type: 'string', default: '8089' },
+      host: { type: 'string' },
+      'api-key': { type: 'string' },
+      'data-dir': { type: 'string' },
+      'pending-ms': { type: 'string' },
+      'running-ms': { type: 'string' },
+      'per-request-ms': { type: 'string' },
+      seed: { type: 'string' },
+      fault: { type: 'string', multiple: true },
+      verbose: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(HELP);
+    return;
+  }
+  const timing = {
+    ...(values['pending-ms'] !== undefined ? { pendingMs: number('pending-ms', values['pending-ms']) } : {}),
+    ...(values['running-ms'] !== undefined ? { runningMs: number('running-ms', values['running-ms']) } : {}),
+    ...(values['per-request-ms'] !== undefined
+      ? { perRequestMs: number('per-request-ms', values['per-request-ms']) }
+      : {}),
+  };
+  const emulator = await startGeminiEmulator({
+    port: number('port', values.port) ?? 8089,
+    ...(values.host !== undefined ? { host: values.host } : {}),
+    ...(values['api-key'] !== undefined ? { apiKey: values['api-key'] } : {}),
+    ...(values['data-dir'] !== undefined ? { dataDir: values['data-dir'] } : {}),
+    ...(values.seed !== undefined ? { seed: number('seed', values.seed) } : {}),
+    timing,
+    faults: (values.fault ?? []).map(parseFault),
+    ...(values.verbose ? { log: (line: string) => console.log(line) } : {}),
+  });
+  console.log(`Gemini emulator listening on ${emulator.url}`);
+  console.log(`  API key: ${emulator.apiKey}   (every output is emulated, not a real model's)`);
+  console.log(
+    `  SDK:     new GoogleGenAI({ apiKey: '${emulator.apiKey}', httpOptions: { baseUrl: '${emulator.url}' } })`,
+  );
+  const shutdown = () => {
+    void emulator.stop().then(() => process.exit(0));
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+}
+
+main().catch((error: unknown) => {
+  console.error(`gemini emulator: ${(error as Error).message}`);
+  process.exit(1);
+});

@@ -1,0 +1,242 @@
+import { createHash } from 'node:crypto';
+
+/** The SDK-facing operations a fault can target, named after the `@google/genai` methods. */
+export const ENDPOINTS = [
+  'files.upload',
+  'files.uploadChunk',
+  'files.get',
+  'files.list',
+  'files.download',
+  'files.delete',
+  'batches.create',
+  'batches.createEmbeddings',
+  'batches.get',
+  'batches.list',
+  'batches.cancel',
+  'batches.delete',
+] as const;
+export type Endpoint = (typeof ENDPOINTS)[number];
+
+/**
+ * When a fault fires: on each of the next `times` matching calls, or on each matching call with
+ * probability `rate` (drawn from the emulator's seed, so a run replays exactly). Neither means once.
+ */
+export interface FaultTrigger {
+  readonly times?: number;
+  readonly rate?: number;
+}
+
+/** An HTTP error answer instead of the real one, e.g. 429 on `batches.create` twice. */
+export interface HttpErrorFault extends FaultTrigger {
+  readonly kind: 'http-error';
+  readonly endpoint: Endpoint | '*';
+  readonly status: 429 | 500 | 502 | 503 | 504 | number;
+  readonly message?: string;
+}
+
+/** The socket is destroyed without an answer, as a load balancer reset looks to a client. */
+export interface DropConnectionFault extends FaultTrigger {
+  readonly kind: 'drop-connection';
+  readonly endpoint: Endpoint | '*';
+}
+
+/** An upload chunk whose connection dies after `afterBytes` of its body; nothing of it is kept. */
+export interface InterruptUploadFault extends FaultTrigger {
+  readonly kind: 'interrupt-upload';
+  readonly afterBytes: number;
+}
+
+/**
+ * Per-request error lines in job output: for requests whose JSON contains `marker`, and/or for a
+ * `rate` share of all requests (chosen by hashing the seed with the request's position and key).
+ */
+export interface LineErrorFault {
+  readonly kind: 'line-error';
+  readonly marker?: string;
+  readonly rate?: number;
+  /** @default 13 (INTERNAL) */
+  readonly code?: number;
+  readonly message?: string;
+}
+
+/**
+ * Changes how matching new jobs end: `FAILED` (with an `error`), `EXPIRED` (no results),
+ * `STUCK_PENDING` (never starts, so it expires after 48 h of emulator clock) or `SLOW`
+ * (`runningMs` of running time instead of the configured timing).
+ */
+export interface JobOutcomeFault extends FaultTrigger {
+  readonly kind: 'job-outcome';
+  readonly outcome: 'FAILED' | 'EXPIRED' | 'STUCK_PENDING' | 'SLOW';
+  /** Only jobs whose display name contains this. @default - every job */
+  readonly displayName?: string;
+  /** Running time for `SLOW`. @default 1 hour */
+  readonly runningMs?: number;
+  /** `error.message` for `FAILED`. */
+  readonly errorMessage?: string;
+}
+
+export type Fault =
+  | HttpErrorFault
+  | DropConnectionFault
+  | InterruptUploadFault
+  | LineErrorFault
+  | JobOutcomeFault;
+
+export type HttpFault = HttpErrorFault | DropConnectionFault;
+
+interface ActiveFault {
+  readonly id: string;
+  readonly fault: Fault;
+  remaining: number;
+  calls: number;
+}
+
+/** A number in [0, 1) that depends only on its inputs: the basis of every seeded choice here. */
+export function seededFraction(seed: number, ...parts: readonly (string | number)[]): number {
+  const digest = createHash('sha256')
+    .update(`${seed}\u0000${parts.join('\u0000')}`)
+    .digest();
+  return digest.readUInt32BE(0) / 2 ** 32;
+}
+
+/**
+ * The faults active on one emulator instance. Callers ask at the point where a fault would bite;
+ * a triggered fault counts down its `times`, and one that is used up disappears.
+ */
+export class FaultInjector {
+  readonly #seed: number;
+  #active: ActiveFault[] = [];
+  #nextId = 1;
+
+  constructor(seed: number, initial: readonly Fault[] = []) {
+    this.#seed = seed;
+    for (const fault of initial) this.add(fault);
+  }
+
+  /** Activates a fault and returns its id, for `remove()`. */
+  add(fault: Fault): string {
+    validateFault(fault);
+    const id = `fault-${this.#nextId++}`;
+    const remaining = 'times' in fault && fault.times !== undefined ? fault.times : Number.POSITIVE_INFINITY;
+    const once = fault.kind !== 'line-error' && fault.times === undefined && fault.rate === undefined;
+    this.#active.push({ id, fault, remaining: once ? 1 : remaining, calls: 0 });
+    return id;
+  }
+
+  remove(id: string): boolean {
+    const before = this.#active.length;
+    this.#active = this.#active.filter((active) => active.id !== id);
+    return this.#active.length < before;
+  }
+
+  clear(): void {
+    this.#active = [];
+  }
+
+  list(): readonly { id: string; fault: Fault; remaining: number }[] {
+    return this.#active.map(({ id, fault, remaining }) => ({ id, fault, remaining }));
+  }
+
+  /** The HTTP fault to apply to this call of `endpoint`, if one fires. */
+  takeHttpFault(endpoint: Endpoint): HttpFault | undefined {
+    return this.#take(
+      (fault): fault is HttpFault =>
+        (fault.kind === 'http-error' || fault.kind === 'drop-connection') &&
+        (fault.endpoint === '*' || fault.endpoint === endpoint),
+    );
+  }
+
+  /** How many bytes of this upload chunk to accept before the connection dies, if it should. */
+  takeUploadInterruption(): number | undefined {
+    return this.#take((fault): fault is InterruptUploadFault => fault.kind === 'interrupt-upload')
+      ?.afterBytes;
+  }
+
+  /** How a new job named `displayName` should end, if a fault says otherwise than normally. */
+  takeJobOutcome(displayName: string): JobOutcomeFault | undefined {
+    return this.#take(
+      (fault): fault is JobOutcomeFault =>
+        fault.kind === 'job-outcome' &&
+        (fault.displayName === undefined || displayName.includes(fault.displayName)),
+    );
+  }
+
+  /**
+   * The error to write instead of a response for one request, if a line-error fault covers it.
+   * Pure in its inputs, so a job's output is the same however often it is computed.
+   */
+  lineError(
+    jobName: string,
+    index: number,
+    requestJson: string,
+  ): { code: number; message: string } | undefined {
+    for (const { fault } of this.#active) {
+      if (fault.kind !== 'line-error') continue;
+      const byMarker = fault.marker !== undefined && requestJson.includes(fault.marker);
+      const byRate =
+        fault.rate !== undefined && seededFraction(this.#seed, 'line', jobName, index) < fault.rate;
+      if (byMarker || byRate) {
+        return {
+          code: fault.code ?? 13,
+          message: fault.message ?? 'Emulated per-request failure injected by a line-error fault.',
+        };
+      }
+    }
+    return undefined;
+  }
+
+  #take<T extends Fault>(matches: (fault: Fault) => fault is T): T | undefined {
+    for (const active of this.#active) {
+      if (!matches(active.fault)) continue;
+      active.calls += 1;
+      const rate = 'rate' in active.fault ? active.fault.rate : undefined;
+      if (rate !== undefined && seededFraction(this.#seed, active.id, active.calls) >= rate) continue;
+      active.remaining -= 1;
+      if (active.remaining <= 0) this.remove(active.id);
+      return active.fault;
+    }
+    return undefined;
+  }
+}
+
+function validateFault(fault: Fault): void {
+  const trigger = fault as FaultTrigger;
+  if (trigger.times !== undefined && !(Number.isInteger(trigger.times) && trigger.times > 0)) {
+    throw new RangeError(`fault.times must be a positive integer, got ${trigger.times}`);
+  }
+  if (trigger.rate !== undefined && !(trigger.rate >= 0 && trigger.rate <= 1)) {
+    throw new RangeError(`fault.rate must be between 0 and 1, got ${trigger.rate}`);
+  }
+  switch (fault.kind) {
+    case 'http-error':
+    case 'drop-connection':
+      if (fault.endpoint !== '*' && !ENDPOINTS.includes(fault.endpoint)) {
+        throw new RangeError(
+          `unknown fault endpoint '${fault.endpoint}'; use one of ${ENDPOINTS.join(', ')} or '*'`,
+        );
+      }
+      if (fault.kind === 'http-error' && !(fault.status >= 400 && fault.status <= 599)) {
+        throw new RangeError(`http-error status must be 400..599, got ${fault.status}`);
+      }
+      return;
+    case 'interrupt-upload':
+      if (!(Number.isInteger(fault.afterBytes) && fault.afterBytes >= 0)) {
+        throw new RangeError(
+          `interrupt-upload afterBytes must be a non-negative integer, got ${fault.afterBytes}`,
+        );
+      }
+      return;
+    case 'line-error':
+      if (fault.marker === undefined && fault.rate === undefined) {
+        throw new RangeError('a line-error fault needs a marker, a rate, or both');
+      }
+      return;
+    case 'job-outcome':
+      if (!['FAILED', 'EXPIRED', 'STUCK_PENDING', 'SLOW'].includes(fault.outcome)) {
+        throw new RangeError(`unknown job outcome '${fault.outcome}'`);
+      }
+      return;
+    default:
+      throw new RangeError(`unknown fault kind '${(fault as { kind: unknown }).kind}'`);
+  }
+}

@@ -1,0 +1,168 @@
+import { invalidArgument } from '../api-error.js';
+import type { BatchKind } from '../batch-processor.js';
+import {
+  type BatchJob,
+  type BatchSource,
+  type BatchStore,
+  isTerminal,
+  type JobView,
+} from '../batch-store.js';
+import type { EmulatorClock } from '../clock.js';
+import { field, paginate, type RequestContext, type Route, readJsonBody, sendJson } from '../http.js';
+
+const VERSION = '(v\\d+[a-z0-9]*)';
+const TYPE_PREFIX = 'type.googleapis.com/google.ai.generativelanguage.v1main';
+
+export interface BatchesDeps {
+  readonly batches: BatchStore;
+  readonly clock: EmulatorClock;
+  readonly maxRequestBytes: number;
+}
+
+/** `google.longrunning.Operation` wrapping a batch, the shape every batch endpoint returns. */
+export function operationResource(
+  job: BatchJob,
+  view: JobView,
+  clock: EmulatorClock,
+  includeInline: boolean,
+) {
+  const batchType = job.kind === 'generate' ? 'GenerateContentBatch' : 'EmbedContentBatch';
+  const output = outputOf(job, view, includeInline);
+  const { requests, succeeded, failed } = view.stats;
+  // int64 fields travel as strings and zero values are left out, as proto3 JSON does.
+  const batchStats = Object.fromEntries(
+    [
+      ['requestCount', requests],
+      ['successfulRequestCount', succeeded],
+      ['failedRequestCount', failed],
+      ['pendingRequestCount', requests - succeeded - failed],
+    ]
+      .filter(([, count]) => count !== 0)
+      .map(([name, count]) => [name, String(count)]),
+  );
+  const metadata = {
+    '@type': `${TYPE_PREFIX}.${batchType}`,
+    model: `models/${job.model}`,
+    ...(job.displayName !== undefined ? { displayName: job.displayName } : {}),
+    ...(job.source.type === 'file' ? { inputConfig: { fileName: job.source.fileName } } : {}),
+    ...(output ? { output } : {}),
+    createTime: clock.iso(job.createTimeMs),
+    updateTime: clock.iso(view.updateTimeMs),
+    ...(view.endTimeMs !== undefined ? { endTime: clock.iso(view.endTimeMs) } : {}),
+    batchStats,
+    state: view.state,
+    name: job.name,
+  };
+  return {
+    name: job.name,
+    metadata,
+    ...(isTerminal(view.state) ? { done: true } : {}),
+    ...(output ? { response: { '@type': `${TYPE_PREFIX}.${batchType}Output`, ...output } } : {}),
+    ...(view.error ? { error: view.error } : {}),
+  };
+}
+
+function outputOf(job: BatchJob, view: JobView, includeInline: boolean) {
+  if (view.state !== 'BATCH_STATE_SUCCEEDED' || !job.processing.done) return undefined;
+  if (job.outputFile !== undefined) return { responsesFile: job.outputFile };
+  if (job.processing.inlineResponses && includeInline) {
+    return { inlinedResponses: { inlinedResponses: job.processing.inlineResponses } };
+  }
+  return undefined;
+}
+
+/** `inputConfig` → where the requests are; exactly one of a file name and inline requests. */
+function parseSource(batch: unknown): BatchSource {
+  const inputConfig = field(batch, 'inputConfig', 'input_config');
+  const fileName = field(inputConfig, 'fileName', 'file_name');
+  const requests = field(field(inputConfig, 'requests', 'requests'), 'requests', 'requests');
+  if ((fileName === undefined) === (requests === undefined)) {
+    throw invalidArgument('batch.inputConfig must set exactly one of fileName and requests.requests.');
+  }
+  if (fileName !== undefined) {
+    if (typeof fileName !== 'string' || !/^files\/[a-z0-9-]+$/.test(fileName)) {
+      throw invalidArgument(
+        `batch.inputConfig.fileName must look like files/<id>, got ${JSON.stringify(fileName)}.`,
+      );
+    }
+    return { type: 'file', fileName };
+  }
+  if (!Array.isArray(requests)) throw invalidArgument('batch.inputConfig.requests.requests must be a list.');
+  return { type: 'inline', requests };
+}
+
+/** Routes of the Batch API: create (generate and embeddings), get, list, cancel, delete. */
+export function batchRoutes({ batches, clock, maxRequestBytes }: BatchesDeps): Route[] {
+  const create = (kind: BatchKind) => async (ctx: RequestContext) => {
+    const model = ctx.params[1] ?? '';
+    const body = await readJsonBody(ctx.req, maxRequestBytes);
+    const batch = field(body, 'batch', 'batch');
+    if (typeof batch !== 'object' || batch === null)
+      throw invalidArgument('The request body must carry a "batch" object.');
+    const displayName = field(batch, 'displayName', 'display_name');
+    const job = await batches.create({
+      kind,
+      model,
+      displayName: typeof displayName === 'string' ? displayName : undefined,
+      source: parseSource(batch),
+    });
+    sendJson(ctx.res, 200, operationResource(job, batches.view(job), clock, true));
+  };
+
+  const jobOf = (ctx: RequestContext) => batches.get(`batches/${ctx.params[1]}`);
+
+  return [
+    {
+      method: 'POST',
+      pattern: new RegExp(`^/${VERSION}/models/([^/:]+):batchGenerateContent$`),
+      endpoint: 'batches.create',
+      handle: create('generate'),
+    },
+    {
+      method: 'POST',
+      pattern: new RegExp(`^/${VERSION}/models/([^/:]+):asyncBatchEmbedContent$`),
+      endpoint: 'batches.createEmbeddings',
+      handle: create('embed'),
+    },
+    {
+      method: 'GET',
+      pattern: new RegExp(`^/${VERSION}/batches$`),
+      endpoint: 'batches.list',
+      handle: (ctx) => {
+        const { page, nextPageToken } = paginate(batches.list(), ctx.url, 50, 1000);
+        sendJson(ctx.res, 200, {
+          // Like Gemini, listings leave inline responses out: get the batch to read them.
+          operations: page.map((job) => operationResource(job, batches.view(job), clock, false)),
+          ...(nextPageToken ? { nextPageToken } : {}),
+        });
+      },
+    },
+    {
+      method: 'GET',
+      pattern: new RegExp(`^/${VERSION}/batches/([a-z0-9-]+)$`),
+      endpoint: 'batches.get',
+      handle: (ctx) => {
+        const job = jobOf(ctx);
+        sendJson(ctx.res, 200, operationResource(job, batches.view(job), clock, true));
+      },
+    },
+    {
+      method: 'POST',
+      pattern: new RegExp(`^/${VERSION}/batches/([a-z0-9-]+):cancel$`),
+      endpoint: 'batches.cancel',
+      handle: (ctx) => {
+        batches.cancel(jobOf(ctx).name);
+        sendJson(ctx.res, 200, {});
+      },
+    },
+    {
+      method: 'DELETE',
+      pattern: new RegExp(`^/${VERSION}/batches/([a-z0-9-]+)$`),
+      endpoint: 'batches.delete',
+      handle: async (ctx) => {
+        await batches.delete(jobOf(ctx).name);
+        sendJson(ctx.res, 200, {});
+      },
+    },
+  ];
+}

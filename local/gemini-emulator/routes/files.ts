@@ -1,0 +1,173 @@
+import { createReadStream } from 'node:fs';
+import { invalidArgument } from '../api-error.js';
+import type { EmulatorClock } from '../clock.js';
+import type { FaultInjector } from '../faults.js';
+import { type FileStore, fileResource } from '../file-store.js';
+import { field, paginate, type RequestContext, type Route, readJsonBody, sendJson } from '../http.js';
+
+const VERSION = '(v\\d+[a-z0-9]*)';
+const FILE_ID = '([a-z0-9-]+)';
+
+export interface FilesDeps {
+  readonly files: FileStore;
+  readonly faults: FaultInjector;
+  readonly clock: EmulatorClock;
+  readonly maxRequestBytes: number;
+}
+
+/** Routes of the Files API, including the resumable upload protocol the SDK speaks. */
+export function fileRoutes({ files, faults, clock, maxRequestBytes }: FilesDeps): Route[] {
+  const render = (ctx: RequestContext, name: string) => {
+    const apiVersion = ctx.params[0] ?? 'v1beta';
+    return fileResource(files.get(name), ctx.baseUrl, apiVersion, clock);
+  };
+
+  const startUpload = async (ctx: RequestContext) => {
+    const { req, res, baseUrl } = ctx;
+    const apiVersion = ctx.params[0] ?? 'v1beta';
+    const command = String(req.headers['x-goog-upload-command'] ?? '').toLowerCase();
+    if (req.headers['x-goog-upload-protocol'] !== 'resumable' || command !== 'start') {
+      throw invalidArgument(
+        'Only resumable uploads are supported: send X-Goog-Upload-Protocol: resumable with X-Goog-Upload-Command: start.',
+      );
+    }
+    const body = await readJsonBody(req, maxRequestBytes);
+    const file = field(body, 'file', 'file') ?? {};
+    const declaredHeader = req.headers['x-goog-upload-header-content-length'];
+    const sizeBytes = Number(declaredHeader ?? field(file, 'sizeBytes', 'size_bytes'));
+    const mimeType = String(
+      field(file, 'mimeType', 'mime_type') ??
+        req.headers['x-goog-upload-header-content-type'] ??
+        'application/octet-stream',
+    );
+    const name = field(file, 'name', 'name');
+    const displayName = field(file, 'displayName', 'display_name');
+    const uploadId = files.startUpload({
+      sizeBytes,
+      mimeType,
+      ...(typeof name === 'string' ? { name: name.startsWith('files/') ? name : `files/${name}` } : {}),
+      ...(typeof displayName === 'string' ? { displayName } : {}),
+    });
+    const uploadUrl = `${baseUrl}/upload/${apiVersion}/files?upload_id=${uploadId}&upload_protocol=resumable`;
+    sendJson(
+      res,
+      200,
+      {},
+      {
+        'x-goog-upload-status': 'active',
+        'x-goog-upload-url': uploadUrl,
+        'x-goog-upload-control-url': uploadUrl,
+        'x-goog-upload-chunk-granularity': String(8 * 1024 * 1024),
+      },
+    );
+  };
+
+  const uploadChunk = async (ctx: RequestContext) => {
+    const { req, res, url } = ctx;
+    const uploadId = url.searchParams.get('upload_id') ?? '';
+    const commands = String(req.headers['x-goog-upload-command'] ?? '')
+      .toLowerCase()
+      .split(',')
+      .map((part) => part.trim());
+    if (commands.includes('query')) {
+      sendJson(
+        res,
+        200,
+        {},
+        {
+          'x-goog-upload-status': 'active',
+          'x-goog-upload-size-received': String(files.uploadProgress(uploadId)),
+        },
+      );
+      return;
+    }
+    if (!commands.includes('upload') && !commands.includes('finalize')) {
+      throw invalidArgument(`Unsupported X-Goog-Upload-Command '${commands.join(', ')}'.`);
+    }
+    const offset = Number(req.headers['x-goog-upload-offset']);
+    if (!Number.isSafeInteger(offset))
+      throw invalidArgument('X-Goog-Upload-Offset is required on upload chunks.');
+    const outcome = await files.appendChunk(
+      uploadId,
+      offset,
+      commands.includes('finalize'),
+      req,
+      faults.takeUploadInterruption(),
+    );
+    if (outcome.status === 'interrupted') {
+      req.socket.destroy();
+      return;
+    }
+    if (outcome.status === 'active') {
+      sendJson(
+        res,
+        200,
+        {},
+        { 'x-goog-upload-status': 'active', 'x-goog-upload-size-received': String(outcome.received) },
+      );
+      return;
+    }
+    sendJson(res, 200, { file: render(ctx, outcome.file.name) }, { 'x-goog-upload-status': 'final' });
+  };
+
+  const download = (ctx: RequestContext) => {
+    const file = files.get(`files/${ctx.params[1]}`);
+    ctx.res.writeHead(200, { 'content-type': file.mimeType, 'content-length': file.sizeBytes });
+    createReadStream(file.path).pipe(ctx.res);
+  };
+
+  return [
+    {
+      method: 'POST',
+      pattern: new RegExp(`^/upload/${VERSION}/files$`),
+      when: (url) => url.searchParams.has('upload_id'),
+      endpoint: 'files.uploadChunk',
+      handle: uploadChunk,
+    },
+    {
+      method: 'POST',
+      pattern: new RegExp(`^/upload/${VERSION}/files$`),
+      endpoint: 'files.upload',
+      handle: startUpload,
+    },
+    {
+      method: 'GET',
+      pattern: new RegExp(`^/${VERSION}/files$`),
+      endpoint: 'files.list',
+      handle: (ctx) => {
+        const { page, nextPageToken } = paginate(files.list(), ctx.url, 10, 100);
+        sendJson(ctx.res, 200, {
+          files: page.map((file) => render(ctx, file.name)),
+          ...(nextPageToken ? { nextPageToken } : {}),
+        });
+      },
+    },
+    {
+      method: 'GET',
+      pattern: new RegExp(`^/${VERSION}/files/${FILE_ID}:download$`),
+      endpoint: 'files.download',
+      handle: download,
+    },
+    {
+      method: 'GET',
+      pattern: new RegExp(`^/download/${VERSION}/files/${FILE_ID}:download$`),
+      endpoint: 'files.download',
+      handle: download,
+    },
+    {
+      method: 'GET',
+      pattern: new RegExp(`^/${VERSION}/files/${FILE_ID}$`),
+      endpoint: 'files.get',
+      handle: (ctx) => sendJson(ctx.res, 200, render(ctx, `files/${ctx.params[1]}`)),
+    },
+    {
+      method: 'DELETE',
+      pattern: new RegExp(`^/${VERSION}/files/${FILE_ID}$`),
+      endpoint: 'files.delete',
+      handle: async (ctx) => {
+        await files.delete(`files/${ctx.params[1]}`);
+        sendJson(ctx.res, 200, {});
+      },
+    },
+  ];
+}
