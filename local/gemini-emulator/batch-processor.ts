@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { finished } from 'node:stream/promises';
-import { embedContent, estimateTokens, generateContent, InvalidRequestError, textOf } from './model/index.js';
+import { embedContent, generateContent, InvalidRequestError, promptTokens } from './model/index.js';
 
 export type BatchKind = 'generate' | 'embed';
 
@@ -42,19 +42,6 @@ export function answerRequest(kind: BatchKind, model: string, request: unknown):
   }
 }
 
-/** Estimated input tokens of one request; a malformed request counts as none. */
-export function requestTokens(kind: BatchKind, request: unknown): number {
-  if (typeof request !== 'object' || request === null) return 0;
-  const fields = request as Record<string, unknown>;
-  if (kind === 'embed') return estimateTokens(textOf(fields.content));
-  const contents = Array.isArray(fields.contents) ? fields.contents : [];
-  const system = fields.systemInstruction ?? fields.system_instruction;
-  return contents.reduce(
-    (sum: number, content) => sum + estimateTokens(textOf(content)),
-    estimateTokens(textOf(system)),
-  );
-}
-
 interface ParsedLine {
   readonly key: unknown;
   readonly request: unknown;
@@ -92,20 +79,20 @@ async function* nonBlankLines(path: string): AsyncGenerator<string> {
 }
 
 /** Counts requests and their estimated tokens without answering them: the admission check's input. */
-export async function scanInputFile(path: string, kind: BatchKind): Promise<InputScan> {
+export async function scanInputFile(path: string): Promise<InputScan> {
   let requests = 0;
-  let promptTokens = 0;
+  let tokens = 0;
   for await (const line of nonBlankLines(path)) {
     requests += 1;
     const parsed = parseLine(line);
-    if (!parsed.problem) promptTokens += requestTokens(kind, parsed.request);
+    if (!parsed.problem) tokens += promptTokens(parsed.request);
   }
-  return { requests, promptTokens };
+  return { requests, promptTokens: tokens };
 }
 
-export function scanInline(kind: BatchKind, requests: readonly unknown[]): InputScan {
-  const promptTokens = requests.reduce((sum: number, item) => sum + requestTokens(kind, requestOf(item)), 0);
-  return { requests: requests.length, promptTokens };
+export function scanInline(requests: readonly unknown[]): InputScan {
+  const tokens = requests.reduce((sum: number, item) => sum + promptTokens(requestOf(item)), 0);
+  return { requests: requests.length, promptTokens: tokens };
 }
 
 /**

@@ -284,8 +284,8 @@ export class BatchStore {
   }
 
   async #scan(input: CreateBatch): Promise<InputScan> {
-    if (input.source.type === 'inline') return scanInline(input.kind, input.source.requests);
-    return scanInputFile(this.files.get(input.source.fileName).path, input.kind);
+    if (input.source.type === 'inline') return scanInline(input.source.requests);
+    return scanInputFile(this.files.get(input.source.fileName).path);
   }
 
   /** Gemini's per-project admission rules: 100 active jobs, and an enqueued-token cap per model. */

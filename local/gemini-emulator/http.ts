@@ -71,13 +71,6 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
   }
 }
 
-/** Reads a field that callers may spell in camelCase (REST/SDK) or snake_case (proto JSON). */
-export function field(object: unknown, camel: string, snake: string): unknown {
-  if (typeof object !== 'object' || object === null) return undefined;
-  const record = object as Record<string, unknown>;
-  return record[camel] ?? record[snake];
-}
-
 /** Google's page tokens are opaque; ours are a base64url offset into the listing. */
 export function paginate<T>(items: readonly T[], url: URL, defaultSize: number, maxSize: number) {
   const requested = Number(url.searchParams.get('pageSize') ?? defaultSize);

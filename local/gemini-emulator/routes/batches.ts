@@ -8,7 +8,8 @@ import {
   type JobView,
 } from '../batch-store.js';
 import type { EmulatorClock } from '../clock.js';
-import { field, paginate, type RequestContext, type Route, readJsonBody, sendJson } from '../http.js';
+import { paginate, type RequestContext, type Route, readJsonBody, sendJson } from '../http.js';
+import { readField } from '../json-fields.js';
 
 const VERSION = '(v\\d+[a-z0-9]*)';
 const TYPE_PREFIX = 'type.googleapis.com/google.ai.generativelanguage.v1main';
@@ -73,9 +74,9 @@ function outputOf(job: BatchJob, view: JobView, includeInline: boolean) {
 
 /** `inputConfig` → where the requests are; exactly one of a file name and inline requests. */
 function parseSource(batch: unknown): BatchSource {
-  const inputConfig = field(batch, 'inputConfig', 'input_config');
-  const fileName = field(inputConfig, 'fileName', 'file_name');
-  const requests = field(field(inputConfig, 'requests', 'requests'), 'requests', 'requests');
+  const inputConfig = readField(batch, 'inputConfig');
+  const fileName = readField(inputConfig, 'fileName');
+  const requests = readField(readField(inputConfig, 'requests'), 'requests');
   if ((fileName === undefined) === (requests === undefined)) {
     throw invalidArgument('batch.inputConfig must set exactly one of fileName and requests.requests.');
   }
@@ -96,10 +97,10 @@ export function batchRoutes({ batches, clock, maxRequestBytes }: BatchesDeps): R
   const create = (kind: BatchKind) => async (ctx: RequestContext) => {
     const model = ctx.params[1] ?? '';
     const body = await readJsonBody(ctx.req, maxRequestBytes);
-    const batch = field(body, 'batch', 'batch');
+    const batch = readField(body, 'batch');
     if (typeof batch !== 'object' || batch === null)
       throw invalidArgument('The request body must carry a "batch" object.');
-    const displayName = field(batch, 'displayName', 'display_name');
+    const displayName = readField(batch, 'displayName');
     const job = await batches.create({
       kind,
       model,

@@ -3,7 +3,8 @@ import { invalidArgument } from '../api-error.js';
 import type { EmulatorClock } from '../clock.js';
 import type { FaultInjector } from '../faults.js';
 import { type FileStore, fileResource } from '../file-store.js';
-import { field, paginate, type RequestContext, type Route, readJsonBody, sendJson } from '../http.js';
+import { paginate, type RequestContext, type Route, readJsonBody, sendJson } from '../http.js';
+import { readField } from '../json-fields.js';
 
 const VERSION = '(v\\d+[a-z0-9]*)';
 const FILE_ID = '([a-z0-9-]+)';
@@ -32,16 +33,16 @@ export function fileRoutes({ files, faults, clock, maxRequestBytes }: FilesDeps)
       );
     }
     const body = await readJsonBody(req, maxRequestBytes);
-    const file = field(body, 'file', 'file') ?? {};
+    const file = readField(body, 'file') ?? {};
     const declaredHeader = req.headers['x-goog-upload-header-content-length'];
-    const sizeBytes = Number(declaredHeader ?? field(file, 'sizeBytes', 'size_bytes'));
+    const sizeBytes = Number(declaredHeader ?? readField(file, 'sizeBytes'));
     const mimeType = String(
-      field(file, 'mimeType', 'mime_type') ??
+      readField(file, 'mimeType') ??
         req.headers['x-goog-upload-header-content-type'] ??
         'application/octet-stream',
     );
-    const name = field(file, 'name', 'name');
-    const displayName = field(file, 'displayName', 'display_name');
+    const name = readField(file, 'name');
+    const displayName = readField(file, 'displayName');
     const uploadId = files.startUpload({
       sizeBytes,
       mimeType,

@@ -1,0 +1,99 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type BatchJob, GoogleGenAI } from '@google/genai';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import {
+  type GeminiEmulator,
+  type GeminiEmulatorOptions,
+  startGeminiEmulator,
+} from '../../local/gemini-emulator/index.js';
+
+export const TERMINAL_STATES = new Set([
+  'JOB_STATE_SUCCEEDED',
+  'JOB_STATE_FAILED',
+  'JOB_STATE_CANCELLED',
+  'JOB_STATE_EXPIRED',
+]);
+
+export interface Harness {
+  emulator: GeminiEmulator;
+  /** A scratch directory for files to upload and download, emptied after the suite. */
+  dir: string;
+  /** The real SDK pointed at the emulator; `apiVersion` undefined means the SDK's own default (v1 in 3.x). */
+  sdk(apiVersion?: string, apiKey?: string): GoogleGenAI;
+  /** Raw REST call with the emulator's key, for what the SDK drops (batchStats, error). */
+  rest(path: string, init?: RequestInit): Promise<Response>;
+}
+
+/**
+ * Starts one emulator for the enclosing `describe`, stops it after, and clears its faults after
+ * each test so tests do not leak faults into each other.
+ */
+export function useEmulator(options: GeminiEmulatorOptions = {}): Harness {
+  const harness = {} as Harness;
+  beforeAll(async () => {
+    harness.emulator = await startGeminiEmulator(options);
+    harness.dir = await mkdtemp(join(tmpdir(), 'gemini-contract-'));
+    harness.sdk = (apiVersion, apiKey) =>
+      new GoogleGenAI({
+        apiKey: apiKey ?? harness.emulator.apiKey,
+        ...(apiVersion ? { apiVersion } : {}),
+        httpOptions: { baseUrl: harness.emulator.url },
+      });
+    harness.rest = (path, init = {}) =>
+      fetch(`${harness.emulator.url}${path}`, {
+        ...init,
+        headers: { 'x-goog-api-key': harness.emulator.apiKey, ...(init.headers ?? {}) },
+      });
+  });
+  afterEach(() => harness.emulator.faults.clear());
+  afterAll(async () => {
+    await harness.emulator?.stop();
+    if (harness.dir) await rm(harness.dir, { recursive: true, force: true });
+  });
+  return harness;
+}
+
+/** A generate input line as users write them. */
+export function generateLine(key: string, text: string, extra: Record<string, unknown> = {}): string {
+  return JSON.stringify({ key, request: { contents: [{ role: 'user', parts: [{ text }] }], ...extra } });
+}
+
+/** An embedding input line as users write them. */
+export function embedLine(key: string, text: string, outputDimensionality = 8): string {
+  return JSON.stringify({ key, request: { content: { parts: [{ text }] }, outputDimensionality } });
+}
+
+export async function writeJsonl(dir: string, name: string, lines: readonly string[]): Promise<string> {
+  const path = join(dir, name);
+  await writeFile(path, `${lines.join('\n')}\n`);
+  return path;
+}
+
+/**
+ * Polls with the SDK until the job is terminal, moving the emulator clock forward between polls
+ * so no test waits for emulated time to pass.
+ */
+export async function waitForJob(
+  ai: GoogleGenAI,
+  emulator: GeminiEmulator,
+  name: string,
+  stepMs = 1000,
+): Promise<BatchJob> {
+  for (let attempt = 0; attempt < 500; attempt++) {
+    const job = await ai.batches.get({ name });
+    if (TERMINAL_STATES.has(job.state ?? '')) return job;
+    emulator.clock.advance(stepMs);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`batch ${name} did not finish after 500 polls`);
+}
+
+/** The JSON lines of a downloaded file. */
+export function parseJsonl(text: string): Record<string, unknown>[] {
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
