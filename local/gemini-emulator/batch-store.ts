@@ -309,7 +309,7 @@ export class BatchStore {
   }
 
   async #process(job: BatchJob): Promise<void> {
-    const lineFault: LineFault = (index, requestJson) => this.faults.lineError(job.name, index, requestJson);
+    const lineFault: LineFault = (index, requestJson) => this.faults.lineError(index, requestJson);
     try {
       if (job.source.type === 'inline') {
         const { responses, ...counts } = processInline(job.kind, job.model, job.source.requests, lineFault);
@@ -326,6 +326,8 @@ export class BatchStore {
         lineFault,
       );
       job.processing = { done: true, atMs: this.clock.now(), counts, outputPath, outputSha256: sha256Base64 };
+      // Deleted while its answers were being computed: nobody can ask for them now.
+      if (!this.#jobs.has(job.name)) await this.#discardOutput(job);
     } catch (error) {
       job.processing = {
         done: true,

@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { startGeminiEmulator } from './emulator.js';
 import type { Fault } from './faults.js';
-import { DEFAULT_EMULATOR_API_KEY } from './options.js';
+import { DEFAULT_EMULATOR_API_KEY, DEFAULT_ENQUEUED_TOKEN_LIMITS } from './options.js';
 
 const HELP = `Gemini emulator: Gemini's Files and Batch REST API, offline.
 
@@ -18,6 +18,8 @@ Usage: npm run emulator -- [options]
   --pending-ms N       time a job spends PENDING (default 500)
   --running-ms N       time a job spends RUNNING (default 1500)
   --per-request-ms N   extra RUNNING time per request (default 0)
+  --max-enqueued-tokens N
+                       enqueued-token limit for every model (default: Gemini's Tier 1 limits)
   --seed N             seed for rate-based faults (default 1)
   --fault JSON         a fault to inject, e.g. '{"kind":"http-error","endpoint":"batches.create","status":429,"times":2}'
                        (repeatable; see local/gemini-emulator/README.md)
@@ -49,6 +51,7 @@ async function main(): Promise<void> {
       'pending-ms': { type: 'string' },
       'running-ms': { type: 'string' },
       'per-request-ms': { type: 'string' },
+      'max-enqueued-tokens': { type: 'string' },
       seed: { type: 'string' },
       fault: { type: 'string', multiple: true },
       verbose: { type: 'boolean', default: false },
@@ -67,6 +70,16 @@ async function main(): Promise<void> {
       ? { perRequestMs: number('per-request-ms', values['per-request-ms']) }
       : {}),
   };
+  const maxEnqueuedTokens = number('max-enqueued-tokens', values['max-enqueued-tokens']);
+  const limits =
+    maxEnqueuedTokens === undefined
+      ? {}
+      : {
+          defaultEnqueuedTokens: maxEnqueuedTokens,
+          enqueuedTokensPerModel: Object.fromEntries(
+            Object.keys(DEFAULT_ENQUEUED_TOKEN_LIMITS).map((model) => [model, maxEnqueuedTokens]),
+          ),
+        };
   const emulator = await startGeminiEmulator({
     port: number('port', values.port) ?? 8089,
     ...(values.host !== undefined ? { host: values.host } : {}),
@@ -74,6 +87,7 @@ async function main(): Promise<void> {
     ...(values['data-dir'] !== undefined ? { dataDir: values['data-dir'] } : {}),
     ...(values.seed !== undefined ? { seed: number('seed', values.seed) } : {}),
     timing,
+    limits,
     faults: (values.fault ?? []).map(parseFault),
     ...(values.verbose ? { log: (line: string) => console.log(line) } : {}),
   });

@@ -92,7 +92,8 @@ export async function startGeminiEmulator(options: GeminiEmulatorOptions = {}): 
     } finally {
       // Answered before the body was read (an error, a cancel's "{}"): drain it so the socket stays usable.
       if (!req.complete && !req.destroyed) req.resume();
-      log?.(`${req.method} ${path} ${res.statusCode} ${(performance.now() - started).toFixed(1)}ms`);
+      const outcome = res.headersSent ? String(res.statusCode) : 'dropped';
+      log?.(`${req.method} ${path} ${outcome} ${(performance.now() - started).toFixed(1)}ms`);
     }
   };
 

@@ -163,18 +163,15 @@ export class FaultInjector {
 
   /**
    * The error to write instead of a response for one request, if a line-error fault covers it.
-   * Pure in its inputs, so a job's output is the same however often it is computed.
+   * Pure in the seed, the request's position and its text (never the job's name, which is random),
+   * so the same input fails on the same lines in every run.
    */
-  lineError(
-    jobName: string,
-    index: number,
-    requestJson: string,
-  ): { code: number; message: string } | undefined {
+  lineError(index: number, requestJson: string): { code: number; message: string } | undefined {
     for (const { fault } of this.#active) {
       if (fault.kind !== 'line-error') continue;
       const byMarker = fault.marker !== undefined && requestJson.includes(fault.marker);
       const byRate =
-        fault.rate !== undefined && seededFraction(this.#seed, 'line', jobName, index) < fault.rate;
+        fault.rate !== undefined && seededFraction(this.#seed, 'line', index, requestJson) < fault.rate;
       if (byMarker || byRate) {
         return {
           code: fault.code ?? 13,

@@ -32,6 +32,8 @@ export interface UploadStart {
 
 interface UploadSession {
   readonly id: string;
+  /** An upload not finished by then is abandoned: its bytes go and it stops counting against quota. */
+  readonly expirationTimeMs: number;
   readonly start: UploadStart & { readonly name: string };
   readonly path: string;
   received: number;
@@ -95,6 +97,7 @@ export class FileStore {
     const id = newResourceId(32);
     this.#uploads.set(id, {
       id,
+      expirationTimeMs: this.clock.now() + this.limits.fileTtlMs,
       start: { ...start, name },
       path: join(this.dir, `upload-${id}`),
       received: 0,
@@ -114,6 +117,7 @@ export class FileStore {
     body: IncomingMessage,
     interruptAfter?: number,
   ): Promise<ChunkOutcome> {
+    this.#expire();
     const session = this.#uploads.get(uploadId);
     if (!session)
       throw notFound(`Unknown upload_id ${uploadId}: the upload was never started or already ended.`);
@@ -173,6 +177,7 @@ export class FileStore {
 
   /** Bytes accepted so far for an upload, for the resumable protocol's `query` command. */
   uploadProgress(uploadId: string): number {
+    this.#expire();
     const session = this.#uploads.get(uploadId);
     if (!session) throw notFound(`Unknown upload_id ${uploadId}.`);
     return session.received;
@@ -231,9 +236,15 @@ export class FileStore {
     return total;
   }
 
-  /** Files live 48 hours of emulator time, then vanish with their bytes, as on Gemini. */
+  /** Files live 48 hours of emulator time, then vanish with their bytes, as on Gemini; so do unfinished uploads. */
   #expire(): void {
     const now = this.clock.now();
+    for (const session of this.#uploads.values()) {
+      if (session.expirationTimeMs <= now) {
+        this.#uploads.delete(session.id);
+        void rm(session.path, { force: true });
+      }
+    }
     for (const file of this.#files.values()) {
       if (file.expirationTimeMs <= now) {
         this.#files.delete(file.name);

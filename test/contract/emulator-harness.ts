@@ -1,8 +1,8 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BatchJob, GoogleGenAI } from '@google/genai';
-import { afterAll, afterEach, beforeAll } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import {
   type GeminiEmulator,
   type GeminiEmulatorOptions,
@@ -96,4 +96,57 @@ export function parseJsonl(text: string): Record<string, unknown>[] {
     .split('\n')
     .filter((line) => line.trim() !== '')
     .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/** The first candidate's text in a generate output line, or '' when the line has none. */
+export function firstCandidateText(line: Record<string, unknown> | undefined): string {
+  const response = line?.response as
+    | { candidates?: { content?: { parts?: { text?: string }[] } }[] }
+    | undefined;
+  return response?.candidates?.[0]?.content?.parts?.[0]?.text ?? '';
+}
+
+/** Uploads `lines` as a JSONL file named `name` and returns the file's resource name. */
+export async function uploadJsonl(
+  h: Harness,
+  ai: GoogleGenAI,
+  name: string,
+  lines: readonly string[],
+): Promise<string> {
+  const path = await writeJsonl(h.dir, name, lines);
+  const file = await ai.files.upload({
+    file: path,
+    config: { mimeType: 'application/jsonl', displayName: name },
+  });
+  return file.name ?? '';
+}
+
+let downloads = 0;
+
+/** Downloads a file with the SDK and parses its lines. */
+export async function downloadJsonl(h: Harness, ai: GoogleGenAI, fileName: string) {
+  const downloadPath = join(h.dir, `download-${++downloads}.jsonl`);
+  await ai.files.download({ file: fileName, downloadPath });
+  return parseJsonl(await readFile(downloadPath, 'utf8'));
+}
+
+/** The raw `google.longrunning.Operation`, with what the SDK drops (`done`, `error`, `batchStats`). */
+export interface RawOperation {
+  name: string;
+  done?: boolean;
+  error?: { code: number; message: string };
+  metadata: {
+    state: string;
+    batchStats: Record<string, string>;
+    output?: Record<string, unknown>;
+    [field: string]: unknown;
+  };
+  response?: Record<string, unknown>;
+}
+
+/** Reads a batch over raw REST, as a client must for progress counts and a failure's reason. */
+export async function rawBatch(h: Harness, name: string): Promise<RawOperation> {
+  const response = await h.rest(`/v1beta/${name}`);
+  expect(response.status).toBe(200);
+  return (await response.json()) as RawOperation;
 }

@@ -88,6 +88,8 @@ export function fileRoutes({ files, faults, clock, maxRequestBytes }: FilesDeps)
     const offset = Number(req.headers['x-goog-upload-offset']);
     if (!Number.isSafeInteger(offset))
       throw invalidArgument('X-Goog-Upload-Offset is required on upload chunks.');
+    // Reading the body to its end or breaking off detaches it from the socket: keep hold of the socket.
+    const { socket } = req;
     const outcome = await files.appendChunk(
       uploadId,
       offset,
@@ -96,7 +98,7 @@ export function fileRoutes({ files, faults, clock, maxRequestBytes }: FilesDeps)
       faults.takeUploadInterruption(),
     );
     if (outcome.status === 'interrupted') {
-      req.socket.destroy();
+      socket.destroy();
       return;
     }
     if (outcome.status === 'active') {
