@@ -1,0 +1,43 @@
+/**
+ * The environment variables the functions read: set by the CDK construct in AWS, by the local
+ * runner offline. Read once per cold start; a missing required one fails at start, by name.
+ */
+export const ENV = {
+  /** start-run: the state machine to start. */
+  stateMachineArn: 'STATE_MACHINE_ARN',
+  /** all: where uploads land (default `inputs/`). */
+  inputPrefix: 'INPUT_PREFIX',
+  /** prepare-requests, submit-batch-jobs: default models by kind. */
+  generateModel: 'GENERATE_MODEL',
+  embedModel: 'EMBED_MODEL',
+  /** functions that call Gemini, in AWS: the Secrets Manager secret holding the API key. */
+  apiKeySecretArn: 'GEMINI_API_KEY_SECRET_ARN',
+  /** functions that call Gemini, offline only: the key itself (never set in AWS). */
+  apiKey: 'GEMINI_API_KEY',
+  /** functions that call Gemini, offline only: the emulator's URL. */
+  baseUrl: 'GEMINI_BASE_URL',
+  /** poll-batch-jobs: the backoff schedule. */
+  pollInitialSeconds: 'POLL_INITIAL_SECONDS',
+  pollMaxSeconds: 'POLL_MAX_SECONDS',
+  pollBackoffRate: 'POLL_BACKOFF_RATE',
+  /** finalize-run: where the run-finished event goes. */
+  eventBusName: 'EVENT_BUS_NAME',
+} as const;
+
+/** The value of a required variable; throws naming it if it is missing or empty. */
+export function requireEnv(name: string, env: NodeJS.ProcessEnv = process.env): string {
+  const value = env[name];
+  if (value === undefined || value === '') {
+    throw new Error(`missing required environment variable ${name}`);
+  }
+  return value;
+}
+
+/** A numeric variable with a default; throws naming it if set to something that is not a number. */
+export function numberEnv(name: string, fallback: number, env: NodeJS.ProcessEnv = process.env): number {
+  const value = env[name];
+  if (value === undefined || value === '') return fallback;
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed)) throw new Error(`environment variable ${name} must be a number, got '${value}'`);
+  return parsed;
+}

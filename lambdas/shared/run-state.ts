@@ -1,0 +1,63 @@
+/**
+ * What the workflow's states pass to each other. Only pointers and counts: request and result
+ * bodies stay in S3 (state payloads are capped at 256 KiB). Each Lambda returns its own part, which
+ * the state machine stores under the ResultPath named here.
+ */
+
+/** Execution input, written by the start-run Lambda. */
+export interface RunInput {
+  /** Deterministic per upload: also the execution name, so a duplicate event starts nothing. */
+  readonly runId: string;
+  readonly bucket: string;
+  readonly key: string;
+  readonly versionId?: string;
+  readonly sizeBytes?: number;
+  /** When the upload happened (the S3 event's time), ISO 8601. */
+  readonly uploadedAt: string;
+}
+
+/** `$.prepared`: what Prepare Requests made of the input. */
+export interface PreparedRun {
+  readonly chunkCount: number;
+  readonly acceptedCount: number;
+  readonly rejectedCount: number;
+}
+
+/** `$.submitted`: what Submit Batch Jobs did. */
+export interface SubmittedRun {
+  readonly jobCount: number;
+}
+
+/** `$.poll`: where the poll loop stands; the Wait state reads `waitSeconds`, the Choice `allDone`. */
+export interface PollState {
+  readonly attempt: number;
+  readonly waitSeconds: number;
+  readonly allDone: boolean;
+  readonly requestCount?: number;
+  readonly completedCount?: number;
+}
+
+/** `$.collected`: what Collect Results wrote. */
+export interface CollectedRun {
+  readonly succeededCount: number;
+  readonly failedCount: number;
+}
+
+/** `$.failure`: what a Catch stores, as Step Functions writes it. */
+export interface RunFailure {
+  readonly Error: string;
+  readonly Cause?: string;
+}
+
+/** The full execution state as it grows from state to state. */
+export interface RunState extends RunInput {
+  readonly prepared?: PreparedRun;
+  readonly submitted?: SubmittedRun;
+  readonly poll?: PollState;
+  readonly collected?: CollectedRun;
+  readonly failure?: RunFailure;
+}
+
+/** The event Finalize Run puts on the bus, `detail-type` below, `source` GEMINI_BATCH_EVENT_SOURCE. */
+export const RUN_FINISHED_DETAIL_TYPE = 'Gemini Batch Run Finished';
+export const GEMINI_BATCH_EVENT_SOURCE = 'gemini-batch-pipeline';
