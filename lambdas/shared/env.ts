@@ -38,6 +38,7 @@ export function numberEnv(name: string, fallback: number, env: NodeJS.ProcessEnv
   const value = env[name];
   if (value === undefined || value === '') return fallback;
   const parsed = Number(value);
-  if (!Number.isFinite(parsed)) throw new Error(`environment variable ${name} must be a number, got '${value}'`);
+  if (!Number.isFinite(parsed))
+    throw new Error(`environment variable ${name} must be a number, got '${value}'`);
   return parsed;
 }

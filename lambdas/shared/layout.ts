@@ -22,6 +22,7 @@ export function workKeys(runId: string) {
     chunk: (index: number) => `${root}chunks/${chunkId(index)}.jsonl`,
     ledger: (index: number) => `${root}jobs/${chunkId(index)}.json`,
     pollStatus: `${root}poll-status.json`,
+    collected: `${root}collected.json`,
   };
 }
 

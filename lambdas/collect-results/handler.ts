@@ -1,0 +1,17 @@
+import { inputPrefix, store, tmpDir } from '../shared/aws-clients.js';
+import { geminiFromEnvironment } from '../shared/gemini/from-environment.js';
+import { logger } from '../shared/logger.js';
+import type { RunState } from '../shared/run-state.js';
+import { collectResults } from './collect-results.js';
+
+export const handler = async (run: RunState) => {
+  logger.appendKeys({ runId: run.runId });
+  const collected = await collectResults(run, {
+    store,
+    gemini: await geminiFromEnvironment(),
+    inputPrefix,
+    tmpDir,
+  });
+  logger.info('collected results', { ...collected });
+  return collected;
+};

@@ -1,0 +1,277 @@
+import { type GeminiBatchApi, isTerminalState } from '../shared/gemini/gemini-batch-api.js';
+import { resultKeys } from '../shared/layout.js';
+import { type ObjectStore, s3Uri } from '../shared/object-store.js';
+import type {
+  CollectSummary,
+  JobLedger,
+  ModelUsage,
+  PollStatus,
+  RunPlan,
+  RunStatus,
+} from '../shared/run-records.js';
+import type { RunFailure, RunState } from '../shared/run-state.js';
+import { readCollectSummary, readLedgers, readPlan, readPollStatus } from '../shared/run-store.js';
+
+export interface FinalizeDeps {
+  readonly store: ObjectStore;
+  /** Created only when there is something to clean up on Gemini, so an empty input needs no key. */
+  readonly gemini: () => Promise<GeminiBatchApi>;
+  /** Puts the run-finished event on the bus. */
+  readonly publish: (detail: RunFinishedDetail) => Promise<void>;
+  readonly inputPrefix: string;
+  readonly now?: () => Date;
+  readonly log?: (message: string, fields: Record<string, unknown>) => void;
+}
+
+export interface FinalizedRun {
+  readonly status: RunStatus;
+  readonly manifest: string;
+}
+
+/** The event's `detail`: enough to act on without reading the manifest. */
+export interface RunFinishedDetail {
+  readonly runId: string;
+  readonly status: RunStatus;
+  readonly reason?: string;
+  readonly input: string;
+  readonly manifest: string;
+  /** Absent when the run ended before results were collected. */
+  readonly results?: string;
+  readonly counts: Manifest['counts'];
+}
+
+export interface Manifest {
+  readonly runId: string;
+  readonly status: RunStatus;
+  /** Why the run did not fully succeed, in words a person can act on. */
+  readonly reason?: string;
+  readonly input: {
+    readonly bucket: string;
+    readonly key: string;
+    readonly versionId?: string;
+    readonly sizeBytes?: number;
+  };
+  readonly counts: {
+    readonly lines: number;
+    readonly accepted: number;
+    readonly rejected: number;
+    readonly succeeded: number;
+    readonly failed: number;
+    readonly missingResults: number;
+    readonly duplicateResults: number;
+    readonly unknownResults: number;
+  };
+  readonly usage: { readonly byModel: Readonly<Record<string, ModelUsage>>; readonly total: ModelUsage };
+  readonly jobs: readonly {
+    readonly chunk: number;
+    readonly kind: string;
+    readonly model: string;
+    readonly requests: number;
+    readonly batchName?: string;
+    readonly state?: string;
+    readonly error?: { readonly code?: number; readonly message: string };
+    readonly recovered?: boolean;
+  }[];
+  readonly timings: {
+    readonly uploadedAt: string;
+    readonly preparedAt?: string;
+    readonly collectedAt?: string;
+    readonly finishedAt: string;
+  };
+  readonly outputs: { readonly results?: string; readonly rejected?: string; readonly manifest: string };
+  readonly cleanup: {
+    readonly cancelledJobs: readonly string[];
+    readonly deletedFiles: readonly string[];
+    readonly problems: readonly string[];
+  };
+}
+
+/** "EmptyInputError: the file is empty" from a Catch's `{Error, Cause}`; Lambda puts JSON in Cause. */
+export function describeFailure(failure: RunFailure): string {
+  let message = failure.Cause ?? '';
+  try {
+    const cause = JSON.parse(message) as { errorMessage?: unknown };
+    if (typeof cause.errorMessage === 'string') message = cause.errorMessage;
+  } catch {
+    // Cause is plain text (Step Functions' own errors, timeouts): keep it as it is.
+  }
+  return message ? `${failure.Error}: ${message}` : failure.Error;
+}
+
+function emptyUsage(): ModelUsage {
+  return { requestCount: 0, promptTokens: 0, outputTokens: 0, thoughtsTokens: 0, totalTokens: 0 };
+}
+
+function decideStatus(
+  run: RunState,
+  plan: RunPlan | undefined,
+  poll: PollStatus | undefined,
+  collected: CollectSummary | undefined,
+): { status: RunStatus; reason?: string } {
+  if (run.failure) return { status: 'FAILED', reason: describeFailure(run.failure) };
+  if (!plan || !collected)
+    return { status: 'FAILED', reason: 'the run ended before its results were collected' };
+  const unsuccessful = (poll?.jobs ?? []).filter((job) => job.state !== 'BATCH_STATE_SUCCEEDED');
+  const jobProblems = unsuccessful.map(
+    (job) => `batch job ${job.batchName} ended ${job.state}${job.error ? `: ${job.error.message}` : ''}`,
+  );
+  if (collected.succeededCount === 0) {
+    return {
+      status: 'FAILED',
+      reason: jobProblems.join('; ') || 'no request succeeded: every result is an error',
+    };
+  }
+  if (collected.failedCount > 0 || plan.rejectedCount > 0) {
+    const parts = [
+      ...jobProblems,
+      ...(collected.failedCount > 0
+        ? [`${collected.failedCount} requests failed (see their error lines in results.jsonl)`]
+        : []),
+      ...(plan.rejectedCount > 0 ? [`${plan.rejectedCount} lines were rejected (see rejected.jsonl)`] : []),
+    ];
+    return { status: 'COMPLETED_WITH_ERRORS', reason: parts.join('; ') };
+  }
+  return { status: 'SUCCEEDED' };
+}
+
+/**
+ * Ends every run, successful or not: cancels jobs a failed run leaves running, deletes the files
+ * the run put on Gemini (keeping result files that were never collected), writes `manifest.json`
+ * last — its presence means the run is over — and announces the run on the event bus.
+ */
+export async function finalizeRun(run: RunState, deps: FinalizeDeps): Promise<FinalizedRun> {
+  const { store } = deps;
+  const plan = await readPlan(store, run).catch(() => undefined);
+  const ledgers: JobLedger[] = plan ? await readLedgers(store, run, plan) : [];
+  const poll = await readPollStatus(store, run);
+  const collected = await readCollectSummary(store, run);
+  const { status, reason } = decideStatus(run, plan, poll, collected);
+  const cleanup = await cleanUpGemini(ledgers, poll, collected !== undefined, deps);
+
+  const keys = resultKeys(run.key, run.runId, deps.inputPrefix);
+  const jobsByChunk = new Map(poll?.jobs.map((job) => [job.chunk, job]));
+  const ledgerByChunk = new Map(ledgers.map((ledger) => [ledger.chunk, ledger]));
+  const total = emptyUsage();
+  for (const usage of Object.values(collected?.usageByModel ?? {})) {
+    for (const field of Object.keys(total) as (keyof ModelUsage)[]) total[field] += usage[field];
+  }
+  const manifest: Manifest = {
+    runId: run.runId,
+    status,
+    ...(reason ? { reason } : {}),
+    input: {
+      bucket: run.bucket,
+      key: run.key,
+      ...(run.versionId ? { versionId: run.versionId } : {}),
+      ...(run.sizeBytes !== undefined ? { sizeBytes: run.sizeBytes } : {}),
+    },
+    counts: {
+      lines: plan?.lineCount ?? 0,
+      accepted: plan?.acceptedCount ?? 0,
+      rejected: plan?.rejectedCount ?? 0,
+      succeeded: collected?.succeededCount ?? 0,
+      failed: collected?.failedCount ?? 0,
+      missingResults: collected?.missingCount ?? 0,
+      duplicateResults: collected?.duplicateResultCount ?? 0,
+      unknownResults: collected?.unknownResultCount ?? 0,
+    },
+    usage: { byModel: collected?.usageByModel ?? {}, total },
+    jobs: (plan?.chunks ?? []).map((chunk) => {
+      const job = jobsByChunk.get(chunk.index);
+      const ledger = ledgerByChunk.get(chunk.index);
+      return {
+        chunk: chunk.index,
+        kind: chunk.kind,
+        model: chunk.model,
+        requests: chunk.requestCount,
+        ...(ledger?.batchName ? { batchName: ledger.batchName } : {}),
+        ...(job ? { state: job.state } : {}),
+        ...(job?.error ? { error: job.error } : {}),
+        ...(ledger?.recovered ? { recovered: true } : {}),
+      };
+    }),
+    timings: {
+      uploadedAt: run.uploadedAt,
+      ...(plan ? { preparedAt: plan.preparedAt } : {}),
+      ...(collected ? { collectedAt: collected.collectedAt } : {}),
+      finishedAt: (deps.now?.() ?? new Date()).toISOString(),
+    },
+    outputs: {
+      ...(collected ? { results: s3Uri(run.bucket, keys.results) } : {}),
+      ...(plan ? { rejected: s3Uri(run.bucket, keys.rejected) } : {}),
+      manifest: s3Uri(run.bucket, keys.manifest),
+    },
+    cleanup,
+  };
+  await store.putJson(run.bucket, keys.manifest, manifest);
+  await deps.publish({
+    runId: run.runId,
+    status,
+    ...(reason ? { reason } : {}),
+    input: s3Uri(run.bucket, run.key),
+    manifest: manifest.outputs.manifest,
+    ...(manifest.outputs.results ? { results: manifest.outputs.results } : {}),
+    counts: manifest.counts,
+  });
+  return { status, manifest: keys.manifest };
+}
+
+async function cleanUpGemini(
+  ledgers: readonly JobLedger[],
+  poll: PollStatus | undefined,
+  resultsCollected: boolean,
+  deps: FinalizeDeps,
+): Promise<Manifest['cleanup']> {
+  const cancelledJobs: string[] = [];
+  const deletedFiles: string[] = [];
+  const problems: string[] = [];
+  if (ledgers.length === 0) return { cancelledJobs, deletedFiles, problems };
+  const stateOf = new Map(poll?.jobs.map((job) => [job.batchName, job.state]));
+  let gemini: GeminiBatchApi;
+  try {
+    gemini = await deps.gemini();
+  } catch (error) {
+    return {
+      cancelledJobs,
+      deletedFiles,
+      problems: [`could not reach Gemini to clean up: ${(error as Error).message}`],
+    };
+  }
+  const attempt = async (what: string, action: () => Promise<void>) => {
+    try {
+      await action();
+      return true;
+    } catch (error) {
+      problems.push(`could not ${what}: ${(error as Error).message}`);
+      deps.log?.('clean-up step failed', { what, error: (error as Error).message });
+      return false;
+    }
+  };
+  for (const ledger of ledgers) {
+    // Submit may have died between creating a job and recording it: look for it by display name.
+    let batchName = ledger.batchName;
+    if (!batchName && ledger.uploadedFile) {
+      await attempt(`look up ${ledger.displayName}`, async () => {
+        batchName = await gemini.findBatchByDisplayName(ledger.displayName);
+      });
+    }
+    const state = batchName ? stateOf.get(batchName) : undefined;
+    // A job still running when the run ends would go on costing money for results nobody collects.
+    if (batchName && !(state && isTerminalState(state))) {
+      const name = batchName;
+      if (await attempt(`cancel ${name}`, () => gemini.cancelBatch(name))) cancelledJobs.push(name);
+    }
+    if (ledger.uploadedFile) {
+      const file = ledger.uploadedFile;
+      if (await attempt(`delete ${file}`, () => gemini.deleteFile(file))) deletedFiles.push(file);
+    }
+  }
+  // Result files are deleted only once collected: until then they are the only copy of the answers.
+  if (resultsCollected) {
+    for (const job of poll?.jobs ?? []) {
+      const file = job.responsesFile;
+      if (file && (await attempt(`delete ${file}`, () => gemini.deleteFile(file)))) deletedFiles.push(file);
+    }
+  }
+  return { cancelledJobs, deletedFiles, problems };
+}

@@ -1,0 +1,37 @@
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { inputPrefix, store } from '../shared/aws-clients.js';
+import { ENV, requireEnv } from '../shared/env.js';
+import { geminiFromEnvironment } from '../shared/gemini/from-environment.js';
+import { logger } from '../shared/logger.js';
+import { GEMINI_BATCH_EVENT_SOURCE, RUN_FINISHED_DETAIL_TYPE, type RunState } from '../shared/run-state.js';
+import { finalizeRun } from './finalize-run.js';
+
+const eventBusName = requireEnv(ENV.eventBusName);
+const events = new EventBridgeClient({});
+
+export const handler = async (run: RunState) => {
+  logger.appendKeys({ runId: run.runId });
+  const finalized = await finalizeRun(run, {
+    store,
+    inputPrefix,
+    gemini: () => geminiFromEnvironment(),
+    publish: async (detail) => {
+      const { FailedEntryCount } = await events.send(
+        new PutEventsCommand({
+          Entries: [
+            {
+              EventBusName: eventBusName,
+              Source: GEMINI_BATCH_EVENT_SOURCE,
+              DetailType: RUN_FINISHED_DETAIL_TYPE,
+              Detail: JSON.stringify(detail),
+            },
+          ],
+        }),
+      );
+      if (FailedEntryCount) throw new Error(`EventBridge refused the run-finished event for ${run.runId}`);
+    },
+    log: (message, fields) => logger.warn(message, fields),
+  });
+  logger.info('finalized run', { ...finalized });
+  return finalized;
+};

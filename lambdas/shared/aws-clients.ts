@@ -1,0 +1,15 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import { ENV } from './env.js';
+import { DEFAULT_INPUT_PREFIX } from './layout.js';
+import { S3ObjectStore } from './s3-object-store.js';
+
+/**
+ * Module-scope dependencies the run-state functions share, built once per cold start. Offline,
+ * `AWS_ENDPOINT_URL_S3` points the client at the local S3 stand-in; nothing else changes.
+ */
+export const store = new S3ObjectStore(
+  new S3Client({ forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3) }),
+);
+export const inputPrefix = process.env[ENV.inputPrefix] ?? DEFAULT_INPUT_PREFIX;
+/** Lambda's writable scratch space; ephemeral storage is sized for the largest chunk. */
+export const tmpDir = process.env.TMPDIR ?? '/tmp';

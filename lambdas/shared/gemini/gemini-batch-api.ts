@@ -1,0 +1,57 @@
+/**
+ * The port through which the cores reach Gemini's Batch API. One adapter speaks to Gemini (or the
+ * emulator) through `@google/genai`; unit tests use an in-memory fake.
+ */
+
+export type BatchKind = 'generate' | 'embed';
+
+export const TERMINAL_BATCH_STATES = [
+  'BATCH_STATE_SUCCEEDED',
+  'BATCH_STATE_FAILED',
+  'BATCH_STATE_CANCELLED',
+  'BATCH_STATE_EXPIRED',
+] as const;
+
+/** A batch job as the REST resource describes it (`BATCH_STATE_*`, counts, error), not as the SDK does. */
+export interface BatchJobStatus {
+  readonly name: string;
+  readonly state: string;
+  readonly displayName?: string;
+  readonly requestCount: number;
+  readonly successfulCount: number;
+  readonly failedCount: number;
+  /** `google.rpc.Status` of a failed job. */
+  readonly error?: { readonly code?: number; readonly message: string };
+  /** `files/…` holding one result line per request, once the job has succeeded. */
+  readonly responsesFile?: string;
+}
+
+export interface CreateBatchRequest {
+  readonly kind: BatchKind;
+  /** Model id, with or without `models/`. */
+  readonly model: string;
+  /** `<runId>/<chunk>`: unique per chunk, which is what makes creation recoverable. */
+  readonly displayName: string;
+  /** The uploaded input file, `files/…`. */
+  readonly fileName: string;
+}
+
+export interface GeminiBatchApi {
+  /** Uploads a local JSONL file; returns its name, `files/…`. */
+  uploadJsonl(path: string, displayName: string): Promise<string>;
+  /** Creates a batch job; returns its name, `batches/…`. Not idempotent on Gemini's side. */
+  createBatch(request: CreateBatchRequest): Promise<string>;
+  /** The job carrying this display name, if one exists: recovers a job created but not recorded. */
+  findBatchByDisplayName(displayName: string): Promise<string | undefined>;
+  getBatch(name: string): Promise<BatchJobStatus>;
+  /** Asks Gemini to stop a job; a job that has already ended is not an error. */
+  cancelBatch(name: string): Promise<void>;
+  /** Streams a file's bytes to a local path. */
+  downloadFile(fileName: string, path: string): Promise<void>;
+  /** Deletes a file; a file that is already gone is not an error. */
+  deleteFile(fileName: string): Promise<void>;
+}
+
+export function isTerminalState(state: string): boolean {
+  return (TERMINAL_BATCH_STATES as readonly string[]).includes(state);
+}

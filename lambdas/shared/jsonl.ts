@@ -1,0 +1,99 @@
+/**
+ * Reads JSONL from a byte stream one line at a time, in memory bounded by the longest line allowed,
+ * whatever the file's size. Every line keeps its 1-based number so errors can say where they are.
+ */
+
+/** A line as text, or why its text could not be read. Blank lines are skipped but still counted. */
+export type JsonlLine =
+  | { readonly lineNumber: number; readonly text: string }
+  | { readonly lineNumber: number; readonly problem: LineProblem; readonly excerpt: string };
+
+export type LineProblem = 'too-long' | 'invalid-utf8';
+
+export interface ReadLinesOptions {
+  /** Longer lines are reported as `too-long` without being held in memory. */
+  readonly maxLineBytes: number;
+}
+
+const NEWLINE = 0x0a;
+const CARRIAGE_RETURN = 0x0d;
+const BOM = [0xef, 0xbb, 0xbf] as const;
+const EXCERPT_BYTES = 120;
+
+// ignoreBOM: the decoder must not strip U+FEFF from every line; only the file's first line has a BOM.
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const lenientDecoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
+
+/** The first `EXCERPT_BYTES` of a line, decoded leniently: for error messages only. */
+function excerptOf(bytes: Uint8Array): string {
+  return lenientDecoder.decode(bytes.subarray(0, EXCERPT_BYTES));
+}
+
+/**
+ * Splits a byte stream into lines: handles a UTF-8 BOM, CRLF, lines split across chunks and a
+ * missing final newline. A line over `maxLineBytes` is skipped to its end and reported, so one bad
+ * line cannot exhaust memory; a line that is not valid UTF-8 is reported rather than mangled.
+ */
+export async function* readJsonlLines(
+  source: AsyncIterable<Uint8Array>,
+  { maxLineBytes }: ReadLinesOptions,
+): AsyncGenerator<JsonlLine> {
+  let pending: Uint8Array[] = [];
+  let pendingBytes = 0;
+  let overflowExcerpt: string | undefined;
+  let lineNumber = 0;
+  let atFileStart = true;
+
+  const finishLine = (tail: Uint8Array): JsonlLine | undefined => {
+    lineNumber += 1;
+    const firstLine = atFileStart;
+    atFileStart = false;
+    if (overflowExcerpt !== undefined) {
+      const excerpt = overflowExcerpt;
+      overflowExcerpt = undefined;
+      return { lineNumber, problem: 'too-long', excerpt };
+    }
+    let bytes = pending.length === 0 ? tail : Buffer.concat([...pending, tail]);
+    pending = [];
+    pendingBytes = 0;
+    if (firstLine && bytes[0] === BOM[0] && bytes[1] === BOM[1] && bytes[2] === BOM[2])
+      bytes = bytes.subarray(3);
+    if (bytes[bytes.length - 1] === CARRIAGE_RETURN) bytes = bytes.subarray(0, -1);
+    let text: string;
+    try {
+      text = decoder.decode(bytes);
+    } catch {
+      return { lineNumber, problem: 'invalid-utf8', excerpt: excerptOf(bytes) };
+    }
+    return text.trim() === '' ? undefined : { lineNumber, text };
+  };
+
+  const hold = (bytes: Uint8Array) => {
+    if (overflowExcerpt !== undefined) return;
+    if (pendingBytes + bytes.length > maxLineBytes) {
+      overflowExcerpt = excerptOf(pending.length === 0 ? bytes : Buffer.concat([...pending, bytes]));
+      pending = [];
+      pendingBytes = 0;
+      return;
+    }
+    // Copy: the stream may reuse its chunk buffers after we yield.
+    pending.push(Uint8Array.prototype.slice.call(bytes));
+    pendingBytes += bytes.length;
+  };
+
+  for await (const chunk of source) {
+    let start = 0;
+    for (let newline = chunk.indexOf(NEWLINE); newline !== -1; newline = chunk.indexOf(NEWLINE, start)) {
+      const piece = chunk.subarray(start, newline);
+      start = newline + 1;
+      if (overflowExcerpt === undefined && pendingBytes + piece.length > maxLineBytes) hold(piece);
+      const line = finishLine(overflowExcerpt === undefined ? piece : new Uint8Array());
+      if (line) yield line;
+    }
+    if (start < chunk.length) hold(chunk.subarray(start));
+  }
+  if (pendingBytes > 0 || overflowExcerpt !== undefined) {
+    const line = finishLine(new Uint8Array());
+    if (line) yield line;
+  }
+}

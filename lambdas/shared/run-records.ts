@@ -1,0 +1,88 @@
+/**
+ * The JSON records one run keeps under `work/<runId>/` (and its manifest under `results/`). They
+ * are how the functions hand work to each other; the state machine only carries pointers.
+ */
+import type { BatchKind } from './gemini/gemini-batch-api.js';
+
+/** One group of requests sent as one Gemini job. */
+export interface ChunkPlan {
+  readonly index: number;
+  readonly kind: BatchKind;
+  /** Model id without `models/`. */
+  readonly model: string;
+  /** S3 key of the chunk's JSONL, one `{"key","request"}` line per request. */
+  readonly key: string;
+  readonly requestCount: number;
+  readonly bytes: number;
+}
+
+/** `work/<runId>/plan.json`, written by Prepare Requests. */
+export interface RunPlan {
+  readonly runId: string;
+  readonly bucket: string;
+  readonly inputKey: string;
+  /** Non-blank lines read from the input. */
+  readonly lineCount: number;
+  readonly acceptedCount: number;
+  readonly rejectedCount: number;
+  readonly chunks: readonly ChunkPlan[];
+  readonly preparedAt: string;
+}
+
+/**
+ * `work/<runId>/jobs/<chunk>.json`: what Submit has done for a chunk. Written after the upload and
+ * again right after the job is created, so a retried Submit never uploads or creates twice.
+ */
+export interface JobLedger {
+  readonly chunk: number;
+  readonly displayName: string;
+  readonly uploadedFile?: string;
+  readonly batchName?: string;
+  /** True when the job was found by display name after a crash, not created by this attempt. */
+  readonly recovered?: boolean;
+  readonly updatedAt: string;
+}
+
+/** One job's latest state, as Poll Batch Jobs last saw it. */
+export interface JobStatusRecord {
+  readonly chunk: number;
+  readonly batchName: string;
+  readonly state: string;
+  readonly requestCount: number;
+  readonly successfulCount: number;
+  readonly failedCount: number;
+  readonly error?: { readonly code?: number; readonly message: string };
+  readonly responsesFile?: string;
+}
+
+/** `work/<runId>/poll-status.json`. */
+export interface PollStatus {
+  readonly polledAt: string;
+  readonly jobs: readonly JobStatusRecord[];
+}
+
+/** Tokens used by one model, summed over its responses. */
+export interface ModelUsage {
+  requestCount: number;
+  promptTokens: number;
+  outputTokens: number;
+  thoughtsTokens: number;
+  totalTokens: number;
+}
+
+/** `work/<runId>/collected.json`, written by Collect Results. */
+export interface CollectSummary {
+  readonly succeededCount: number;
+  readonly failedCount: number;
+  /** Accepted keys Gemini returned nothing for; each got an error line. */
+  readonly missingCount: number;
+  /** Result lines for a key already answered: counted, never written twice. */
+  readonly duplicateResultCount: number;
+  /** Result lines for keys this run never sent: counted, never written. */
+  readonly unknownResultCount: number;
+  readonly usageByModel: Readonly<Record<string, ModelUsage>>;
+  readonly collectedAt: string;
+}
+
+/** How a run ended, in `manifest.json`. */
+export type RunStatus = 'SUCCEEDED' | 'COMPLETED_WITH_ERRORS' | 'FAILED';

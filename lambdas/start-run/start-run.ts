@@ -1,0 +1,65 @@
+import { createHash } from 'node:crypto';
+import type { EventBridgeEvent } from 'aws-lambda';
+import type { RunInput } from '../shared/run-state.js';
+
+/** `detail` of S3's EventBridge "Object Created" event. Unlike classic S3 notifications, the key is not URL-encoded. */
+export interface ObjectCreatedDetail {
+  readonly bucket: { readonly name: string };
+  readonly object: {
+    readonly key: string;
+    readonly size?: number;
+    readonly etag?: string;
+    readonly 'version-id'?: string;
+    readonly sequencer?: string;
+  };
+}
+
+export type ObjectCreatedEvent = EventBridgeEvent<'Object Created', ObjectCreatedDetail>;
+
+export interface StartRunDeps {
+  /** Starts the workflow under `name`; resolves false if an execution of that name already exists. */
+  readonly startExecution: (name: string, input: RunInput) => Promise<boolean>;
+  readonly inputPrefix: string;
+}
+
+export type StartRunOutcome =
+  | { readonly runId: string; readonly started: boolean }
+  | { readonly ignored: string };
+
+/**
+ * The run id: the upload's time (so runs sort by time) and a hash of what identifies this upload —
+ * bucket, key, version and S3's sequencer. A duplicated delivery of the same event gets the same id,
+ * and Step Functions refuses a second execution with the same name: nothing runs twice. A new
+ * upload of the same key has a new sequencer, hence a new run.
+ */
+export function runIdFor(event: ObjectCreatedEvent): string {
+  const { bucket, object } = event.detail;
+  const identity = [bucket.name, object.key, object['version-id'] ?? '', object.sequencer ?? event.id].join(
+    '\u0000',
+  );
+  const digest = createHash('sha256').update(identity).digest('hex').slice(0, 16);
+  const stamp = new Date(event.time)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+  return `${stamp}-${digest}`;
+}
+
+/** Starts one workflow execution per uploaded `.jsonl` file under the input prefix. */
+export async function startRun(event: ObjectCreatedEvent, deps: StartRunDeps): Promise<StartRunOutcome> {
+  const { bucket, object } = event.detail;
+  // The rule already filters; checking again means a misconfigured rule cannot make results re-trigger runs.
+  if (!object.key.startsWith(deps.inputPrefix) || !object.key.toLowerCase().endsWith('.jsonl')) {
+    return { ignored: `s3://${bucket.name}/${object.key} is not a .jsonl file under ${deps.inputPrefix}` };
+  }
+  const runId = runIdFor(event);
+  const input: RunInput = {
+    runId,
+    bucket: bucket.name,
+    key: object.key,
+    ...(object['version-id'] ? { versionId: object['version-id'] } : {}),
+    ...(object.size !== undefined ? { sizeBytes: object.size } : {}),
+    uploadedAt: new Date(event.time).toISOString(),
+  };
+  return { runId, started: await deps.startExecution(runId, input) };
+}

@@ -1,0 +1,16 @@
+import { store, tmpDir } from '../shared/aws-clients.js';
+import { geminiFromEnvironment } from '../shared/gemini/from-environment.js';
+import { logger } from '../shared/logger.js';
+import type { RunState } from '../shared/run-state.js';
+import { submitBatchJobs } from './submit-batch-jobs.js';
+
+export const handler = async (run: RunState) => {
+  logger.appendKeys({ runId: run.runId });
+  const gemini = await geminiFromEnvironment();
+  return submitBatchJobs(run, {
+    store,
+    gemini,
+    tmpDir,
+    log: (message, fields) => logger.info(message, fields),
+  });
+};

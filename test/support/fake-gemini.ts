@@ -1,0 +1,281 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { GeminiRequestError } from '../../lambdas/shared/errors.js';
+import {
+  type BatchJobStatus,
+  type BatchKind,
+  type CreateBatchRequest,
+  type GeminiBatchApi,
+  isTerminalState,
+} from '../../lambdas/shared/gemini/gemini-batch-api.js';
+
+/** The port's methods, by name: what `calls` counts and `failNext` can break. */
+export type GeminiMethod = keyof GeminiBatchApi;
+
+const METHODS: readonly GeminiMethod[] = [
+  'uploadJsonl',
+  'createBatch',
+  'findBatchByDisplayName',
+  'getBatch',
+  'cancelBatch',
+  'downloadFile',
+  'deleteFile',
+];
+
+/** One batch job as the fake keeps it; tests may read it and move it through its states. */
+export interface FakeBatch {
+  readonly name: string;
+  readonly displayName: string;
+  readonly kind: BatchKind;
+  readonly model: string;
+  readonly fileName: string;
+  state: string;
+  requestCount: number;
+  successfulCount: number;
+  failedCount: number;
+  error?: { readonly code?: number; readonly message: string };
+  responsesFile?: string;
+}
+
+/** How a test ends a job: its final state, the result lines Gemini wrote, the job's error. */
+export interface FinishOptions {
+  /** @default 'BATCH_STATE_SUCCEEDED' */
+  readonly state?: string;
+  /** JSONL lines of the responses file; the file `files/out-<n>` is created only when given. */
+  readonly results?: readonly string[];
+  readonly error?: { readonly code?: number; readonly message: string };
+}
+
+/**
+ * An in-memory GeminiBatchApi for core unit tests. Uploads keep the file's content (`files/up-<n>`),
+ * jobs are `batches/b-<n>` in `BATCH_STATE_PENDING` until the test moves them with `setState` or
+ * `finish`. Every call is counted in `calls` (attempts, including the ones made to fail), and
+ * `failNext` makes the next call of a method throw the given error once.
+ */
+export class FakeGemini implements GeminiBatchApi {
+  /** Files by name: uploads and responses files. */
+  readonly files = new Map<string, string>();
+  /** Jobs by name, in creation order. */
+  readonly batches = new Map<string, FakeBatch>();
+  /** Every file name `deleteFile` was asked to delete, in order, whether it existed or not. */
+  readonly deletedFiles: string[] = [];
+  /** Every job name `cancelBatch` was asked to cancel, in order. */
+  readonly cancelledBatches: string[] = [];
+  /** How often each method was called. */
+  readonly calls = Object.fromEntries(METHODS.map((method) => [method, 0])) as Record<GeminiMethod, number>;
+
+  readonly #failures = new Map<GeminiMethod, Error[]>();
+  readonly #failuresAt = new Map<string, Error>();
+  #uploadCount = 0;
+  #outputCount = 0;
+  #batchCount = 0;
+
+  /** The next call of `method` throws `error` (once); queued errors are thrown in order. */
+  failNext(method: GeminiMethod, error: Error): this {
+    const queue = this.#failures.get(method) ?? [];
+    queue.push(error);
+    this.#failures.set(method, queue);
+    return this;
+  }
+
+  async uploadJsonl(path: string, displayName: string): Promise<string> {
+    this.#enter('uploadJsonl');
+    if (displayName === '') throw new GeminiRequestError('upload without a display name');
+    const content = await readFile(path, 'utf8');
+    return this.addFile(content, `files/up-${++this.#uploadCount}`);
+  }
+
+  async createBatch({ kind, model, displayName, fileName }: CreateBatchRequest): Promise<string> {
+    this.#enter('createBatch');
+    if (!this.files.has(fileName)) throw new GeminiRequestError(`no such file ${fileName}`);
+    return this.addBatch({ kind, model: model.replace(/^models\//, ''), displayName, fileName }).name;
+  }
+
+  async findBatchByDisplayName(displayName: string): Promise<string | undefined> {
+    this.#enter('findBatchByDisplayName');
+    // Newest first, as Gemini lists them.
+    return [...this.batches.values()].reverse().find((batch) => batch.displayName === displayName)?.name;
+  }
+
+  async getBatch(name: string): Promise<BatchJobStatus> {
+    this.#enter('getBatch');
+    return this.statusOf(name);
+  }
+
+  /** What `getBatch` would answer, without counting a call. */
+  statusOf(name: string): BatchJobStatus {
+    const batch = this.#batch(name);
+    return {
+      name: batch.name,
+      state: batch.state,
+      displayName: batch.displayName,
+      requestCount: batch.requestCount,
+      successfulCount: batch.successfulCount,
+      failedCount: batch.failedCount,
+      ...(batch.error ? { error: batch.error } : {}),
+      ...(batch.responsesFile ? { responsesFile: batch.responsesFile } : {}),
+    };
+  }
+
+  async cancelBatch(name: string): Promise<void> {
+    this.#enter('cancelBatch');
+    this.cancelledBatches.push(name);
+    const batch = this.#batch(name);
+    if (!isTerminalState(batch.state)) batch.state = 'BATCH_STATE_CANCELLED';
+  }
+
+  async downloadFile(fileName: string, path: string): Promise<void> {
+    this.#enter('downloadFile');
+    const content = this.files.get(fileName);
+    if (content === undefined) throw new GeminiRequestError(`no such file ${fileName}`);
+    await writeFile(path, content);
+  }
+
+  async deleteFile(fileName: string): Promise<void> {
+    this.#enter('deleteFile');
+    this.deletedFiles.push(fileName);
+    this.files.delete(fileName);
+  }
+
+  // ---- test controls: none of these count as calls ----
+
+  /** Puts a file on the fake directly; returns its name (`files/out-<n>` unless one is given). */
+  addFile(content: string, name = `files/out-${++this.#outputCount}`): string {
+    this.files.set(name, content);
+    return name;
+  }
+
+  /** Puts a job on the fake directly, as if some earlier attempt had created it. */
+  addBatch(init: {
+    readonly kind: BatchKind;
+    readonly model: string;
+    readonly displayName: string;
+    readonly fileName: string;
+    readonly state?: string;
+  }): FakeBatch {
+    const batch: FakeBatch = {
+      name: `batches/b-${++this.#batchCount}`,
+      displayName: init.displayName,
+      kind: init.kind,
+      model: init.model,
+      fileName: init.fileName,
+      state: init.state ?? 'BATCH_STATE_PENDING',
+      requestCount: this.inputLinesOf(init.fileName).length,
+      successfulCount: 0,
+      failedCount: 0,
+    };
+    this.batches.set(batch.name, batch);
+    return batch;
+  }
+
+  setState(name: string, state: string): void {
+    this.#batch(name).state = state;
+  }
+
+  /** Ends a job: sets its state and error, and writes its responses file when results are given. */
+  finish(name: string, { state = 'BATCH_STATE_SUCCEEDED', results, error }: FinishOptions = {}): FakeBatch {
+    const batch = this.#batch(name);
+    batch.state = state;
+    if (error) batch.error = error;
+    if (results) {
+      batch.responsesFile = this.addFile(results.map((line) => `${line}\n`).join(''));
+      batch.successfulCount = results.filter((line) => 'response' in parsedOrEmpty(line)).length;
+      batch.failedCount = results.filter((line) => 'error' in parsedOrEmpty(line)).length;
+    }
+    return batch;
+  }
+
+  /** Succeeds a job with an answer for every request of its input file (see `answerAll`). */
+  answer(name: string): FakeBatch {
+    return this.finish(name, { results: answerAll(this.inputLines(name)) });
+  }
+
+  /** The job carrying this display name; throws if there is none. */
+  batchNamed(displayName: string): FakeBatch {
+    const batch = [...this.batches.values()].find((candidate) => candidate.displayName === displayName);
+    if (!batch) throw new Error(`the fake has no batch named ${displayName}`);
+    return batch;
+  }
+
+  /** The non-empty lines of the file a job was created from. */
+  inputLines(name: string): string[] {
+    return this.inputLinesOf(this.#batch(name).fileName);
+  }
+
+  /** The non-empty lines of a file the fake holds (none for an unknown file). */
+  inputLinesOf(fileName: string): string[] {
+    return (this.files.get(fileName) ?? '').split('\n').filter((line) => line.trim() !== '');
+  }
+
+  /** Call number `call` (1-based, counting every call so far) of `method` throws `error`. */
+  failAt(method: GeminiMethod, call: number, error: Error): this {
+    this.#failuresAt.set(`${method}#${call}`, error);
+    return this;
+  }
+
+  #enter(method: GeminiMethod): void {
+    this.calls[method] += 1;
+    const planned = this.#failuresAt.get(`${method}#${this.calls[method]}`);
+    if (planned) throw planned;
+    const failure = this.#failures.get(method)?.shift();
+    if (failure) throw failure;
+  }
+
+  #batch(name: string): FakeBatch {
+    const batch = this.batches.get(name);
+    if (!batch) throw new GeminiRequestError(`no such batch ${name}`);
+    return batch;
+  }
+}
+
+/** A result line's fields; none for a line that is not a JSON object (tests feed Gemini bad lines too). */
+function parsedOrEmpty(line: string): object {
+  try {
+    const value: unknown = JSON.parse(line);
+    return typeof value === 'object' && value !== null ? value : {};
+  } catch {
+    return {};
+  }
+}
+
+/** Token counts the answer helpers put in each response. */
+export const ANSWER_USAGE = { promptTokenCount: 7, candidatesTokenCount: 5, totalTokenCount: 12 } as const;
+export const EMBED_TOKEN_COUNT = 3;
+
+/** A generateContent result line for `key`, echoing `text`. */
+export function generateAnswer(
+  key: string,
+  text = `answer to ${key}`,
+  usage: Record<string, number> = ANSWER_USAGE,
+): string {
+  return JSON.stringify({
+    key,
+    response: {
+      candidates: [{ content: { role: 'model', parts: [{ text }] }, finishReason: 'STOP', index: 0 }],
+      usageMetadata: usage,
+    },
+  });
+}
+
+/** An embedContent result line for `key`; `tokenCount` is an int64, hence a string, as Gemini sends it. */
+export function embedAnswer(key: string, tokenCount = EMBED_TOKEN_COUNT): string {
+  return JSON.stringify({
+    response: { tokenCount: String(tokenCount), embedding: { values: [0.1, -0.2, 0.3] } },
+    key,
+  });
+}
+
+/** A per-request error line, a `google.rpc.Status` under `error`. */
+export function errorAnswer(key: string, message = 'the request was refused', code = 3): string {
+  return JSON.stringify({ key, error: { code, message } });
+}
+
+/**
+ * One result line per chunk line (`{"key","request"}`): an embedding for an embed request
+ * (`request.content`), a generated answer otherwise.
+ */
+export function answerAll(chunkLines: readonly string[]): string[] {
+  return chunkLines.map((line) => {
+    const { key, request } = JSON.parse(line) as { key: string; request?: Record<string, unknown> };
+    return request && 'content' in request ? embedAnswer(key) : generateAnswer(key);
+  });
+}

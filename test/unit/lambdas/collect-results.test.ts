@@ -1,0 +1,356 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type CollectDeps, collectResults } from '../../../lambdas/collect-results/collect-results.js';
+import { GeminiUnavailableError } from '../../../lambdas/shared/errors.js';
+import type { CollectSummary, RunPlan } from '../../../lambdas/shared/run-records.js';
+import {
+  ANSWER_USAGE,
+  answerAll,
+  EMBED_TOKEN_COUNT,
+  embedAnswer,
+  errorAnswer,
+  FakeGemini,
+  generateAnswer,
+} from '../../support/fake-gemini.js';
+import { MemoryObjectStore } from '../../support/memory-object-store.js';
+import {
+  BUCKET,
+  type ChunkSpec,
+  fixedNow,
+  INPUT_PREFIX,
+  MODELS,
+  pollRecord,
+  RESULTS_ROOT,
+  rejection,
+  runState,
+  submitDirectly,
+  WORK,
+  writePlan,
+  writePollStatus,
+} from './run-fixtures.js';
+
+const RESULTS_KEY = `${RESULTS_ROOT}results.jsonl`;
+
+let tmpDir: string;
+let store: MemoryObjectStore;
+let fake: FakeGemini;
+
+beforeEach(async () => {
+  tmpDir = await mkdtemp(join(tmpdir(), 'collect-results-'));
+  store = new MemoryObjectStore();
+  fake = new FakeGemini();
+});
+
+afterEach(async () => {
+  await rm(tmpDir, { recursive: true, force: true });
+});
+
+const deps = (): CollectDeps => ({ store, gemini: fake, inputPrefix: INPUT_PREFIX, tmpDir, now: fixedNow });
+
+interface Submitted {
+  readonly plan: RunPlan;
+  readonly jobs: string[];
+}
+
+/** A prepared and submitted run: chunk files, plan, ledgers, and a job per chunk on the fake. */
+async function submitted(chunks: readonly ChunkSpec[]): Promise<Submitted> {
+  const plan = await writePlan(store, chunks);
+  return { plan, jobs: await submitDirectly(store, fake, plan) };
+}
+
+/** Records what Poll saw last, once the test has ended the jobs. */
+async function polled({ jobs }: Submitted): Promise<void> {
+  await writePollStatus(
+    store,
+    jobs.map((name, chunk) => pollRecord(fake, chunk, name)),
+  );
+}
+
+const results = () => store.jsonLines(BUCKET, RESULTS_KEY);
+const summary = () => store.getJson<CollectSummary>(BUCKET, WORK.collected);
+const keysOf = (lines: Record<string, unknown>[]) => lines.map((line) => line.key);
+
+describe('collectResults', () => {
+  it('writes every accepted key exactly once, as {key, response}', async () => {
+    const run = await submitted([{ kind: 'generate', keys: ['a', 'b', 'c'] }]);
+    const [job] = run.jobs as [string];
+    fake.finish(job, { results: [generateAnswer('c'), generateAnswer('a'), generateAnswer('b')] });
+    await polled(run);
+
+    const outcome = await collectResults(runState(), deps());
+
+    expect(outcome).toEqual({ succeededCount: 3, failedCount: 0 });
+    expect(keysOf(results()).sort()).toEqual(['a', 'b', 'c']);
+    expect(results()[0]).toEqual({ key: 'c', response: JSON.parse(generateAnswer('c')).response });
+  });
+
+  it('normalizes result lines to {key, response} whatever their field order or extra fields', async () => {
+    const run = await submitted([{ kind: 'embed', keys: ['e1'] }]);
+    const [job] = run.jobs as [string];
+    const { response } = JSON.parse(embedAnswer('e1'));
+    fake.finish(job, { results: [JSON.stringify({ response, metadata: { note: 'x' }, key: 'e1' })] });
+    await polled(run);
+    await collectResults(runState(), deps());
+    expect(results()).toEqual([{ key: 'e1', response }]);
+    expect(Object.keys(results()[0] ?? {})).toEqual(['key', 'response']);
+  });
+
+  it("passes Gemini's per-request errors through as {key, error}", async () => {
+    const run = await submitted([{ kind: 'generate', keys: ['ok', 'bad'] }]);
+    const [job] = run.jobs as [string];
+    fake.finish(job, {
+      results: [generateAnswer('ok'), errorAnswer('bad', 'Request contains an invalid argument.', 3)],
+    });
+    await polled(run);
+
+    const outcome = await collectResults(runState(), deps());
+
+    expect(outcome).toEqual({ succeededCount: 1, failedCount: 1 });
+    expect(results()[1]).toEqual({
+      key: 'bad',
+      error: { code: 3, message: 'Request contains an invalid argument.' },
+    });
+  });
+
+  it("gives every key missing from Gemini's output a NO_RESULT error", async () => {
+    const run = await submitted([{ kind: 'generate', keys: ['a', 'b', 'c', 'd'] }]);
+    const [job] = run.jobs as [string];
+    fake.finish(job, { results: [generateAnswer('b')] });
+    await polled(run);
+
+    const outcome = await collectResults(runState(), deps());
+
+    expect(outcome).toEqual({ succeededCount: 1, failedCount: 3 });
+    const missing = results().filter((line) => line.error);
+    expect(keysOf(missing).sort()).toEqual(['a', 'c', 'd']);
+    for (const line of missing) {
+      expect(line.error).toEqual({ status: 'NO_RESULT', message: expect.stringContaining(job) });
+    }
+    expect(await summary()).toMatchObject({ missingCount: 3 });
+  });
+
+  it('counts duplicate result lines and writes only the first', async () => {
+    const run = await submitted([{ kind: 'generate', keys: ['a', 'b'] }]);
+    const [job] = run.jobs as [string];
+    fake.finish(job, {
+      results: [
+        generateAnswer('a', 'first'),
+        generateAnswer('b'),
+        generateAnswer('a', 'second'),
+        errorAnswer('a'),
+      ],
+    });
+    await polled(run);
+
+    const outcome = await collectResults(runState(), deps());
+
+    expect(outcome).toEqual({ succeededCount: 2, failedCount: 0 });
+    expect(results().filter((line) => line.key === 'a')).toEqual([JSON.parse(generateAnswer('a', 'first'))]);
+    expect(await summary()).toMatchObject({ duplicateResultCount: 2 });
+  });
+
+  it('counts result lines for keys it never sent and does not write them', async () => {
+    const run = await submitted([{ kind: 'generate', keys: ['a'] }]);
+    const [job] = run.jobs as [string];
+    fake.finish(job, {
+      results: [
+        generateAnswer('a'),
+        generateAnswer('stranger'),
+        JSON.stringify({ response: { candidates: [] } }),
+      ],
+    });
+    await polled(run);
+
+    await collectResults(runState(), deps());
+
+    expect(keysOf(results())).toEqual(['a']);
+    expect(await summary()).toMatchObject({ unknownResultCount: 2, succeededCount: 1 });
+  });
+
+  it.each(['BATCH_STATE_FAILED', 'BATCH_STATE_EXPIRED', 'BATCH_STATE_CANCELLED'])(
+    'gives every key of a job that ended %s a JOB_NOT_SUCCEEDED error with the job error',
+    async (state) => {
+      const run = await submitted([
+        { kind: 'generate', keys: ['g1', 'g2'] },
+        { kind: 'embed', keys: ['e1'] },
+      ]);
+      const [generateJob, embedJob] = run.jobs as [string, string];
+      fake.finish(generateJob, { state, error: { code: 8, message: 'quota exhausted for this model' } });
+      fake.answer(embedJob);
+      await polled(run);
+
+      const outcome = await collectResults(runState(), deps());
+
+      expect(outcome).toEqual({ succeededCount: 1, failedCount: 2 });
+      const failed = results().filter((line) => line.error);
+      expect(keysOf(failed)).toEqual(['g1', 'g2']);
+      for (const line of failed) {
+        expect(line.error).toEqual({
+          status: 'JOB_NOT_SUCCEEDED',
+          message: expect.stringMatching(
+            new RegExp(`${generateJob} ended ${state}: quota exhausted for this model`),
+          ),
+        });
+      }
+      expect(fake.calls.downloadFile).toBe(1); // only the embed job's output
+    },
+  );
+
+  it('sums token usage per model, from usageMetadata and from embedding tokenCount strings', async () => {
+    const run = await submitted([
+      { kind: 'generate', keys: ['g1', 'g2', 'g3'] },
+      { kind: 'embed', keys: ['e1', 'e2'] },
+    ]);
+    const [generateJob, embedJob] = run.jobs as [string, string];
+    const thinking = {
+      promptTokenCount: 4,
+      candidatesTokenCount: 6,
+      thoughtsTokenCount: 30,
+      totalTokenCount: 40,
+    };
+    fake.finish(generateJob, {
+      results: [generateAnswer('g1'), generateAnswer('g2', 'thought hard', thinking), errorAnswer('g3')],
+    });
+    fake.answer(embedJob);
+    await polled(run);
+
+    await collectResults(runState(), deps());
+
+    expect((await summary())?.usageByModel).toEqual({
+      [MODELS.generate]: {
+        requestCount: 2,
+        promptTokens: ANSWER_USAGE.promptTokenCount + 4,
+        outputTokens: ANSWER_USAGE.candidatesTokenCount + 6,
+        thoughtsTokens: 30,
+        totalTokens: ANSWER_USAGE.totalTokenCount + 40,
+      },
+      [MODELS.embed]: {
+        requestCount: 2,
+        promptTokens: 2 * EMBED_TOKEN_COUNT,
+        outputTokens: 0,
+        thoughtsTokens: 0,
+        totalTokens: 2 * EMBED_TOKEN_COUNT,
+      },
+    });
+  });
+
+  it('writes a summary to collected.json', async () => {
+    const run = await submitted([{ kind: 'generate', keys: ['a', 'b', 'c'] }]);
+    const [job] = run.jobs as [string];
+    fake.finish(job, {
+      results: [generateAnswer('a'), errorAnswer('b'), generateAnswer('a'), generateAnswer('zz')],
+    });
+    await polled(run);
+
+    await collectResults(runState(), deps());
+
+    expect(await summary()).toEqual({
+      succeededCount: 1,
+      failedCount: 2,
+      missingCount: 1,
+      duplicateResultCount: 1,
+      unknownResultCount: 1,
+      usageByModel: {
+        [MODELS.generate]: {
+          requestCount: 1,
+          promptTokens: ANSWER_USAGE.promptTokenCount,
+          outputTokens: ANSWER_USAGE.candidatesTokenCount,
+          thoughtsTokens: 0,
+          totalTokens: ANSWER_USAGE.totalTokenCount,
+        },
+      },
+      collectedAt: fixedNow().toISOString(),
+    });
+  });
+
+  it('collects every chunk of a mixed run, generate and embed', async () => {
+    const generateKeys = Array.from({ length: 40 }, (_, i) => `g-${i}`);
+    const embedKeys = Array.from({ length: 25 }, (_, i) => `e-${i}`);
+    const run = await submitted([
+      { kind: 'generate', keys: generateKeys },
+      { kind: 'embed', keys: embedKeys },
+    ]);
+    for (const job of run.jobs) fake.answer(job);
+    await polled(run);
+
+    const outcome = await collectResults(runState(), deps());
+
+    expect(outcome).toEqual({ succeededCount: 65, failedCount: 0 });
+    const lines = results();
+    expect(keysOf(lines)).toEqual([...generateKeys, ...embedKeys]);
+    expect(lines.find((line) => line.key === 'e-3')?.response).toMatchObject({
+      embedding: { values: expect.any(Array) },
+    });
+    expect(lines.find((line) => line.key === 'g-3')?.response).toMatchObject({
+      candidates: expect.any(Array),
+    });
+  });
+
+  it('keeps one line per accepted key whatever mix of answers, errors, gaps and strays Gemini returns', async () => {
+    const keys = Array.from({ length: 120 }, (_, i) => `k-${i}`);
+    const run = await submitted([{ kind: 'generate', keys }]);
+    const [job] = run.jobs as [string];
+    const output = answerAll(fake.inputLines(job)).flatMap((line, i) => {
+      if (i % 7 === 0) return []; // missing
+      if (i % 5 === 0) return [errorAnswer(`k-${i}`)];
+      if (i % 11 === 0) return [line, line]; // duplicated
+      if (i % 13 === 0) return [line, generateAnswer(`other-${i}`)]; // plus a stray
+      return [line];
+    });
+    fake.finish(job, { results: output });
+    await polled(run);
+
+    const outcome = await collectResults(runState(), deps());
+
+    expect(keysOf(results()).sort()).toEqual([...keys].sort());
+    expect(outcome.succeededCount + outcome.failedCount).toBe(keys.length);
+  });
+
+  it('counts a result line that is not JSON and still writes every key', async () => {
+    const run = await submitted([{ kind: 'generate', keys: ['a', 'b'] }]);
+    const [job] = run.jobs as [string];
+    fake.finish(job, { results: [generateAnswer('a'), '{"key":"b","response":'] });
+    await polled(run);
+
+    const outcome = await collectResults(runState(), deps());
+
+    expect(outcome).toEqual({ succeededCount: 1, failedCount: 1 });
+    expect(results()[1]).toMatchObject({ key: 'b', error: { status: 'NO_RESULT' } });
+    expect(await summary()).toMatchObject({ unknownResultCount: 1 });
+  });
+
+  it('removes its downloaded result files', async () => {
+    const run = await submitted([
+      { kind: 'generate', keys: ['a'] },
+      { kind: 'embed', keys: ['b'] },
+    ]);
+    for (const job of run.jobs) fake.answer(job);
+    await polled(run);
+    await collectResults(runState(), deps());
+    expect(fake.calls.downloadFile).toBe(2);
+    expect(await readdir(tmpDir)).toEqual([]);
+  });
+
+  it('throws RunStateError and writes no results when a chunk has no polled job', async () => {
+    const run = await submitted([{ kind: 'generate', keys: ['a'] }]);
+    await writePollStatus(store, []);
+    expect(run.jobs).toHaveLength(1);
+    const error = await rejection(collectResults(runState(), deps()));
+    expect(error.name).toBe('RunStateError');
+    expect(store.text(BUCKET, RESULTS_KEY)).toBeUndefined();
+    expect(await summary()).toBeUndefined();
+  });
+
+  it('lets a failed download through with its name, and writes no results', async () => {
+    const run = await submitted([{ kind: 'generate', keys: ['a'] }]);
+    for (const job of run.jobs) fake.answer(job);
+    await polled(run);
+    fake.failNext('downloadFile', new GeminiUnavailableError('connection reset'));
+    const error = await rejection(collectResults(runState(), deps()));
+    expect(error.name).toBe('GeminiUnavailableError');
+    expect(store.text(BUCKET, RESULTS_KEY)).toBeUndefined();
+    expect(await readdir(tmpDir)).toEqual([]);
+  });
+});

@@ -1,0 +1,527 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import {
+  describeFailure,
+  type FinalizeDeps,
+  finalizeRun,
+  type Manifest,
+  type RunFinishedDetail,
+} from '../../../lambdas/finalize-run/finalize-run.js';
+import { jobDisplayName } from '../../../lambdas/shared/layout.js';
+import type { RunPlan } from '../../../lambdas/shared/run-records.js';
+import type { RunFailure, RunState } from '../../../lambdas/shared/run-state.js';
+import { FakeGemini } from '../../support/fake-gemini.js';
+import { MemoryObjectStore } from '../../support/memory-object-store.js';
+import {
+  BUCKET,
+  type ChunkSpec,
+  fixedNow,
+  INPUT_KEY,
+  INPUT_PREFIX,
+  MODELS,
+  pollRecord,
+  RESULTS_ROOT,
+  RUN_ID,
+  rejection,
+  runState,
+  submitDirectly,
+  usage,
+  writeCollected,
+  writeLedger,
+  writePlan,
+  writePollStatus,
+} from './run-fixtures.js';
+
+const MANIFEST_KEY = `${RESULTS_ROOT}manifest.json`;
+const uri = (key: string) => `s3://${BUCKET}/${key}`;
+
+/** A Lambda error as a Catch stores it: Cause is the function's error JSON. */
+const lambdaFailure = (errorType: string, errorMessage: string): RunFailure => ({
+  Error: errorType,
+  Cause: JSON.stringify({
+    errorType,
+    errorMessage,
+    trace: [`${errorType}: ${errorMessage}`, '    at handler'],
+  }),
+});
+
+let store: MemoryObjectStore;
+let fake: FakeGemini;
+let published: { detail: RunFinishedDetail; manifestWritten: boolean }[];
+let geminiCreated: number;
+
+beforeEach(() => {
+  store = new MemoryObjectStore();
+  fake = new FakeGemini();
+  published = [];
+  geminiCreated = 0;
+});
+
+function deps(overrides: Partial<FinalizeDeps> = {}): FinalizeDeps {
+  return {
+    store,
+    inputPrefix: INPUT_PREFIX,
+    now: fixedNow,
+    gemini: async () => {
+      geminiCreated += 1;
+      return fake;
+    },
+    publish: async (detail) => {
+      published.push({ detail, manifestWritten: store.text(BUCKET, MANIFEST_KEY) !== undefined });
+    },
+    ...overrides,
+  };
+}
+
+const manifest = async () => {
+  const value = await store.getJson<Manifest>(BUCKET, MANIFEST_KEY);
+  if (!value) throw new Error('no manifest.json was written');
+  return value;
+};
+
+interface Scenario {
+  readonly plan: RunPlan;
+  readonly jobs: string[];
+}
+
+/** A run submitted to the fake, with its jobs in the given end states and recorded by Poll. */
+async function scenario(chunks: readonly ChunkSpec[], rejectedCount = 0): Promise<Scenario> {
+  const plan = await writePlan(store, chunks, { rejectedCount });
+  const jobs = await submitDirectly(store, fake, plan);
+  return { plan, jobs };
+}
+
+async function recordPoll({ jobs }: Scenario): Promise<void> {
+  await writePollStatus(
+    store,
+    jobs.map((name, chunk) => pollRecord(fake, chunk, name)),
+  );
+}
+
+/** Two chunks whose jobs both succeeded and whose results were all collected. */
+async function succeededRun(
+  options: { rejectedCount?: number; failedCount?: number } = {},
+): Promise<Scenario> {
+  const run = await scenario(
+    [
+      { kind: 'generate', keys: ['a', 'b', 'c'] },
+      { kind: 'embed', keys: ['d', 'e'] },
+    ],
+    options.rejectedCount,
+  );
+  for (const job of run.jobs) fake.answer(job);
+  await recordPoll(run);
+  const failed = options.failedCount ?? 0;
+  await writeCollected(store, {
+    succeededCount: 5 - failed,
+    failedCount: failed,
+    usageByModel: {
+      [MODELS.generate]: usage({
+        requestCount: 3,
+        promptTokens: 21,
+        outputTokens: 15,
+        thoughtsTokens: 9,
+        totalTokens: 45,
+      }),
+      [MODELS.embed]: usage({ requestCount: 2, promptTokens: 6, totalTokens: 6 }),
+    },
+  });
+  return run;
+}
+
+describe('describeFailure', () => {
+  it("reads the message out of a Lambda error's Cause JSON", () => {
+    expect(describeFailure(lambdaFailure('EmptyInputError', 'the file is empty'))).toBe(
+      'EmptyInputError: the file is empty',
+    );
+  });
+
+  it('keeps a plain-text Cause as it is', () => {
+    expect(describeFailure({ Error: 'States.Timeout', Cause: 'Task timed out after 900 seconds' })).toBe(
+      'States.Timeout: Task timed out after 900 seconds',
+    );
+  });
+
+  it('keeps a JSON Cause without errorMessage as it is', () => {
+    expect(describeFailure({ Error: 'States.Runtime', Cause: '{"detail":"x"}' })).toBe(
+      'States.Runtime: {"detail":"x"}',
+    );
+  });
+
+  it('gives just the error name when there is no Cause', () => {
+    expect(describeFailure({ Error: 'States.TaskFailed' })).toBe('States.TaskFailed');
+  });
+});
+
+describe('finalizeRun', () => {
+  it('ends a run whose every request succeeded as SUCCEEDED, without a reason', async () => {
+    await succeededRun();
+    const outcome = await finalizeRun(runState(), deps());
+    expect(outcome).toEqual({ status: 'SUCCEEDED', manifest: MANIFEST_KEY });
+    expect(await manifest()).toMatchObject({ status: 'SUCCEEDED' });
+    expect(await manifest()).not.toHaveProperty('reason');
+  });
+
+  it('ends a run with rejected lines as COMPLETED_WITH_ERRORS, saying how many', async () => {
+    await succeededRun({ rejectedCount: 2 });
+    const { status } = await finalizeRun(runState(), deps());
+    expect(status).toBe('COMPLETED_WITH_ERRORS');
+    expect((await manifest()).reason).toBe('2 lines were rejected (see rejected.jsonl)');
+  });
+
+  it('ends a run with failed requests as COMPLETED_WITH_ERRORS, saying how many', async () => {
+    await succeededRun({ failedCount: 3 });
+    const { status } = await finalizeRun(runState(), deps());
+    expect(status).toBe('COMPLETED_WITH_ERRORS');
+    expect((await manifest()).reason).toBe('3 requests failed (see their error lines in results.jsonl)');
+  });
+
+  it('names both rejected lines and failed requests in the reason when there are both', async () => {
+    await succeededRun({ rejectedCount: 1, failedCount: 1 });
+    await finalizeRun(runState(), deps());
+    const { reason } = await manifest();
+    expect(reason).toContain('1 requests failed');
+    expect(reason).toContain('1 lines were rejected');
+  });
+
+  it('names a job that did not succeed in the reason of a partly completed run', async () => {
+    const run = await scenario([
+      { kind: 'generate', keys: ['a', 'b'] },
+      { kind: 'embed', keys: ['c'] },
+    ]);
+    const [generateJob, embedJob] = run.jobs as [string, string];
+    fake.answer(generateJob);
+    fake.finish(embedJob, { state: 'BATCH_STATE_EXPIRED', error: { message: 'not done within 48 hours' } });
+    await recordPoll(run);
+    await writeCollected(store, { succeededCount: 2, failedCount: 1 });
+
+    const { status } = await finalizeRun(runState(), deps());
+
+    expect(status).toBe('COMPLETED_WITH_ERRORS');
+    expect((await manifest()).reason).toContain(
+      `batch job ${embedJob} ended BATCH_STATE_EXPIRED: not done within 48 hours`,
+    );
+  });
+
+  it("ends a failed run as FAILED with the Lambda error's name and message", async () => {
+    await writePlan(store, []);
+    const failure = lambdaFailure(
+      'EmptyInputError',
+      `s3://${BUCKET}/${INPUT_KEY} has no requests: the file is empty`,
+    );
+    const { status } = await finalizeRun(runState({ failure }), deps());
+    expect(status).toBe('FAILED');
+    expect((await manifest()).reason).toBe(
+      `EmptyInputError: s3://${BUCKET}/${INPUT_KEY} has no requests: the file is empty`,
+    );
+  });
+
+  it('ends a run failed by Step Functions itself as FAILED with its plain-text cause', async () => {
+    await succeededRun();
+    const failure = { Error: 'States.Timeout', Cause: 'The task timed out.' };
+    const { status } = await finalizeRun(runState({ failure }), deps());
+    expect(status).toBe('FAILED');
+    expect((await manifest()).reason).toBe('States.Timeout: The task timed out.');
+  });
+
+  it('ends a run where no request succeeded as FAILED, naming the job state', async () => {
+    const run = await scenario([{ kind: 'generate', keys: ['a', 'b'] }]);
+    const [job] = run.jobs as [string];
+    fake.finish(job, { state: 'BATCH_STATE_FAILED', error: { code: 13, message: 'internal error' } });
+    await recordPoll(run);
+    await writeCollected(store, { succeededCount: 0, failedCount: 2 });
+
+    const { status } = await finalizeRun(runState(), deps());
+
+    expect(status).toBe('FAILED');
+    expect((await manifest()).reason).toBe(`batch job ${job} ended BATCH_STATE_FAILED: internal error`);
+  });
+
+  it('ends a run whose jobs succeeded but every request failed as FAILED', async () => {
+    const run = await scenario([{ kind: 'generate', keys: ['a'] }]);
+    fake.answer(run.jobs[0] as string);
+    await recordPoll(run);
+    await writeCollected(store, { succeededCount: 0, failedCount: 1 });
+    const { status } = await finalizeRun(runState(), deps());
+    expect(status).toBe('FAILED');
+    expect((await manifest()).reason).toBe('no request succeeded: every result is an error');
+  });
+
+  it('ends a run that stopped before collecting as FAILED', async () => {
+    await scenario([{ kind: 'generate', keys: ['a'] }]);
+    const { status } = await finalizeRun(runState(), deps());
+    expect(status).toBe('FAILED');
+    expect((await manifest()).reason).toBe('the run ended before its results were collected');
+  });
+
+  it('writes counts, jobs, usage, outputs and timings into manifest.json', async () => {
+    const run = await succeededRun({ rejectedCount: 1 });
+    await writeLedger(store, {
+      chunk: 1,
+      displayName: jobDisplayName(RUN_ID, 1),
+      uploadedFile: 'files/up-2',
+      batchName: run.jobs[1] as string,
+      recovered: true,
+    });
+    await writeCollected(store, {
+      succeededCount: 4,
+      failedCount: 1,
+      missingCount: 1,
+      duplicateResultCount: 2,
+      unknownResultCount: 3,
+      usageByModel: {
+        [MODELS.generate]: usage({
+          requestCount: 3,
+          promptTokens: 21,
+          outputTokens: 15,
+          thoughtsTokens: 9,
+          totalTokens: 45,
+        }),
+        [MODELS.embed]: usage({ requestCount: 1, promptTokens: 6, totalTokens: 6 }),
+      },
+    });
+
+    await finalizeRun(runState({ versionId: 'v-1', sizeBytes: 900 }), deps());
+
+    const written = await manifest();
+    expect(written).toMatchObject({
+      runId: RUN_ID,
+      input: { bucket: BUCKET, key: INPUT_KEY, versionId: 'v-1', sizeBytes: 900 },
+      counts: {
+        lines: 6,
+        accepted: 5,
+        rejected: 1,
+        succeeded: 4,
+        failed: 1,
+        missingResults: 1,
+        duplicateResults: 2,
+        unknownResults: 3,
+      },
+      jobs: [
+        {
+          chunk: 0,
+          kind: 'generate',
+          model: MODELS.generate,
+          requests: 3,
+          batchName: run.jobs[0],
+          state: 'BATCH_STATE_SUCCEEDED',
+        },
+        {
+          chunk: 1,
+          kind: 'embed',
+          model: MODELS.embed,
+          requests: 2,
+          batchName: run.jobs[1],
+          state: 'BATCH_STATE_SUCCEEDED',
+          recovered: true,
+        },
+      ],
+      outputs: {
+        results: uri(`${RESULTS_ROOT}results.jsonl`),
+        rejected: uri(`${RESULTS_ROOT}rejected.jsonl`),
+        manifest: uri(MANIFEST_KEY),
+      },
+      timings: {
+        uploadedAt: '2026-11-03T10:15:30.000Z',
+        preparedAt: '2026-11-03T10:16:00.000Z',
+        collectedAt: '2026-11-03T11:30:00.000Z',
+        finishedAt: fixedNow().toISOString(),
+      },
+    });
+    expect(written.jobs[0]).not.toHaveProperty('recovered');
+    expect(written.usage.total).toEqual({
+      requestCount: 4,
+      promptTokens: 27,
+      outputTokens: 15,
+      thoughtsTokens: 9,
+      totalTokens: 51,
+    });
+    expect(written.usage.byModel).toEqual(
+      (await store.getJson<{ usageByModel: unknown }>(BUCKET, `work/${RUN_ID}/collected.json`))?.usageByModel,
+    );
+  });
+
+  it("records a failed job's state and error in the manifest's jobs", async () => {
+    const run = await scenario([{ kind: 'generate', keys: ['a'] }]);
+    const [job] = run.jobs as [string];
+    fake.finish(job, { state: 'BATCH_STATE_FAILED', error: { code: 3, message: 'bad input file' } });
+    await recordPoll(run);
+    await writeCollected(store, { failedCount: 1 });
+    await finalizeRun(runState(), deps());
+    expect((await manifest()).jobs).toEqual([
+      {
+        chunk: 0,
+        kind: 'generate',
+        model: MODELS.generate,
+        requests: 1,
+        batchName: job,
+        state: 'BATCH_STATE_FAILED',
+        error: { code: 3, message: 'bad input file' },
+      },
+    ]);
+  });
+
+  it('publishes the run-finished event after manifest.json is written, with the status and URIs', async () => {
+    await succeededRun({ failedCount: 1 });
+    await finalizeRun(runState(), deps());
+    expect(published).toHaveLength(1);
+    const [{ detail, manifestWritten }] = published as [(typeof published)[number]];
+    expect(manifestWritten).toBe(true);
+    const written = await manifest();
+    expect(detail).toEqual({
+      runId: RUN_ID,
+      status: 'COMPLETED_WITH_ERRORS',
+      reason: written.reason,
+      input: uri(INPUT_KEY),
+      manifest: uri(MANIFEST_KEY),
+      results: uri(`${RESULTS_ROOT}results.jsonl`),
+      counts: written.counts,
+    });
+  });
+
+  it('fails when the event cannot be published, after the manifest is written', async () => {
+    await succeededRun();
+    const error = await rejection(
+      finalizeRun(
+        runState(),
+        deps({
+          publish: async () => {
+            throw new Error('EventBridge refused the event');
+          },
+        }),
+      ),
+    );
+    expect(error.message).toBe('EventBridge refused the event');
+    expect(await manifest()).toMatchObject({ status: 'SUCCEEDED' });
+  });
+
+  it('cancels the jobs a failed run leaves running, and only those', async () => {
+    const run = await scenario([
+      { kind: 'generate', keys: ['a'] },
+      { kind: 'embed', keys: ['b'] },
+      { kind: 'generate', keys: ['c'], model: 'gemini-2.5-pro' },
+    ]);
+    const [done, running, pending] = run.jobs as [string, string, string];
+    fake.answer(done);
+    fake.setState(running, 'BATCH_STATE_RUNNING');
+    await recordPoll(run);
+    const failure = lambdaFailure('GeminiUnavailableError', 'Gemini refused to read batch job (HTTP 503)');
+
+    await finalizeRun(runState({ failure }), deps());
+
+    expect(fake.cancelledBatches.sort()).toEqual([running, pending].sort());
+    expect(fake.statusOf(running).state).toBe('BATCH_STATE_CANCELLED');
+    expect(fake.statusOf(done).state).toBe('BATCH_STATE_SUCCEEDED');
+    expect([...(await manifest()).cleanup.cancelledJobs].sort()).toEqual([running, pending].sort());
+  });
+
+  it('cancels the jobs of a run that failed before any poll recorded their state', async () => {
+    const run = await scenario([{ kind: 'generate', keys: ['a'] }]);
+    await finalizeRun(runState({ failure: lambdaFailure('RunStateError', 'x') }), deps());
+    expect(fake.cancelledBatches).toEqual(run.jobs);
+  });
+
+  it('cancels a job Submit created but never recorded, found by its display name', async () => {
+    const plan = await writePlan(store, [{ kind: 'generate', keys: ['a'] }]);
+    const displayName = jobDisplayName(RUN_ID, 0);
+    const uploadedFile = fake.addFile(store.text(BUCKET, plan.chunks[0]?.key ?? '') ?? '', 'files/up-1');
+    // Submit crashed after creating the job and before recording it; its retries ran out.
+    const orphan = fake.addBatch({
+      kind: 'generate',
+      model: MODELS.generate,
+      displayName,
+      fileName: uploadedFile,
+    });
+    await writeLedger(store, { chunk: 0, displayName, uploadedFile });
+    const failure = lambdaFailure('Error', 'S3 is unavailable');
+
+    await finalizeRun(runState({ failure }), deps());
+
+    expect(fake.statusOf(orphan.name).state).toBe('BATCH_STATE_CANCELLED');
+    expect((await manifest()).cleanup.cancelledJobs).toEqual([orphan.name]);
+  });
+
+  it('deletes the uploaded request files of a successful run, and its collected responses files', async () => {
+    const run = await succeededRun();
+    await finalizeRun(runState(), deps());
+    const responsesFiles = run.jobs.map((job) => fake.statusOf(job).responsesFile);
+    expect(fake.deletedFiles.sort()).toEqual(['files/up-1', 'files/up-2', ...responsesFiles].sort());
+    expect(fake.files.size).toBe(0);
+    expect([...(await manifest()).cleanup.deletedFiles].sort()).toEqual(fake.deletedFiles.sort());
+    expect(fake.cancelledBatches).toEqual([]);
+  });
+
+  it('deletes the uploaded request files of a failed run but keeps responses files nobody collected', async () => {
+    const run = await scenario([
+      { kind: 'generate', keys: ['a'] },
+      { kind: 'embed', keys: ['b'] },
+    ]);
+    for (const job of run.jobs) fake.answer(job);
+    await recordPoll(run);
+    const failure = lambdaFailure('GeminiUnavailableError', 'download failed');
+
+    await finalizeRun(runState({ failure }), deps());
+
+    expect(fake.deletedFiles.sort()).toEqual(['files/up-1', 'files/up-2']);
+    for (const job of run.jobs) {
+      const file = fake.statusOf(job).responsesFile;
+      expect(file && fake.files.has(file)).toBe(true);
+    }
+  });
+
+  it('never creates the Gemini client for a run that failed on an empty input', async () => {
+    await writePlan(store, []);
+    const failure = lambdaFailure('EmptyInputError', 'the file is empty');
+    const { status } = await finalizeRun(
+      runState({ failure }),
+      deps({
+        gemini: async () => {
+          throw new Error('the Gemini client must not be created');
+        },
+      }),
+    );
+    expect(status).toBe('FAILED');
+    expect((await manifest()).cleanup).toEqual({ cancelledJobs: [], deletedFiles: [], problems: [] });
+    expect((await manifest()).outputs).not.toHaveProperty('results');
+    expect((await manifest()).outputs.rejected).toBe(uri(`${RESULTS_ROOT}rejected.jsonl`));
+  });
+
+  it('writes a manifest even when the run has no plan at all', async () => {
+    const failure: RunState['failure'] = { Error: 'States.Runtime', Cause: 'bad input path' };
+    const { status } = await finalizeRun(runState({ failure }), deps());
+    expect(status).toBe('FAILED');
+    expect(geminiCreated).toBe(0);
+    expect(await manifest()).toMatchObject({
+      counts: { lines: 0, accepted: 0, rejected: 0 },
+      jobs: [],
+      outputs: { manifest: uri(MANIFEST_KEY) },
+    });
+  });
+
+  it('records a clean-up error in the manifest and still finishes', async () => {
+    await succeededRun();
+    fake.failNext('deleteFile', new Error('network down'));
+    const outcome = await finalizeRun(runState(), deps());
+    expect(outcome.status).toBe('SUCCEEDED');
+    const { cleanup } = await manifest();
+    expect(cleanup.problems).toEqual(['could not delete files/up-1: network down']);
+    expect(cleanup.deletedFiles).not.toContain('files/up-1');
+    expect(cleanup.deletedFiles).toContain('files/up-2');
+    expect(published).toHaveLength(1);
+  });
+
+  it('records a Gemini client that cannot be created as a clean-up problem and still finishes', async () => {
+    await succeededRun();
+    const outcome = await finalizeRun(
+      runState(),
+      deps({
+        gemini: async () => {
+          throw new Error('the secret holds no Gemini API key');
+        },
+      }),
+    );
+    expect(outcome.status).toBe('SUCCEEDED');
+    expect((await manifest()).cleanup.problems).toEqual([
+      'could not reach Gemini to clean up: the secret holds no Gemini API key',
+    ]);
+  });
+});

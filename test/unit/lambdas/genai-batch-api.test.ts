@@ -1,0 +1,145 @@
+import { ApiError } from '@google/genai';
+import { describe, expect, it } from 'vitest';
+import {
+  GeminiRateLimitError,
+  GeminiRequestError,
+  GeminiUnavailableError,
+  RETRYABLE_ERRORS,
+} from '../../../lambdas/shared/errors.js';
+import { toBatchJobStatus, toPipelineError } from '../../../lambdas/shared/gemini/genai-batch-api.js';
+
+const apiError = (status: number) =>
+  new ApiError({
+    message: JSON.stringify({ error: { code: status, message: `HTTP ${status} from Gemini` } }),
+    status,
+  });
+
+describe('toPipelineError', () => {
+  it('turns HTTP 429 into GeminiRateLimitError, which the workflow retries with long backoff', () => {
+    const original = apiError(429);
+    const error = toPipelineError(original, 'create batch job r/chunk-00000');
+    expect(error).toBeInstanceOf(GeminiRateLimitError);
+    expect(error.name).toBe('GeminiRateLimitError');
+    expect(RETRYABLE_ERRORS.rateLimited).toContain(error.name);
+    expect(error.message).toBe(
+      `Gemini refused to create batch job r/chunk-00000 (HTTP 429): ${original.message}`,
+    );
+    expect(error.cause).toBe(original);
+  });
+
+  it.each([500, 502, 503, 504, 408])('turns HTTP %i into GeminiUnavailableError', (status) => {
+    const error = toPipelineError(apiError(status), 'read batch job batches/x');
+    expect(error.name).toBe('GeminiUnavailableError');
+    expect(RETRYABLE_ERRORS.transient).toContain(error.name);
+    expect(error.message).toContain(`(HTTP ${status})`);
+  });
+
+  it.each([400, 401, 403, 404])('turns HTTP %i into GeminiRequestError, which is not retried', (status) => {
+    const error = toPipelineError(apiError(status), 'upload a request file');
+    expect(error).toBeInstanceOf(GeminiRequestError);
+    expect(error.name).toBe('GeminiRequestError');
+    expect([...RETRYABLE_ERRORS.rateLimited, ...RETRYABLE_ERRORS.transient]).not.toContain(error.name);
+  });
+
+  it('turns a network failure (TypeError: fetch failed) into GeminiUnavailableError', () => {
+    const original = new TypeError('fetch failed');
+    const error = toPipelineError(original, 'list batch jobs');
+    expect(error).toBeInstanceOf(GeminiUnavailableError);
+    expect(error.message).toBe('could not reach Gemini to list batch jobs: fetch failed');
+    expect(error.cause).toBe(original);
+  });
+
+  it('passes other errors through unchanged', () => {
+    const original = new RangeError('something else');
+    expect(toPipelineError(original, 'x')).toBe(original);
+    const already = new GeminiRequestError('no file name');
+    expect(toPipelineError(already, 'x')).toBe(already);
+  });
+
+  it('wraps a thrown non-error in an Error', () => {
+    const error = toPipelineError('just a string', 'x');
+    expect(error).toBeInstanceOf(Error);
+    expect(error.message).toBe('just a string');
+  });
+});
+
+describe('toBatchJobStatus', () => {
+  it('reads state, display name and int64 string counts from the raw Operation', () => {
+    const status = toBatchJobStatus({
+      name: 'batches/abc123',
+      metadata: {
+        state: 'BATCH_STATE_RUNNING',
+        displayName: '20261103T101530Z-0123456789abcdef/chunk-00000',
+        batchStats: {
+          requestCount: '1200',
+          successfulRequestCount: '1000',
+          failedRequestCount: '7',
+          pendingRequestCount: '193',
+        },
+      },
+    });
+    expect(status).toEqual({
+      name: 'batches/abc123',
+      state: 'BATCH_STATE_RUNNING',
+      displayName: '20261103T101530Z-0123456789abcdef/chunk-00000',
+      requestCount: 1200,
+      successfulCount: 1000,
+      failedCount: 7,
+    });
+  });
+
+  it('reads omitted counts as zero, as proto3 JSON leaves zeros out', () => {
+    const status = toBatchJobStatus({
+      name: 'batches/p',
+      metadata: { state: 'BATCH_STATE_PENDING', batchStats: { requestCount: '3', pendingRequestCount: '3' } },
+    });
+    expect(status).toMatchObject({ requestCount: 3, successfulCount: 0, failedCount: 0 });
+    expect(toBatchJobStatus({ name: 'batches/q', metadata: { state: 'BATCH_STATE_PENDING' } })).toMatchObject(
+      {
+        requestCount: 0,
+        successfulCount: 0,
+        failedCount: 0,
+      },
+    );
+  });
+
+  it('reads the responses file of a finished job from metadata.output', () => {
+    const status = toBatchJobStatus({
+      name: 'batches/done',
+      metadata: {
+        state: 'BATCH_STATE_SUCCEEDED',
+        batchStats: { requestCount: '2', successfulRequestCount: '2' },
+        output: { responsesFile: 'files/batch-done' },
+      },
+    });
+    expect(status).toMatchObject({ state: 'BATCH_STATE_SUCCEEDED', responsesFile: 'files/batch-done' });
+    expect(status).not.toHaveProperty('error');
+  });
+
+  it("reads a failed job's error, with or without a code", () => {
+    expect(
+      toBatchJobStatus({
+        name: 'batches/f',
+        metadata: { state: 'BATCH_STATE_FAILED' },
+        error: { code: 13, message: 'internal error' },
+      }),
+    ).toMatchObject({ state: 'BATCH_STATE_FAILED', error: { code: 13, message: 'internal error' } });
+    const withoutCode = toBatchJobStatus({
+      name: 'batches/g',
+      metadata: { state: 'BATCH_STATE_FAILED' },
+      error: { message: 'x' },
+    });
+    expect(withoutCode.error).toEqual({ message: 'x' });
+  });
+
+  it('leaves out what the Operation does not have', () => {
+    const status = toBatchJobStatus({ name: 'batches/bare' });
+    expect(status).toEqual({
+      name: 'batches/bare',
+      state: 'BATCH_STATE_UNSPECIFIED',
+      requestCount: 0,
+      successfulCount: 0,
+      failedCount: 0,
+    });
+  });
+});

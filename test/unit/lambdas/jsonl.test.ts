@@ -1,0 +1,174 @@
+import { describe, expect, it } from 'vitest';
+import { type JsonlLine, readJsonlLines } from '../../../lambdas/shared/jsonl.js';
+
+/** Streams `content` in pieces of `size` bytes, as a network stream would. */
+async function* inPieces(content: string | Buffer, size: number): AsyncGenerator<Uint8Array> {
+  const bytes = Buffer.from(content);
+  for (let offset = 0; offset < bytes.length; offset += size) yield bytes.subarray(offset, offset + size);
+}
+
+async function readAll(
+  content: string | Buffer,
+  { pieceBytes = 1024, maxLineBytes = 1024 } = {},
+): Promise<JsonlLine[]> {
+  const lines: JsonlLine[] = [];
+  for await (const line of readJsonlLines(inPieces(content, pieceBytes), { maxLineBytes })) lines.push(line);
+  return lines;
+}
+
+const PIECE_SIZES = [1, 2, 3, 7, 64, 4096];
+
+describe('readJsonlLines', () => {
+  it('strips a UTF-8 byte order mark from the first line', async () => {
+    expect(await readAll('\uFEFF{"a":1}\n{"b":2}\n')).toEqual([
+      { lineNumber: 1, text: '{"a":1}' },
+      { lineNumber: 2, text: '{"b":2}' },
+    ]);
+  });
+
+  it('strips the byte order mark even when it arrives one byte at a time', async () => {
+    expect(await readAll('\uFEFF{"a":1}\n', { pieceBytes: 1 })).toEqual([{ lineNumber: 1, text: '{"a":1}' }]);
+  });
+
+  it('keeps U+FEFF at the start of a later line, where it is not a byte order mark', async () => {
+    expect(await readAll('{"a":1}\n\uFEFF{"b":2}\n')).toEqual([
+      { lineNumber: 1, text: '{"a":1}' },
+      { lineNumber: 2, text: '\uFEFF{"b":2}' },
+    ]);
+  });
+
+  it('ends lines at CRLF without keeping the carriage return', async () => {
+    for (const pieceBytes of PIECE_SIZES) {
+      expect(await readAll('{"a":1}\r\n{"b":2}\r\n', { pieceBytes })).toEqual([
+        { lineNumber: 1, text: '{"a":1}' },
+        { lineNumber: 2, text: '{"b":2}' },
+      ]);
+    }
+  });
+
+  it('skips blank and whitespace-only lines but still counts them in line numbers', async () => {
+    expect(await readAll('{"a":1}\n\n   \n\t\r\n \t \n{"b":2}\n\n')).toEqual([
+      { lineNumber: 1, text: '{"a":1}' },
+      { lineNumber: 6, text: '{"b":2}' },
+    ]);
+  });
+
+  it('reads a last line that has no final newline', async () => {
+    for (const pieceBytes of PIECE_SIZES) {
+      expect(await readAll('{"a":1}\n{"b":2}', { pieceBytes })).toEqual([
+        { lineNumber: 1, text: '{"a":1}' },
+        { lineNumber: 2, text: '{"b":2}' },
+      ]);
+    }
+  });
+
+  it('yields nothing for an empty stream', async () => {
+    expect(await readAll('')).toEqual([]);
+  });
+
+  it('joins a line that arrives one byte at a time', async () => {
+    const long = JSON.stringify({
+      key: 'k',
+      request: { contents: [{ parts: [{ text: 'x'.repeat(500) }] }] },
+    });
+    const short = '{"b":2}';
+    expect(await readAll(`${long}\n${short}\n`, { pieceBytes: 1 })).toEqual([
+      { lineNumber: 1, text: long },
+      { lineNumber: 2, text: short },
+    ]);
+  });
+
+  it('accepts a line of exactly the limit', async () => {
+    const line = `"${'x'.repeat(18)}"`; // 20 bytes
+    expect(await readAll(`${line}\n`, { maxLineBytes: 20, pieceBytes: 3 })).toEqual([
+      { lineNumber: 1, text: line },
+    ]);
+  });
+
+  it('reports a too-long line with an excerpt of its start and reads the next line correctly', async () => {
+    const long = `{"key":"long","text":"${'y'.repeat(60)}"}`;
+    for (const pieceBytes of PIECE_SIZES) {
+      const lines = await readAll(`{"a":1}\n${long}\n{"b":2}\n`, { maxLineBytes: 20, pieceBytes });
+      expect(lines).toHaveLength(3);
+      expect(lines[0]).toEqual({ lineNumber: 1, text: '{"a":1}' });
+      expect(lines[1]).toMatchObject({ lineNumber: 2, problem: 'too-long' });
+      const excerpt = (lines[1] as { excerpt: string }).excerpt;
+      expect(excerpt.length).toBeGreaterThan(0);
+      expect(long.startsWith(excerpt)).toBe(true);
+      expect(lines[2]).toEqual({ lineNumber: 3, text: '{"b":2}' });
+    }
+  });
+
+  it('reads the next line correctly after a too-long line that spans several chunks', async () => {
+    const long = 'z'.repeat(200);
+    // 7-byte pieces: the long line crosses ~30 chunk boundaries before its newline.
+    const lines = await readAll(`${long}\n{"next":true}\n`, { maxLineBytes: 32, pieceBytes: 7 });
+    expect(lines).toEqual([
+      { lineNumber: 1, problem: 'too-long', excerpt: expect.stringMatching(/^z+$/) },
+      { lineNumber: 2, text: '{"next":true}' },
+    ]);
+  });
+
+  it('reports a too-long last line that has no final newline', async () => {
+    for (const pieceBytes of PIECE_SIZES) {
+      const lines = await readAll(`{"a":1}\n${'w'.repeat(100)}`, { maxLineBytes: 20, pieceBytes });
+      expect(lines).toEqual([
+        { lineNumber: 1, text: '{"a":1}' },
+        { lineNumber: 2, problem: 'too-long', excerpt: expect.stringMatching(/^w+$/) },
+      ]);
+    }
+  });
+
+  it('keeps the excerpt of a very long line short', async () => {
+    const lines = await readAll(`${'v'.repeat(100_000)}\n`, { maxLineBytes: 1000, pieceBytes: 4096 });
+    expect(lines).toHaveLength(1);
+    const excerpt = (lines[0] as { excerpt: string }).excerpt;
+    expect(excerpt.length).toBeGreaterThan(0);
+    expect(excerpt.length).toBeLessThanOrEqual(200);
+  });
+
+  it('reports a line that is not valid UTF-8 with its line number and reads on', async () => {
+    const content = Buffer.concat([
+      Buffer.from('{"a":1}\n\n'),
+      Buffer.from([0x7b, 0x22, 0x74, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d]), // {"t":"\xff\xfe"}
+      Buffer.from('\n{"b":2}\n'),
+    ]);
+    for (const pieceBytes of PIECE_SIZES) {
+      expect(await readAll(content, { pieceBytes })).toEqual([
+        { lineNumber: 1, text: '{"a":1}' },
+        { lineNumber: 3, problem: 'invalid-utf8', excerpt: expect.stringContaining('{"t":"') },
+        { lineNumber: 4, text: '{"b":2}' },
+      ]);
+    }
+  });
+
+  it('decodes a multi-byte character split across chunks', async () => {
+    const line = '{"t":"héllo € 𝄞 日本語"}';
+    for (const pieceBytes of PIECE_SIZES) {
+      expect(await readAll(`${line}\n${line}`, { pieceBytes })).toEqual([
+        { lineNumber: 1, text: line },
+        { lineNumber: 2, text: line },
+      ]);
+    }
+  });
+
+  it('is not confused by a source that reuses its buffer for the next chunk', async () => {
+    const content = Buffer.from('{"first":"line"}\n{"second":"line"}\n{"third"');
+    async function* reusing(): AsyncGenerator<Uint8Array> {
+      const buffer = new Uint8Array(5);
+      for (let offset = 0; offset < content.length; offset += buffer.length) {
+        const piece = content.subarray(offset, offset + buffer.length);
+        buffer.fill(0x21);
+        buffer.set(piece);
+        yield buffer.subarray(0, piece.length);
+      }
+    }
+    const lines: JsonlLine[] = [];
+    for await (const line of readJsonlLines(reusing(), { maxLineBytes: 100 })) lines.push(line);
+    expect(lines).toEqual([
+      { lineNumber: 1, text: '{"first":"line"}' },
+      { lineNumber: 2, text: '{"second":"line"}' },
+      { lineNumber: 3, text: '{"third"' },
+    ]);
+  });
+});

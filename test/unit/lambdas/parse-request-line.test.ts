@@ -1,0 +1,219 @@
+import { describe, expect, it } from 'vitest';
+import {
+  MAX_KEY_LENGTH,
+  type ParsedRequestLine,
+  parseRequestLine,
+} from '../../../lambdas/prepare-requests/parse-request-line.js';
+import { MODELS } from './run-fixtures.js';
+
+const LINE = 7;
+const CONTENTS = [{ role: 'user', parts: [{ text: 'Say hello' }] }];
+const CONTENT = { parts: [{ text: 'embed me' }] };
+
+function parse(value: unknown): ParsedRequestLine {
+  return parseRequestLine(typeof value === 'string' ? value : JSON.stringify(value), LINE, MODELS);
+}
+
+function reasonFor(value: unknown): string {
+  const parsed = parse(value);
+  if (parsed.ok) throw new Error(`expected a rejection, got key ${parsed.key}`);
+  return parsed.reason;
+}
+
+describe('parseRequestLine', () => {
+  describe('refuses', () => {
+    it('a line that is not JSON, with the parser message', () => {
+      expect(reasonFor('{"key": "a", "request": ')).toMatch(/^not valid JSON: .+/);
+      expect(reasonFor('hello')).toMatch(/^not valid JSON: .+/);
+    });
+
+    it('JSON that is not an object, naming what it is', () => {
+      expect(reasonFor('[1,2]')).toBe('expected a JSON object, got an array');
+      expect(reasonFor('"text"')).toBe('expected a JSON object, got a string');
+      expect(reasonFor('null')).toBe('expected a JSON object, got null');
+      expect(reasonFor('42')).toBe('expected a JSON object, got a number');
+    });
+
+    it('an OpenAI batch line, by custom_id or by url and body', () => {
+      const openAi =
+        'OpenAI batch lines (custom_id, method, url, body) are not supported yet: use {"key", "request"}';
+      expect(
+        reasonFor({
+          custom_id: 'r1',
+          method: 'POST',
+          url: '/v1/chat/completions',
+          body: { model: 'gemini-2.5-flash', messages: [] },
+        }),
+      ).toBe(openAi);
+      expect(reasonFor({ url: '/v1/embeddings', body: { input: 'x' } })).toBe(openAi);
+    });
+
+    it('a request that is not an object', () => {
+      expect(reasonFor({ key: 'a', request: 'hello' })).toBe('"request" must be a JSON object, got a string');
+      expect(reasonFor({ key: 'a', request: [CONTENTS] })).toBe(
+        '"request" must be a JSON object, got an array',
+      );
+      expect(reasonFor({ key: 'a', request: null })).toBe('"request" must be a JSON object, got null');
+    });
+
+    it('an empty or blank key', () => {
+      expect(reasonFor({ key: '', request: { contents: CONTENTS } })).toBe(
+        '"key" must be a non-empty string, got an empty string',
+      );
+      expect(reasonFor({ key: '   ', request: { contents: CONTENTS } })).toBe(
+        '"key" must be a non-empty string, got an empty string',
+      );
+    });
+
+    it('a key that is not a string', () => {
+      expect(reasonFor({ key: 12, request: { contents: CONTENTS } })).toBe(
+        '"key" must be a non-empty string, got a number',
+      );
+      expect(reasonFor({ key: null, request: { contents: CONTENTS } })).toBe(
+        '"key" must be a non-empty string, got null',
+      );
+      expect(reasonFor({ key: ['a'], request: { contents: CONTENTS } })).toBe(
+        '"key" must be a non-empty string, got an array',
+      );
+    });
+
+    it(`a key longer than ${MAX_KEY_LENGTH} characters, but not one of exactly that length`, () => {
+      const tooLong = 'k'.repeat(MAX_KEY_LENGTH + 1);
+      expect(reasonFor({ key: tooLong, request: { contents: CONTENTS } })).toBe(
+        `"key" is ${MAX_KEY_LENGTH + 1} characters long; the limit is ${MAX_KEY_LENGTH}`,
+      );
+      expect(parse({ key: 'k'.repeat(MAX_KEY_LENGTH), request: { contents: CONTENTS } }).ok).toBe(true);
+    });
+
+    it('contents that are empty or not an array', () => {
+      const reason = '"request.contents" must be a non-empty array of Content objects';
+      expect(reasonFor({ key: 'a', request: { contents: [] } })).toBe(reason);
+      expect(reasonFor({ key: 'a', request: { contents: 'Say hello' } })).toBe(reason);
+      expect(reasonFor({ key: 'a', request: { contents: { parts: [] } } })).toBe(reason);
+      expect(reasonFor({ contents: [] })).toBe(reason);
+    });
+
+    it('a contents item without a parts array, naming its index', () => {
+      expect(reasonFor({ key: 'a', request: { contents: [...CONTENTS, { role: 'user', text: 'x' }] } })).toBe(
+        '"request.contents[1]" must be an object with a "parts" array',
+      );
+      expect(reasonFor({ key: 'a', request: { contents: ['hello'] } })).toBe(
+        '"request.contents[0]" must be an object with a "parts" array',
+      );
+    });
+
+    it('an embedding content without a parts array', () => {
+      const reason = '"request.content" must be an object with a "parts" array';
+      expect(reasonFor({ key: 'a', request: { content: { text: 'x' } } })).toBe(reason);
+      expect(reasonFor({ key: 'a', request: { content: 'embed me' } })).toBe(reason);
+    });
+
+    it('a wrapped request with neither contents nor content', () => {
+      expect(reasonFor({ key: 'a', request: { prompt: 'hi' } })).toBe(
+        '"request" has neither "contents" (text generation) nor "content" (embedding)',
+      );
+    });
+
+    it('a bare line with neither contents nor content, saying what a line should look like', () => {
+      expect(reasonFor({ prompt: 'hi' })).toBe(
+        'no request: expected {"key": "...", "request": {...}} or a bare request with "contents" or "content"',
+      );
+    });
+  });
+
+  describe('accepts', () => {
+    it('a keyed generate request with the default generate model', () => {
+      const request = { contents: CONTENTS };
+      expect(parse({ key: 'review-1', request })).toEqual({
+        ok: true,
+        key: 'review-1',
+        kind: 'generate',
+        model: MODELS.generate,
+        request,
+      });
+    });
+
+    it('camelCase and snake_case fields, passed through untouched', () => {
+      const request = {
+        contents: CONTENTS,
+        systemInstruction: { parts: [{ text: 'Be terse' }] },
+        generation_config: {
+          temperature: 0.2,
+          response_mime_type: 'application/json',
+          responseSchema: { type: 'OBJECT' },
+        },
+        tools: [{ functionDeclarations: [{ name: 'lookup' }] }],
+        cached_content: 'cachedContents/abc',
+        safetySettings: [{ category: 'HARM_CATEGORY_HARASSMENT', threshold: 'BLOCK_NONE' }],
+      };
+      const parsed = parse({ key: 'k', request });
+      expect(parsed).toMatchObject({ ok: true, kind: 'generate' });
+      expect(parsed.ok && parsed.request).toEqual(request);
+    });
+
+    it('a keyed embed request, taking the model from request.model without "models/"', () => {
+      const request = { model: 'models/gemini-embedding-exp', content: CONTENT, output_dimensionality: 8 };
+      expect(parse({ key: 'e-1', request })).toEqual({
+        ok: true,
+        key: 'e-1',
+        kind: 'embed',
+        model: 'gemini-embedding-exp',
+        request,
+      });
+    });
+
+    it('a keyed embed request without a model, with the default embed model', () => {
+      const request = { content: CONTENT, outputDimensionality: 8, taskType: 'RETRIEVAL_DOCUMENT' };
+      expect(parse({ key: 'e-2', request })).toEqual({
+        ok: true,
+        key: 'e-2',
+        kind: 'embed',
+        model: MODELS.embed,
+        request,
+      });
+    });
+
+    it('a bare generate request, keyed by its line number', () => {
+      const bare = { contents: CONTENTS, generationConfig: { maxOutputTokens: 10 } };
+      expect(parse(bare)).toEqual({
+        ok: true,
+        key: `line-${LINE}`,
+        kind: 'generate',
+        model: MODELS.generate,
+        request: bare,
+      });
+    });
+
+    it('a bare request that carries a key, using the key and not sending it to Gemini', () => {
+      expect(parse({ key: 'own-key', contents: CONTENTS })).toEqual({
+        ok: true,
+        key: 'own-key',
+        kind: 'generate',
+        model: MODELS.generate,
+        request: { contents: CONTENTS },
+      });
+    });
+
+    it('a bare embed request, keyed by its line number', () => {
+      const bare = { content: CONTENT };
+      expect(parse(bare)).toEqual({
+        ok: true,
+        key: `line-${LINE}`,
+        kind: 'embed',
+        model: MODELS.embed,
+        request: bare,
+      });
+    });
+
+    it('a wrapped request without a key, keyed by its line number', () => {
+      const request = { contents: CONTENTS };
+      expect(parse({ request })).toEqual({
+        ok: true,
+        key: `line-${LINE}`,
+        kind: 'generate',
+        model: MODELS.generate,
+        request,
+      });
+    });
+  });
+});

@@ -1,0 +1,197 @@
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  nextWaitSeconds,
+  type PollDeps,
+  type PollSchedule,
+  pollBatchJobs,
+} from '../../../lambdas/poll-batch-jobs/poll-batch-jobs.js';
+import { GeminiUnavailableError } from '../../../lambdas/shared/errors.js';
+import { TERMINAL_BATCH_STATES } from '../../../lambdas/shared/gemini/gemini-batch-api.js';
+import type { PollStatus } from '../../../lambdas/shared/run-records.js';
+import { answerAll, FakeGemini } from '../../support/fake-gemini.js';
+import { MemoryObjectStore } from '../../support/memory-object-store.js';
+import {
+  BUCKET,
+  fixedNow,
+  RUN_ID,
+  rejection,
+  runState,
+  submitDirectly,
+  WORK,
+  writeLedger,
+  writePlan,
+} from './run-fixtures.js';
+
+const SCHEDULE: PollSchedule = { initialSeconds: 30, maxSeconds: 600, backoffRate: 1.5 };
+
+let store: MemoryObjectStore;
+let fake: FakeGemini;
+const deps = (): PollDeps => ({ store, gemini: fake, schedule: SCHEDULE, now: fixedNow });
+
+beforeEach(() => {
+  store = new MemoryObjectStore();
+  fake = new FakeGemini();
+});
+
+/** A run with two submitted chunks; returns their job names. */
+async function twoJobs(): Promise<[string, string]> {
+  const plan = await writePlan(store, [
+    { kind: 'generate', keys: ['a', 'b', 'c'] },
+    { kind: 'embed', keys: ['d', 'e'] },
+  ]);
+  const [first, second] = await submitDirectly(store, fake, plan);
+  if (!first || !second) throw new Error('expected two jobs');
+  return [first, second];
+}
+
+const pollStatus = () => store.getJson<PollStatus>(BUCKET, WORK.pollStatus);
+
+describe('nextWaitSeconds', () => {
+  it('waits initialSeconds before the first poll', () => {
+    expect(nextWaitSeconds(0, SCHEDULE)).toBe(30);
+  });
+
+  it('follows 30 s × 1.5 per poll, rounded, up to the 600 s cap', () => {
+    const waits = Array.from({ length: 10 }, (_, attempt) => nextWaitSeconds(attempt, SCHEDULE));
+    expect(waits).toEqual([30, 45, 68, 101, 152, 228, 342, 513, 600, 600]);
+  });
+
+  it('grows by the backoff rate and never passes the cap', () => {
+    const schedule = { initialSeconds: 10, maxSeconds: 100, backoffRate: 2 };
+    const waits = Array.from({ length: 30 }, (_, attempt) => nextWaitSeconds(attempt, schedule));
+    expect(waits.slice(0, 5)).toEqual([10, 20, 40, 80, 100]);
+    expect(waits.every((wait) => wait <= 100)).toBe(true);
+    expect(waits.slice(4).every((wait) => wait === 100)).toBe(true);
+  });
+});
+
+describe('pollBatchJobs', () => {
+  it('is not done while any job is pending or running', async () => {
+    const [first, second] = await twoJobs();
+    fake.answer(first);
+    expect((await pollBatchJobs(runState(), deps())).allDone).toBe(false); // second is PENDING
+
+    fake.setState(second, 'BATCH_STATE_RUNNING');
+    expect((await pollBatchJobs(runState(), deps())).allDone).toBe(false);
+  });
+
+  it.each(TERMINAL_BATCH_STATES)('is done when every job has ended, here in %s', async (state) => {
+    const [first, second] = await twoJobs();
+    fake.answer(first);
+    fake.finish(second, {
+      state,
+      ...(state === 'BATCH_STATE_SUCCEEDED' ? {} : { error: { message: 'ended' } }),
+    });
+    const poll = await pollBatchJobs(runState(), deps());
+    expect(poll.allDone).toBe(true);
+    expect((await pollStatus())?.jobs.map((job) => job.state)).toEqual(['BATCH_STATE_SUCCEEDED', state]);
+  });
+
+  it('does not ask Gemini again about a job it already saw end', async () => {
+    const [first, second] = await twoJobs();
+    fake.answer(first);
+    fake.setState(second, 'BATCH_STATE_RUNNING');
+    const getBatch = vi.spyOn(fake, 'getBatch');
+    const firstPoll = await pollBatchJobs(runState(), deps());
+    expect(getBatch.mock.calls).toEqual([[first], [second]]);
+
+    getBatch.mockClear();
+    const secondPoll = await pollBatchJobs(runState({ poll: firstPoll }), deps());
+    expect(getBatch.mock.calls).toEqual([[second]]);
+
+    fake.answer(second);
+    getBatch.mockClear();
+    await pollBatchJobs(runState({ poll: secondPoll }), deps());
+    expect(getBatch.mock.calls).toEqual([[second]]);
+    expect(fake.calls.getBatch).toBe(4);
+  });
+
+  it('keeps the recorded status of an ended job on later polls', async () => {
+    const [first, second] = await twoJobs();
+    fake.answer(first);
+    const firstPoll = await pollBatchJobs(runState(), deps());
+    const recorded = (await pollStatus())?.jobs[0];
+    fake.setState(second, 'BATCH_STATE_RUNNING');
+    await pollBatchJobs(runState({ poll: firstPoll }), deps());
+    expect((await pollStatus())?.jobs[0]).toEqual(recorded);
+  });
+
+  it('counts its attempts from the previous poll state', async () => {
+    await twoJobs();
+    const first = await pollBatchJobs(runState(), deps());
+    expect(first).toMatchObject({ attempt: 1, waitSeconds: nextWaitSeconds(1, SCHEDULE), allDone: false });
+    const second = await pollBatchJobs(runState({ poll: first }), deps());
+    expect(second).toMatchObject({ attempt: 2, waitSeconds: nextWaitSeconds(2, SCHEDULE) });
+    const late = await pollBatchJobs(
+      runState({ poll: { attempt: 20, waitSeconds: 600, allDone: false } }),
+      deps(),
+    );
+    expect(late).toMatchObject({ attempt: 21, waitSeconds: 600 });
+  });
+
+  it('reports the requests of all jobs and how many have completed', async () => {
+    const [first] = await twoJobs();
+    fake.finish(first, { results: answerAll(fake.inputLines(first)).slice(0, 2) });
+    const poll = await pollBatchJobs(runState(), deps());
+    expect(poll).toMatchObject({ requestCount: 5, completedCount: 2 });
+  });
+
+  it("records each job's state, counts, error and responses file in poll-status.json", async () => {
+    const [first, second] = await twoJobs();
+    const done = fake.answer(first);
+    fake.finish(second, { state: 'BATCH_STATE_FAILED', error: { code: 13, message: 'internal error' } });
+    await pollBatchJobs(runState(), deps());
+    expect(await pollStatus()).toEqual({
+      polledAt: fixedNow().toISOString(),
+      jobs: [
+        {
+          chunk: 0,
+          batchName: first,
+          state: 'BATCH_STATE_SUCCEEDED',
+          requestCount: 3,
+          successfulCount: 3,
+          failedCount: 0,
+          responsesFile: done.responsesFile,
+        },
+        {
+          chunk: 1,
+          batchName: second,
+          state: 'BATCH_STATE_FAILED',
+          requestCount: 2,
+          successfulCount: 0,
+          failedCount: 0,
+          error: { code: 13, message: 'internal error' },
+        },
+      ],
+    });
+  });
+
+  it('throws RunStateError when a chunk ledger has no job', async () => {
+    await writePlan(store, [{ kind: 'generate', keys: ['a'] }]);
+    await writeLedger(store, { chunk: 0, displayName: `${RUN_ID}/chunk-00000`, uploadedFile: 'files/up-1' });
+    const error = await rejection(pollBatchJobs(runState(), deps()));
+    expect(error.name).toBe('RunStateError');
+    expect(error.message).toContain('chunk 0');
+    expect(fake.calls.getBatch).toBe(0);
+  });
+
+  it('throws RunStateError when a chunk has no ledger at all', async () => {
+    const plan = await writePlan(store, [
+      { kind: 'generate', keys: ['a'] },
+      { kind: 'embed', keys: ['b'] },
+    ]);
+    await submitDirectly(store, fake, { ...plan, chunks: plan.chunks.slice(0, 1) });
+    const error = await rejection(pollBatchJobs(runState(), deps()));
+    expect(error.name).toBe('RunStateError');
+  });
+
+  it('throws RunStateError when the run has no plan', async () => {
+    expect((await rejection(pollBatchJobs(runState(), deps()))).name).toBe('RunStateError');
+  });
+
+  it('lets a Gemini failure through with its name, for the state machine to retry', async () => {
+    await twoJobs();
+    fake.failNext('getBatch', new GeminiUnavailableError('503'));
+    expect((await rejection(pollBatchJobs(runState(), deps()))).name).toBe('GeminiUnavailableError');
+  });
+});

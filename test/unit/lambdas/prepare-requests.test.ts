@@ -1,0 +1,304 @@
+import { describe, expect, it } from 'vitest';
+import { type PrepareDeps, prepareRequests } from '../../../lambdas/prepare-requests/prepare-requests.js';
+import type { RunPlan } from '../../../lambdas/shared/run-records.js';
+import type { PreparedRun } from '../../../lambdas/shared/run-state.js';
+import { MemoryObjectStore } from '../../support/memory-object-store.js';
+import {
+  BUCKET,
+  fixedNow,
+  INPUT_KEY,
+  INPUT_PREFIX,
+  MODELS,
+  RESULTS_ROOT,
+  RUN_ID,
+  rejection,
+  runState,
+  WORK,
+} from './run-fixtures.js';
+
+const REJECTED_KEY = `${RESULTS_ROOT}rejected.jsonl`;
+
+interface Prepared {
+  readonly store: MemoryObjectStore;
+  readonly outcome?: PreparedRun;
+  readonly error?: Error;
+  readonly plan: RunPlan | undefined;
+  readonly rejected: { line: number; reason: string; excerpt: string }[];
+  /** Each chunk's `{"key","request"}` lines, parsed, by chunk index. */
+  readonly chunkLines: { key: string; request: Record<string, unknown> }[][];
+}
+
+async function prepare(content: string | Buffer, options: Partial<PrepareDeps> = {}): Promise<Prepared> {
+  const store = new MemoryObjectStore();
+  store.put(BUCKET, INPUT_KEY, content);
+  const deps: PrepareDeps = { store, models: MODELS, inputPrefix: INPUT_PREFIX, now: fixedNow, ...options };
+  let outcome: PreparedRun | undefined;
+  let error: Error | undefined;
+  try {
+    outcome = await prepareRequests(runState(), deps);
+  } catch (caught) {
+    error = caught as Error;
+  }
+  const plan = await store.getJson<RunPlan>(BUCKET, WORK.plan);
+  return {
+    store,
+    ...(outcome ? { outcome } : {}),
+    ...(error ? { error } : {}),
+    plan,
+    rejected: store.jsonLines(BUCKET, REJECTED_KEY) as Prepared['rejected'],
+    chunkLines: (plan?.chunks ?? []).map(
+      (chunk) => store.jsonLines(BUCKET, chunk.key) as Prepared['chunkLines'][number],
+    ),
+  };
+}
+
+const jsonl = (values: readonly unknown[]): string =>
+  values.map((value) => `${JSON.stringify(value)}\n`).join('');
+const generate = (text: string) => ({ contents: [{ role: 'user', parts: [{ text }] }] });
+const embed = (text: string) => ({ content: { parts: [{ text }] } });
+
+/** A small deterministic generator (LCG), so the "random" file is the same on every run. */
+function sequence(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+}
+
+describe('prepareRequests', () => {
+  it('writes the accepted requests as {"key","request"} lines into one chunk and returns the counts', async () => {
+    const { outcome, plan, chunkLines, store } = await prepare(
+      jsonl([
+        { key: 'a', request: generate('first') },
+        { key: 'b', request: generate('second') },
+      ]),
+    );
+    expect(outcome).toEqual({ chunkCount: 1, acceptedCount: 2, rejectedCount: 0 });
+    expect(chunkLines).toEqual([
+      [
+        { key: 'a', request: generate('first') },
+        { key: 'b', request: generate('second') },
+      ],
+    ]);
+    expect(plan?.chunks).toEqual([
+      {
+        index: 0,
+        kind: 'generate',
+        model: MODELS.generate,
+        key: `work/${RUN_ID}/chunks/chunk-00000.jsonl`,
+        requestCount: 2,
+        bytes: Buffer.byteLength(store.text(BUCKET, WORK.chunk(0)) ?? ''),
+      },
+    ]);
+  });
+
+  it('writes one chunk per kind and model', async () => {
+    const { plan, chunkLines, outcome } = await prepare(
+      jsonl([
+        { key: 'g1', request: generate('one') },
+        { key: 'e1', request: embed('two') },
+        { key: 'g2', request: generate('three') },
+        { key: 'x1', request: { model: 'models/text-embedding-other', ...embed('four') } },
+        { key: 'e2', request: embed('five') },
+      ]),
+    );
+    expect(outcome?.chunkCount).toBe(3);
+    expect(
+      plan?.chunks.map(({ index, kind, model, requestCount }) => ({ index, kind, model, requestCount })),
+    ).toEqual([
+      { index: 0, kind: 'generate', model: MODELS.generate, requestCount: 2 },
+      { index: 1, kind: 'embed', model: MODELS.embed, requestCount: 2 },
+      { index: 2, kind: 'embed', model: 'text-embedding-other', requestCount: 1 },
+    ]);
+    expect(chunkLines.map((lines) => lines.map((line) => line.key))).toEqual([
+      ['g1', 'g2'],
+      ['e1', 'e2'],
+      ['x1'],
+    ]);
+  });
+
+  it('records the line, accepted and rejected counts in plan.json', async () => {
+    const { plan } = await prepare(
+      `${jsonl([{ key: 'a', request: generate('x') }])}\n   \nnot json\n${jsonl([{ key: 'b', request: embed('y') }, [1]])}`,
+    );
+    expect(plan).toMatchObject({
+      runId: RUN_ID,
+      bucket: BUCKET,
+      inputKey: INPUT_KEY,
+      lineCount: 4,
+      acceptedCount: 2,
+      rejectedCount: 2,
+      preparedAt: fixedNow().toISOString(),
+    });
+  });
+
+  it('writes each rejected line with its line number, reason and excerpt', async () => {
+    const { rejected } = await prepare(`${jsonl([{ key: 'a', request: generate('x') }])}\nnot json\n[1,2]\n`);
+    expect(rejected).toEqual([
+      { line: 3, reason: expect.stringMatching(/^not valid JSON: /), excerpt: 'not json' },
+      { line: 4, reason: 'expected a JSON object, got an array', excerpt: '[1,2]' },
+    ]);
+  });
+
+  it('bounds the excerpt of a rejected line to its first 200 characters', async () => {
+    const bad = JSON.stringify({ key: 'long', request: { prompt: 'p'.repeat(1000) } });
+    const { rejected } = await prepare(`${jsonl([{ key: 'a', request: generate('x') }])}${bad}\n`);
+    expect(rejected).toHaveLength(1);
+    expect(rejected[0]?.excerpt).toBe(bad.slice(0, 200));
+  });
+
+  it('keeps the first line of a duplicated key and rejects the later ones, naming the first line', async () => {
+    const { chunkLines, rejected, plan } = await prepare(
+      jsonl([
+        { key: 'same', request: generate('first') },
+        { key: 'other', request: generate('other') },
+        { key: 'same', request: generate('second') },
+        { key: 'same', request: embed('third') },
+      ]),
+    );
+    const sent = chunkLines.flat();
+    expect(sent.filter((line) => line.key === 'same')).toEqual([{ key: 'same', request: generate('first') }]);
+    expect(rejected.map(({ line, reason }) => ({ line, reason }))).toEqual([
+      { line: 3, reason: 'duplicate key "same": line 1 already uses it' },
+      { line: 4, reason: 'duplicate key "same": line 1 already uses it' },
+    ]);
+    expect(plan).toMatchObject({ acceptedCount: 2, rejectedCount: 2 });
+    expect(plan?.chunks).toHaveLength(1);
+  });
+
+  it('rejects a line over maxLineBytes with the limit in the reason, and reads on', async () => {
+    const long = JSON.stringify({ key: 'big', request: generate('b'.repeat(300)) });
+    const { rejected, chunkLines } = await prepare(
+      `${jsonl([{ key: 'a', request: generate('x') }])}${long}\n${jsonl([{ key: 'c', request: generate('z') }])}`,
+      { maxLineBytes: 120 },
+    );
+    expect(rejected).toEqual([
+      {
+        line: 2,
+        reason: 'line is longer than the limit of 120 bytes',
+        excerpt: expect.stringMatching(/^\{"key":"big"/),
+      },
+    ]);
+    expect(rejected[0]?.excerpt.length).toBeLessThanOrEqual(200);
+    expect(chunkLines.flat().map((line) => line.key)).toEqual(['a', 'c']);
+  });
+
+  it('rejects a line that is not valid UTF-8', async () => {
+    const content = Buffer.concat([
+      Buffer.from(jsonl([{ key: 'a', request: generate('x') }])),
+      Buffer.from('{"key":"b","request":{"contents":[{"parts":[{"text":"'),
+      Buffer.from([0xc3, 0x28]),
+      Buffer.from('"}]}]}}\n'),
+    ]);
+    const { rejected, plan } = await prepare(content);
+    expect(rejected).toEqual([
+      { line: 2, reason: 'line is not valid UTF-8 text', excerpt: expect.any(String) },
+    ]);
+    expect(plan).toMatchObject({ acceptedCount: 1, rejectedCount: 1 });
+  });
+
+  it('puts every non-blank line in exactly one place: a chunk or rejected.jsonl', async () => {
+    const next = sequence(2026);
+    const input: string[] = [];
+    const usedKeys: string[] = [];
+    for (let n = 1; n <= 200; n += 1) {
+      const text = `from line ${n}`; // lets a chunk line be traced back to its input line
+      const roll = next();
+      const reuse = usedKeys[Math.floor(next() * usedKeys.length)];
+      let line: string;
+      if (roll < 0.3) {
+        const key = `g-${n}`;
+        usedKeys.push(key);
+        line = JSON.stringify({ key, request: generate(text) });
+      } else if (roll < 0.45) {
+        const key = `e-${n}`;
+        usedKeys.push(key);
+        line = JSON.stringify({ key, request: embed(text) });
+      } else if (roll < 0.55) line = JSON.stringify(generate(text));
+      else if (roll < 0.6) line = JSON.stringify({ request: embed(text) });
+      else if (roll < 0.65 && reuse) line = JSON.stringify({ key: reuse, request: generate(text) });
+      else if (roll < 0.7) line = `{"key":"broken-${n}", "request": {`;
+      else if (roll < 0.74) line = JSON.stringify([text]);
+      else if (roll < 0.78) line = JSON.stringify({ key: `m-${n}`, request: { contents: [], text } });
+      else if (roll < 0.81) line = JSON.stringify({ key: '', request: generate(text) });
+      else if (roll < 0.84)
+        line = JSON.stringify({ custom_id: `c-${n}`, method: 'POST', url: '/v1/embeddings', body: { text } });
+      else if (roll < 0.88)
+        line = JSON.stringify({ key: `long-${n}`, request: generate(`${text} ${'L'.repeat(600)}`) });
+      else if (roll < 0.94) line = roll < 0.91 ? '' : ' \t ';
+      else line = JSON.stringify({ key: `g-${n}`, request: generate(text) });
+      input.push(line);
+    }
+    const { plan, rejected, chunkLines } = await prepare(input.map((line) => `${line}\r\n`).join(''), {
+      maxLineBytes: 500,
+    });
+
+    const nonBlank = input.flatMap((line, index) => (line.trim() === '' ? [] : [index + 1]));
+    const sent = chunkLines.flat();
+    const sentLines = sent.map(({ request }) => {
+      const parts =
+        (request.contents as { parts: { text: string }[] }[] | undefined)?.[0]?.parts ??
+        (request.content as { parts: { text: string }[] }).parts;
+      return Number(/from line (\d+)/.exec(parts[0]?.text ?? '')?.[1]);
+    });
+    const rejectedLines = rejected.map((entry) => entry.line);
+    const everywhere = [...sentLines, ...rejectedLines].sort((a, b) => a - b);
+
+    expect(everywhere).toEqual(nonBlank); // each exactly once: no line lost, none twice
+    expect(new Set(sent.map((line) => line.key)).size).toBe(sent.length); // no key sent twice
+    expect(plan).toMatchObject({
+      lineCount: nonBlank.length,
+      acceptedCount: sent.length,
+      rejectedCount: rejected.length,
+    });
+    // The generated file really is mixed: both kinds sent, and every kind of rejection present.
+    expect(plan?.chunks.map((chunk) => chunk.kind)).toEqual(['generate', 'embed']);
+    for (const reason of [
+      /^duplicate key/,
+      /^not valid JSON/,
+      /^expected a JSON object/,
+      /contents/,
+      /"key"/,
+      /OpenAI/,
+      /limit/,
+    ]) {
+      expect(rejected.some((entry) => reason.test(entry.reason))).toBe(true);
+    }
+  });
+
+  it('throws EmptyInputError for an empty file, after writing plan.json and an empty rejected.jsonl', async () => {
+    const { error, plan, store } = await prepare('');
+    expect(error?.name).toBe('EmptyInputError');
+    expect(error?.message).toContain('empty');
+    expect(error?.message).toContain(`s3://${BUCKET}/${INPUT_KEY}`);
+    expect(plan).toMatchObject({ lineCount: 0, acceptedCount: 0, rejectedCount: 0, chunks: [] });
+    expect(store.text(BUCKET, REJECTED_KEY)).toBe('');
+  });
+
+  it('throws EmptyInputError for a file of blank and whitespace-only lines', async () => {
+    const { error, plan, store } = await prepare('\n   \n\t\r\n\n');
+    expect(error?.name).toBe('EmptyInputError');
+    expect(error?.message).toContain('empty');
+    expect(plan).toMatchObject({ lineCount: 0, acceptedCount: 0, rejectedCount: 0 });
+    expect(store.text(BUCKET, REJECTED_KEY)).toBe('');
+  });
+
+  it('throws EmptyInputError naming rejected.jsonl when no line can be sent', async () => {
+    const { error, plan, rejected } = await prepare('nope\n[1]\n{"key":"a","request":{}}\n');
+    expect(error?.name).toBe('EmptyInputError');
+    expect(error?.message).toContain('none of the 3 lines');
+    expect(error?.message).toContain(`s3://${BUCKET}/${REJECTED_KEY}`);
+    expect(plan).toMatchObject({ lineCount: 3, acceptedCount: 0, rejectedCount: 3, chunks: [] });
+    expect(rejected.map((entry) => entry.line)).toEqual([1, 2, 3]);
+  });
+
+  it('fails when the input object does not exist', async () => {
+    const store = new MemoryObjectStore();
+    const error = await rejection(
+      prepareRequests(runState(), { store, models: MODELS, inputPrefix: INPUT_PREFIX }),
+    );
+    expect(error.name).toBe('ObjectNotFoundError');
+    expect(store.keys()).toEqual([]);
+  });
+});

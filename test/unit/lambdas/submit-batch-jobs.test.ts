@@ -1,0 +1,246 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { GeminiRateLimitError, GeminiUnavailableError } from '../../../lambdas/shared/errors.js';
+import type { LineWriter, ObjectStore } from '../../../lambdas/shared/object-store.js';
+import type { JobLedger } from '../../../lambdas/shared/run-records.js';
+import { type SubmitDeps, submitBatchJobs } from '../../../lambdas/submit-batch-jobs/submit-batch-jobs.js';
+import { FakeGemini } from '../../support/fake-gemini.js';
+import { MemoryObjectStore } from '../../support/memory-object-store.js';
+import {
+  BUCKET,
+  fixedNow,
+  RUN_ID,
+  readLedger,
+  rejection,
+  runState,
+  WORK,
+  writePlan,
+} from './run-fixtures.js';
+
+/** A store whose next `putJson` matching `when` throws: a Lambda that dies at that exact write. */
+class CrashingStore implements ObjectStore {
+  #armed = true;
+  constructor(
+    private readonly inner: MemoryObjectStore,
+    private readonly when: (key: string, value: unknown) => boolean,
+  ) {}
+
+  read(bucket: string, key: string): Promise<AsyncIterable<Uint8Array>> {
+    return this.inner.read(bucket, key);
+  }
+  getJson<T>(bucket: string, key: string): Promise<T | undefined> {
+    return this.inner.getJson<T>(bucket, key);
+  }
+  async putJson(bucket: string, key: string, value: unknown): Promise<void> {
+    if (this.#armed && this.when(key, value)) {
+      this.#armed = false;
+      throw new Error(`simulated crash before writing ${key}`);
+    }
+    await this.inner.putJson(bucket, key, value);
+  }
+  openLineWriter(bucket: string, key: string): LineWriter {
+    return this.inner.openLineWriter(bucket, key);
+  }
+  downloadToFile(bucket: string, key: string, path: string): Promise<void> {
+    return this.inner.downloadToFile(bucket, key, path);
+  }
+}
+
+let tmpDir: string;
+let store: MemoryObjectStore;
+let fake: FakeGemini;
+
+beforeEach(async () => {
+  tmpDir = await mkdtemp(join(tmpdir(), 'submit-batch-jobs-'));
+  store = new MemoryObjectStore();
+  fake = new FakeGemini();
+});
+
+afterEach(async () => {
+  await rm(tmpDir, { recursive: true, force: true });
+});
+
+const deps = (overrides: Partial<SubmitDeps> = {}): SubmitDeps => ({
+  store,
+  gemini: fake,
+  tmpDir,
+  now: fixedNow,
+  ...overrides,
+});
+
+const twoChunks = () =>
+  writePlan(store, [
+    { kind: 'generate', keys: ['a', 'b', 'c'] },
+    { kind: 'embed', keys: ['d', 'e'] },
+  ]);
+
+describe('submitBatchJobs', () => {
+  it('creates one job per chunk, named <runId>/<chunk>, from the chunk file', async () => {
+    const plan = await twoChunks();
+    const outcome = await submitBatchJobs(runState(), deps());
+    expect(outcome).toEqual({ jobCount: 2 });
+    expect(
+      [...fake.batches.values()].map(({ displayName, kind, model }) => ({ displayName, kind, model })),
+    ).toEqual([
+      { displayName: `${RUN_ID}/chunk-00000`, kind: 'generate', model: plan.chunks[0]?.model },
+      { displayName: `${RUN_ID}/chunk-00001`, kind: 'embed', model: plan.chunks[1]?.model },
+    ]);
+    for (const [index, batch] of [...fake.batches.values()].entries()) {
+      expect(fake.files.get(batch.fileName)).toBe(store.text(BUCKET, WORK.chunk(index)));
+    }
+  });
+
+  it('writes each chunk ledger with the uploaded file and the job name', async () => {
+    await twoChunks();
+    await submitBatchJobs(runState(), deps());
+    const ledgers = [await readLedger(store, 0), await readLedger(store, 1)];
+    expect(ledgers).toEqual([
+      {
+        chunk: 0,
+        displayName: `${RUN_ID}/chunk-00000`,
+        uploadedFile: 'files/up-1',
+        batchName: 'batches/b-1',
+        updatedAt: fixedNow().toISOString(),
+      },
+      {
+        chunk: 1,
+        displayName: `${RUN_ID}/chunk-00001`,
+        uploadedFile: 'files/up-2',
+        batchName: 'batches/b-2',
+        updatedAt: fixedNow().toISOString(),
+      },
+    ]);
+    expect(ledgers[0]).not.toHaveProperty('recovered');
+  });
+
+  it('creates no second job and uploads nothing again when run twice', async () => {
+    await twoChunks();
+    await submitBatchJobs(runState(), deps());
+    await submitBatchJobs(runState(), deps());
+    expect(fake.calls.createBatch).toBe(2);
+    expect(fake.calls.uploadJsonl).toBe(2);
+    expect(fake.batches.size).toBe(2);
+  });
+
+  it('leaves a recorded job alone on a second run, without looking it up or rewriting its ledger', async () => {
+    await twoChunks();
+    await submitBatchJobs(runState(), deps());
+    const ledgers = [await readLedger(store, 0), await readLedger(store, 1)];
+    await submitBatchJobs(runState(), deps({ now: () => new Date('2026-11-03T13:00:00.000Z') }));
+    expect(fake.calls.findBatchByDisplayName).toBe(0);
+    expect([await readLedger(store, 0), await readLedger(store, 1)]).toEqual(ledgers);
+  });
+
+  it('recovers the job by display name after a crash between creating it and recording it', async () => {
+    await twoChunks();
+    const crashing = new CrashingStore(
+      store,
+      (key, value) => key === WORK.ledger(0) && (value as Partial<JobLedger>).batchName !== undefined,
+    );
+    const crash = await rejection(submitBatchJobs(runState(), deps({ store: crashing })));
+    expect(crash.message).toContain('simulated crash');
+    expect(fake.batches.size).toBe(1); // the job exists on Gemini, but not in the ledger
+    expect((await readLedger(store, 0))?.batchName).toBeUndefined();
+
+    await submitBatchJobs(runState(), deps());
+
+    expect(fake.calls.createBatch).toBe(2); // chunk 0 once, chunk 1 once
+    expect(fake.batches.size).toBe(2);
+    expect(fake.calls.uploadJsonl).toBe(2);
+    expect(await readLedger(store, 0)).toEqual({
+      chunk: 0,
+      displayName: `${RUN_ID}/chunk-00000`,
+      uploadedFile: 'files/up-1',
+      batchName: fake.batchNamed(`${RUN_ID}/chunk-00000`).name,
+      recovered: true,
+      updatedAt: fixedNow().toISOString(),
+    });
+    expect(await readLedger(store, 1)).not.toHaveProperty('recovered');
+  });
+
+  it('calls createBatch exactly once for a chunk across a crash and its retry', async () => {
+    await writePlan(store, [{ kind: 'generate', keys: ['only'] }]);
+    const crashing = new CrashingStore(
+      store,
+      (_key, value) => (value as Partial<JobLedger>).batchName !== undefined,
+    );
+    await rejection(submitBatchJobs(runState(), deps({ store: crashing })));
+    await submitBatchJobs(runState(), deps());
+    await submitBatchJobs(runState(), deps());
+    expect(fake.calls.createBatch).toBe(1);
+    expect(fake.calls.uploadJsonl).toBe(1);
+    expect((await readLedger(store, 0))?.recovered).toBe(true);
+  });
+
+  it('reuses the uploaded file when creating the job failed, without a second upload', async () => {
+    await writePlan(store, [{ kind: 'generate', keys: ['a', 'b'] }]);
+    fake.failNext('createBatch', new GeminiRateLimitError('enqueued token quota exceeded'));
+    const failure = await rejection(submitBatchJobs(runState(), deps()));
+    expect(failure.name).toBe('GeminiRateLimitError');
+    expect(await readLedger(store, 0)).toMatchObject({ uploadedFile: 'files/up-1' });
+
+    await submitBatchJobs(runState(), deps());
+
+    expect(fake.calls.uploadJsonl).toBe(1);
+    expect(fake.batches.size).toBe(1);
+    expect(fake.batchNamed(`${RUN_ID}/chunk-00000`).fileName).toBe('files/up-1');
+    expect(await readLedger(store, 0)).toMatchObject({
+      uploadedFile: 'files/up-1',
+      batchName: 'batches/b-1',
+    });
+    expect(await readLedger(store, 0)).not.toHaveProperty('recovered');
+  });
+
+  it('creates only the missing job on retry when Gemini failed on a later chunk', async () => {
+    await twoChunks();
+    fake.failAt('createBatch', 2, new GeminiUnavailableError('503 Service Unavailable'));
+    const failure = await rejection(submitBatchJobs(runState(), deps()));
+    expect(failure.name).toBe('GeminiUnavailableError');
+    expect(fake.batches.size).toBe(1);
+
+    await submitBatchJobs(runState(), deps());
+
+    expect(fake.batches.size).toBe(2);
+    expect(fake.calls.createBatch).toBe(3); // chunk 0 once; chunk 1 failed once, then succeeded
+    expect(fake.calls.uploadJsonl).toBe(2);
+    expect(await readLedger(store, 0)).toMatchObject({ batchName: 'batches/b-1' });
+    expect(await readLedger(store, 1)).toMatchObject({
+      uploadedFile: 'files/up-2',
+      batchName: 'batches/b-2',
+    });
+  });
+
+  it('submits the remaining chunk after a crash on a later chunk, leaving the first job alone', async () => {
+    await twoChunks();
+    const crashing = new CrashingStore(store, (key) => key === WORK.ledger(1));
+    await rejection(submitBatchJobs(runState(), deps({ store: crashing })));
+    expect(fake.batches.size).toBe(1);
+    expect(await readLedger(store, 0)).toMatchObject({ batchName: 'batches/b-1' });
+
+    await submitBatchJobs(runState(), deps());
+    expect(fake.batches.size).toBe(2);
+    expect(fake.calls.createBatch).toBe(2);
+  });
+
+  it('throws RunStateError when the run has no plan', async () => {
+    const error = await rejection(submitBatchJobs(runState(), deps()));
+    expect(error.name).toBe('RunStateError');
+    expect(error.message).toContain(RUN_ID);
+    expect(fake.calls.uploadJsonl).toBe(0);
+  });
+
+  it('removes its staged chunk files, after success and after a failed upload', async () => {
+    await twoChunks();
+    await submitBatchJobs(runState(), deps());
+    expect(await readdir(tmpDir)).toEqual([]);
+
+    const other = new MemoryObjectStore();
+    await writePlan(other, [{ kind: 'generate', keys: ['x'] }]);
+    fake.failNext('uploadJsonl', new GeminiUnavailableError('upload interrupted'));
+    const error = await rejection(submitBatchJobs(runState(), deps({ store: other })));
+    expect(error.name).toBe('GeminiUnavailableError');
+    expect(await readdir(tmpDir)).toEqual([]);
+  });
+});
