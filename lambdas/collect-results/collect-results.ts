@@ -6,7 +6,13 @@ import type { GeminiBatchApi } from '../shared/gemini/gemini-batch-api.js';
 import { readJsonlLines } from '../shared/jsonl.js';
 import { chunkId, resultKeys, workKeys } from '../shared/layout.js';
 import type { LineWriter, ObjectStore } from '../shared/object-store.js';
-import type { ChunkPlan, CollectSummary, JobStatusRecord, ModelUsage } from '../shared/run-records.js';
+import {
+  type ChunkPlan,
+  type CollectSummary,
+  emptyModelUsage,
+  type JobStatusRecord,
+  type ModelUsage,
+} from '../shared/run-records.js';
 import type { CollectedRun, RunState } from '../shared/run-state.js';
 import { readPlan, readPollStatus } from '../shared/run-store.js';
 
@@ -174,13 +180,8 @@ function parseResultLine(text: string): ResultLine | undefined {
 }
 
 function addUsage(usage: Record<string, ModelUsage>, model: string, response: unknown): void {
-  const entry = (usage[model] ??= {
-    requestCount: 0,
-    promptTokens: 0,
-    outputTokens: 0,
-    thoughtsTokens: 0,
-    totalTokens: 0,
-  });
+  const entry = usage[model] ?? emptyModelUsage();
+  usage[model] = entry;
   entry.requestCount += 1;
   const body = response as {
     usageMetadata?: Record<string, unknown>;

@@ -1,13 +1,14 @@
 import { type GeminiBatchApi, isTerminalState } from '../shared/gemini/gemini-batch-api.js';
 import { resultKeys } from '../shared/layout.js';
 import { type ObjectStore, s3Uri } from '../shared/object-store.js';
-import type {
-  CollectSummary,
-  JobLedger,
-  ModelUsage,
-  PollStatus,
-  RunPlan,
-  RunStatus,
+import {
+  type CollectSummary,
+  emptyModelUsage,
+  type JobLedger,
+  type ModelUsage,
+  type PollStatus,
+  type RunPlan,
+  type RunStatus,
 } from '../shared/run-records.js';
 import type { RunFailure, RunState } from '../shared/run-state.js';
 import { readCollectSummary, readLedgers, readPlan, readPollStatus } from '../shared/run-store.js';
@@ -98,10 +99,6 @@ export function describeFailure(failure: RunFailure): string {
   return message ? `${failure.Error}: ${message}` : failure.Error;
 }
 
-function emptyUsage(): ModelUsage {
-  return { requestCount: 0, promptTokens: 0, outputTokens: 0, thoughtsTokens: 0, totalTokens: 0 };
-}
-
 function decideStatus(
   run: RunState,
   plan: RunPlan | undefined,
@@ -151,7 +148,7 @@ export async function finalizeRun(run: RunState, deps: FinalizeDeps): Promise<Fi
   const keys = resultKeys(run.key, run.runId, deps.inputPrefix);
   const jobsByChunk = new Map(poll?.jobs.map((job) => [job.chunk, job]));
   const ledgerByChunk = new Map(ledgers.map((ledger) => [ledger.chunk, ledger]));
-  const total = emptyUsage();
+  const total = emptyModelUsage();
   for (const usage of Object.values(collected?.usageByModel ?? {})) {
     for (const field of Object.keys(total) as (keyof ModelUsage)[]) total[field] += usage[field];
   }

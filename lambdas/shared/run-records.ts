@@ -70,6 +70,10 @@ export interface ModelUsage {
   totalTokens: number;
 }
 
+export function emptyModelUsage(): ModelUsage {
+  return { requestCount: 0, promptTokens: 0, outputTokens: 0, thoughtsTokens: 0, totalTokens: 0 };
+}
+
 /** `work/<runId>/collected.json`, written by Collect Results. */
 export interface CollectSummary {
   readonly succeededCount: number;

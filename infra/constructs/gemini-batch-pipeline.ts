@@ -1,0 +1,568 @@
+import { Duration, RemovalPolicy, SecretValue, Size, Token } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { ENV } from '../../lambdas/shared/env.js';
+import { DEFAULT_INPUT_PREFIX, RESULTS_PREFIX, WORK_PREFIX } from '../../lambdas/shared/layout.js';
+import { acknowledge, acknowledgeWildcards } from './nag.js';
+import { PipelineFunction } from './pipeline-function.js';
+import { PipelineWorkflow } from './workflow.js';
+
+/** How often the poll loop checks on the batch jobs: exponential backoff with a cap. */
+export interface PollSchedule {
+  /** The wait before the first poll. A whole number of seconds, at least 1. */
+  readonly initial: Duration;
+
+  /** The longest wait between two polls. A whole number of seconds, at least `initial`. */
+  readonly max: Duration;
+
+  /** Each wait is the previous one times this, up to `max`. At least 1 (1 polls at a fixed rate). */
+  readonly backoffRate: number;
+}
+
+/** The defaults of {@link GeminiBatchPipelineProps}, also the deployable stack's defaults. */
+export const PIPELINE_DEFAULTS = {
+  inputPrefix: DEFAULT_INPUT_PREFIX,
+  generateModel: 'gemini-2.5-flash',
+  embedModel: 'gemini-embedding-001',
+  pollSchedule: { initial: Duration.seconds(30), max: Duration.seconds(600), backoffRate: 1.5 },
+  // Gemini expires jobs still pending or running after 48 h; leave room for Collect and retries.
+  executionTimeout: Duration.hours(72),
+  workExpiration: Duration.days(7),
+  logRetention: logs.RetentionDays.ONE_MONTH,
+} as const satisfies {
+  inputPrefix: string;
+  generateModel: string;
+  embedModel: string;
+  pollSchedule: PollSchedule;
+  executionTimeout: Duration;
+  workExpiration: Duration;
+  logRetention: logs.RetentionDays;
+};
+
+/**
+ * The value the default API-key secret is created with. It is not a key: replace it with
+ * `aws secretsmanager put-secret-value --secret-id <ApiKeySecretArn> --secret-string "$GEMINI_API_KEY"`.
+ * CloudFormation does not put it back on later deployments unless this value changes.
+ */
+export const API_KEY_PLACEHOLDER = 'replace-me-with-a-gemini-api-key';
+
+/** The pipeline's functions, by folder name under `lambdas/`. */
+export const PIPELINE_FUNCTION_NAMES = [
+  'start-run',
+  'prepare-requests',
+  'submit-batch-jobs',
+  'poll-batch-jobs',
+  'collect-results',
+  'finalize-run',
+] as const;
+
+/** The name of one of the pipeline's functions (its folder under `lambdas/`). */
+export type PipelineFunctionName = (typeof PIPELINE_FUNCTION_NAMES)[number];
+
+/** Properties of a {@link GeminiBatchPipeline}. */
+export interface GeminiBatchPipelineProps {
+  /**
+   * The bucket that holds inputs, working state and results. An existing bucket must send its
+   * events to EventBridge (`eventBridgeEnabled`), and should expire `work/` by a lifecycle rule:
+   * the construct cannot change a bucket it did not create.
+   *
+   * @default - a new bucket: all public access blocked, SSL only, S3-managed encryption, events
+   * to EventBridge, no versioning, `work/` expiring after `workExpiration`, incomplete multipart
+   * uploads aborted after 1 day, server access logs to a second bucket (kept 90 days), retained
+   * when the stack is deleted
+   */
+  readonly bucket?: s3.IBucket;
+
+  /**
+   * Where uploads start runs: every `<inputPrefix>**.jsonl` object created in the bucket starts
+   * one. Ends with `/`, and lies outside `results/` and `work/`, where the pipeline writes (so a
+   * run can never start another).
+   *
+   * @default 'inputs/'
+   */
+  readonly inputPrefix?: string;
+
+  /**
+   * The model for generate requests that do not name one.
+   *
+   * @default 'gemini-2.5-flash'
+   */
+  readonly generateModel?: string;
+
+  /**
+   * The model for embedding requests that do not name one.
+   *
+   * @default 'gemini-embedding-001'
+   */
+  readonly embedModel?: string;
+
+  /**
+   * The secret whose value is the Gemini API key. The functions get its ARN and read it at start;
+   * no key is ever in code, in the template or in an environment variable.
+   *
+   * @default - a new secret holding a placeholder ({@link API_KEY_PLACEHOLDER}); put the real key
+   * in it after the first deployment
+   */
+  readonly apiKeySecret?: secretsmanager.ISecret;
+
+  /**
+   * How often to check on the batch jobs.
+   *
+   * @default - 30 s first, then ×1.5 each time, at most 600 s
+   */
+  readonly pollSchedule?: PollSchedule;
+
+  /**
+   * The longest a run may take before Step Functions stops it (at most 365 days). Gemini expires
+   * jobs that have not finished after 48 hours; the rest is room for Collect and retries.
+   *
+   * @default Duration.hours(72)
+   */
+  readonly executionTimeout?: Duration;
+
+  /**
+   * How long a run's working state under `work/` is kept, in whole days; at least the execution
+   * timeout, so that a run's state outlives the run. Applies to the bucket the construct creates.
+   *
+   * @default Duration.days(7)
+   */
+  readonly workExpiration?: Duration;
+
+  /**
+   * Where Finalize Run puts the "Gemini Batch Run Finished" event. Uploads are always matched on
+   * the account's default bus, the only one S3 sends events to.
+   *
+   * @default - the account's default event bus
+   */
+  readonly eventBus?: events.IEventBus;
+
+  /**
+   * How long the functions' and the state machine's logs are kept.
+   *
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * Gemini's Batch API as infrastructure: a JSONL file of requests created under the input prefix
+ * of a bucket becomes a run, and its results come back to the same bucket, keyed.
+ *
+ * ```
+ * S3 "Object Created" <inputPrefix>**.jsonl ─► EventBridge rule ─► start-run λ ─► Step Functions:
+ *   Prepare Requests → Submit Batch Jobs → (Wait For Jobs → Poll Batch Jobs → All Jobs Done?)*
+ *   → Collect Results → Finalize Run → Run Failed? → Run Failed | Run Succeeded
+ * ```
+ *
+ * Results land under `results/<input path>/<runId>/` (results.jsonl, rejected.jsonl, and
+ * manifest.json, written last); working state under `work/<runId>/`. Every failure is caught and
+ * ends in Finalize Run, which records it in the manifest. Trigger deliveries that fail go to a
+ * dead-letter queue. Each function can reach only the key prefixes it needs.
+ */
+export class GeminiBatchPipeline extends Construct {
+  /** The bucket with inputs, working state and results. */
+  public readonly bucket: s3.IBucket;
+
+  /** The bucket the data bucket's server access logs go to, when the construct created both. */
+  public readonly accessLogsBucket?: s3.IBucket;
+
+  /** The state machine that runs one input file. */
+  public readonly stateMachine: sfn.StateMachine;
+
+  /** The secret holding the Gemini API key. */
+  public readonly apiKeySecret: secretsmanager.ISecret;
+
+  /** The functions, by folder name under `lambdas/`. */
+  public readonly functions: Readonly<Record<PipelineFunctionName, lambda.IFunction>>;
+
+  /** The rule that starts a run for each uploaded input file. */
+  public readonly inputRule: events.Rule;
+
+  /** Where trigger events go when they cannot start a run (delivery or start-run failures). */
+  public readonly deadLetterQueue: sqs.Queue;
+
+  /** The bus Finalize Run publishes run-finished events to. */
+  public readonly eventBus: events.IEventBus;
+
+  /** The validated input prefix. */
+  public readonly inputPrefix: string;
+
+  constructor(scope: Construct, id: string, props: GeminiBatchPipelineProps = {}) {
+    super(scope, id);
+    const inputPrefix = props.inputPrefix ?? PIPELINE_DEFAULTS.inputPrefix;
+    const generateModel = props.generateModel ?? PIPELINE_DEFAULTS.generateModel;
+    const embedModel = props.embedModel ?? PIPELINE_DEFAULTS.embedModel;
+    const pollSchedule = props.pollSchedule ?? PIPELINE_DEFAULTS.pollSchedule;
+    const executionTimeout = props.executionTimeout ?? PIPELINE_DEFAULTS.executionTimeout;
+    const workExpiration = props.workExpiration ?? PIPELINE_DEFAULTS.workExpiration;
+    const logRetention = props.logRetention ?? PIPELINE_DEFAULTS.logRetention;
+
+    validateInputPrefix(inputPrefix);
+    validateModel('generate model', generateModel);
+    validateModel('embed model', embedModel);
+    validatePollSchedule(pollSchedule);
+    validateExecutionTimeout(executionTimeout);
+    validateWorkExpiration(workExpiration, executionTimeout);
+    this.inputPrefix = inputPrefix;
+
+    // Storage -----------------------------------------------------------------------------------
+    if (props.bucket) {
+      this.bucket = props.bucket;
+    } else {
+      const accessLogsBucket = new s3.Bucket(this, 'AccessLogsBucket', {
+        blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+        encryption: s3.BucketEncryption.S3_MANAGED,
+        enforceSSL: true,
+        lifecycleRules: [{ id: 'ExpireAccessLogs', expiration: Duration.days(90) }],
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+      const bucket = new s3.Bucket(this, 'Bucket', {
+        blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+        encryption: s3.BucketEncryption.S3_MANAGED,
+        enforceSSL: true,
+        versioned: false,
+        serverAccessLogsBucket: accessLogsBucket,
+        lifecycleRules: [
+          { id: 'ExpireWorkState', prefix: WORK_PREFIX, expiration: workExpiration },
+          { id: 'AbortIncompleteMultipartUploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+        ],
+        removalPolicy: RemovalPolicy.RETAIN,
+      });
+      // EventBridge delivery set on the bucket itself: `eventBridgeEnabled: true` would add CDK's
+      // notifications custom resource (a Lambda function with s3:PutBucketNotification on `*`)
+      // for a setting CloudFormation supports natively. Do not add L2 event notifications to this
+      // bucket: that custom resource would then manage, and drop, this configuration.
+      (bucket.node.defaultChild as s3.CfnBucket).notificationConfiguration = {
+        eventBridgeConfiguration: { eventBridgeEnabled: true },
+      };
+      this.bucket = bucket;
+      this.accessLogsBucket = accessLogsBucket;
+    }
+
+    if (props.apiKeySecret) {
+      this.apiKeySecret = props.apiKeySecret;
+    } else {
+      const secret = new secretsmanager.Secret(this, 'ApiKeySecret', {
+        description:
+          'Gemini API key of gemini-batch-pipeline. Created with a placeholder: put your key in with ' +
+          'aws secretsmanager put-secret-value --secret-id <this secret> --secret-string <key>',
+        secretStringValue: SecretValue.unsafePlainText(API_KEY_PLACEHOLDER),
+      });
+      acknowledge(
+        secret,
+        'AwsSolutions-SMG4',
+        'a Gemini API key is issued by Google AI Studio, not generated by AWS: a rotation function cannot mint one, so rotation is manual (put-secret-value)',
+      );
+      this.apiKeySecret = secret;
+    }
+
+    this.eventBus = props.eventBus ?? events.EventBus.fromEventBusName(this, 'DefaultEventBus', 'default');
+
+    // Functions ---------------------------------------------------------------------------------
+    const apiKeySecretArn = this.apiKeySecret.secretArn;
+    const bigWorker = {
+      timeout: Duration.minutes(15),
+      memorySize: 1769,
+      ephemeralStorageSize: Size.gibibytes(10),
+    };
+    const startRun = new PipelineFunction(this, 'StartRun', {
+      name: 'start-run',
+      description: 'starts one run per uploaded input file',
+      timeout: Duration.seconds(30),
+      logRetention,
+      environment: { [ENV.inputPrefix]: inputPrefix },
+    });
+    const prepareRequests = new PipelineFunction(this, 'PrepareRequests', {
+      name: 'prepare-requests',
+      description: 'validates, normalises and splits an input file into chunks',
+      ...bigWorker,
+      logRetention,
+      environment: {
+        [ENV.inputPrefix]: inputPrefix,
+        [ENV.generateModel]: generateModel,
+        [ENV.embedModel]: embedModel,
+      },
+    });
+    const submitBatchJobs = new PipelineFunction(this, 'SubmitBatchJobs', {
+      name: 'submit-batch-jobs',
+      description: 'creates one Gemini batch job per chunk, idempotently',
+      ...bigWorker,
+      logRetention,
+      environment: {
+        [ENV.generateModel]: generateModel,
+        [ENV.embedModel]: embedModel,
+        [ENV.apiKeySecretArn]: apiKeySecretArn,
+        [ENV.inputPrefix]: inputPrefix,
+      },
+    });
+    const pollBatchJobs = new PipelineFunction(this, 'PollBatchJobs', {
+      name: 'poll-batch-jobs',
+      description: "checks every chunk's batch job in one call",
+      timeout: Duration.minutes(2),
+      memorySize: 512,
+      logRetention,
+      environment: {
+        [ENV.apiKeySecretArn]: apiKeySecretArn,
+        [ENV.pollInitialSeconds]: String(pollSchedule.initial.toSeconds()),
+        [ENV.pollMaxSeconds]: String(pollSchedule.max.toSeconds()),
+        [ENV.pollBackoffRate]: String(pollSchedule.backoffRate),
+      },
+    });
+    const collectResults = new PipelineFunction(this, 'CollectResults', {
+      name: 'collect-results',
+      description: 'turns batch results into keyed results.jsonl',
+      ...bigWorker,
+      logRetention,
+      environment: { [ENV.apiKeySecretArn]: apiKeySecretArn, [ENV.inputPrefix]: inputPrefix },
+    });
+    const finalizeRun = new PipelineFunction(this, 'FinalizeRun', {
+      name: 'finalize-run',
+      description: 'writes manifest.json, announces the run and cleans up Gemini files',
+      timeout: Duration.minutes(5),
+      memorySize: 512,
+      logRetention,
+      environment: {
+        [ENV.apiKeySecretArn]: apiKeySecretArn,
+        [ENV.eventBusName]: this.eventBus.eventBusName,
+        [ENV.inputPrefix]: inputPrefix,
+      },
+    });
+    const all = [startRun, prepareRequests, submitBatchJobs, pollBatchJobs, collectResults, finalizeRun];
+    this.functions = {
+      'start-run': startRun.function,
+      'prepare-requests': prepareRequests.function,
+      'submit-batch-jobs': submitBatchJobs.function,
+      'poll-batch-jobs': pollBatchJobs.function,
+      'collect-results': collectResults.function,
+      'finalize-run': finalizeRun.function,
+    };
+
+    // Permissions: each function reaches only the prefixes it needs ------------------------------
+    const objects = new ObjectGrants(this.bucket);
+    objects.read(prepareRequests, inputPrefix);
+    objects.readWrite(prepareRequests, WORK_PREFIX);
+    objects.put(prepareRequests, RESULTS_PREFIX);
+    objects.readWrite(submitBatchJobs, WORK_PREFIX);
+    objects.readWrite(pollBatchJobs, WORK_PREFIX);
+    objects.readWrite(collectResults, WORK_PREFIX);
+    objects.put(collectResults, RESULTS_PREFIX);
+    objects.read(finalizeRun, WORK_PREFIX);
+    objects.readWrite(finalizeRun, RESULTS_PREFIX);
+    for (const fn of [submitBatchJobs, pollBatchJobs, collectResults, finalizeRun]) {
+      this.apiKeySecret.grantRead(fn);
+    }
+    this.eventBus.grantPutEventsTo(finalizeRun);
+    for (const fn of all) {
+      acknowledgeWildcards(
+        fn,
+        { resources: ['*'] },
+        'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords do not support resource-level permissions',
+      );
+    }
+
+    // Workflow ----------------------------------------------------------------------------------
+    const workflow = new PipelineWorkflow(this, 'Workflow', {
+      functions: {
+        prepareRequests: prepareRequests.function,
+        submitBatchJobs: submitBatchJobs.function,
+        pollBatchJobs: pollBatchJobs.function,
+        collectResults: collectResults.function,
+        finalizeRun: finalizeRun.function,
+      },
+      initialPollWait: pollSchedule.initial,
+      executionTimeout,
+      logRetention,
+    });
+    this.stateMachine = workflow.stateMachine;
+    acknowledge(
+      workflow,
+      'AwsSolutions-SF1',
+      'errors only, never execution data: states pass S3 pointers, and per-request outcomes are in manifest.json; ALL would log every state transition of runs that poll for up to 48 hours',
+    );
+    acknowledgeWildcards(
+      workflow,
+      { resources: ['*'] },
+      'log delivery (logs:CreateLogDelivery and related) and X-Ray actions of the state machine role do not support resource-level permissions',
+    );
+    acknowledgeWildcards(
+      workflow,
+      { resources: all.slice(1).map((fn) => `${fn.function.functionArn}:*`) },
+      'lambda:InvokeFunction on the function and its versions/aliases (functionArn:*), as CDK grants it to a Task state',
+    );
+
+    // Trigger -----------------------------------------------------------------------------------
+    startRun.function.addEnvironment(ENV.stateMachineArn, this.stateMachine.stateMachineArn);
+    this.stateMachine.grantStartExecution(startRun);
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    acknowledge(
+      this.deadLetterQueue,
+      'AwsSolutions-SQS3',
+      'this queue is the dead-letter queue: of the input rule target, and of start-run asynchronous invocations',
+    );
+    // An event the function itself fails on (after Lambda's async retries) lands here too.
+    startRun.function.configureAsyncInvoke({
+      retryAttempts: 2,
+      onFailure: new destinations.SqsDestination(this.deadLetterQueue),
+    });
+
+    this.inputRule = new events.Rule(this, 'InputUploadedRule', {
+      description: `Starts a gemini-batch-pipeline run for each .jsonl object created under ${inputPrefix}`,
+      eventPattern: {
+        source: ['aws.s3'],
+        detailType: ['Object Created'],
+        detail: {
+          bucket: { name: [this.bucket.bucketName] },
+          // Anchored at the start of the key: nothing under results/ or work/ can match.
+          object: { key: events.Match.wildcard(`${inputPrefix}*.jsonl`) },
+        },
+      },
+    });
+    this.inputRule.addTarget(
+      new targets.LambdaFunction(startRun.function, {
+        deadLetterQueue: this.deadLetterQueue,
+        retryAttempts: 8,
+        maxEventAge: Duration.hours(24),
+      }),
+    );
+  }
+}
+
+/**
+ * S3 object grants by key prefix, through CDK's `grant*`, each with its cdk-nag acknowledgement:
+ * CDK's action groups (`s3:GetObject*`, …) and the prefix's `*` are wildcards by nature.
+ */
+class ObjectGrants {
+  constructor(private readonly bucket: s3.IBucket) {}
+
+  read(fn: PipelineFunction, prefix: string): void {
+    this.bucket.grantRead(fn, `${prefix}*`);
+    this.acknowledge(fn, prefix, ['s3:GetObject*', 's3:GetBucket*', 's3:List*'], 'read');
+  }
+
+  readWrite(fn: PipelineFunction, prefix: string): void {
+    this.bucket.grantReadWrite(fn, `${prefix}*`);
+    this.acknowledge(
+      fn,
+      prefix,
+      ['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:DeleteObject*', 's3:Abort*'],
+      'read and write',
+    );
+  }
+
+  put(fn: PipelineFunction, prefix: string): void {
+    this.bucket.grantPut(fn, `${prefix}*`);
+    this.acknowledge(fn, prefix, ['s3:Abort*'], 'write');
+  }
+
+  private acknowledge(fn: PipelineFunction, prefix: string, actions: string[], access: string): void {
+    acknowledgeWildcards(
+      fn,
+      { actions, resources: [this.bucket.arnForObjects(`${prefix}*`)] },
+      `the function must ${access} objects under ${prefix}, whose keys are made per run; CDK grants its action groups on that prefix only`,
+    );
+  }
+}
+
+// Validation: lower-case messages that say what is wrong, with the value, and what would work. -
+
+function validateInputPrefix(prefix: string): void {
+  if (Token.isUnresolved(prefix)) {
+    throw new Error(
+      'input prefix must be a literal string, not a token: the trigger pattern is built from it',
+    );
+  }
+  if (!prefix.endsWith('/')) {
+    throw new Error(`input prefix must end with '/', got '${prefix}' (try '${prefix}/')`);
+  }
+  if (prefix.startsWith('/')) {
+    throw new Error(`input prefix must not start with '/', got '${prefix}' (S3 keys have no leading slash)`);
+  }
+  if (/[*\\]/.test(prefix)) {
+    throw new Error(
+      `input prefix must not contain '*' or '\\', got '${prefix}' (the trigger matches it literally)`,
+    );
+  }
+  for (const reserved of [RESULTS_PREFIX, WORK_PREFIX]) {
+    if (prefix.startsWith(reserved) || reserved.startsWith(prefix)) {
+      throw new Error(
+        `input prefix must not overlap '${reserved}', where the pipeline writes, got '${prefix}' (a run could start another run); use a prefix outside '${RESULTS_PREFIX}' and '${WORK_PREFIX}', such as 'inputs/'`,
+      );
+    }
+  }
+}
+
+function validateModel(what: string, model: string): void {
+  if (Token.isUnresolved(model)) return;
+  if (model.trim() === '' || /\s/.test(model)) {
+    throw new Error(
+      `${what} must be a model name without spaces, such as 'gemini-2.5-flash', got '${model}'`,
+    );
+  }
+}
+
+function wholeSeconds(duration: Duration): number | undefined {
+  const ms = duration.toMilliseconds();
+  return ms % 1000 === 0 ? ms / 1000 : undefined;
+}
+
+function validatePollSchedule(schedule: PollSchedule): void {
+  const initial = wholeSeconds(schedule.initial);
+  const max = wholeSeconds(schedule.max);
+  if (initial === undefined || initial < 1) {
+    throw new Error(
+      `initial poll wait must be a whole number of seconds, at least 1, got ${schedule.initial.toHumanString()}`,
+    );
+  }
+  if (max === undefined || max < 1) {
+    throw new Error(
+      `maximum poll wait must be a whole number of seconds, at least 1, got ${schedule.max.toHumanString()}`,
+    );
+  }
+  if (initial > max) {
+    throw new Error(
+      `initial poll wait (${initial} seconds) must not exceed the maximum poll wait (${max} seconds); raise max or lower initial`,
+    );
+  }
+  if (!Number.isFinite(schedule.backoffRate) || schedule.backoffRate < 1) {
+    throw new Error(
+      `poll backoff rate must be a number of at least 1 (1 polls at a fixed rate), got ${schedule.backoffRate}`,
+    );
+  }
+}
+
+function validateExecutionTimeout(timeout: Duration): void {
+  const ms = timeout.toMilliseconds();
+  if (ms < Duration.minutes(1).toMilliseconds() || ms > Duration.days(365).toMilliseconds()) {
+    throw new Error(
+      `execution timeout must be between 1 minute and 365 days (the Standard workflow limit), got ${timeout.toHumanString()}`,
+    );
+  }
+}
+
+function validateWorkExpiration(expiration: Duration, executionTimeout: Duration): void {
+  const ms = expiration.toMilliseconds();
+  const day = Duration.days(1).toMilliseconds();
+  if (ms < day || ms % day !== 0) {
+    throw new Error(
+      `work expiration must be a whole number of days, at least 1, got ${expiration.toHumanString()}`,
+    );
+  }
+  if (ms < executionTimeout.toMilliseconds()) {
+    throw new Error(
+      `work expiration (${expiration.toHumanString()}) must be at least the execution timeout (${executionTimeout.toHumanString()}): a run's working state must outlive the run`,
+    );
+  }
+}

@@ -1,0 +1,307 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { GeminiRateLimitError, GeminiUnavailableError } from '../../lambdas/shared/errors.js';
+
+/**
+ * The state names: part of the workflow's contract. The local runner maps a Task state to its
+ * function folder by kebab-casing the name (`Prepare Requests` → `lambdas/prepare-requests/`) and
+ * shortens the Wait state by name. Choices end with `?`.
+ */
+export const STATE_NAMES = {
+  prepareRequests: 'Prepare Requests',
+  submitBatchJobs: 'Submit Batch Jobs',
+  startPolling: 'Start Polling',
+  waitForJobs: 'Wait For Jobs',
+  pollBatchJobs: 'Poll Batch Jobs',
+  allJobsDone: 'All Jobs Done?',
+  collectResults: 'Collect Results',
+  finalizeRun: 'Finalize Run',
+  runFailedChoice: 'Run Failed?',
+  runFailed: 'Run Failed',
+  runSucceeded: 'Run Succeeded',
+} as const;
+
+/** The error the execution fails with when the run failed; the manifest says why. */
+export const RUN_FAILED_ERROR = 'RunFailedError';
+
+/** Errors of the Lambda service itself (not of our code): always worth a quick retry. */
+export const LAMBDA_SERVICE_ERRORS = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+] as const;
+
+/**
+ * What Step Functions reports when a function crashed (out of memory, runtime exit) or overran its
+ * task timeout. Every function is idempotent — ledgers, deterministic keys, outputs rewritten whole —
+ * so running it again is safe, and for Submit it is what makes display-name recovery reachable.
+ */
+export const CRASH_ERRORS = ['Lambda.Unknown', 'States.Timeout'] as const;
+
+/** The functions the workflow invokes, one per Task state. */
+export interface WorkflowFunctions {
+  readonly prepareRequests: lambda.Function;
+  readonly submitBatchJobs: lambda.Function;
+  readonly pollBatchJobs: lambda.Function;
+  readonly collectResults: lambda.Function;
+  readonly finalizeRun: lambda.Function;
+}
+
+/** Retry policy of one Task state. */
+interface TaskRetryPolicy {
+  /** Retry `GeminiUnavailableError` (5xx, 408, unreachable). */
+  readonly geminiUnavailable: boolean;
+  /** Retry `GeminiRateLimitError` (429: quotas, enqueued-token caps) with long backoff. */
+  readonly geminiRateLimited: boolean;
+}
+
+/**
+ * A Task that invokes a pipeline function with the whole state as its event and stores the
+ * function's return value (not the Invoke envelope) under `resultPath`.
+ *
+ * `payloadResponseOnly` renders `Resource` as the function ARN, which is what the local runner
+ * replaces. No `payload` is set: with `payloadResponseOnly`, `TaskInput.fromJsonPathAt('$')`
+ * renders `"Parameters": "$"`, which is not valid ASL, while no `Parameters` at all passes the
+ * state input unchanged, which is the whole state.
+ */
+function invokeTask(
+  scope: Construct,
+  id: string,
+  stateName: string,
+  fn: lambda.Function,
+  resultPath: string,
+  policy: TaskRetryPolicy,
+): tasks.LambdaInvoke {
+  const task = new tasks.LambdaInvoke(scope, id, {
+    stateName,
+    lambdaFunction: fn,
+    payloadResponseOnly: true,
+    resultPath,
+    // Replaced below by the explicit policy (which also covers TooManyRequests, with jitter).
+    retryOnServiceExceptions: false,
+    // A safety net above the function's own timeout; also what the local runner enforces.
+    taskTimeout: sfn.Timeout.duration((fn.timeout ?? Duration.seconds(3)).plus(Duration.minutes(1))),
+  });
+  task.addRetry({
+    errors: [...LAMBDA_SERVICE_ERRORS],
+    interval: Duration.seconds(2),
+    backoffRate: 2,
+    maxAttempts: 6,
+    jitterStrategy: sfn.JitterType.FULL,
+  });
+  task.addRetry({
+    errors: [...CRASH_ERRORS],
+    interval: Duration.seconds(5),
+    backoffRate: 2,
+    maxAttempts: 2,
+  });
+  if (policy.geminiUnavailable) {
+    task.addRetry({
+      errors: [GeminiUnavailableError.name],
+      interval: Duration.seconds(10),
+      backoffRate: 2,
+      maxAttempts: 6,
+    });
+  }
+  if (policy.geminiRateLimited) {
+    task.addRetry({
+      errors: [GeminiRateLimitError.name],
+      interval: Duration.seconds(60),
+      backoffRate: 2,
+      maxAttempts: 10,
+      maxDelay: Duration.minutes(15),
+      jitterStrategy: sfn.JitterType.FULL,
+    });
+  }
+  return task;
+}
+
+/** Properties of a {@link PollUntilDone} fragment. */
+export interface PollUntilDoneProps {
+  /** The function that checks every chunk's job in one call and returns the next `$.poll`. */
+  readonly pollFunction: lambda.Function;
+
+  /** The first wait, before the first poll; the function computes the later ones. */
+  readonly initialWait: Duration;
+}
+
+/**
+ * The poll loop: `Start Polling` seeds `$.poll`, then `Wait For Jobs` (`$.poll.waitSeconds`) →
+ * `Poll Batch Jobs` (writes the next `$.poll`) → `All Jobs Done?`, back to the wait until
+ * `$.poll.allDone` is `true`. One Lambda call polls every job, so a 48-hour run stays far below
+ * the 25,000-event history limit; the function grows `waitSeconds` (backoff with a cap).
+ *
+ * The Choice's only rule sends "not done yet" back to the wait; its default transition is the
+ * way out, so it can be chained like any state (`new PollUntilDone(...).next(collect)`), and any
+ * `allDone` other than `true` keeps polling rather than collecting early.
+ */
+export class PollUntilDone extends sfn.StateMachineFragment {
+  public readonly startState: sfn.State;
+  public readonly endStates: sfn.INextable[];
+
+  /** The Task state that polls; the workflow adds its Catch. */
+  public readonly pollTask: tasks.LambdaInvoke;
+
+  constructor(scope: Construct, id: string, props: PollUntilDoneProps) {
+    super(scope, id);
+    const startPolling = new sfn.Pass(this, 'StartPolling', {
+      stateName: STATE_NAMES.startPolling,
+      result: sfn.Result.fromObject({
+        attempt: 0,
+        waitSeconds: props.initialWait.toSeconds(),
+        allDone: false,
+      }),
+      resultPath: '$.poll',
+    });
+    const waitForJobs = new sfn.Wait(this, 'WaitForJobs', {
+      stateName: STATE_NAMES.waitForJobs,
+      time: sfn.WaitTime.secondsPath('$.poll.waitSeconds'),
+    });
+    this.pollTask = invokeTask(
+      this,
+      'PollBatchJobs',
+      STATE_NAMES.pollBatchJobs,
+      props.pollFunction,
+      '$.poll',
+      {
+        geminiUnavailable: true,
+        geminiRateLimited: false,
+      },
+    );
+    const allJobsDone = new sfn.Choice(this, 'AllJobsDone', { stateName: STATE_NAMES.allJobsDone }).when(
+      sfn.Condition.not(sfn.Condition.booleanEquals('$.poll.allDone', true)),
+      waitForJobs,
+    );
+    startPolling.next(waitForJobs).next(this.pollTask).next(allJobsDone);
+
+    this.startState = startPolling;
+    this.endStates = allJobsDone.afterwards({ includeOtherwise: true }).endStates;
+  }
+}
+
+/** Properties of a {@link PipelineWorkflow}. */
+export interface PipelineWorkflowProps {
+  /** The function behind each Task state. */
+  readonly functions: WorkflowFunctions;
+
+  /** The wait before the first poll. */
+  readonly initialPollWait: Duration;
+
+  /** The longest an execution may run before Step Functions stops it. */
+  readonly executionTimeout: Duration;
+
+  /** How long the state machine's log (errors only) is kept. */
+  readonly logRetention: logs.RetentionDays;
+}
+
+/**
+ * The Standard state machine that carries one input file through Gemini's Batch API, in JSONPath
+ * (the local runner's interpreter ignores JSONata and `Assign`):
+ *
+ * `Prepare Requests` → `Submit Batch Jobs` → poll loop ({@link PollUntilDone}) → `Collect Results`
+ * → `Finalize Run` → `Run Failed?` → `Run Failed` | `Run Succeeded`.
+ *
+ * Every failure before Finalize is caught into `$.failure` and goes to `Finalize Run`, which writes
+ * the manifest (FAILED, with the reason). The execution fails whenever the manifest says FAILED,
+ * so its status mirrors the run's. Finalize itself is only retried: if it cannot finish, the
+ * execution fails loudly.
+ */
+export class PipelineWorkflow extends Construct {
+  /** The state machine. */
+  public readonly stateMachine: sfn.StateMachine;
+
+  /** Where the state machine logs errors (never execution data). */
+  public readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: PipelineWorkflowProps) {
+    super(scope, id);
+    const { functions } = props;
+
+    const prepare = invokeTask(
+      this,
+      'PrepareRequests',
+      STATE_NAMES.prepareRequests,
+      functions.prepareRequests,
+      '$.prepared',
+      {
+        geminiUnavailable: false,
+        geminiRateLimited: false,
+      },
+    );
+    const submit = invokeTask(
+      this,
+      'SubmitBatchJobs',
+      STATE_NAMES.submitBatchJobs,
+      functions.submitBatchJobs,
+      '$.submitted',
+      {
+        geminiUnavailable: true,
+        geminiRateLimited: true,
+      },
+    );
+    const pollUntilDone = new PollUntilDone(this, 'PollUntilDone', {
+      pollFunction: functions.pollBatchJobs,
+      initialWait: props.initialPollWait,
+    });
+    const collect = invokeTask(
+      this,
+      'CollectResults',
+      STATE_NAMES.collectResults,
+      functions.collectResults,
+      '$.collected',
+      {
+        geminiUnavailable: true,
+        geminiRateLimited: false,
+      },
+    );
+    const finalize = invokeTask(
+      this,
+      'FinalizeRun',
+      STATE_NAMES.finalizeRun,
+      functions.finalizeRun,
+      '$.finalized',
+      {
+        geminiUnavailable: true,
+        geminiRateLimited: false,
+      },
+    );
+
+    for (const task of [prepare, submit, pollUntilDone.pollTask, collect]) {
+      task.addCatch(finalize, { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
+    }
+
+    const runFailed = new sfn.Choice(this, 'RunFailedChoice', { stateName: STATE_NAMES.runFailedChoice })
+      .when(
+        // Caught before Finalize, or judged FAILED by it (e.g. no request succeeded).
+        sfn.Condition.or(
+          sfn.Condition.isPresent('$.failure'),
+          sfn.Condition.stringEquals('$.finalized.status', 'FAILED'),
+        ),
+        new sfn.Fail(this, 'RunFailed', {
+          stateName: STATE_NAMES.runFailed,
+          error: RUN_FAILED_ERROR,
+          cause: 'see manifest.json',
+        }),
+      )
+      .otherwise(new sfn.Succeed(this, 'RunSucceeded', { stateName: STATE_NAMES.runSucceeded }));
+
+    const definition = prepare.next(submit).next(pollUntilDone).next(collect).next(finalize).next(runFailed);
+
+    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.stateMachine = new sfn.StateMachine(this, 'Resource', {
+      definitionBody: sfn.DefinitionBody.fromChainable(definition),
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      timeout: props.executionTimeout,
+      tracingEnabled: true,
+      logs: { destination: this.logGroup, level: sfn.LogLevel.ERROR, includeExecutionData: false },
+    });
+  }
+}

@@ -1,0 +1,212 @@
+/**
+ * `npm start -- <file.jsonl> [--out DIR]`: runs one file through the whole pipeline offline and
+ * copies its results to DIR (default `out/<file name>/`).
+ * `npm start` with no file: keeps the local stack up and processes every upload until Ctrl-C.
+ */
+import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { basename, join, relative } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import type { Manifest } from '../lambdas/finalize-run/finalize-run.js';
+import { resultKeys } from '../lambdas/shared/layout.js';
+import type { PollState, PreparedRun } from '../lambdas/shared/run-state.js';
+import {
+  type LocalPipeline,
+  type ProgressEvent,
+  type RunOutcome,
+  startLocalPipeline,
+} from './local-pipeline.js';
+
+const HELP = `Runs the Gemini batch pipeline on this machine: local S3, the synthesized state machine,
+the same Lambda code, and the Gemini emulator (or real Gemini when GEMINI_API_KEY is set).
+
+Usage:
+  npm start -- <file.jsonl> [--out DIR]   run one file; results go to DIR (default out/<file name>/)
+  npm start                               keep the stack up and process every upload to inputs/
+
+Options:
+  --out DIR      where to copy results.jsonl, rejected.jsonl and manifest.json
+  --verbose      show the functions' structured logs
+  --help         show this text
+
+Exit status: 0 when every line succeeded, 2 when the run completed with errors
+(rejected lines or failed requests), 1 when the run failed.`;
+
+const EXIT_CODES: Record<Manifest['status'], number> = { SUCCEEDED: 0, COMPLETED_WITH_ERRORS: 2, FAILED: 1 };
+
+/** The last progress line printed per run, so an unchanged poll prints nothing. */
+const lastProgress = new Map<string, string>();
+
+function describeProgress(event: ProgressEvent): string | undefined {
+  const line = progressLine(event);
+  if (line === undefined || lastProgress.get(event.runId) === line) return undefined;
+  lastProgress.set(event.runId, line);
+  return `${new Date().toISOString().slice(11, 19)}  ${line}`;
+}
+
+function progressLine(event: ProgressEvent): string | undefined {
+  if (event.phase === 'failed') return `${event.state}: ${event.error.name}: ${event.error.message}`;
+  if (event.phase !== 'succeeded') return undefined;
+  if (event.state === 'Prepare Requests') {
+    const prepared = event.result as PreparedRun;
+    return `Prepare Requests: ${prepared.acceptedCount} accepted, ${prepared.rejectedCount} rejected, ${prepared.chunkCount} chunk(s)`;
+  }
+  if (event.state === 'Poll Batch Jobs') {
+    const poll = event.result as PollState;
+    return `Poll Batch Jobs: ${poll.completedCount ?? 0} of ${poll.requestCount ?? '?'} requests done${poll.allDone ? ', all jobs finished' : ''}`;
+  }
+  return `${event.state}: done`;
+}
+
+async function copyOutputs(
+  pipeline: LocalPipeline,
+  outcome: RunOutcome,
+  inputKey: string,
+  outDir: string,
+): Promise<string[]> {
+  await mkdir(outDir, { recursive: true });
+  const keys = resultKeys(inputKey, outcome.runId, pipeline.inputPrefix);
+  const copied: string[] = [];
+  for (const [name, key] of [
+    ['results.jsonl', keys.results],
+    ['rejected.jsonl', keys.rejected],
+    ['manifest.json', keys.manifest],
+  ] as const) {
+    const content = await pipeline.readObject(key);
+    if (content === undefined) continue;
+    const path = join(outDir, name);
+    await writeFile(path, content);
+    copied.push(path);
+  }
+  return copied;
+}
+
+function summarize(outcome: RunOutcome, copied: readonly string[]): string {
+  const { manifest } = outcome;
+  const { counts } = manifest;
+  const lines = [
+    '',
+    `${manifest.status}  run ${outcome.runId}`,
+    ...(manifest.reason ? [`  reason:   ${manifest.reason}`] : []),
+    `  lines ${counts.lines} · accepted ${counts.accepted} · rejected ${counts.rejected} · succeeded ${counts.succeeded} · failed ${counts.failed}`,
+  ];
+  for (const [model, usage] of Object.entries(manifest.usage.byModel)) {
+    lines.push(
+      `  ${model}: ${usage.requestCount} requests, ${usage.promptTokens} prompt + ${usage.outputTokens} output tokens`,
+    );
+  }
+  for (const path of copied) lines.push(`  → ${relative(process.cwd(), path)}`);
+  return lines.join('\n');
+}
+
+async function runOneFile(path: string, outDir: string | undefined, verbose: boolean): Promise<number> {
+  const info = await stat(path).catch(() => undefined);
+  if (!info?.isFile()) {
+    console.error(`no such file: ${path}`);
+    return 1;
+  }
+  const pipeline = await startLocalPipeline({
+    verbose,
+    ...(process.env.GEMINI_API_KEY ? { geminiApiKey: process.env.GEMINI_API_KEY } : {}),
+    onProgress: (event) => {
+      const line = describeProgress(event);
+      if (line) console.log(line);
+    },
+  });
+  try {
+    console.log(
+      `Running ${path} through the local pipeline (${pipeline.emulator ? 'Gemini emulator' : 'real Gemini'}, S3 at ${pipeline.s3Endpoint})`,
+    );
+    const outcome = await pipeline.runFile(path);
+    const inputKey = `${pipeline.inputPrefix}${basename(path)}`;
+    const copied = await copyOutputs(
+      pipeline,
+      outcome,
+      inputKey,
+      outDir ?? join('out', basename(path, '.jsonl')),
+    );
+    console.log(summarize(outcome, copied));
+    return EXIT_CODES[outcome.manifest.status];
+  } finally {
+    await pipeline.close();
+  }
+}
+
+async function serve(verbose: boolean): Promise<void> {
+  const seen = new Set<string>();
+  const pipeline = await startLocalPipeline({
+    verbose,
+    ...(process.env.GEMINI_API_KEY ? { geminiApiKey: process.env.GEMINI_API_KEY } : {}),
+    onProgress: (event) => {
+      const line = describeProgress(event);
+      if (line) console.log(`[${event.runId}] ${line}`);
+    },
+  });
+  console.log(`Local pipeline up. S3 endpoint ${pipeline.s3Endpoint}, bucket ${pipeline.bucket}.
+Upload a file under ${pipeline.inputPrefix} with any S3 client, for example:
+
+  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws --endpoint-url ${pipeline.s3Endpoint} \\
+    s3 cp examples/generate-text.jsonl s3://${pipeline.bucket}/${pipeline.inputPrefix}
+
+Results appear under s3://${pipeline.bucket}/results/. Ctrl-C stops.`);
+  // fauxqs does not emit S3 events, so the runner notices new uploads and delivers their event.
+  const timer = setInterval(() => {
+    void (async () => {
+      const listed = await pipeline.s3.send(
+        new ListObjectsV2Command({ Bucket: pipeline.bucket, Prefix: pipeline.inputPrefix }),
+      );
+      for (const object of listed.Contents ?? []) {
+        const id = `${object.Key}\u0000${object.ETag}`;
+        if (!object.Key || seen.has(id)) continue;
+        seen.add(id);
+        const event = {
+          version: '0',
+          id: id,
+          'detail-type': 'Object Created' as const,
+          source: 'aws.s3',
+          account: '000000000000',
+          time: new Date().toISOString(),
+          region: 'us-east-1',
+          resources: [],
+          detail: {
+            bucket: { name: pipeline.bucket },
+            object: { key: object.Key, size: object.Size ?? 0, sequencer: `${Date.now().toString(16)}` },
+          },
+        };
+        const delivery = await pipeline.deliver(event);
+        if (!delivery.runId) continue;
+        console.log(`[${delivery.runId}] started for s3://${pipeline.bucket}/${object.Key}`);
+        const outcome = await pipeline.waitForRun(delivery.runId);
+        console.log(summarize(outcome, []));
+      }
+    })().catch((error: unknown) => console.error(`watching uploads failed: ${(error as Error).message}`));
+  }, 1000);
+  process.once('SIGINT', () => {
+    clearInterval(timer);
+    void pipeline.close().then(() => process.exit(0));
+  });
+}
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      out: { type: 'string' },
+      verbose: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return;
+  }
+  if (positionals.length > 1) throw new Error('give one file at a time');
+  const [file] = positionals;
+  if (file === undefined) return serve(values.verbose);
+  process.exitCode = await runOneFile(file, values.out, values.verbose);
+}
+
+main().catch((error: unknown) => {
+  console.error(`gemini-batch-pipeline: ${(error as Error).message}`);
+  process.exitCode = 1;
+});

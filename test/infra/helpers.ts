@@ -1,0 +1,132 @@
+import { App, type CfnElement, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import {
+  GeminiBatchPipeline,
+  type GeminiBatchPipelineProps,
+  type PipelineFunctionName,
+} from '../../infra/constructs/gemini-batch-pipeline.js';
+import {
+  type CfnTemplate,
+  cdkJsonContext,
+  SYNTH_ACCOUNT,
+  SYNTH_REGION,
+} from '../../infra/template-workflow.js';
+
+/** A stack in an app with cdk.json's feature flags and bundling skipped, as every infra test uses. */
+export function testStack(options: { bundling?: boolean } = {}): Stack {
+  const context: Record<string, unknown> = { ...cdkJsonContext() };
+  if (!options.bundling) context['aws:cdk:bundling-stacks'] = [];
+  const app = new App({ context });
+  return new Stack(app, 'Test', { env: { account: SYNTH_ACCOUNT, region: SYNTH_REGION } });
+}
+
+/** A synthesized pipeline and handles on it. */
+export interface SynthesizedPipeline {
+  readonly stack: Stack;
+  readonly pipeline: GeminiBatchPipeline;
+  readonly template: Template;
+  readonly json: CfnTemplate;
+  /** The logical id of a pipeline function. */
+  logicalId(name: PipelineFunctionName): string;
+}
+
+/** Synthesizes a `GeminiBatchPipeline` with `props`, which may build on the stack (`stack => props`). */
+export function synthPipeline(
+  props: GeminiBatchPipelineProps | ((stack: Stack) => GeminiBatchPipelineProps) = {},
+): SynthesizedPipeline {
+  const stack = testStack();
+  const pipeline = new GeminiBatchPipeline(
+    stack,
+    'Pipeline',
+    typeof props === 'function' ? props(stack) : props,
+  );
+  const template = Template.fromStack(stack);
+  return {
+    stack,
+    pipeline,
+    template,
+    json: template.toJSON() as CfnTemplate,
+    logicalId: (name) => stack.getLogicalId(pipeline.functions[name].node.defaultChild as CfnElement),
+  };
+}
+
+/** A policy statement, as synthesized. */
+export interface Statement {
+  readonly Effect: string;
+  readonly Action: string | string[];
+  readonly Resource: unknown;
+  readonly Condition?: unknown;
+}
+
+/** A resource's properties; throws when the template has no such resource. */
+export function propertiesOf(json: CfnTemplate, logicalId: string): Readonly<Record<string, unknown>> {
+  const resource = json.Resources[logicalId];
+  if (!resource) throw new Error(`no resource '${logicalId}' in the template`);
+  return resource.Properties ?? {};
+}
+
+/** Every statement of the IAM policies attached to the role with this logical id. */
+export function statementsOfRole(json: CfnTemplate, roleLogicalId: string): Statement[] {
+  const policies = Object.values(json.Resources).flatMap((resource) =>
+    resource.Type === 'AWS::IAM::Policy' && resource.Properties ? [resource.Properties] : [],
+  );
+  return policies
+    .filter((policy) => (policy.Roles as { Ref: string }[]).some((role) => role.Ref === roleLogicalId))
+    .flatMap((policy) => (policy.PolicyDocument as { Statement: Statement[] }).Statement);
+}
+
+/** The logical id of the role an ARN-valued property (`Role`, `RoleArn`) points at. */
+export function roleOf(json: CfnTemplate, logicalId: string, property: 'Role' | 'RoleArn'): string {
+  return (propertiesOf(json, logicalId)[property] as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+}
+
+/** Every statement of a pipeline function's execution role. */
+export function statementsOfFunction(synth: SynthesizedPipeline, name: PipelineFunctionName): Statement[] {
+  return statementsOfRole(synth.json, roleOf(synth.json, synth.logicalId(name), 'Role'));
+}
+
+/** A statement's actions, always as an array. */
+export function actionsOf(statement: Statement): string[] {
+  return Array.isArray(statement.Action) ? statement.Action : [statement.Action];
+}
+
+/** A statement's resources, always as an array. */
+export function resourcesOf(statement: Statement): unknown[] {
+  return Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
+}
+
+/** A CloudFormation expression as one string: `Fn::GetAtt` as `<Id.Attr>`, `Ref` as `<Id>`, joins joined. */
+export function flatten(node: unknown): string {
+  if (typeof node === 'string') return node;
+  const record = node as Record<string, unknown>;
+  const join = record['Fn::Join'] as [string, unknown[]] | undefined;
+  if (join) return join[1].map(flatten).join(join[0]);
+  const getAtt = record['Fn::GetAtt'] as [string, string] | undefined;
+  if (getAtt) return `<${getAtt[0]}.${getAtt[1]}>`;
+  if (typeof record.Ref === 'string') return `<${record.Ref}>`;
+  return JSON.stringify(node);
+}
+
+/**
+ * The key patterns (`inputs/*`) of the bucket's objects that statements allow `action` on, read
+ * from resources `<bucket ARN>/<pattern>`; `bucketArn` is the bucket's ARN as synthesized.
+ */
+export function objectPatternsAllowed(statements: Statement[], action: string, bucketArn: unknown): string[] {
+  const bucket = `${flatten(bucketArn)}/`;
+  const patterns = new Set<string>();
+  for (const statement of statements) {
+    if (statement.Effect !== 'Allow' || !actionsOf(statement).includes(action)) continue;
+    for (const resource of resourcesOf(statement).map(flatten)) {
+      if (resource.startsWith(bucket)) patterns.add(resource.slice(bucket.length));
+    }
+  }
+  return [...patterns].sort();
+}
+
+/** A Lambda function's environment variables, by logical id. */
+export function environmentOf(json: CfnTemplate, logicalId: string): Record<string, unknown> {
+  const env = json.Resources[logicalId]?.Properties?.Environment as
+    | { Variables: Record<string, unknown> }
+    | undefined;
+  return env?.Variables ?? {};
+}

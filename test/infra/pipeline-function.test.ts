@@ -1,0 +1,57 @@
+import { Duration } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { handlerEntry, PipelineFunction } from '../../infra/constructs/pipeline-function.js';
+import { testStack } from './helpers.js';
+
+describe('PipelineFunction', () => {
+  it('synthesizes without its handler file when bundling is skipped, with placeholder code', () => {
+    const stack = testStack();
+    new PipelineFunction(stack, 'Missing', {
+      name: 'no-such-function',
+      description: 'test',
+      timeout: Duration.seconds(5),
+    });
+    const fn = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'))[0];
+    expect(fn?.Properties?.Code?.ZipFile).toContain('synthesized without bundling');
+    expect(fn?.Properties?.Handler).toBe('index.handler');
+  });
+
+  it('refuses a missing handler file when the stack is bundled', () => {
+    const stack = testStack({ bundling: true });
+    expect(
+      () =>
+        new PipelineFunction(stack, 'Missing', {
+          name: 'no-such-function',
+          description: 'test',
+          timeout: Duration.seconds(5),
+        }),
+    ).toThrow(
+      `function no-such-function has no handler: expected ${handlerEntry('no-such-function')} exporting 'handler'`,
+    );
+  });
+
+  it('takes its code from lambdas/<name>/handler.ts', () => {
+    expect(handlerEntry('start-run')).toMatch(/\/lambdas\/start-run\/handler\.ts$/);
+  });
+
+  it('rejects a name that is not a kebab-case folder name', () => {
+    const stack = testStack();
+    expect(
+      () =>
+        new PipelineFunction(stack, 'Bad', {
+          name: 'Start_Run',
+          description: 'test',
+          timeout: Duration.seconds(5),
+        }),
+    ).toThrow("function name must be kebab-case (the folder under lambdas/), got 'Start_Run'");
+  });
+
+  it('defaults to 256 MiB and a log group kept one month', () => {
+    const stack = testStack();
+    new PipelineFunction(stack, 'Fn', { name: 'x', description: 'test', timeout: Duration.seconds(5) });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::Lambda::Function', { MemorySize: 256, Timeout: 5 });
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+  });
+});

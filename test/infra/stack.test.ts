@@ -1,0 +1,63 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { API_KEY_PLACEHOLDER } from '../../infra/constructs/gemini-batch-pipeline.js';
+import { type CfnTemplate, synthesizePipelineTemplate } from '../../infra/template-workflow.js';
+import { environmentOf, flatten } from './helpers.js';
+
+const logicalId = (template: CfnTemplate, type: string): string => {
+  const ids = Object.entries(template.Resources)
+    .filter(([, resource]) => resource.Type === type)
+    .map(([id]) => id);
+  expect(ids).toHaveLength(1);
+  return ids[0] as string;
+};
+
+describe('GeminiBatchPipelineStack', () => {
+  let template: CfnTemplate;
+  beforeAll(() => {
+    template = synthesizePipelineTemplate();
+  });
+
+  it('outputs the bucket name, state machine ARN, event bus name and secret name', () => {
+    const outputs = template.Outputs ?? {};
+    const dataBucket = Object.entries(template.Resources).find(
+      ([, resource]) => resource.Type === 'AWS::S3::Bucket' && resource.Properties?.NotificationConfiguration,
+    );
+    expect(outputs.BucketName?.Value).toEqual({ Ref: dataBucket?.[0] });
+    expect(outputs.StateMachineArn?.Value).toEqual({
+      Ref: logicalId(template, 'AWS::StepFunctions::StateMachine'),
+    });
+    expect(outputs.EventBusName?.Value).toBe('default');
+    expect(JSON.stringify(outputs.ApiKeySecretName?.Value)).toContain(
+      logicalId(template, 'AWS::SecretsManager::Secret'),
+    );
+  });
+
+  it('outputs an upload command for the input prefix', () => {
+    const bucket = flatten(template.Outputs?.BucketName?.Value);
+    expect(flatten(template.Outputs?.UploadCommand?.Value)).toBe(
+      `aws s3 cp requests.jsonl s3://${bucket}/inputs/requests.jsonl`,
+    );
+  });
+
+  it('outputs the command that replaces the placeholder key', () => {
+    const secret = logicalId(template, 'AWS::SecretsManager::Secret');
+    expect(flatten(template.Outputs?.SetApiKeyCommand?.Value)).toBe(
+      `aws secretsmanager put-secret-value --secret-id <${secret}> --secret-string "$GEMINI_API_KEY"`,
+    );
+    expect(JSON.stringify(template.Outputs)).not.toContain(API_KEY_PLACEHOLDER);
+  });
+
+  it('uses an existing secret by name and creates none', () => {
+    const withSecret = synthesizePipelineTemplate({ apiKeySecretName: 'team/gemini-key' });
+    expect(
+      Object.values(withSecret.Resources).filter((r) => r.Type === 'AWS::SecretsManager::Secret'),
+    ).toEqual([]);
+    expect(withSecret.Outputs?.SetApiKeyCommand).toBeUndefined();
+    const submit = Object.keys(withSecret.Resources).find((id) =>
+      /^PipelineSubmitBatchJobs[0-9A-F]{8}$/.test(id),
+    );
+    expect(flatten(environmentOf(withSecret, submit ?? '').GEMINI_API_KEY_SECRET_ARN)).toBe(
+      'arn:aws:secretsmanager:us-east-1:000000000000:secret:team/gemini-key',
+    );
+  });
+});

@@ -1,0 +1,266 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { PIPELINE_FUNCTION_NAMES } from '../../infra/constructs/gemini-batch-pipeline.js';
+import {
+  CRASH_ERRORS,
+  LAMBDA_SERVICE_ERRORS,
+  RUN_FAILED_ERROR,
+  STATE_NAMES,
+} from '../../infra/constructs/workflow.js';
+import {
+  type AslDefinition,
+  type AslState,
+  type CfnTemplate,
+  functionArnPlaceholder,
+  kebabCase,
+  stateMachineDefinition,
+  synthesizePipelineTemplate,
+} from '../../infra/template-workflow.js';
+import {
+  GeminiRateLimitError,
+  GeminiUnavailableError,
+  RETRYABLE_ERRORS,
+} from '../../lambdas/shared/errors.js';
+
+const TASKS = [
+  STATE_NAMES.prepareRequests,
+  STATE_NAMES.submitBatchJobs,
+  STATE_NAMES.pollBatchJobs,
+  STATE_NAMES.collectResults,
+  STATE_NAMES.finalizeRun,
+];
+
+const LAMBDA_RETRY = {
+  ErrorEquals: [...LAMBDA_SERVICE_ERRORS],
+  IntervalSeconds: 2,
+  BackoffRate: 2,
+  MaxAttempts: 6,
+  JitterStrategy: 'FULL',
+};
+const CRASH_RETRY = {
+  ErrorEquals: ['Lambda.Unknown', 'States.Timeout'],
+  IntervalSeconds: 5,
+  BackoffRate: 2,
+  MaxAttempts: 2,
+};
+const UNAVAILABLE_RETRY = {
+  ErrorEquals: ['GeminiUnavailableError'],
+  IntervalSeconds: 10,
+  BackoffRate: 2,
+  MaxAttempts: 6,
+};
+const RATE_LIMIT_RETRY = {
+  ErrorEquals: ['GeminiRateLimitError'],
+  IntervalSeconds: 60,
+  BackoffRate: 2,
+  MaxAttempts: 10,
+  MaxDelaySeconds: 900,
+  JitterStrategy: 'FULL',
+};
+
+/** Where a state can go next: `Next`, a Choice's rules and default, and Catch targets. */
+function transitions(state: AslState): string[] {
+  const targets = new Set<string>();
+  if (state.Next) targets.add(state.Next);
+  for (const choice of (state.Choices as { Next: string }[] | undefined) ?? []) targets.add(choice.Next);
+  if (typeof state.Default === 'string') targets.add(state.Default);
+  for (const handler of state.Catch ?? []) targets.add(handler.Next);
+  return [...targets].sort();
+}
+
+describe('pipeline workflow definition', () => {
+  let template: CfnTemplate;
+  let definition: AslDefinition;
+  const state = (name: string): AslState => {
+    const found = definition.States[name];
+    if (!found) throw new Error(`no state '${name}'`);
+    return found;
+  };
+  beforeAll(() => {
+    template = synthesizePipelineTemplate();
+    definition = stateMachineDefinition(template);
+  });
+
+  it('is JSONPath: no JSONata, Assign, Arguments or Output anywhere', () => {
+    expect(definition.QueryLanguage ?? 'JSONPath').toBe('JSONPath');
+    for (const each of Object.values(definition.States)) {
+      expect(each.QueryLanguage ?? 'JSONPath').toBe('JSONPath');
+      expect(each).not.toHaveProperty('Assign');
+      expect(each).not.toHaveProperty('Arguments');
+      expect(each).not.toHaveProperty('Output');
+    }
+    expect(JSON.stringify(definition)).not.toContain('{%');
+  });
+
+  it('starts at Prepare Requests', () => {
+    expect(definition.StartAt).toBe('Prepare Requests');
+  });
+
+  it('has exactly the contracted states', () => {
+    expect(Object.keys(definition.States).sort()).toEqual(
+      [
+        'Prepare Requests',
+        'Submit Batch Jobs',
+        'Start Polling',
+        'Wait For Jobs',
+        'Poll Batch Jobs',
+        'All Jobs Done?',
+        'Collect Results',
+        'Finalize Run',
+        'Run Failed?',
+        'Run Failed',
+        'Run Succeeded',
+      ].sort(),
+    );
+  });
+
+  it('moves between states as designed, every failure path leading to Finalize Run', () => {
+    const graph = Object.fromEntries(
+      Object.entries(definition.States).map(([name, s]) => [name, transitions(s)]),
+    );
+    expect(graph).toEqual({
+      'Prepare Requests': ['Finalize Run', 'Submit Batch Jobs'],
+      'Submit Batch Jobs': ['Finalize Run', 'Start Polling'],
+      'Start Polling': ['Wait For Jobs'],
+      'Wait For Jobs': ['Poll Batch Jobs'],
+      'Poll Batch Jobs': ['All Jobs Done?', 'Finalize Run'],
+      'All Jobs Done?': ['Collect Results', 'Wait For Jobs'],
+      'Collect Results': ['Finalize Run'],
+      'Finalize Run': ['Run Failed?'],
+      'Run Failed?': ['Run Failed', 'Run Succeeded'],
+      'Run Failed': [],
+      'Run Succeeded': [],
+    });
+  });
+
+  it('seeds the poll state before the first wait', () => {
+    expect(state('Start Polling')).toMatchObject({
+      Type: 'Pass',
+      Result: { attempt: 0, waitSeconds: 30, allDone: false },
+      ResultPath: '$.poll',
+    });
+  });
+
+  it('waits for $.poll.waitSeconds', () => {
+    expect(state('Wait For Jobs')).toEqual({
+      Type: 'Wait',
+      SecondsPath: '$.poll.waitSeconds',
+      Next: 'Poll Batch Jobs',
+    });
+  });
+
+  it('collects only when $.poll.allDone is true, and otherwise waits again', () => {
+    expect(state('All Jobs Done?')).toEqual({
+      Type: 'Choice',
+      Choices: [{ Not: { Variable: '$.poll.allDone', BooleanEquals: true }, Next: 'Wait For Jobs' }],
+      Default: 'Collect Results',
+    });
+  });
+
+  it('stores each Task result under its own path', () => {
+    expect(Object.fromEntries(TASKS.map((name) => [name, state(name).ResultPath]))).toEqual({
+      'Prepare Requests': '$.prepared',
+      'Submit Batch Jobs': '$.submitted',
+      'Poll Batch Jobs': '$.poll',
+      'Collect Results': '$.collected',
+      'Finalize Run': '$.finalized',
+    });
+  });
+
+  it.each(TASKS)('invokes the %s function directly, with the whole state as its event', (name) => {
+    const task = state(name);
+    expect(task.Type).toBe('Task');
+    expect(task.Resource).toBe(functionArnPlaceholder(kebabCase(name)));
+    expect(PIPELINE_FUNCTION_NAMES).toContain(kebabCase(name));
+    expect(task).not.toHaveProperty('Parameters');
+    expect(task).not.toHaveProperty('InputPath');
+    expect(task).not.toHaveProperty('OutputPath');
+  });
+
+  it('invokes, for each Task, the function built from the folder of the same name', () => {
+    const byLogicalId = stateMachineDefinition(template, { functionNames: 'logicalId' });
+    for (const name of TASKS) {
+      const pascal = name.replace(/ /g, '');
+      expect(byLogicalId.States[name]?.Resource).toMatch(
+        new RegExp(`:function:Pipeline${pascal}[0-9A-F]{8}$`),
+      );
+    }
+  });
+
+  it('gives every Task a timeout above its function timeout', () => {
+    const functionTimeout = (name: string): number => {
+      const id = (
+        stateMachineDefinition(template, { functionNames: 'logicalId' }).States[name]?.Resource ?? ''
+      )
+        .split(':')
+        .pop() as string;
+      return template.Resources[id]?.Properties?.Timeout as number;
+    };
+    for (const name of TASKS) {
+      expect(state(name).TimeoutSeconds).toBe(functionTimeout(name) + 60);
+    }
+  });
+
+  it('retries Lambda service errors and crashes on every Task, and only the Gemini errors each Task can raise', () => {
+    expect(Object.fromEntries(TASKS.map((name) => [name, state(name).Retry]))).toEqual({
+      'Prepare Requests': [LAMBDA_RETRY, CRASH_RETRY],
+      'Submit Batch Jobs': [LAMBDA_RETRY, CRASH_RETRY, UNAVAILABLE_RETRY, RATE_LIMIT_RETRY],
+      'Poll Batch Jobs': [LAMBDA_RETRY, CRASH_RETRY, UNAVAILABLE_RETRY],
+      'Collect Results': [LAMBDA_RETRY, CRASH_RETRY, UNAVAILABLE_RETRY],
+      'Finalize Run': [LAMBDA_RETRY, CRASH_RETRY, UNAVAILABLE_RETRY],
+    });
+  });
+
+  it('retries by the names the errors the functions throw carry', () => {
+    const retried = new Set(
+      TASKS.flatMap((name) => (state(name).Retry ?? []).flatMap((retrier) => retrier.ErrorEquals)).filter(
+        (error) => !error.startsWith('Lambda.') && !(CRASH_ERRORS as readonly string[]).includes(error),
+      ),
+    );
+    const thrown = [new GeminiRateLimitError('429').name, new GeminiUnavailableError('503').name];
+    expect([...retried].sort()).toEqual(thrown.sort());
+    expect([...retried].sort()).toEqual(
+      [...RETRYABLE_ERRORS.rateLimited, ...RETRYABLE_ERRORS.transient].sort(),
+    );
+  });
+
+  it.each([
+    STATE_NAMES.prepareRequests,
+    STATE_NAMES.submitBatchJobs,
+    STATE_NAMES.pollBatchJobs,
+    STATE_NAMES.collectResults,
+  ])('catches every error of %s into $.failure and goes to Finalize Run', (name) => {
+    expect(state(name).Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'Finalize Run' },
+    ]);
+  });
+
+  it('does not catch errors of Finalize Run, so a failing Finalize fails the execution', () => {
+    expect(state('Finalize Run').Catch).toBeUndefined();
+  });
+
+  it('ends failed when $.failure is present or Finalize judged the run FAILED, and succeeded otherwise', () => {
+    expect(state('Run Failed?')).toEqual({
+      Type: 'Choice',
+      Choices: [
+        {
+          Or: [
+            { Variable: '$.failure', IsPresent: true },
+            { Variable: '$.finalized.status', StringEquals: 'FAILED' },
+          ],
+          Next: 'Run Failed',
+        },
+      ],
+      Default: 'Run Succeeded',
+    });
+    expect(state('Run Failed')).toEqual({
+      Type: 'Fail',
+      Error: RUN_FAILED_ERROR,
+      Cause: 'see manifest.json',
+    });
+    expect(state('Run Succeeded')).toEqual({ Type: 'Succeed' });
+  });
+
+  it('times out an execution after 72 hours', () => {
+    expect(definition.TimeoutSeconds).toBe(259200);
+  });
+});

@@ -1,0 +1,231 @@
+/**
+ * The pipeline end to end, offline: the state machine synthesized from the CDK stack, run by
+ * aws-local-stepfunctions, with the same handler modules Lambda runs, against local S3 (fauxqs)
+ * and the Gemini emulator. Each test uploads a file as a user would and reads what the run left in S3.
+ */
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { GoogleGenAI } from '@google/genai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { workKeys } from '../../lambdas/shared/layout.js';
+import type { JobLedger } from '../../lambdas/shared/run-records.js';
+import type { RunState } from '../../lambdas/shared/run-state.js';
+import { type LocalPipeline, startLocalPipeline, type TaskHandler } from '../../local/local-pipeline.js';
+
+let pipeline: LocalPipeline;
+/** Per-test hooks into a Task, set by a test and cleared after it runs once. */
+const taskHooks = new Map<string, (input: RunState, handler: TaskHandler) => Promise<unknown>>();
+
+beforeAll(async () => {
+  pipeline = await startLocalPipeline({
+    emulator: { timing: { pendingMs: 50, runningMs: 150 } },
+    pollWaitMs: 20,
+    wrapTask: (state, handler) => async (input) => {
+      const hook = taskHooks.get(state);
+      if (!hook) return handler(input);
+      taskHooks.delete(state);
+      return hook(input, handler);
+    },
+  });
+});
+
+afterAll(async () => {
+  await pipeline?.close();
+});
+
+const generateLine = (key: string, text: string) =>
+  JSON.stringify({ key, request: { contents: [{ role: 'user', parts: [{ text }] }] } });
+
+const embedLine = (key: string, text: string) =>
+  JSON.stringify({ key, request: { content: { parts: [{ text }] }, outputDimensionality: 8 } });
+
+let uploads = 0;
+/** Uploads lines as a new input file and waits for the run it starts. */
+async function runLines(lines: readonly string[], name = `file-${++uploads}`) {
+  const { delivery } = await pipeline.upload(`${pipeline.inputPrefix}${name}.jsonl`, `${lines.join('\n')}\n`);
+  expect(delivery.matched).toBe(true);
+  const outcome = await pipeline.waitForRun(delivery.runId ?? '');
+  const results = (await pipeline.readObject(`results/${name}/${outcome.runId}/results.jsonl`)) ?? '';
+  const rejected = (await pipeline.readObject(`results/${name}/${outcome.runId}/rejected.jsonl`)) ?? '';
+  const parse = (text: string) =>
+    text
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+  return { ...outcome, results: parse(results), rejected: parse(rejected) };
+}
+
+/** Every batch job the emulator holds whose display name belongs to the run. */
+async function jobsOfRun(runId: string) {
+  const ai = new GoogleGenAI({
+    apiKey: pipeline.emulator?.apiKey ?? '',
+    apiVersion: 'v1beta',
+    httpOptions: { baseUrl: pipeline.emulator?.url ?? '' },
+  });
+  const jobs = [];
+  for await (const job of await ai.batches.list({ config: { pageSize: 100 } })) {
+    if (job.displayName?.startsWith(`${runId}/`)) jobs.push(job);
+  }
+  return jobs;
+}
+
+describe('the pipeline on the synthesized state machine', () => {
+  it('answers every key of a generate file and ends SUCCEEDED with a manifest', async () => {
+    const run = await runLines([generateLine('a', 'first prompt'), generateLine('b', 'second prompt')]);
+
+    expect(run.execution).toBe('SUCCEEDED');
+    expect(run.manifest.status).toBe('SUCCEEDED');
+    expect(run.results.map((line) => line.key).sort()).toEqual(['a', 'b']);
+    expect(run.results.every((line) => line.response !== undefined)).toBe(true);
+    expect(run.manifest.counts).toMatchObject({
+      lines: 2,
+      accepted: 2,
+      rejected: 0,
+      succeeded: 2,
+      failed: 0,
+    });
+    expect(run.manifest.usage.byModel['gemini-2.5-flash']?.requestCount).toBe(2);
+    expect(run.manifest.jobs).toHaveLength(1);
+    expect(run.manifest.jobs[0]?.state).toBe('BATCH_STATE_SUCCEEDED');
+    const event = pipeline.events.find(
+      (published) => (published.detail as { runId: string }).runId === run.runId,
+    );
+    expect(event?.detailType).toBe('Gemini Batch Run Finished');
+    expect(event?.detail).toMatchObject({ status: 'SUCCEEDED', counts: { succeeded: 2 } });
+  });
+
+  it('returns one vector line per key for an embeddings file', async () => {
+    const run = await runLines([
+      embedLine('e1', 'the cat sat'),
+      embedLine('e2', 'the dog ran'),
+      embedLine('e3', 'markets rose'),
+    ]);
+
+    expect(run.manifest.status).toBe('SUCCEEDED');
+    expect(run.results.map((line) => line.key).sort()).toEqual(['e1', 'e2', 'e3']);
+    for (const line of run.results) {
+      expect((line.response as { embedding: { values: number[] } }).embedding.values).toHaveLength(8);
+    }
+    expect(run.manifest.jobs[0]).toMatchObject({ kind: 'embed', model: 'gemini-embedding-001' });
+  });
+
+  it('keeps per-request errors as error lines and ends COMPLETED_WITH_ERRORS', async () => {
+    pipeline.emulator?.faults.add({
+      kind: 'line-error',
+      marker: 'PLEASE_FAIL',
+      code: 13,
+      message: 'emulated failure',
+    });
+    const run = await runLines([generateLine('ok', 'fine'), generateLine('bad', 'PLEASE_FAIL now')]);
+    pipeline.emulator?.faults.clear();
+
+    expect(run.manifest.status).toBe('COMPLETED_WITH_ERRORS');
+    const bad = run.results.find((line) => line.key === 'bad');
+    expect(bad?.error).toMatchObject({ code: 13, message: 'emulated failure' });
+    expect(run.results.find((line) => line.key === 'ok')?.response).toBeDefined();
+    expect(run.manifest.reason).toContain('1 requests failed');
+  });
+
+  it('rejects a bad line with its line number while the rest of the file completes', async () => {
+    const run = await runLines([generateLine('good-1', 'one'), '{not json', generateLine('good-2', 'two')]);
+
+    expect(run.rejected).toHaveLength(1);
+    expect(run.rejected[0]).toMatchObject({ line: 2 });
+    expect(String(run.rejected[0]?.reason)).toContain('not valid JSON');
+    expect(run.results.map((line) => line.key).sort()).toEqual(['good-1', 'good-2']);
+    expect(run.manifest).toMatchObject({
+      status: 'COMPLETED_WITH_ERRORS',
+      counts: { lines: 3, accepted: 2, rejected: 1 },
+    });
+  });
+
+  it('ends an empty file with a clear error and no Gemini job', async () => {
+    const run = await runLines(['', '   ']);
+
+    expect(run.execution).toBe('FAILED');
+    expect(run.manifest.status).toBe('FAILED');
+    expect(run.manifest.reason).toMatch(/^EmptyInputError: .*empty/);
+    expect(await jobsOfRun(run.runId)).toHaveLength(0);
+  });
+
+  it.each([
+    ['FAILED', { kind: 'job-outcome', outcome: 'FAILED', errorMessage: 'emulated job failure' } as const],
+    ['EXPIRED', { kind: 'job-outcome', outcome: 'EXPIRED' } as const],
+  ])(
+    'writes a manifest that says the job ended %s, with an error line for every key',
+    async (state, fault) => {
+      pipeline.emulator?.faults.add(fault);
+      const run = await runLines([generateLine('x', 'one'), generateLine('y', 'two')]);
+
+      expect(run.manifest.status).toBe('FAILED');
+      expect(run.manifest.jobs[0]?.state).toBe(`BATCH_STATE_${state}`);
+      expect(run.manifest.reason).toContain(`ended BATCH_STATE_${state}`);
+      expect(run.results.map((line) => line.key).sort()).toEqual(['x', 'y']);
+      expect(
+        run.results.every((line) => (line.error as { status: string }).status === 'JOB_NOT_SUCCEEDED'),
+      ).toBe(true);
+    },
+  );
+
+  it('writes a manifest that says the job was CANCELLED when someone cancels it', async () => {
+    taskHooks.set('Submit Batch Jobs', async (input, handler) => {
+      const submitted = await handler(input);
+      const ledger = await pipeline.readObject(workKeys(input.runId).ledger(0));
+      const { batchName } = JSON.parse(ledger ?? '{}') as JobLedger;
+      await fetch(`${pipeline.emulator?.url}/v1beta/${batchName}:cancel`, {
+        method: 'POST',
+        headers: { 'x-goog-api-key': pipeline.emulator?.apiKey ?? '' },
+      });
+      return submitted;
+    });
+    const run = await runLines([generateLine('c', 'cancel me')]);
+
+    expect(run.manifest.jobs[0]?.state).toBe('BATCH_STATE_CANCELLED');
+    expect(run.manifest.status).toBe('FAILED');
+    expect(run.results).toEqual([
+      expect.objectContaining({ key: 'c', error: expect.objectContaining({ status: 'JOB_NOT_SUCCEEDED' }) }),
+    ]);
+  });
+
+  it('starts one run and one Gemini job when the same event is delivered twice', async () => {
+    const key = `${pipeline.inputPrefix}twice.jsonl`;
+    const { event, delivery } = await pipeline.upload(key, `${generateLine('t', 'twice')}\n`);
+    const again = await pipeline.deliver(event);
+    const outcome = await pipeline.waitForRun(delivery.runId ?? '');
+    const third = await pipeline.deliver(event);
+
+    expect(again.runId).toBe(delivery.runId);
+    expect(third).toMatchObject({ runId: delivery.runId, started: false });
+    expect(outcome.manifest.status).toBe('SUCCEEDED');
+    expect(await jobsOfRun(outcome.runId)).toHaveLength(1);
+  });
+
+  it('creates no second job when Submit crashes after creating the job but before recording it', async () => {
+    taskHooks.set('Submit Batch Jobs', async (input, handler) => {
+      await handler(input);
+      // Undo the ledger's record of the job, as if the function died right after creating it.
+      const key = workKeys(input.runId).ledger(0);
+      const { batchName: _created, ...withoutJob } = JSON.parse(
+        (await pipeline.readObject(key)) ?? '{}',
+      ) as JobLedger;
+      await pipeline.s3.send(
+        new PutObjectCommand({ Bucket: pipeline.bucket, Key: key, Body: JSON.stringify(withoutJob) }),
+      );
+      const crash = new Error('Process exited before completing request');
+      crash.name = 'Lambda.Unknown';
+      throw crash;
+    });
+    const run = await runLines([generateLine('once', 'only once')]);
+
+    expect(run.manifest.status).toBe('SUCCEEDED');
+    expect(run.manifest.jobs[0]?.recovered).toBe(true);
+    expect(await jobsOfRun(run.runId)).toHaveLength(1);
+  });
+
+  it('never starts a run for files outside the input prefix, including its own results', async () => {
+    const outside = await pipeline.upload('results/some/run/results.jsonl', `${generateLine('r', 'no')}\n`);
+    const wrongType = await pipeline.upload(`${pipeline.inputPrefix}notes.txt`, 'hello');
+
+    expect(outside.delivery.matched).toBe(false);
+    expect(wrongType.delivery.matched).toBe(false);
+  });
+});
