@@ -1,5 +1,9 @@
 import { RunStateError } from '../shared/errors.js';
-import { type GeminiBatchApi, isTerminalState } from '../shared/gemini/gemini-batch-api.js';
+import {
+  type BatchJobStatus,
+  type GeminiBatchApi,
+  isTerminalState,
+} from '../shared/gemini/gemini-batch-api.js';
 import { workKeys } from '../shared/layout.js';
 import type { ObjectStore } from '../shared/object-store.js';
 import type { JobStatusRecord, PollStatus } from '../shared/run-records.js';
@@ -28,6 +32,14 @@ export interface PollDeps {
   readonly now?: () => Date;
 }
 
+/** What `poll-status.json` keeps of a job: its chunk and what Gemini said of it. */
+export function toJobStatusRecord(
+  chunk: number,
+  { name, displayName: _displayName, ...status }: BatchJobStatus,
+): JobStatusRecord {
+  return { chunk, batchName: name, ...status };
+}
+
 /**
  * One pass of the poll loop: asks Gemini about every job not yet terminal (terminal ones are not
  * asked again), records every job's state in `poll-status.json`, and tells the loop whether all
@@ -48,17 +60,7 @@ export async function pollBatchJobs(run: RunState, deps: PollDeps): Promise<Poll
       jobs.push(known);
       continue;
     }
-    const status = await gemini.getBatch(ledger.batchName);
-    jobs.push({
-      chunk: ledger.chunk,
-      batchName: ledger.batchName,
-      state: status.state,
-      requestCount: status.requestCount,
-      successfulCount: status.successfulCount,
-      failedCount: status.failedCount,
-      ...(status.error ? { error: status.error } : {}),
-      ...(status.responsesFile ? { responsesFile: status.responsesFile } : {}),
-    });
+    jobs.push(toJobStatusRecord(ledger.chunk, await gemini.getBatch(ledger.batchName)));
   }
   if (jobs.length !== plan.chunks.length) {
     throw new RunStateError(

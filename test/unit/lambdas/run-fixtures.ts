@@ -3,6 +3,7 @@
  * ledgers, poll status and collect summary, written into a MemoryObjectStore as the earlier
  * functions would have written them. Every value is generated here, in code.
  */
+import { toJobStatusRecord } from '../../../lambdas/poll-batch-jobs/poll-batch-jobs.js';
 import type { BatchKind } from '../../../lambdas/shared/gemini/gemini-batch-api.js';
 import { jobDisplayName, workKeys } from '../../../lambdas/shared/layout.js';
 import type {
@@ -129,17 +130,7 @@ export async function readLedger(store: MemoryObjectStore, chunk: number): Promi
 
 /** What Poll would record for a job the fake holds. */
 export function pollRecord(fake: FakeGemini, chunk: number, batchName: string): JobStatusRecord {
-  const status = fake.statusOf(batchName);
-  return {
-    chunk,
-    batchName,
-    state: status.state,
-    requestCount: status.requestCount,
-    successfulCount: status.successfulCount,
-    failedCount: status.failedCount,
-    ...(status.error ? { error: status.error } : {}),
-    ...(status.responsesFile ? { responsesFile: status.responsesFile } : {}),
-  };
+  return toJobStatusRecord(chunk, fake.statusOf(batchName));
 }
 
 export async function writePollStatus(
