@@ -3,6 +3,7 @@
  * aws-local-stepfunctions, with the same handler modules Lambda runs, against local S3 (fauxqs)
  * and the Gemini emulator. Each test uploads a file as a user would and reads what the run left in S3.
  */
+import { fileURLToPath } from 'node:url';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { GoogleGenAI } from '@google/genai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -220,6 +221,19 @@ describe('the pipeline on the synthesized state machine', () => {
     expect(run.manifest.jobs[0]?.recovered).toBe(true);
     expect(await jobsOfRun(run.runId)).toHaveLength(1);
   });
+
+  it.each(['generate-text.jsonl', 'embeddings.jsonl', 'structured-output.jsonl'])(
+    'runs examples/%s, which the README points users at, to SUCCEEDED',
+    async (example) => {
+      const run = await pipeline.runFile(
+        fileURLToPath(new URL(`../../examples/${example}`, import.meta.url)),
+      );
+
+      expect(run.manifest.status).toBe('SUCCEEDED');
+      expect(run.manifest.counts.succeeded).toBe(run.manifest.counts.lines);
+      expect(run.manifest.counts.lines).toBeGreaterThan(0);
+    },
+  );
 
   it('never starts a run for files outside the input prefix, including its own results', async () => {
     const outside = await pipeline.upload('results/some/run/results.jsonl', `${generateLine('r', 'no')}\n`);
