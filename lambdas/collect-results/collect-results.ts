@@ -1,20 +1,15 @@
 import { createReadStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RunStateError } from '../shared/errors.js';
-import type { GeminiBatchApi } from '../shared/gemini/gemini-batch-api.js';
+import type { GeminiBatchApi, InlineResponse } from '../shared/gemini/gemini-batch-api.js';
 import { readJsonlLines } from '../shared/jsonl.js';
 import { chunkId, resultKeys, workKeys } from '../shared/layout.js';
-import type { LineWriter, ObjectStore } from '../shared/object-store.js';
-import {
-  type ChunkPlan,
-  type CollectSummary,
-  emptyModelUsage,
-  type JobStatusRecord,
-  type ModelUsage,
-} from '../shared/run-records.js';
+import type { ObjectStore } from '../shared/object-store.js';
+import type { ChunkPlan, JobLedger, JobStatusRecord, ModelUsage } from '../shared/run-records.js';
+import { type CollectSummary, emptyModelUsage } from '../shared/run-records.js';
 import type { CollectedRun, RunState } from '../shared/run-state.js';
-import { readPlan, readPollStatus } from '../shared/run-store.js';
+import { readLedgers, readPlan, readPollStatus } from '../shared/run-store.js';
 
 /** Result lines can be long (embeddings of 3072 floats, long generations); a bound still applies. */
 const MAX_RESULT_LINE_BYTES = 64 * 1024 * 1024;
@@ -29,9 +24,19 @@ export interface CollectDeps {
 }
 
 /** An error the pipeline itself writes for a key, alongside the errors Gemini writes. */
-interface PipelineErrorLine {
-  readonly key: string;
-  readonly error: { readonly status: 'JOB_NOT_SUCCEEDED' | 'NO_RESULT'; readonly message: string };
+type PipelineError = { readonly status: 'JOB_NOT_SUCCEEDED' | 'NO_RESULT'; readonly message: string };
+
+/** A result as Gemini writes it, in a file line or inline. */
+interface Result {
+  readonly key?: unknown;
+  readonly response?: unknown;
+  readonly error?: unknown;
+}
+
+/** One output line for one accepted input line. */
+interface Answer {
+  readonly line: number;
+  readonly text: string;
 }
 
 interface Tally {
@@ -45,25 +50,35 @@ interface Tally {
 
 /**
  * Writes `results.jsonl`: exactly one line for every accepted key, `{"key","response"}` or
- * `{"key","error"}`. Keys of a job that did not succeed, and keys Gemini returned nothing for, get
- * an error line saying so; result lines for unknown keys or keys already answered are counted and
- * dropped. Token usage is summed per model.
+ * `{"key","error"}`, in the input file's order, in memory bounded by one chunk's keys, never by
+ * the results' size.
+ *
+ * How: each chunk's answers are produced in the chunk's own order, which is input order (Prepare
+ * writes chunks in input order, with a `[line, key]` file beside each). Gemini writes a job's
+ * results in request order, so the result file is normally read in lockstep with the keys; at the
+ * first line out of step the chunk switches to an index of byte offsets and reads each answer by
+ * position. A k-way merge on line numbers then interleaves the chunks back into input order.
+ *
+ * Keys of a job that did not succeed, and keys Gemini returned nothing for, get an error line
+ * saying so; result lines for unknown keys or keys already answered are counted and dropped.
  */
 export async function collectResults(run: RunState, deps: CollectDeps): Promise<CollectedRun> {
   const { store } = deps;
   const plan = await readPlan(store, run);
   const jobs = new Map((await readPollStatus(store, run))?.jobs.map((job) => [job.chunk, job]));
-  const output = store.openLineWriter(run.bucket, resultKeys(run.key, run.runId, deps.inputPrefix).results);
+  const ledgers = new Map((await readLedgers(store, run, plan)).map((ledger) => [ledger.chunk, ledger]));
   const tally: Tally = { succeeded: 0, failed: 0, missing: 0, duplicates: 0, unknown: 0, usage: {} };
+  const output = store.openLineWriter(run.bucket, resultKeys(run.key, run.runId, deps.inputPrefix).results);
+  const sources = plan.chunks.map((chunk) => {
+    const job = jobs.get(chunk.index);
+    if (!job) throw new RunStateError(`chunk ${chunk.index} of run ${run.runId} has no polled batch job`);
+    return chunkAnswers(run, chunk, job, ledgers.get(chunk.index), tally, deps);
+  });
   try {
-    for (const chunk of plan.chunks) {
-      const job = jobs.get(chunk.index);
-      if (!job) throw new RunStateError(`chunk ${chunk.index} of run ${run.runId} has no polled batch job`);
-      await collectChunk(run, chunk, job, output, tally, deps);
-    }
+    await mergeInInputOrder(sources, (answer) => output.write(answer.text));
     await output.close();
   } catch (error) {
-    await output.abort();
+    await Promise.allSettled([output.abort(), ...sources.map((source) => source.return(undefined))]);
     throw error;
   }
   const summary: CollectSummary = {
@@ -79,114 +94,231 @@ export async function collectResults(run: RunState, deps: CollectDeps): Promise<
   return { succeededCount: tally.succeeded, failedCount: tally.failed };
 }
 
-async function chunkKeys(store: ObjectStore, bucket: string, chunk: ChunkPlan): Promise<Set<string>> {
-  const keys = new Set<string>();
-  for await (const line of readJsonlLines(await store.read(bucket, chunk.key), {
+/** Writes the answers of all chunks ordered by input line: each source is already in that order. */
+async function mergeInInputOrder(
+  sources: readonly AsyncGenerator<Answer>[],
+  write: (answer: Answer) => Promise<void>,
+): Promise<void> {
+  const heads = await Promise.all(sources.map((source) => source.next()));
+  for (;;) {
+    let next = -1;
+    for (let i = 0; i < heads.length; i++) {
+      const head = heads[i];
+      const best = heads[next];
+      if (head && !head.done && (!best || best.done || head.value.line < best.value.line)) next = i;
+    }
+    const head = heads[next];
+    const source = sources[next];
+    if (!head || head.done || !source) return;
+    await write(head.value);
+    heads[next] = await source.next();
+  }
+}
+
+/** The chunk's `[line, key]` pairs, in chunk (= input) order. */
+async function* expectedKeys(
+  store: ObjectStore,
+  bucket: string,
+  chunk: ChunkPlan,
+): AsyncGenerator<[number, string]> {
+  for await (const line of readJsonlLines(await store.read(bucket, chunk.keysKey), {
     maxLineBytes: MAX_RESULT_LINE_BYTES,
   })) {
-    if ('text' in line) keys.add((JSON.parse(line.text) as { key: string }).key);
+    if ('text' in line) yield JSON.parse(line.text) as [number, string];
   }
+}
+
+async function expectedKeySet(store: ObjectStore, bucket: string, chunk: ChunkPlan): Promise<Set<string>> {
+  const keys = new Set<string>();
+  for await (const [, key] of expectedKeys(store, bucket, chunk)) keys.add(key);
   return keys;
 }
 
-async function collectChunk(
-  run: RunState,
-  chunk: ChunkPlan,
-  job: JobStatusRecord,
-  output: LineWriter,
-  tally: Tally,
-  deps: CollectDeps,
-): Promise<void> {
-  const expected = await chunkKeys(deps.store, run.bucket, chunk);
-  const answered = new Set<string>();
-  const writeError = async (line: PipelineErrorLine) => {
-    tally.failed += 1;
-    await output.write(JSON.stringify(line));
-  };
-
-  if (job.state !== 'BATCH_STATE_SUCCEEDED' || !job.responsesFile) {
-    const reason = job.error?.message ? `: ${job.error.message}` : '';
-    const message = `batch job ${job.batchName} ended ${job.state}${reason}; this request was not answered`;
-    for (const key of expected) await writeError({ key, error: { status: 'JOB_NOT_SUCCEEDED', message } });
-    return;
-  }
-
-  const path = join(deps.tmpDir, `${run.runId}-${chunkId(chunk.index)}-results.jsonl`);
-  try {
-    await deps.gemini.downloadFile(job.responsesFile, path);
-    const lines = readJsonlLines(createReadStream(path), { maxLineBytes: MAX_RESULT_LINE_BYTES });
-    for await (const line of lines) {
-      if (!('text' in line)) {
-        tally.unknown += 1;
-        continue;
-      }
-      const result = parseResultLine(line.text);
-      const key = typeof result?.key === 'string' ? result.key : undefined;
-      if (result === undefined || key === undefined || !expected.has(key)) {
-        tally.unknown += 1;
-        continue;
-      }
-      if (answered.has(key)) {
-        tally.duplicates += 1; // never written twice
-        continue;
-      }
-      answered.add(key);
-      if (result.response !== undefined) {
-        tally.succeeded += 1;
-        addUsage(tally.usage, chunk.model, result.response);
-        await output.write(JSON.stringify({ key, response: result.response }));
-      } else {
-        tally.failed += 1;
-        await output.write(
-          JSON.stringify({
-            key,
-            error: result.error ?? { message: 'Gemini returned neither response nor error' },
-          }),
-        );
-      }
-    }
-  } finally {
-    await rm(path, { force: true });
-  }
-  for (const key of expected) {
-    if (answered.has(key)) continue;
-    tally.missing += 1;
-    await writeError({
-      key,
-      error: {
-        status: 'NO_RESULT',
-        message: `Gemini's output for ${job.batchName} has no line for this key`,
-      },
-    });
-  }
-}
-
-interface ResultLine {
-  readonly key?: unknown;
-  readonly response?: unknown;
-  readonly error?: unknown;
-}
-
-/** A result line as an object, or undefined when it is not one: one bad line must not lose the rest. */
-function parseResultLine(text: string): ResultLine | undefined {
+/** A result as an object, or undefined when it is not one: one bad line must not lose the rest. */
+function parseResult(text: string): Result | undefined {
   try {
     const value: unknown = JSON.parse(text);
     return typeof value === 'object' && value !== null && !Array.isArray(value)
-      ? (value as ResultLine)
+      ? (value as Result)
       : undefined;
   } catch {
     return undefined;
   }
 }
 
+async function* chunkAnswers(
+  run: RunState,
+  chunk: ChunkPlan,
+  job: JobStatusRecord,
+  ledger: JobLedger | undefined,
+  tally: Tally,
+  deps: CollectDeps,
+): AsyncGenerator<Answer> {
+  const expected = expectedKeys(deps.store, run.bucket, chunk);
+  const answer = (line: number, key: string, result: Result | undefined): Answer => {
+    if (result === undefined) {
+      tally.missing += 1;
+      return failed(line, key, {
+        status: 'NO_RESULT',
+        message: `Gemini's output for ${job.batchName} has no answer for this key`,
+      });
+    }
+    if (result.response !== undefined) {
+      tally.succeeded += 1;
+      addUsage(tally.usage, chunk.model, result.response);
+      return { line, text: JSON.stringify({ key, response: result.response }) };
+    }
+    tally.failed += 1;
+    return {
+      line,
+      text: JSON.stringify({
+        key,
+        error: result.error ?? { message: 'Gemini returned neither response nor error' },
+      }),
+    };
+  };
+  const failed = (line: number, key: string, error: PipelineError): Answer => {
+    tally.failed += 1;
+    return { line, text: JSON.stringify({ key, error }) };
+  };
+
+  if (job.state !== 'BATCH_STATE_SUCCEEDED') {
+    const reason = job.error?.message ? `: ${job.error.message}` : '';
+    const message = `batch job ${job.batchName} ended ${job.state}${reason}; this request was not answered`;
+    for await (const [line, key] of expected)
+      yield failed(line, key, { status: 'JOB_NOT_SUCCEEDED', message });
+    return;
+  }
+  if (ledger?.inline || !job.responsesFile) {
+    yield* inlineAnswers(
+      await deps.gemini.getInlineResponses(job.batchName),
+      chunk,
+      expected,
+      answer,
+      tally,
+      deps,
+      run,
+    );
+    return;
+  }
+
+  const path = join(deps.tmpDir, `${run.runId}-${chunkId(chunk.index)}-results.jsonl`);
+  await deps.gemini.downloadFile(job.responsesFile, path);
+  const results = readJsonlLines(createReadStream(path), { maxLineBytes: MAX_RESULT_LINE_BYTES });
+  try {
+    // Lockstep: Gemini answers in request order, so each result line is normally the next key's.
+    for (;;) {
+      const next = await expected.next();
+      if (next.done) break;
+      const [line, key] = next.value;
+      const result = await results.next();
+      const parsed = !result.done && 'text' in result.value ? parseResult(result.value.text) : undefined;
+      if (parsed?.key === key) {
+        yield answer(line, key, parsed);
+        continue;
+      }
+      // Out of step (a gap, a duplicate, an unknown key, reordering): answer the rest by position.
+      yield* indexedAnswers(
+        path,
+        [line, key],
+        expected,
+        answer,
+        tally,
+        await expectedKeySet(deps.store, run.bucket, chunk),
+      );
+      return;
+    }
+    // Every key answered: whatever else the file holds is a duplicate or a stranger.
+    let known: Set<string> | undefined;
+    for await (const extra of results) {
+      const key = 'text' in extra ? parseResult(extra.text)?.key : undefined;
+      known ??= await expectedKeySet(deps.store, run.bucket, chunk);
+      if (typeof key === 'string' && known.has(key)) tally.duplicates += 1;
+      else tally.unknown += 1;
+    }
+  } finally {
+    await results.return(undefined);
+    await rm(path, { force: true });
+  }
+}
+
+/**
+ * Answers the remaining keys from a result file that is not in request order: one pass indexes the
+ * byte position of each key's first answer (counting duplicates and unknown keys), then each key's
+ * answer is read by position. Memory holds one entry per key of this chunk, not the answers.
+ */
+async function* indexedAnswers(
+  path: string,
+  first: [number, string],
+  rest: AsyncIterator<[number, string]>,
+  answer: (line: number, key: string, result: Result | undefined) => Answer,
+  tally: Tally,
+  known: Set<string>,
+): AsyncGenerator<Answer> {
+  const positions = new Map<string, [offset: number, length: number]>();
+  for await (const line of readJsonlLines(createReadStream(path), { maxLineBytes: MAX_RESULT_LINE_BYTES })) {
+    const key = 'text' in line ? parseResult(line.text)?.key : undefined;
+    if (typeof key !== 'string' || !known.has(key)) tally.unknown += 1;
+    else if (positions.has(key)) tally.duplicates += 1;
+    else if ('text' in line) positions.set(key, [line.byteOffset, line.byteLength]);
+  }
+  // Keys answered in lockstep before the file fell out of step were indexed too; their later
+  // repeats were counted as duplicates above, and they are not walked again below.
+  const file = await open(path);
+  try {
+    for (let next: [number, string] | undefined = first; next; ) {
+      const [line, key] = next;
+      const at = positions.get(key);
+      let result: Result | undefined;
+      if (at) {
+        const bytes = Buffer.alloc(at[1]);
+        await file.read(bytes, 0, at[1], at[0]);
+        result = parseResult(bytes.toString('utf8'));
+      }
+      yield answer(line, key, result);
+      const step = await rest.next();
+      next = step.done ? undefined : step.value;
+    }
+  } finally {
+    await file.close();
+  }
+}
+
+/**
+ * Answers from an inline batch, whose answers come back in the operation: generate answers carry
+ * their key in `metadata`; embedding answers carry none and are matched by position.
+ */
+async function* inlineAnswers(
+  responses: readonly InlineResponse[],
+  chunk: ChunkPlan,
+  expected: AsyncGenerator<[number, string]>,
+  answer: (line: number, key: string, result: Result | undefined) => Answer,
+  tally: Tally,
+  deps: CollectDeps,
+  run: RunState,
+): AsyncGenerator<Answer> {
+  if (chunk.kind === 'embed') {
+    let position = 0;
+    for await (const [line, key] of expected) yield answer(line, key, responses[position++]);
+    tally.unknown += Math.max(0, responses.length - position);
+    return;
+  }
+  const known = await expectedKeySet(deps.store, run.bucket, chunk);
+  const byKey = new Map<string, InlineResponse>();
+  for (const response of responses) {
+    const key = response.metadata?.key;
+    if (key === undefined || !known.has(key)) tally.unknown += 1;
+    else if (byKey.has(key)) tally.duplicates += 1;
+    else byKey.set(key, response);
+  }
+  for await (const [line, key] of expected) yield answer(line, key, byKey.get(key));
+}
+
 function addUsage(usage: Record<string, ModelUsage>, model: string, response: unknown): void {
   const entry = usage[model] ?? emptyModelUsage();
   usage[model] = entry;
   entry.requestCount += 1;
-  const body = response as {
-    usageMetadata?: Record<string, unknown>;
-    tokenCount?: unknown;
-  };
+  const body = response as { usageMetadata?: Record<string, unknown>; tokenCount?: unknown };
   const metadata = body.usageMetadata;
   if (metadata) {
     const prompt = Number(metadata.promptTokenCount ?? 0);

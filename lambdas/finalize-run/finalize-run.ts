@@ -247,7 +247,7 @@ async function cleanUpGemini(
   for (const ledger of ledgers) {
     // Submit may have died between creating a job and recording it: look for it by display name.
     let batchName = ledger.batchName;
-    if (!batchName && ledger.uploadedFile) {
+    if (!batchName && (ledger.creating || ledger.uploadedFile)) {
       await attempt(`look up ${ledger.displayName}`, async () => {
         batchName = await gemini.findBatchByDisplayName(ledger.displayName);
       });

@@ -1,4 +1,4 @@
-import { store } from '../shared/aws-clients.js';
+import { store, tmpDir } from '../shared/aws-clients.js';
 import { ENV, numberEnv } from '../shared/env.js';
 import { geminiFromEnvironment } from '../shared/gemini/from-environment.js';
 import { logger } from '../shared/logger.js';
@@ -13,7 +13,13 @@ const schedule = {
 
 export const handler = async (run: RunState) => {
   logger.appendKeys({ runId: run.runId });
-  const poll = await pollBatchJobs(run, { store, gemini: await geminiFromEnvironment(), schedule });
+  const poll = await pollBatchJobs(run, {
+    store,
+    gemini: await geminiFromEnvironment(),
+    schedule,
+    tmpDir,
+    log: (message, fields) => logger.info(message, fields),
+  });
   logger.info('polled batch jobs', { ...poll });
   return poll;
 };

@@ -1,14 +1,9 @@
-import { RunStateError } from '../shared/errors.js';
-import {
-  type BatchJobStatus,
-  type GeminiBatchApi,
-  isTerminalState,
-} from '../shared/gemini/gemini-batch-api.js';
+import { type BatchJobStatus, isTerminalState } from '../shared/gemini/gemini-batch-api.js';
 import { workKeys } from '../shared/layout.js';
-import type { ObjectStore } from '../shared/object-store.js';
 import type { JobStatusRecord, PollStatus } from '../shared/run-records.js';
 import type { PollState, RunState } from '../shared/run-state.js';
 import { readLedgers, readPlan, readPollStatus } from '../shared/run-store.js';
+import { type SubmitChunksDeps, submitChunks } from '../shared/submit-chunks.js';
 
 /** The poll loop's backoff: early polls are frequent, later ones rare, never more than `maxSeconds` apart. */
 export interface PollSchedule {
@@ -25,11 +20,9 @@ export function nextWaitSeconds(
   return Math.min(maxSeconds, Math.round(initialSeconds * backoffRate ** attempt));
 }
 
-export interface PollDeps {
-  readonly store: ObjectStore;
-  readonly gemini: GeminiBatchApi;
+/** Poll also submits chunks still waiting for Gemini to accept them, so it needs what Submit needs. */
+export interface PollDeps extends SubmitChunksDeps {
   readonly schedule: PollSchedule;
-  readonly now?: () => Date;
 }
 
 /** What `poll-status.json` keeps of a job: its chunk and what Gemini said of it. */
@@ -41,20 +34,24 @@ export function toJobStatusRecord(
 }
 
 /**
- * One pass of the poll loop: asks Gemini about every job not yet terminal (terminal ones are not
- * asked again), records every job's state in `poll-status.json`, and tells the loop whether all
- * are done and how long to wait before the next pass.
+ * One pass of the poll loop: first submits chunks still waiting for Gemini to accept their job,
+ * then asks Gemini about every job not yet terminal (terminal ones are not asked again), records
+ * every job's state in `poll-status.json`, and tells the loop whether all are done and how long to
+ * wait before the next pass.
  */
 export async function pollBatchJobs(run: RunState, deps: PollDeps): Promise<PollState> {
   const { store, gemini, schedule } = deps;
   const plan = await readPlan(store, run);
-  const ledgers = await readLedgers(store, run, plan);
+  let ledgers = await readLedgers(store, run, plan);
+  if (ledgers.length < plan.chunks.length || ledgers.some((ledger) => !ledger.batchName)) {
+    await submitChunks(run, plan, deps);
+    ledgers = await readLedgers(store, run, plan);
+  }
   const previous = new Map((await readPollStatus(store, run))?.jobs.map((job) => [job.batchName, job]));
 
   const jobs: JobStatusRecord[] = [];
   for (const ledger of ledgers) {
-    if (!ledger.batchName)
-      throw new RunStateError(`chunk ${ledger.chunk} of run ${run.runId} has no batch job`);
+    if (!ledger.batchName) continue; // still waiting for Gemini to accept its job
     const known = previous.get(ledger.batchName);
     if (known && isTerminalState(known.state)) {
       jobs.push(known);
@@ -62,11 +59,7 @@ export async function pollBatchJobs(run: RunState, deps: PollDeps): Promise<Poll
     }
     jobs.push(toJobStatusRecord(ledger.chunk, await gemini.getBatch(ledger.batchName)));
   }
-  if (jobs.length !== plan.chunks.length) {
-    throw new RunStateError(
-      `run ${run.runId} has ${plan.chunks.length} chunks but ${jobs.length} batch jobs`,
-    );
-  }
+  const waitingCount = plan.chunks.length - jobs.length;
   const record: PollStatus = { polledAt: (deps.now?.() ?? new Date()).toISOString(), jobs };
   await store.putJson(run.bucket, workKeys(run.runId).pollStatus, record);
 
@@ -74,7 +67,8 @@ export async function pollBatchJobs(run: RunState, deps: PollDeps): Promise<Poll
   return {
     attempt,
     waitSeconds: nextWaitSeconds(attempt, schedule),
-    allDone: jobs.every((job) => isTerminalState(job.state)),
+    allDone: waitingCount === 0 && jobs.every((job) => isTerminalState(job.state)),
+    waitingCount,
     requestCount: jobs.reduce((sum, job) => sum + job.requestCount, 0),
     completedCount: jobs.reduce((sum, job) => sum + job.successfulCount + job.failedCount, 0),
   };

@@ -1,3 +1,4 @@
+import { type ChunkLimits, chunkLimitsFor } from '../shared/chunk-limits.js';
 import { EmptyInputError } from '../shared/errors.js';
 import { readJsonlLines } from '../shared/jsonl.js';
 import { resultKeys, workKeys } from '../shared/layout.js';
@@ -5,6 +6,7 @@ import type { LineWriter, ObjectStore } from '../shared/object-store.js';
 import { s3Uri } from '../shared/object-store.js';
 import type { ChunkPlan, RunPlan } from '../shared/run-records.js';
 import type { PreparedRun, RunInput } from '../shared/run-state.js';
+import { estimateTokens } from '../shared/token-estimate.js';
 import { type DefaultModels, parseRequestLine } from './parse-request-line.js';
 
 /** Longest line accepted, by default: room for large prompts, bounded so one line cannot exhaust memory. */
@@ -17,13 +19,19 @@ export interface PrepareDeps {
   readonly models: DefaultModels;
   readonly inputPrefix: string;
   readonly maxLineBytes?: number;
+  /** Overrides of the per-job limits, for every model. @default DEFAULT_CHUNK_LIMITS and DEFAULT_TOKENS_PER_JOB */
+  readonly chunkLimits?: Partial<ChunkLimits>;
   readonly now?: () => Date;
 }
 
 interface OpenChunk {
-  readonly plan: Omit<ChunkPlan, 'requestCount' | 'bytes'>;
+  readonly plan: Omit<ChunkPlan, 'requestCount' | 'bytes' | 'estimatedTokens'>;
+  readonly limits: ChunkLimits;
   readonly writer: LineWriter;
+  readonly keysWriter: LineWriter;
   requestCount: number;
+  bytes: number;
+  tokens: number;
 }
 
 const REASONS = {
@@ -32,8 +40,9 @@ const REASONS = {
 } as const;
 
 /**
- * Streams the uploaded file once: validates each line, writes the requests it can send into one
- * chunk per kind and model under `work/<runId>/chunks/`, and every line it cannot send into
+ * Streams the uploaded file once: validates each line, writes the requests it can send into chunks
+ * under `work/<runId>/chunks/` — one group per kind and model, each group cut into chunks that fit
+ * one Gemini job (bytes, requests, estimated tokens) — and every line it cannot send into
  * `rejected.jsonl` with its line number, reason and an excerpt. The first occurrence of a key wins;
  * later lines with the same key are rejected, so no key is ever sent twice.
  */
@@ -43,14 +52,21 @@ export async function prepareRequests(run: RunInput, deps: PrepareDeps): Promise
   const work = workKeys(run.runId);
   const results = resultKeys(run.key, run.runId, inputPrefix);
   const rejected = store.openLineWriter(run.bucket, results.rejected);
-  const chunks = new Map<string, OpenChunk>();
+  const open = new Map<string, OpenChunk>();
+  const closed: ChunkPlan[] = [];
+  const allWriters: LineWriter[] = [rejected];
   const firstLineOfKey = new Map<string, number>();
+  let nextChunkIndex = 0;
   let lineCount = 0;
   let rejectedCount = 0;
 
   const rejectLine = (line: number, reason: string, excerpt: string) => {
     rejectedCount += 1;
     return rejected.write(JSON.stringify({ line, reason, excerpt: excerpt.slice(0, EXCERPT_CHARS) }));
+  };
+  const close = async (chunk: OpenChunk) => {
+    const [{ bytes }] = await Promise.all([chunk.writer.close(), chunk.keysWriter.close()]);
+    closed.push({ ...chunk.plan, requestCount: chunk.requestCount, bytes, estimatedTokens: chunk.tokens });
   };
 
   try {
@@ -74,29 +90,67 @@ export async function prepareRequests(run: RunInput, deps: PrepareDeps): Promise
         );
         continue;
       }
-      firstLineOfKey.set(parsed.key, line.lineNumber);
       const group = `${parsed.kind}\u0000${parsed.model}`;
-      let chunk = chunks.get(group);
+      const limits = chunkLimitsFor(parsed.model, deps.chunkLimits);
+      const text = JSON.stringify({ key: parsed.key, request: parsed.request });
+      const bytes = Buffer.byteLength(text) + 1;
+      const tokens = estimateTokens(parsed.request);
+      if (bytes > limits.maxBytes || tokens > limits.maxTokens) {
+        const size =
+          bytes > limits.maxBytes
+            ? `${bytes} bytes (limit ${limits.maxBytes})`
+            : `about ${tokens} input tokens (limit ${limits.maxTokens} for ${parsed.model})`;
+        await rejectLine(line.lineNumber, `request is too large for one batch job: ${size}`, line.text);
+        continue;
+      }
+      firstLineOfKey.set(parsed.key, line.lineNumber);
+
+      let chunk = open.get(group);
+      if (
+        chunk &&
+        (chunk.requestCount + 1 > chunk.limits.maxRequests ||
+          chunk.bytes + bytes > chunk.limits.maxBytes ||
+          chunk.tokens + tokens > chunk.limits.maxTokens)
+      ) {
+        await close(chunk);
+        chunk = undefined;
+      }
       if (!chunk) {
-        const index = chunks.size;
-        const plan = { index, kind: parsed.kind, model: parsed.model, key: work.chunk(index) };
-        chunk = { plan, writer: store.openLineWriter(run.bucket, plan.key), requestCount: 0 };
-        chunks.set(group, chunk);
+        const index = nextChunkIndex++;
+        const plan = {
+          index,
+          kind: parsed.kind,
+          model: parsed.model,
+          key: work.chunk(index),
+          keysKey: work.chunkKeys(index),
+          firstLine: line.lineNumber,
+        };
+        chunk = {
+          plan,
+          limits,
+          writer: store.openLineWriter(run.bucket, plan.key),
+          keysWriter: store.openLineWriter(run.bucket, plan.keysKey),
+          requestCount: 0,
+          bytes: 0,
+          tokens: 0,
+        };
+        allWriters.push(chunk.writer, chunk.keysWriter);
+        open.set(group, chunk);
       }
       chunk.requestCount += 1;
-      await chunk.writer.write(JSON.stringify({ key: parsed.key, request: parsed.request }));
+      chunk.bytes += bytes;
+      chunk.tokens += tokens;
+      await chunk.writer.write(text);
+      await chunk.keysWriter.write(JSON.stringify([line.lineNumber, parsed.key]));
     }
+    for (const chunk of open.values()) await close(chunk);
   } catch (error) {
-    await Promise.all([rejected.abort(), ...[...chunks.values()].map((chunk) => chunk.writer.abort())]);
+    await Promise.allSettled(allWriters.map((writer) => writer.abort()));
     throw error;
   }
 
   await rejected.close();
-  const chunkPlans: ChunkPlan[] = [];
-  for (const chunk of chunks.values()) {
-    const { bytes } = await chunk.writer.close();
-    chunkPlans.push({ ...chunk.plan, requestCount: chunk.requestCount, bytes });
-  }
+  const chunkPlans = closed.sort((a, b) => a.index - b.index);
   const acceptedCount = lineCount - rejectedCount;
   const plan: RunPlan = {
     runId: run.runId,

@@ -5,7 +5,14 @@
 
 /** A line as text, or why its text could not be read. Blank lines are skipped but still counted. */
 export type JsonlLine =
-  | { readonly lineNumber: number; readonly text: string }
+  | {
+      readonly lineNumber: number;
+      readonly text: string;
+      /** Where the line starts in the stream, in bytes: lets a reader come back to it by position. */
+      readonly byteOffset: number;
+      /** The line's length in bytes, without its line break. */
+      readonly byteLength: number;
+    }
   | { readonly lineNumber: number; readonly problem: LineProblem; readonly excerpt: string };
 
 export type LineProblem = 'too-long' | 'invalid-utf8';
@@ -43,6 +50,9 @@ export async function* readJsonlLines(
   let overflowExcerpt: string | undefined;
   let lineNumber = 0;
   let atFileStart = true;
+  /** Bytes of the stream before the current chunk, and where the current line began. */
+  let consumed = 0;
+  let lineStart = 0;
 
   const finishLine = (tail: Uint8Array): JsonlLine | undefined => {
     lineNumber += 1;
@@ -54,6 +64,8 @@ export async function* readJsonlLines(
       return { lineNumber, problem: 'too-long', excerpt };
     }
     let bytes = pending.length === 0 ? tail : Buffer.concat([...pending, tail]);
+    const byteOffset = lineStart;
+    const byteLength = bytes.length - (bytes[bytes.length - 1] === CARRIAGE_RETURN ? 1 : 0);
     pending = [];
     pendingBytes = 0;
     if (firstLine && bytes[0] === BOM[0] && bytes[1] === BOM[1] && bytes[2] === BOM[2])
@@ -65,7 +77,7 @@ export async function* readJsonlLines(
     } catch {
       return { lineNumber, problem: 'invalid-utf8', excerpt: excerptOf(bytes) };
     }
-    return text.trim() === '' ? undefined : { lineNumber, text };
+    return text.trim() === '' ? undefined : { lineNumber, text, byteOffset, byteLength };
   };
 
   const hold = (bytes: Uint8Array) => {
@@ -88,9 +100,11 @@ export async function* readJsonlLines(
       start = newline + 1;
       if (overflowExcerpt === undefined && pendingBytes + piece.length > maxLineBytes) hold(piece);
       const line = finishLine(overflowExcerpt === undefined ? piece : new Uint8Array());
+      lineStart = consumed + start;
       if (line) yield line;
     }
     if (start < chunk.length) hold(chunk.subarray(start));
+    consumed += chunk.length;
   }
   if (pendingBytes > 0 || overflowExcerpt !== undefined) {
     const line = finishLine(new Uint8Array());

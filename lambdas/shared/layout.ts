@@ -20,6 +20,8 @@ export function workKeys(runId: string) {
     root,
     plan: `${root}plan.json`,
     chunk: (index: number) => `${root}chunks/${chunkId(index)}.jsonl`,
+    /** `[lineNumber, key]` per request of a chunk, in order: how Collect restores input order. */
+    chunkKeys: (index: number) => `${root}chunks/${chunkId(index)}.keys.jsonl`,
     ledger: (index: number) => `${root}jobs/${chunkId(index)}.json`,
     pollStatus: `${root}poll-status.json`,
     collected: `${root}collected.json`,

@@ -10,10 +10,15 @@ export interface ChunkPlan {
   readonly kind: BatchKind;
   /** Model id without `models/`. */
   readonly model: string;
-  /** S3 key of the chunk's JSONL, one `{"key","request"}` line per request. */
+  /** S3 key of the chunk's JSONL, one `{"key","request"}` line per request: what Gemini receives. */
   readonly key: string;
+  /** S3 key of `[lineNumber, key]` pairs in chunk order. */
+  readonly keysKey: string;
   readonly requestCount: number;
   readonly bytes: number;
+  readonly estimatedTokens: number;
+  /** Line number of the chunk's first request: chunks of one group follow each other in input order. */
+  readonly firstLine: number;
 }
 
 /** `work/<runId>/plan.json`, written by Prepare Requests. */
@@ -37,6 +42,10 @@ export interface JobLedger {
   readonly chunk: number;
   readonly displayName: string;
   readonly uploadedFile?: string;
+  /** The chunk was sent inline in the create call, not as a file. */
+  readonly inline?: boolean;
+  /** Set just before the create call: from then on a job may exist that the ledger does not name. */
+  readonly creating?: boolean;
   readonly batchName?: string;
   /** True when the job was found by display name after a crash, not created by this attempt. */
   readonly recovered?: boolean;

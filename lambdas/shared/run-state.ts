@@ -25,7 +25,11 @@ export interface PreparedRun {
 
 /** `$.submitted`: what Submit Batch Jobs did. */
 export interface SubmittedRun {
-  readonly jobCount: number;
+  readonly chunkCount: number;
+  /** Chunks with a Gemini job so far. */
+  readonly submittedCount: number;
+  /** Chunks Gemini refused for now (429: quota); the poll loop submits them as capacity frees. */
+  readonly waitingCount: number;
 }
 
 /** `$.poll`: where the poll loop stands; the Wait state reads `waitSeconds`, the Choice `allDone`. */
@@ -35,6 +39,8 @@ export interface PollState {
   readonly allDone: boolean;
   readonly requestCount?: number;
   readonly completedCount?: number;
+  /** Chunks still waiting for Gemini to accept their job. */
+  readonly waitingCount?: number;
 }
 
 /** `$.collected`: what Collect Results wrote. */

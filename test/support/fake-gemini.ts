@@ -5,6 +5,8 @@ import {
   type BatchKind,
   type CreateBatchRequest,
   type GeminiBatchApi,
+  type InlineRequest,
+  type InlineResponse,
   isTerminalState,
 } from '../../lambdas/shared/gemini/gemini-batch-api.js';
 
@@ -16,6 +18,7 @@ const METHODS: readonly GeminiMethod[] = [
   'createBatch',
   'findBatchByDisplayName',
   'getBatch',
+  'getInlineResponses',
   'cancelBatch',
   'downloadFile',
   'deleteFile',
@@ -27,7 +30,11 @@ export interface FakeBatch {
   readonly displayName: string;
   readonly kind: BatchKind;
   readonly model: string;
+  /** The uploaded input file; '' for an inline batch. */
   readonly fileName: string;
+  /** The requests of an inline batch. */
+  readonly inlineRequests?: readonly InlineRequest[];
+  inlineResponses?: readonly InlineResponse[];
   state: string;
   requestCount: number;
   successfulCount: number;
@@ -84,10 +91,20 @@ export class FakeGemini implements GeminiBatchApi {
     return this.addFile(content, `files/up-${++this.#uploadCount}`);
   }
 
-  async createBatch({ kind, model, displayName, fileName }: CreateBatchRequest): Promise<string> {
+  async createBatch(request: CreateBatchRequest): Promise<string> {
     this.#enter('createBatch');
-    if (!this.files.has(fileName)) throw new GeminiRequestError(`no such file ${fileName}`);
-    return this.addBatch({ kind, model: model.replace(/^models\//, ''), displayName, fileName }).name;
+    const { kind, displayName } = request;
+    const model = request.model.replace(/^models\//, '');
+    if ('inlineRequests' in request) {
+      return this.addBatch({ kind, model, displayName, fileName: '', inlineRequests: request.inlineRequests }).name;
+    }
+    if (!this.files.has(request.fileName)) throw new GeminiRequestError(`no such file ${request.fileName}`);
+    return this.addBatch({ kind, model, displayName, fileName: request.fileName }).name;
+  }
+
+  async getInlineResponses(name: string): Promise<readonly InlineResponse[]> {
+    this.#enter('getInlineResponses');
+    return this.#batch(name).inlineResponses ?? [];
   }
 
   async findBatchByDisplayName(displayName: string): Promise<string | undefined> {
@@ -150,6 +167,7 @@ export class FakeGemini implements GeminiBatchApi {
     readonly model: string;
     readonly displayName: string;
     readonly fileName: string;
+    readonly inlineRequests?: readonly InlineRequest[];
     readonly state?: string;
   }): FakeBatch {
     const batch: FakeBatch = {
@@ -158,8 +176,9 @@ export class FakeGemini implements GeminiBatchApi {
       kind: init.kind,
       model: init.model,
       fileName: init.fileName,
+      ...(init.inlineRequests ? { inlineRequests: init.inlineRequests } : {}),
       state: init.state ?? 'BATCH_STATE_PENDING',
-      requestCount: this.inputLinesOf(init.fileName).length,
+      requestCount: init.inlineRequests?.length ?? this.inputLinesOf(init.fileName).length,
       successfulCount: 0,
       failedCount: 0,
     };
@@ -184,9 +203,20 @@ export class FakeGemini implements GeminiBatchApi {
     return batch;
   }
 
-  /** Succeeds a job with an answer for every request of its input file (see `answerAll`). */
+  /**
+   * Succeeds a job with an answer for every request (see `answerAll`): in a responses file for a
+   * file batch; as inline responses, in order, for an inline one (generate answers echo the key).
+   */
   answer(name: string): FakeBatch {
-    return this.finish(name, { results: answerAll(this.inputLines(name)) });
+    const batch = this.#batch(name);
+    if (!batch.inlineRequests) return this.finish(name, { results: answerAll(this.inputLines(name)) });
+    batch.state = 'BATCH_STATE_SUCCEEDED';
+    batch.inlineResponses = answerAll(this.inputLines(name)).map((line) => {
+      const { key, response } = JSON.parse(line) as { key: string; response: unknown };
+      return batch.kind === 'generate' ? { response, metadata: { key } } : { response };
+    });
+    batch.successfulCount = batch.inlineResponses.length;
+    return batch;
   }
 
   /** The job carrying this display name; throws if there is none. */
@@ -196,9 +226,11 @@ export class FakeGemini implements GeminiBatchApi {
     return batch;
   }
 
-  /** The non-empty lines of the file a job was created from. */
+  /** The job's requests as `{"key","request"}` lines: its input file's, or its inline requests. */
   inputLines(name: string): string[] {
-    return this.inputLinesOf(this.#batch(name).fileName);
+    const batch = this.#batch(name);
+    if (batch.inlineRequests) return batch.inlineRequests.map((request) => JSON.stringify(request));
+    return this.inputLinesOf(batch.fileName);
   }
 
   /** The non-empty lines of a file the fake holds (none for an unknown file). */

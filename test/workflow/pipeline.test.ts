@@ -203,14 +203,14 @@ describe('the pipeline on the synthesized state machine', () => {
   it('creates no second job when Submit crashes after creating the job but before recording it', async () => {
     taskHooks.set('Submit Batch Jobs', async (input, handler) => {
       await handler(input);
-      // Undo the ledger's record of the job, as if the function died right after creating it.
+      // Put the ledger back as it was just before the create call, as if the function died right
+      // after Gemini created the job.
       const key = workKeys(input.runId).ledger(0);
-      const { batchName: _created, ...withoutJob } = JSON.parse(
+      const { batchName: _created, ...before } = JSON.parse(
         (await pipeline.readObject(key)) ?? '{}',
       ) as JobLedger;
-      await pipeline.s3.send(
-        new PutObjectCommand({ Bucket: pipeline.bucket, Key: key, Body: JSON.stringify(withoutJob) }),
-      );
+      const ledger = JSON.stringify({ ...before, creating: true });
+      await pipeline.s3.send(new PutObjectCommand({ Bucket: pipeline.bucket, Key: key, Body: ledger }));
       const crash = new Error('Process exited before completing request');
       crash.name = 'Lambda.Unknown';
       throw crash;

@@ -26,14 +26,30 @@ export interface BatchJobStatus {
   readonly responsesFile?: string;
 }
 
-export interface CreateBatchRequest {
+/** One request of an inline batch, with the key its answer must come back under. */
+export interface InlineRequest {
+  readonly key: string;
+  readonly request: Readonly<Record<string, unknown>>;
+}
+
+interface CreateBatchBase {
   readonly kind: BatchKind;
   /** Model id, with or without `models/`. */
   readonly model: string;
   /** `<runId>/<chunk>`: unique per chunk, which is what makes creation recoverable. */
   readonly displayName: string;
-  /** The uploaded input file, `files/…`. */
-  readonly fileName: string;
+}
+
+/** A job over an uploaded file (`files/…`), or over requests sent inline in the create call. */
+export type CreateBatchRequest =
+  | (CreateBatchBase & { readonly fileName: string })
+  | (CreateBatchBase & { readonly inlineRequests: readonly InlineRequest[] });
+
+/** One answer of an inline batch, in request order (generate answers echo `metadata.key`). */
+export interface InlineResponse {
+  readonly response?: unknown;
+  readonly error?: unknown;
+  readonly metadata?: { readonly key?: string };
 }
 
 export interface GeminiBatchApi {
@@ -44,6 +60,8 @@ export interface GeminiBatchApi {
   /** The job carrying this display name, if one exists: recovers a job created but not recorded. */
   findBatchByDisplayName(displayName: string): Promise<string | undefined>;
   getBatch(name: string): Promise<BatchJobStatus>;
+  /** The answers of a succeeded inline batch, in request order. */
+  getInlineResponses(name: string): Promise<readonly InlineResponse[]>;
   /** Asks Gemini to stop a job; a job that has already ended is not an error. */
   cancelBatch(name: string): Promise<void>;
   /** Streams a file's bytes to a local path. */

@@ -1,6 +1,12 @@
 import { ApiError, GoogleGenAI } from '@google/genai';
 import { GeminiRateLimitError, GeminiRequestError, GeminiUnavailableError } from '../errors.js';
-import type { BatchJobStatus, CreateBatchRequest, GeminiBatchApi } from './gemini-batch-api.js';
+import type {
+  BatchJobStatus,
+  CreateBatchRequest,
+  GeminiBatchApi,
+  InlineRequest,
+  InlineResponse,
+} from './gemini-batch-api.js';
 
 /** Google documents the Files and Batch APIs under v1beta; SDK 3.x would default to v1. */
 const API_VERSION = 'v1beta';
@@ -48,7 +54,10 @@ interface RawOperation {
     readonly state?: string;
     readonly displayName?: string;
     readonly batchStats?: Record<string, string | undefined>;
-    readonly output?: { readonly responsesFile?: string };
+    readonly output?: {
+      readonly responsesFile?: string;
+      readonly inlinedResponses?: { readonly inlinedResponses?: readonly InlineResponse[] };
+    };
   };
   readonly error?: { readonly code?: number; readonly message?: string };
 }
@@ -81,8 +90,11 @@ export class GenaiBatchApi implements GeminiBatchApi {
     });
   }
 
-  createBatch({ kind, model, displayName, fileName }: CreateBatchRequest): Promise<string> {
+  createBatch(request: CreateBatchRequest): Promise<string> {
+    const { kind, model, displayName } = request;
     return attempt(`create batch job ${displayName}`, async () => {
+      if ('inlineRequests' in request) return this.#createInline(request);
+      const { fileName } = request;
       const job =
         kind === 'generate'
           ? await this.#ai.batches.create({ model, src: fileName, config: { displayName } })
@@ -90,6 +102,38 @@ export class GenaiBatchApi implements GeminiBatchApi {
       if (!job.name) throw new GeminiRequestError(`Gemini created batch ${displayName} but returned no name`);
       return job.name;
     });
+  }
+
+  /**
+   * Inline batches go over raw REST: the SDK's InlinedRequest rebuilds each request from its own
+   * types, while the pipeline passes users' REST requests through untouched. Generate requests carry
+   * their key in `metadata`; embedding requests cannot, and are matched by position.
+   */
+  async #createInline(
+    request: CreateBatchRequest & { readonly inlineRequests: readonly InlineRequest[] },
+  ): Promise<string> {
+    const model = request.model.replace(/^models\//, '');
+    const method = request.kind === 'generate' ? 'batchGenerateContent' : 'asyncBatchEmbedContent';
+    const requests = request.inlineRequests.map(({ key, request: body }) =>
+      request.kind === 'generate' ? { request: body, metadata: { key } } : { request: body },
+    );
+    const operation = await this.#rest<RawOperation>(`models/${model}:${method}`, {
+      method: 'POST',
+      body: JSON.stringify({
+        batch: { displayName: request.displayName, inputConfig: { requests: { requests } } },
+      }),
+    });
+    return operation.name;
+  }
+
+  /** A raw REST call with Google's error shape turned into the SDK's ApiError, as the SDK would. */
+  async #rest<T>(path: string, init: RequestInit = {}): Promise<T> {
+    const response = await fetch(`${this.#baseUrl}/${API_VERSION}/${path}`, {
+      ...init,
+      headers: { 'x-goog-api-key': this.#apiKey, 'content-type': 'application/json', ...init.headers },
+    });
+    if (!response.ok) throw new ApiError({ message: await response.text(), status: response.status });
+    return (await response.json()) as T;
   }
 
   findBatchByDisplayName(displayName: string): Promise<string | undefined> {
@@ -105,14 +149,15 @@ export class GenaiBatchApi implements GeminiBatchApi {
 
   getBatch(name: string): Promise<BatchJobStatus> {
     // Raw REST: the SDK's BatchJob drops batchStats and error, which are what the poller needs.
-    return attempt(`read batch job ${name}`, async () => {
-      const response = await fetch(`${this.#baseUrl}/${API_VERSION}/${name}`, {
-        headers: { 'x-goog-api-key': this.#apiKey },
-      });
-      if (!response.ok) {
-        throw new ApiError({ message: await response.text(), status: response.status });
-      }
-      return toBatchJobStatus((await response.json()) as RawOperation);
+    return attempt(`read batch job ${name}`, async () =>
+      toBatchJobStatus(await this.#rest<RawOperation>(name)),
+    );
+  }
+
+  getInlineResponses(name: string): Promise<readonly InlineResponse[]> {
+    return attempt(`read the answers of ${name}`, async () => {
+      const operation = await this.#rest<RawOperation>(name);
+      return operation.metadata?.output?.inlinedResponses?.inlinedResponses ?? [];
     });
   }
 

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type CollectDeps, collectResults } from '../../../lambdas/collect-results/collect-results.js';
 import { GeminiUnavailableError } from '../../../lambdas/shared/errors.js';
 import type { CollectSummary, RunPlan } from '../../../lambdas/shared/run-records.js';
+import { submitBatchJobs } from '../../../lambdas/submit-batch-jobs/submit-batch-jobs.js';
 import {
   ANSWER_USAGE,
   answerAll,
@@ -82,8 +83,70 @@ describe('collectResults', () => {
     const outcome = await collectResults(runState(), deps());
 
     expect(outcome).toEqual({ succeededCount: 3, failedCount: 0 });
-    expect(keysOf(results()).sort()).toEqual(['a', 'b', 'c']);
-    expect(results()[0]).toEqual({ key: 'c', response: JSON.parse(generateAnswer('c')).response });
+    expect(keysOf(results())).toEqual(['a', 'b', 'c']);
+    expect(results()[0]).toEqual({ key: 'a', response: JSON.parse(generateAnswer('a')).response });
+  });
+
+  it("writes results in the input's order even when chunks interleave in the input", async () => {
+    // writePlan numbers lines chunk after chunk; interleave them as a mixed file would be.
+    const run = await submitted([
+      { kind: 'generate', keys: ['g1', 'g2'] },
+      { kind: 'embed', keys: ['e1', 'e2'] },
+    ]);
+    store.put(BUCKET, WORK.chunkKeys(0), '[1,"g1"]\n[3,"g2"]\n');
+    store.put(BUCKET, WORK.chunkKeys(1), '[2,"e1"]\n[4,"e2"]\n');
+    for (const job of run.jobs) fake.answer(job);
+    await polled(run);
+
+    await collectResults(runState(), deps());
+
+    expect(keysOf(results())).toEqual(['g1', 'e1', 'g2', 'e2']);
+  });
+
+  it('counts a duplicate that follows an out-of-order line, and writes each key once', async () => {
+    const run = await submitted([{ kind: 'generate', keys: ['a', 'b', 'c'] }]);
+    const [job] = run.jobs as [string];
+    fake.finish(job, {
+      results: [generateAnswer('a'), generateAnswer('c'), generateAnswer('a', 'again'), generateAnswer('b')],
+    });
+    await polled(run);
+
+    await collectResults(runState(), deps());
+
+    expect(keysOf(results())).toEqual(['a', 'b', 'c']);
+    expect(results()[0]).toEqual({ key: 'a', response: JSON.parse(generateAnswer('a')).response });
+    expect(await summary()).toMatchObject({
+      duplicateResultCount: 1,
+      unknownResultCount: 0,
+      missingCount: 0,
+    });
+  });
+
+  it('reads inline answers: generate by the key in metadata, embeddings by position', async () => {
+    const plan = await writePlan(store, [
+      { kind: 'generate', keys: ['g1', 'g2'] },
+      { kind: 'embed', keys: ['e1', 'e2'] },
+    ]);
+    await submitBatchJobs(runState(), { store, gemini: fake, tmpDir, inlineMaxBytes: 1024 * 1024 });
+    const jobs = [...fake.batches.values()].sort((a, b) => a.displayName.localeCompare(b.displayName));
+    for (const job of jobs) fake.answer(job.name);
+    // Gemini answers inline generate requests in order, but the key in metadata is what counts.
+    const generateJob = jobs[0];
+    if (generateJob?.inlineResponses)
+      generateJob.inlineResponses = [...generateJob.inlineResponses].reverse();
+    await writePollStatus(
+      store,
+      jobs.map((job, chunk) => pollRecord(fake, chunk, job.name)),
+    );
+
+    const outcome = await collectResults(runState(), deps());
+
+    expect(plan.chunks).toHaveLength(2);
+    expect(outcome).toEqual({ succeededCount: 4, failedCount: 0 });
+    expect(keysOf(results())).toEqual(['g1', 'g2', 'e1', 'e2']);
+    expect(results().find((line) => line.key === 'e2')?.response).toMatchObject({
+      embedding: expect.anything(),
+    });
   });
 
   it('normalizes result lines to {key, response} whatever their field order or extra fields', async () => {

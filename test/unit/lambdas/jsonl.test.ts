@@ -12,13 +12,34 @@ async function readAll(
   { pieceBytes = 1024, maxLineBytes = 1024 } = {},
 ): Promise<JsonlLine[]> {
   const lines: JsonlLine[] = [];
-  for await (const line of readJsonlLines(inPieces(content, pieceBytes), { maxLineBytes })) lines.push(line);
+  for await (const line of readJsonlLines(inPieces(content, pieceBytes), { maxLineBytes })) {
+    // Offsets have their own test; the others are about what text comes out.
+    if ('text' in line) lines.push({ lineNumber: line.lineNumber, text: line.text } as JsonlLine);
+    else lines.push(line);
+  }
   return lines;
 }
 
 const PIECE_SIZES = [1, 2, 3, 7, 64, 4096];
 
 describe('readJsonlLines', () => {
+  it.each(PIECE_SIZES)(
+    'gives each line its byte offset and length, read in %i-byte pieces',
+    async (pieceBytes) => {
+      const content = Buffer.from('{"a":1}\r\n\n  \n{"é":"ü"}\n{"c":3}');
+      const lines = [];
+      for await (const line of readJsonlLines(inPieces(content, pieceBytes), { maxLineBytes: 1024 }))
+        lines.push(line);
+
+      const texts = lines.map((line) =>
+        'text' in line
+          ? content.subarray(line.byteOffset, line.byteOffset + line.byteLength).toString('utf8')
+          : '',
+      );
+      expect(texts).toEqual(['{"a":1}', '{"é":"ü"}', '{"c":3}']);
+    },
+  );
+
   it('strips a UTF-8 byte order mark from the first line', async () => {
     expect(await readAll('\uFEFF{"a":1}\n{"b":2}\n')).toEqual([
       { lineNumber: 1, text: '{"a":1}' },
@@ -165,10 +186,10 @@ describe('readJsonlLines', () => {
     }
     const lines: JsonlLine[] = [];
     for await (const line of readJsonlLines(reusing(), { maxLineBytes: 100 })) lines.push(line);
-    expect(lines).toEqual([
-      { lineNumber: 1, text: '{"first":"line"}' },
-      { lineNumber: 2, text: '{"second":"line"}' },
-      { lineNumber: 3, text: '{"third"' },
+    expect(lines.map((line) => ('text' in line ? [line.lineNumber, line.text] : line))).toEqual([
+      [1, '{"first":"line"}'],
+      [2, '{"second":"line"}'],
+      [3, '{"third"'],
     ]);
   });
 });

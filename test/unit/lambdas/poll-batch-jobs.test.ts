@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   nextWaitSeconds,
@@ -5,7 +6,7 @@ import {
   type PollSchedule,
   pollBatchJobs,
 } from '../../../lambdas/poll-batch-jobs/poll-batch-jobs.js';
-import { GeminiUnavailableError } from '../../../lambdas/shared/errors.js';
+import { GeminiRateLimitError, GeminiUnavailableError } from '../../../lambdas/shared/errors.js';
 import { TERMINAL_BATCH_STATES } from '../../../lambdas/shared/gemini/gemini-batch-api.js';
 import type { PollStatus } from '../../../lambdas/shared/run-records.js';
 import { answerAll, FakeGemini } from '../../support/fake-gemini.js';
@@ -13,7 +14,7 @@ import { MemoryObjectStore } from '../../support/memory-object-store.js';
 import {
   BUCKET,
   fixedNow,
-  RUN_ID,
+  readLedger,
   rejection,
   runState,
   submitDirectly,
@@ -26,7 +27,7 @@ const SCHEDULE: PollSchedule = { initialSeconds: 30, maxSeconds: 600, backoffRat
 
 let store: MemoryObjectStore;
 let fake: FakeGemini;
-const deps = (): PollDeps => ({ store, gemini: fake, schedule: SCHEDULE, now: fixedNow });
+const deps = (): PollDeps => ({ store, gemini: fake, schedule: SCHEDULE, now: fixedNow, tmpDir: tmpdir() });
 
 beforeEach(() => {
   store = new MemoryObjectStore();
@@ -166,23 +167,32 @@ describe('pollBatchJobs', () => {
     });
   });
 
-  it('throws RunStateError when a chunk ledger has no job', async () => {
-    await writePlan(store, [{ kind: 'generate', keys: ['a'] }]);
-    await writeLedger(store, { chunk: 0, displayName: `${RUN_ID}/chunk-00000`, uploadedFile: 'files/up-1' });
-    const error = await rejection(pollBatchJobs(runState(), deps()));
-    expect(error.name).toBe('RunStateError');
-    expect(error.message).toContain('chunk 0');
-    expect(fake.calls.getBatch).toBe(0);
-  });
-
-  it('throws RunStateError when a chunk has no ledger at all', async () => {
+  it('submits a chunk that has no job yet before polling, then polls it too', async () => {
     const plan = await writePlan(store, [
       { kind: 'generate', keys: ['a'] },
       { kind: 'embed', keys: ['b'] },
     ]);
     await submitDirectly(store, fake, { ...plan, chunks: plan.chunks.slice(0, 1) });
-    const error = await rejection(pollBatchJobs(runState(), deps()));
-    expect(error.name).toBe('RunStateError');
+
+    const poll = await pollBatchJobs(runState(), deps());
+
+    expect(fake.calls.createBatch).toBe(1);
+    expect(fake.batches.size).toBe(2);
+    expect(poll).toMatchObject({ allDone: false, waitingCount: 0 });
+    expect((await readLedger(store, 1))?.batchName).toBeDefined();
+  });
+
+  it('keeps a chunk Gemini still refuses (429) waiting, and the run not done', async () => {
+    const [first] = await twoJobs();
+    fake.answer(first);
+    const ledger = await readLedger(store, 1);
+    await writeLedger(store, { chunk: 1, displayName: ledger?.displayName ?? '' });
+    fake.failNext('createBatch', new GeminiRateLimitError('429 enqueued tokens'));
+
+    const poll = await pollBatchJobs(runState(), deps());
+
+    expect(poll).toMatchObject({ allDone: false, waitingCount: 1 });
+    expect((await readLedger(store, 1))?.batchName).toBeUndefined();
   });
 
   it('throws RunStateError when the run has no plan', async () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type PrepareDeps, prepareRequests } from '../../../lambdas/prepare-requests/prepare-requests.js';
 import type { RunPlan } from '../../../lambdas/shared/run-records.js';
 import type { PreparedRun } from '../../../lambdas/shared/run-state.js';
+import { estimateTokens } from '../../../lambdas/shared/token-estimate.js';
 import { MemoryObjectStore } from '../../support/memory-object-store.js';
 import {
   BUCKET,
@@ -87,10 +88,76 @@ describe('prepareRequests', () => {
         kind: 'generate',
         model: MODELS.generate,
         key: `work/${RUN_ID}/chunks/chunk-00000.jsonl`,
+        keysKey: `work/${RUN_ID}/chunks/chunk-00000.keys.jsonl`,
         requestCount: 2,
         bytes: Buffer.byteLength(store.text(BUCKET, WORK.chunk(0)) ?? ''),
+        estimatedTokens: estimateTokens(generate('first')) + estimateTokens(generate('second')),
+        firstLine: 1,
       },
     ]);
+    expect(store.jsonLines(BUCKET, WORK.chunkKeys(0))).toEqual([
+      [1, 'a'],
+      [2, 'b'],
+    ]);
+  });
+
+  it('starts a new chunk when the next request would pass the per-job request limit', async () => {
+    const lines = Array.from({ length: 5 }, (_, i) => ({ key: `k${i}`, request: generate(`prompt ${i}`) }));
+    const { plan, chunkLines } = await prepare(jsonl(lines), { chunkLimits: { maxRequests: 2 } });
+
+    expect(chunkLines.map((chunk) => chunk.map((line) => line.key))).toEqual([
+      ['k0', 'k1'],
+      ['k2', 'k3'],
+      ['k4'],
+    ]);
+    expect(plan?.chunks.map((chunk) => chunk.firstLine)).toEqual([1, 3, 5]);
+  });
+
+  it('starts a new chunk when the next request would pass the per-job byte or token budget', async () => {
+    const long = 'word '.repeat(200); // about 250 tokens
+    const lines = Array.from({ length: 4 }, (_, i) => ({ key: `t${i}`, request: generate(`${i} ${long}`) }));
+    const byTokens = await prepare(jsonl(lines), { chunkLimits: { maxTokens: 600 } });
+    const byBytes = await prepare(jsonl(lines), { chunkLimits: { maxBytes: 2500 } });
+
+    expect(byTokens.plan?.chunks.map((chunk) => chunk.requestCount)).toEqual([2, 2]);
+    expect(byTokens.plan?.chunks.every((chunk) => chunk.estimatedTokens <= 600)).toBe(true);
+    expect(byBytes.plan?.chunks.map((chunk) => chunk.requestCount)).toEqual([2, 2]);
+    expect(byBytes.plan?.chunks.every((chunk) => chunk.bytes <= 2500)).toBe(true);
+  });
+
+  it('rejects a single request larger than one job may be, naming the limit', async () => {
+    const { rejected, chunkLines } = await prepare(
+      jsonl([
+        { key: 'huge', request: generate('word '.repeat(400)) },
+        { key: 'small', request: generate('hi') },
+      ]),
+      { chunkLimits: { maxTokens: 100 } },
+    );
+
+    expect(rejected).toHaveLength(1);
+    expect(rejected[0]?.line).toBe(1);
+    expect(rejected[0]?.reason).toMatch(/too large for one batch job: about \d+ input tokens \(limit 100/);
+    expect(chunkLines).toEqual([[{ key: 'small', request: generate('hi') }]]);
+  });
+
+  it('keeps each chunk of a mixed file in input order with its line numbers', async () => {
+    const { store, plan } = await prepare(
+      jsonl([
+        { key: 'g1', request: generate('one') },
+        { key: 'e1', request: embed('two') },
+        { key: 'g2', request: generate('three') },
+      ]),
+    );
+
+    expect(plan?.chunks.map((chunk) => [chunk.kind, chunk.firstLine])).toEqual([
+      ['generate', 1],
+      ['embed', 2],
+    ]);
+    expect(store.jsonLines(BUCKET, WORK.chunkKeys(0))).toEqual([
+      [1, 'g1'],
+      [3, 'g2'],
+    ]);
+    expect(store.jsonLines(BUCKET, WORK.chunkKeys(1))).toEqual([[2, 'e1']]);
   });
 
   it('writes one chunk per kind and model', async () => {

@@ -61,16 +61,24 @@ export async function writePlan(
   chunks: readonly ChunkSpec[],
   counts: { readonly rejectedCount?: number } = {},
 ): Promise<RunPlan> {
+  let nextLine = 1;
   const chunkPlans: ChunkPlan[] = chunks.map((spec, index) => {
     const content = spec.keys.map((key) => `${chunkLine(spec.kind, key)}\n`).join('');
+    const firstLine = nextLine;
+    // Chunks follow each other in the input: chunk 0 holds lines 1..n, chunk 1 the next ones.
+    const keys = spec.keys.map((key) => `${JSON.stringify([nextLine++, key])}\n`).join('');
     store.put(BUCKET, WORK.chunk(index), content);
+    store.put(BUCKET, WORK.chunkKeys(index), keys);
     return {
       index,
       kind: spec.kind,
       model: spec.model ?? MODELS[spec.kind],
       key: WORK.chunk(index),
+      keysKey: WORK.chunkKeys(index),
       requestCount: spec.keys.length,
       bytes: Buffer.byteLength(content),
+      estimatedTokens: spec.keys.length * 10,
+      firstLine,
     };
   });
   const acceptedCount = chunks.reduce((sum, spec) => sum + spec.keys.length, 0);

@@ -62,11 +62,13 @@ afterEach(async () => {
   await rm(tmpDir, { recursive: true, force: true });
 });
 
+/** File chunks unless a test says otherwise: these tests are about uploads and ledgers. */
 const deps = (overrides: Partial<SubmitDeps> = {}): SubmitDeps => ({
   store,
   gemini: fake,
   tmpDir,
   now: fixedNow,
+  inlineMaxBytes: 0,
   ...overrides,
 });
 
@@ -80,7 +82,7 @@ describe('submitBatchJobs', () => {
   it('creates one job per chunk, named <runId>/<chunk>, from the chunk file', async () => {
     const plan = await twoChunks();
     const outcome = await submitBatchJobs(runState(), deps());
-    expect(outcome).toEqual({ jobCount: 2 });
+    expect(outcome).toEqual({ chunkCount: 2, submittedCount: 2, waitingCount: 0 });
     expect(
       [...fake.batches.values()].map(({ displayName, kind, model }) => ({ displayName, kind, model })),
     ).toEqual([
@@ -94,13 +96,15 @@ describe('submitBatchJobs', () => {
 
   it('writes each chunk ledger with the uploaded file and the job name', async () => {
     await twoChunks();
-    await submitBatchJobs(runState(), deps());
+    await submitBatchJobs(runState(), deps({ concurrency: 1 }));
     const ledgers = [await readLedger(store, 0), await readLedger(store, 1)];
     expect(ledgers).toEqual([
       {
         chunk: 0,
         displayName: `${RUN_ID}/chunk-00000`,
         uploadedFile: 'files/up-1',
+        inline: false,
+        creating: false,
         batchName: 'batches/b-1',
         updatedAt: fixedNow().toISOString(),
       },
@@ -108,6 +112,8 @@ describe('submitBatchJobs', () => {
         chunk: 1,
         displayName: `${RUN_ID}/chunk-00001`,
         uploadedFile: 'files/up-2',
+        inline: false,
+        creating: false,
         batchName: 'batches/b-2',
         updatedAt: fixedNow().toISOString(),
       },
@@ -139,9 +145,10 @@ describe('submitBatchJobs', () => {
       store,
       (key, value) => key === WORK.ledger(0) && (value as Partial<JobLedger>).batchName !== undefined,
     );
-    const crash = await rejection(submitBatchJobs(runState(), deps({ store: crashing })));
+    const crash = await rejection(submitBatchJobs(runState(), deps({ store: crashing, concurrency: 1 })));
     expect(crash.message).toContain('simulated crash');
-    expect(fake.batches.size).toBe(1); // the job exists on Gemini, but not in the ledger
+    // Chunk 0's job exists on Gemini but not in its ledger; chunk 1 finished before the error surfaced.
+    expect(fake.batches.size).toBe(2);
     expect((await readLedger(store, 0))?.batchName).toBeUndefined();
 
     await submitBatchJobs(runState(), deps());
@@ -153,6 +160,8 @@ describe('submitBatchJobs', () => {
       chunk: 0,
       displayName: `${RUN_ID}/chunk-00000`,
       uploadedFile: 'files/up-1',
+      inline: false,
+      creating: false,
       batchName: fake.batchNamed(`${RUN_ID}/chunk-00000`).name,
       recovered: true,
       updatedAt: fixedNow().toISOString(),
@@ -196,7 +205,7 @@ describe('submitBatchJobs', () => {
   it('creates only the missing job on retry when Gemini failed on a later chunk', async () => {
     await twoChunks();
     fake.failAt('createBatch', 2, new GeminiUnavailableError('503 Service Unavailable'));
-    const failure = await rejection(submitBatchJobs(runState(), deps()));
+    const failure = await rejection(submitBatchJobs(runState(), deps({ concurrency: 1 })));
     expect(failure.name).toBe('GeminiUnavailableError');
     expect(fake.batches.size).toBe(1);
 
@@ -242,5 +251,53 @@ describe('submitBatchJobs', () => {
     const error = await rejection(submitBatchJobs(runState(), deps({ store: other })));
     expect(error.name).toBe('GeminiUnavailableError');
     expect(await readdir(tmpDir)).toEqual([]);
+  });
+
+  it('sends a chunk under the inline limit inline, with no upload, keyed in metadata', async () => {
+    await twoChunks();
+
+    await submitBatchJobs(runState(), deps({ inlineMaxBytes: 1024 * 1024 }));
+
+    expect(fake.calls.uploadJsonl).toBe(0);
+    const batch = fake.batchNamed(`${RUN_ID}/chunk-00000`);
+    expect(batch.inlineRequests?.map((request) => request.key)).toEqual(['a', 'b', 'c']);
+    expect(await readLedger(store, 0)).toMatchObject({ inline: true, batchName: batch.name });
+  });
+
+  it('leaves a chunk Gemini refuses with 429 waiting while the others get their jobs', async () => {
+    await twoChunks();
+    fake.failAt('createBatch', 2, new GeminiRateLimitError('429 enqueued tokens'));
+
+    const submitted = await submitBatchJobs(runState(), deps({ concurrency: 1 }));
+
+    expect(submitted).toEqual({ chunkCount: 2, submittedCount: 1, waitingCount: 1 });
+    expect((await readLedger(store, 1))?.batchName).toBeUndefined();
+  });
+
+  it('fails with GeminiRateLimitError when Gemini refuses every job, so the state machine backs off', async () => {
+    await twoChunks();
+    fake
+      .failNext('createBatch', new GeminiRateLimitError('429'))
+      .failNext('createBatch', new GeminiRateLimitError('429'));
+
+    const error = await rejection(submitBatchJobs(runState(), deps()));
+
+    expect(error.name).toBe('GeminiRateLimitError');
+    expect(fake.batches.size).toBe(0);
+  });
+
+  it('recovers an inline job created before a crash, found by display name, without creating another', async () => {
+    await twoChunks();
+    const crashing = new CrashingStore(
+      store,
+      (key, value) => key === WORK.ledger(0) && (value as JobLedger).batchName !== undefined,
+    );
+    await rejection(submitBatchJobs(runState(), deps({ store: crashing, inlineMaxBytes: 1024 * 1024 })));
+
+    await submitBatchJobs(runState(), deps({ inlineMaxBytes: 1024 * 1024 }));
+
+    expect(fake.calls.createBatch).toBe(2);
+    expect(fake.batches.size).toBe(2);
+    expect((await readLedger(store, 0))?.recovered).toBe(true);
   });
 });
