@@ -76,6 +76,8 @@ export interface LocalPipelineOptions {
   readonly wrapTask?: (state: string, handler: TaskHandler) => TaskHandler;
   /** Show the functions' structured logs. @default false */
   readonly verbose?: boolean;
+  /** Settings to give the functions over the synthesized stack's, e.g. small chunk limits in tests. */
+  readonly environment?: Readonly<Record<string, string>>;
 }
 
 export interface RunOutcome {
@@ -206,6 +208,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     GEMINI_BASE_URL: emulator?.url ?? '',
     POWERTOOLS_LOG_LEVEL: options.verbose ? 'INFO' : 'ERROR',
     TMPDIR: scratch,
+    ...options.environment,
   });
   // Offline the key comes from GEMINI_API_KEY, never from a secret.
   delete process.env.GEMINI_API_KEY_SECRET_ARN;

@@ -67,6 +67,36 @@ export const PIPELINE_FUNCTION_NAMES = [
 /** The name of one of the pipeline's functions (its folder under `lambdas/`). */
 export type PipelineFunctionName = (typeof PIPELINE_FUNCTION_NAMES)[number];
 
+/** The size of one Gemini job. Set only what you need to change. */
+export interface JobLimits {
+  /**
+   * Bytes of requests per job. Gemini accepts input files up to 2 GB.
+   *
+   * @default Size.gibibytes(1)
+   */
+  readonly maxFileSize?: Size;
+  /**
+   * Requests per job.
+   *
+   * @default 200,000
+   */
+  readonly maxRequests?: number;
+  /**
+   * Estimated input tokens per job, for every model: keep it under your tier's enqueued-token cap,
+   * or Gemini refuses the job.
+   *
+   * @default - per model, 80% of Gemini's Tier 1 caps (2.4M for gemini-2.5-flash, 4M for 2.5 Pro,
+   * 8M for 2.5 Flash-Lite and embeddings); 2M for other models
+   */
+  readonly maxTokens?: number;
+  /**
+   * Chunks up to this size go inline. Gemini refuses create requests over 20 MB.
+   *
+   * @default Size.mebibytes(15)
+   */
+  readonly inlineThreshold?: Size;
+}
+
 /** Properties of a {@link GeminiBatchPipeline}. */
 export interface GeminiBatchPipelineProps {
   /**
@@ -119,6 +149,14 @@ export interface GeminiBatchPipelineProps {
    * @default - 30 s first, then ×1.5 each time, at most 600 s
    */
   readonly pollSchedule?: PollSchedule;
+
+  /**
+   * How much one Gemini job may hold. Prepare cuts each input into chunks that fit; a chunk up to
+   * `inlineThreshold` is sent inline in the create call (no upload), larger ones as a file.
+   *
+   * @default - each limit at its default (see {@link JobLimits})
+   */
+  readonly jobLimits?: JobLimits;
 
   /**
    * The longest a run may take before Step Functions stops it (at most 365 days). Gemini expires
@@ -211,6 +249,7 @@ export class GeminiBatchPipeline extends Construct {
     validatePollSchedule(pollSchedule);
     validateExecutionTimeout(executionTimeout);
     validateWorkExpiration(workExpiration, executionTimeout);
+    const jobLimitsEnvironment = jobLimitEnvironment(props.jobLimits ?? {});
     this.inputPrefix = inputPrefix;
 
     // Storage -----------------------------------------------------------------------------------
@@ -289,6 +328,7 @@ export class GeminiBatchPipeline extends Construct {
         [ENV.inputPrefix]: inputPrefix,
         [ENV.generateModel]: generateModel,
         [ENV.embedModel]: embedModel,
+        ...jobLimitsEnvironment.prepare,
       },
     });
     const submitBatchJobs = new PipelineFunction(this, 'SubmitBatchJobs', {
@@ -301,15 +341,17 @@ export class GeminiBatchPipeline extends Construct {
         [ENV.embedModel]: embedModel,
         [ENV.apiKeySecretArn]: apiKeySecretArn,
         [ENV.inputPrefix]: inputPrefix,
+        ...jobLimitsEnvironment.submit,
       },
     });
+    // Poll also submits chunks Gemini refused for now (429), so it is sized to upload like Submit.
     const pollBatchJobs = new PipelineFunction(this, 'PollBatchJobs', {
       name: 'poll-batch-jobs',
-      description: "checks every chunk's batch job in one call",
-      timeout: Duration.minutes(2),
-      memorySize: 512,
+      description: "checks every chunk's batch job in one call, submitting chunks that were waiting",
+      ...bigWorker,
       logRetention,
       environment: {
+        ...jobLimitsEnvironment.submit,
         [ENV.apiKeySecretArn]: apiKeySecretArn,
         [ENV.pollInitialSeconds]: String(pollSchedule.initial.toSeconds()),
         [ENV.pollMaxSeconds]: String(pollSchedule.max.toSeconds()),
@@ -502,6 +544,46 @@ function validateInputPrefix(prefix: string): void {
       );
     }
   }
+}
+
+const GEMINI_MAX_FILE_BYTES = 2 * 1000 ** 3;
+const GEMINI_MAX_REQUEST_BYTES = 20 * 1000 ** 2;
+
+/** The job limits as the functions' environment, validated; only the limits set are passed. */
+function jobLimitEnvironment(limits: JobLimits): {
+  prepare: Record<string, string>;
+  submit: Record<string, string>;
+} {
+  const prepare: Record<string, string> = {};
+  const submit: Record<string, string> = {};
+  if (limits.maxFileSize !== undefined) {
+    const bytes = limits.maxFileSize.toBytes();
+    if (!(bytes > 0 && bytes <= GEMINI_MAX_FILE_BYTES)) {
+      throw new Error(
+        `job limit maxFileSize must be more than 0 and at most 2 GB (Gemini's file limit), got ${bytes} bytes`,
+      );
+    }
+    prepare[ENV.maxChunkBytes] = String(bytes);
+  }
+  for (const [name, value, variable] of [
+    ['maxRequests', limits.maxRequests, ENV.maxChunkRequests],
+    ['maxTokens', limits.maxTokens, ENV.maxTokensPerJob],
+  ] as const) {
+    if (value === undefined) continue;
+    if (!(Number.isInteger(value) && value > 0))
+      throw new Error(`job limit ${name} must be a positive whole number, got ${value}`);
+    prepare[variable] = String(value);
+  }
+  if (limits.inlineThreshold !== undefined) {
+    const bytes = limits.inlineThreshold.toBytes();
+    if (!(bytes >= 0 && bytes < GEMINI_MAX_REQUEST_BYTES)) {
+      throw new Error(
+        `job limit inlineThreshold must be under 20 MB (Gemini refuses larger create requests), got ${bytes} bytes; use 0 to never send inline`,
+      );
+    }
+    submit[ENV.inlineMaxBytes] = String(bytes);
+  }
+  return { prepare, submit };
 }
 
 function validateModel(what: string, model: string): void {

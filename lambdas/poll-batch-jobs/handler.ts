@@ -1,5 +1,5 @@
 import { store, tmpDir } from '../shared/aws-clients.js';
-import { ENV, numberEnv } from '../shared/env.js';
+import { ENV, numberEnv, optionalNumberEnv } from '../shared/env.js';
 import { geminiFromEnvironment } from '../shared/gemini/from-environment.js';
 import { logger } from '../shared/logger.js';
 import type { RunState } from '../shared/run-state.js';
@@ -11,6 +11,8 @@ const schedule = {
   backoffRate: numberEnv(ENV.pollBackoffRate, 1.5),
 };
 
+const inlineMaxBytes = optionalNumberEnv(ENV.inlineMaxBytes);
+
 export const handler = async (run: RunState) => {
   logger.appendKeys({ runId: run.runId });
   const poll = await pollBatchJobs(run, {
@@ -18,6 +20,7 @@ export const handler = async (run: RunState) => {
     gemini: await geminiFromEnvironment(),
     schedule,
     tmpDir,
+    ...(inlineMaxBytes !== undefined ? { inlineMaxBytes } : {}),
     log: (message, fields) => logger.info(message, fields),
   });
   logger.info('polled batch jobs', { ...poll });

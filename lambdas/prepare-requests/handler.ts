@@ -1,14 +1,21 @@
 import { inputPrefix, store } from '../shared/aws-clients.js';
-import { ENV, requireEnv } from '../shared/env.js';
+import { ENV, optionalNumberEnv, requireEnv } from '../shared/env.js';
 import { logger } from '../shared/logger.js';
 import type { RunInput } from '../shared/run-state.js';
 import { prepareRequests } from './prepare-requests.js';
 
 const models = { generate: requireEnv(ENV.generateModel), embed: requireEnv(ENV.embedModel) };
+const limitOverrides = {
+  maxBytes: optionalNumberEnv(ENV.maxChunkBytes),
+  maxRequests: optionalNumberEnv(ENV.maxChunkRequests),
+  maxTokens: optionalNumberEnv(ENV.maxTokensPerJob),
+};
+/** Only the limits the stack sets override the per-model defaults. */
+const chunkLimits = Object.fromEntries(Object.entries(limitOverrides).filter(([, value]) => value !== undefined));
 
 export const handler = async (run: RunInput) => {
   logger.appendKeys({ runId: run.runId });
-  const prepared = await prepareRequests(run, { store, models, inputPrefix });
+  const prepared = await prepareRequests(run, { store, models, inputPrefix, chunkLimits });
   logger.info('prepared requests', { ...prepared });
   return prepared;
 };

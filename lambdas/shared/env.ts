@@ -20,6 +20,12 @@ export const ENV = {
   pollInitialSeconds: 'POLL_INITIAL_SECONDS',
   pollMaxSeconds: 'POLL_MAX_SECONDS',
   pollBackoffRate: 'POLL_BACKOFF_RATE',
+  /** prepare-requests: overrides of the per-job limits (bytes, requests, estimated tokens). */
+  maxChunkBytes: 'MAX_CHUNK_BYTES',
+  maxChunkRequests: 'MAX_CHUNK_REQUESTS',
+  maxTokensPerJob: 'MAX_TOKENS_PER_JOB',
+  /** submit-batch-jobs, poll-batch-jobs: chunks up to this size go inline. */
+  inlineMaxBytes: 'INLINE_MAX_BYTES',
   /** finalize-run: where the run-finished event goes. */
   eventBusName: 'EVENT_BUS_NAME',
 } as const;
@@ -41,4 +47,10 @@ export function numberEnv(name: string, fallback: number, env: NodeJS.ProcessEnv
   if (!Number.isFinite(parsed))
     throw new Error(`environment variable ${name} must be a number, got '${value}'`);
   return parsed;
+}
+
+/** A numeric variable that is absent unless set: for overrides whose default lives elsewhere. */
+export function optionalNumberEnv(name: string, env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const value = env[name];
+  return value === undefined || value === '' ? undefined : numberEnv(name, 0, env);
 }

@@ -1,8 +1,11 @@
 import { store, tmpDir } from '../shared/aws-clients.js';
+import { ENV, optionalNumberEnv } from '../shared/env.js';
 import { geminiFromEnvironment } from '../shared/gemini/from-environment.js';
 import { logger } from '../shared/logger.js';
 import type { RunState } from '../shared/run-state.js';
 import { submitBatchJobs } from './submit-batch-jobs.js';
+
+const inlineMaxBytes = optionalNumberEnv(ENV.inlineMaxBytes);
 
 export const handler = async (run: RunState) => {
   logger.appendKeys({ runId: run.runId });
@@ -11,6 +14,7 @@ export const handler = async (run: RunState) => {
     store,
     gemini,
     tmpDir,
+    ...(inlineMaxBytes !== undefined ? { inlineMaxBytes } : {}),
     log: (message, fields) => logger.info(message, fields),
   });
 };

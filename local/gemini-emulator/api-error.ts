@@ -80,3 +80,32 @@ export function missingApiKey(): GoogleApiError {
       'Please use API Key or other form of API consumer identity to call this API.',
   );
 }
+
+/** The canonical gRPC codes, with the HTTP status Google's front end maps each one to. */
+const GRPC_CODES: Readonly<Record<number, { readonly status: string; readonly httpStatus: number }>> = {
+  1: { status: 'CANCELLED', httpStatus: 499 },
+  2: { status: 'UNKNOWN', httpStatus: 500 },
+  3: { status: 'INVALID_ARGUMENT', httpStatus: 400 },
+  4: { status: 'DEADLINE_EXCEEDED', httpStatus: 504 },
+  5: { status: 'NOT_FOUND', httpStatus: 404 },
+  6: { status: 'ALREADY_EXISTS', httpStatus: 409 },
+  7: { status: 'PERMISSION_DENIED', httpStatus: 403 },
+  8: { status: 'RESOURCE_EXHAUSTED', httpStatus: 429 },
+  9: { status: 'FAILED_PRECONDITION', httpStatus: 400 },
+  10: { status: 'ABORTED', httpStatus: 409 },
+  11: { status: 'OUT_OF_RANGE', httpStatus: 400 },
+  12: { status: 'UNIMPLEMENTED', httpStatus: 501 },
+  13: { status: 'INTERNAL', httpStatus: 500 },
+  14: { status: 'UNAVAILABLE', httpStatus: 503 },
+  15: { status: 'DATA_LOSS', httpStatus: 500 },
+  16: { status: 'UNAUTHENTICATED', httpStatus: 401 },
+};
+
+/**
+ * The HTTP status and status name for an error code that is either a gRPC code (3, 13 …, what
+ * line-error faults and the native output carry) or, from 100 up, already an HTTP status.
+ */
+export function describeErrorCode(code: number): { readonly httpStatus: number; readonly status: string } {
+  if (code >= 100 && code <= 599) return { httpStatus: code, status: STATUS_BY_HTTP_CODE[code] ?? 'UNKNOWN' };
+  return GRPC_CODES[code] ?? { httpStatus: 500, status: 'UNKNOWN' };
+}

@@ -26,6 +26,33 @@ export interface InputScan {
   readonly requests: number;
   /** Estimated input tokens, the unit of Gemini's enqueued-token quota. */
   readonly promptTokens: number;
+  /** The same tokens per model (bare id, no `models/`): the quota is charged per model. */
+  readonly tokensByModel: Readonly<Record<string, number>>;
+  /** The model of the first readable request, which names the job's model when the lines carry theirs. */
+  readonly firstModel: string | undefined;
+}
+
+/** What one input line asks of the admission check: its model (if it names one) and its tokens. */
+export interface LineScan {
+  readonly model: string | undefined;
+  readonly tokens: number;
+}
+
+/** One output line (without its newline), and whether it reports an error. */
+export interface LineAnswer {
+  readonly text: string;
+  readonly failed: boolean;
+}
+
+/**
+ * An input-file format: how a line is sized up for admission and how it is answered. Gemini's
+ * native `{key, request}` lines and OpenAI's `{custom_id, method, url, body}` lines (the
+ * OpenAI-compatible layer) share everything else: streaming, counting, faults, the job's life.
+ */
+export interface LineCodec {
+  scanLine(line: string): LineScan;
+  /** Answers line `index`; `lineFault` may replace the answer of a readable request with an error. */
+  answerLine(line: string, index: number, lineFault: LineFault): LineAnswer;
 }
 
 /** gRPC INVALID_ARGUMENT, the code Google puts on lines it could not read. */
@@ -78,34 +105,74 @@ async function* nonBlankLines(path: string): AsyncGenerator<string> {
   }
 }
 
-/** Counts requests and their estimated tokens without answering them: the admission check's input. */
-export async function scanInputFile(path: string): Promise<InputScan> {
-  let requests = 0;
-  let tokens = 0;
-  for await (const line of nonBlankLines(path)) {
-    requests += 1;
-    const parsed = parseLine(line);
-    if (!parsed.problem) tokens += promptTokens(parsed.request);
-  }
-  return { requests, promptTokens: tokens };
+/**
+ * Gemini's native line format: `{"key", "request"}` in, `{"response", "key"}` or `{"error", "key"}`
+ * out (Google writes `response` before `key`, so the emulator does too: consumers must not rely on
+ * key order). A line that cannot be read becomes an error line for that line rather than failing
+ * the job, an assumption about Gemini's behaviour.
+ */
+export function nativeCodec(kind: BatchKind, model: string): LineCodec {
+  return {
+    scanLine(line) {
+      const parsed = parseLine(line);
+      return { model, tokens: parsed.problem ? 0 : promptTokens(parsed.request) };
+    },
+    answerLine(line, index, lineFault) {
+      const parsed = parseLine(line);
+      const injected = parsed.problem ? undefined : lineFault(index, line);
+      const answer: Answer = parsed.problem
+        ? { error: { code: INVALID_ARGUMENT, message: parsed.problem } }
+        : injected
+          ? { error: injected }
+          : answerRequest(kind, model, parsed.request);
+      const keyed = parsed.key === undefined ? answer : { ...answer, key: parsed.key };
+      return { text: JSON.stringify(keyed), failed: 'error' in answer };
+    },
+  };
 }
 
-export function scanInline(requests: readonly unknown[]): InputScan {
-  const tokens = requests.reduce((sum: number, item) => sum + promptTokens(requestOf(item)), 0);
-  return { requests: requests.length, promptTokens: tokens };
+/** Accumulates line scans into an InputScan. */
+class ScanTotals {
+  requests = 0;
+  promptTokens = 0;
+  readonly tokensByModel: Record<string, number> = {};
+  firstModel: string | undefined;
+
+  add({ model, tokens }: LineScan): void {
+    this.requests += 1;
+    this.promptTokens += tokens;
+    if (model === undefined) return;
+    this.firstModel ??= model;
+    this.tokensByModel[model] = (this.tokensByModel[model] ?? 0) + tokens;
+  }
+
+  result(): InputScan {
+    const { requests, promptTokens, tokensByModel, firstModel } = this;
+    return { requests, promptTokens, tokensByModel, firstModel };
+  }
+}
+
+/** Counts requests and their estimated tokens without answering them: the admission check's input. */
+export async function scanInputFile(path: string, codec: LineCodec): Promise<InputScan> {
+  const totals = new ScanTotals();
+  for await (const line of nonBlankLines(path)) totals.add(codec.scanLine(line));
+  return totals.result();
+}
+
+export function scanInline(model: string, requests: readonly unknown[]): InputScan {
+  const totals = new ScanTotals();
+  for (const item of requests) totals.add({ model, tokens: promptTokens(requestOf(item)) });
+  return totals.result();
 }
 
 /**
- * Streams an input file into an output file: one line out per non-blank line in, in order, each
- * `{"response","key"}` or `{"error","key"}` (Google writes `response` before `key`, so neither
- * does the emulator: consumers must not rely on key order). A line that cannot be read becomes an
- * error line for that line rather than failing the job — an assumption about Gemini's behaviour.
+ * Streams an input file into an output file: one line out per non-blank line in, in order, as
+ * `codec` answers it.
  */
 export async function processInputFile(
   inputPath: string,
   outputPath: string,
-  kind: BatchKind,
-  model: string,
+  codec: LineCodec,
   lineFault: LineFault,
 ): Promise<ProcessCounts & { readonly sha256Base64: string }> {
   const out = createWriteStream(outputPath);
@@ -119,17 +186,9 @@ export async function processInputFile(
   let requests = 0;
   let failed = 0;
   for await (const line of nonBlankLines(inputPath)) {
-    const index = requests++;
-    const parsed = parseLine(line);
-    const injected = parsed.problem ? undefined : lineFault(index, line);
-    const answer: Answer = parsed.problem
-      ? { error: { code: INVALID_ARGUMENT, message: parsed.problem } }
-      : injected
-        ? { error: injected }
-        : answerRequest(kind, model, parsed.request);
-    if ('error' in answer) failed += 1;
-    const keyed = parsed.key === undefined ? answer : { ...answer, key: parsed.key };
-    pending += `${JSON.stringify(keyed)}\n`;
+    const answer = codec.answerLine(line, requests++, lineFault);
+    if (answer.failed) failed += 1;
+    pending += `${answer.text}\n`;
     if (pending.length >= 1 << 16) await flush();
   }
   await flush();

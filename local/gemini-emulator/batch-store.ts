@@ -4,7 +4,9 @@ import { GoogleApiError, invalidArgument, notFound, resourceExhausted } from './
 import {
   type BatchKind,
   type InputScan,
+  type LineCodec,
   type LineFault,
+  nativeCodec,
   type ProcessCounts,
   processInline,
   processInputFile,
@@ -14,6 +16,7 @@ import {
 import type { EmulatorClock } from './clock.js';
 import type { FaultInjector } from './faults.js';
 import { type FileStore, newResourceId } from './file-store.js';
+import { type OpenAiBatchEndpoint, openAiCodec } from './openai/lines.js';
 import type { ResolvedLimits, ResolvedTiming } from './options.js';
 
 export type BatchState =
@@ -28,13 +31,28 @@ export type BatchSource =
   | { readonly type: 'file'; readonly fileName: string }
   | { readonly type: 'inline'; readonly requests: readonly unknown[] };
 
-export interface CreateBatch {
-  readonly kind: BatchKind;
-  /** Model id without the `models/` prefix. */
-  readonly model: string;
-  readonly displayName: string | undefined;
-  readonly source: BatchSource;
+/** What a job created through the OpenAI-compatible layer carries besides a native job's fields. */
+export interface OpenAiBatchInfo {
+  /** Every input line must target this endpoint; it also decides the job's kind. */
+  readonly endpoint: OpenAiBatchEndpoint;
+  readonly completionWindow: string;
+  readonly metadata: Readonly<Record<string, string>> | null;
 }
+
+export type CreateBatch =
+  | {
+      readonly kind: BatchKind;
+      /** Model id without the `models/` prefix. */
+      readonly model: string;
+      readonly displayName: string | undefined;
+      readonly source: BatchSource;
+      readonly openai?: undefined;
+    }
+  | {
+      /** OpenAI-format lines name their own models; the job takes the first line's. */
+      readonly openai: OpenAiBatchInfo;
+      readonly fileName: string;
+    };
 
 type Processing =
   | { readonly done: false }
@@ -52,7 +70,10 @@ type Processing =
 export interface BatchJob {
   readonly name: string;
   readonly kind: BatchKind;
+  /** Model id without `models/`; for an OpenAI-format job the first readable line's, or '' if none. */
   readonly model: string;
+  /** Set on jobs created through the OpenAI-compatible layer, whose input lines are in OpenAI's format. */
+  readonly openai: OpenAiBatchInfo | undefined;
   readonly displayName: string | undefined;
   readonly source: BatchSource;
   readonly createTimeMs: number;
@@ -110,13 +131,30 @@ export class BatchStore {
   ) {}
 
   async create(input: CreateBatch): Promise<BatchJob> {
-    const scan = await this.#scan(input);
+    const native = input.openai === undefined ? input : undefined;
+    let kind: BatchKind;
+    let source: BatchSource;
+    let scan: InputScan;
+    if (input.openai === undefined) {
+      kind = input.kind;
+      source = input.source;
+      scan =
+        source.type === 'inline'
+          ? scanInline(input.model, source.requests)
+          : await scanInputFile(this.files.get(source.fileName).path, nativeCodec(kind, input.model));
+    } else {
+      kind = input.openai.endpoint === '/v1/embeddings' ? 'embed' : 'generate';
+      source = { type: 'file', fileName: input.fileName };
+      // Only the line format matters to the scan; `created` is written when the lines are answered.
+      const codec = this.#openAiCodec(input.openai, this.clock.now());
+      scan = await scanInputFile(this.files.get(input.fileName).path, codec);
+    }
     if (scan.requests === 0) {
       throw invalidArgument('The batch has no requests: the input is empty.');
     }
-    this.#admit(input.model, scan);
+    this.#admit(scan);
     const id = newResourceId(36);
-    const displayName = input.displayName ?? '';
+    const displayName = native?.displayName ?? '';
     const outcome = this.faults.takeJobOutcome(displayName);
     const createTimeMs = this.clock.now();
     const runningAtMs =
@@ -127,10 +165,11 @@ export class BatchStore {
         : this.timing.runningMs + this.timing.perRequestMs * scan.requests;
     const job: BatchJob = {
       name: `batches/${id}`,
-      kind: input.kind,
-      model: input.model,
-      displayName: input.displayName,
-      source: input.source,
+      kind,
+      model: native?.model ?? scan.firstModel ?? '',
+      openai: input.openai,
+      displayName: native?.displayName,
+      source,
       createTimeMs,
       scan,
       runningAtMs,
@@ -283,28 +322,38 @@ export class BatchStore {
     return { requests, succeeded: Math.floor(succeeded * share), failed: Math.floor(failed * share) };
   }
 
-  async #scan(input: CreateBatch): Promise<InputScan> {
-    if (input.source.type === 'inline') return scanInline(input.source.requests);
-    return scanInputFile(this.files.get(input.source.fileName).path);
+  /** The line format of a job's input file. */
+  #codec(job: BatchJob): LineCodec {
+    return job.openai
+      ? this.#openAiCodec(job.openai, job.runningAtMs ?? job.createTimeMs)
+      : nativeCodec(job.kind, job.model);
   }
 
-  /** Gemini's per-project admission rules: 100 active jobs, and an enqueued-token cap per model. */
-  #admit(model: string, scan: InputScan): void {
+  /** OpenAI-format lines; chat answers say they were `created` at `createdAtMs` (the job's start). */
+  #openAiCodec(info: OpenAiBatchInfo, createdAtMs: number): LineCodec {
+    return openAiCodec({ endpoint: info.endpoint, createdSeconds: Math.floor(createdAtMs / 1000) });
+  }
+
+  /**
+   * Gemini's per-project admission rules: 100 active jobs, and an enqueued-token cap per model
+   * (charged per line's model for OpenAI-format input, whose lines may name different models).
+   */
+  #admit(scan: InputScan): void {
     const active = [...this.#jobs.values()].filter((job) => !isTerminal(this.view(job).state));
     if (active.length >= this.limits.maxActiveJobs) {
       throw resourceExhausted(
         `Too many concurrent batch jobs: ${active.length} are pending or running; the limit is ${this.limits.maxActiveJobs}.`,
       );
     }
-    const limit = this.limits.enqueuedTokensPerModel[model] ?? this.limits.defaultEnqueuedTokens;
-    const enqueued = active
-      .filter((job) => job.model === model)
-      .reduce((sum, job) => sum + job.scan.promptTokens, 0);
-    if (enqueued + scan.promptTokens > limit) {
-      throw resourceExhausted(
-        `Enqueued token limit exceeded for model ${model}: ${enqueued} tokens are enqueued and this batch adds ` +
-          `${scan.promptTokens}; the limit is ${limit}. Retry when running batches finish, or split the batch.`,
-      );
+    for (const [model, tokens] of Object.entries(scan.tokensByModel)) {
+      const limit = this.limits.enqueuedTokensPerModel[model] ?? this.limits.defaultEnqueuedTokens;
+      const enqueued = active.reduce((sum, job) => sum + (job.scan.tokensByModel[model] ?? 0), 0);
+      if (enqueued + tokens > limit) {
+        throw resourceExhausted(
+          `Enqueued token limit exceeded for model ${model}: ${enqueued} tokens are enqueued and this batch adds ` +
+            `${tokens}; the limit is ${limit}. Retry when running batches finish, or split the batch.`,
+        );
+      }
     }
   }
 
@@ -321,8 +370,7 @@ export class BatchStore {
       const { sha256Base64, ...counts } = await processInputFile(
         inputPath,
         outputPath,
-        job.kind,
-        job.model,
+        this.#codec(job),
         lineFault,
       );
       job.processing = { done: true, atMs: this.clock.now(), counts, outputPath, outputSha256: sha256Base64 };

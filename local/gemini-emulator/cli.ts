@@ -18,6 +18,9 @@ Usage: npm run emulator -- [options]
   --pending-ms N       time a job spends PENDING (default 500)
   --running-ms N       time a job spends RUNNING (default 1500)
   --per-request-ms N   extra RUNNING time per request (default 0)
+  --cancelling-ms N    time the OpenAI-compatible layer reports a cancelled job as 'cancelling' (default 1000)
+  --openai-error-shape array|object
+                       OpenAI-compatible layer errors as Google's list-wrapped error (default) or a bare object
   --max-enqueued-tokens N
                        enqueued-token limit for every model (default: Gemini's Tier 1 limits)
   --seed N             seed for rate-based faults (default 1)
@@ -51,6 +54,8 @@ async function main(): Promise<void> {
       'pending-ms': { type: 'string' },
       'running-ms': { type: 'string' },
       'per-request-ms': { type: 'string' },
+      'cancelling-ms': { type: 'string' },
+      'openai-error-shape': { type: 'string' },
       'max-enqueued-tokens': { type: 'string' },
       seed: { type: 'string' },
       fault: { type: 'string', multiple: true },
@@ -69,7 +74,14 @@ async function main(): Promise<void> {
     ...(values['per-request-ms'] !== undefined
       ? { perRequestMs: number('per-request-ms', values['per-request-ms']) }
       : {}),
+    ...(values['cancelling-ms'] !== undefined
+      ? { cancellingMs: number('cancelling-ms', values['cancelling-ms']) }
+      : {}),
   };
+  const errorShape = values['openai-error-shape'];
+  if (errorShape !== undefined && errorShape !== 'array' && errorShape !== 'object') {
+    throw new Error(`--openai-error-shape takes array or object, got '${errorShape}'`);
+  }
   const maxEnqueuedTokens = number('max-enqueued-tokens', values['max-enqueued-tokens']);
   const limits =
     maxEnqueuedTokens === undefined
@@ -88,6 +100,7 @@ async function main(): Promise<void> {
     ...(values.seed !== undefined ? { seed: number('seed', values.seed) } : {}),
     timing,
     limits,
+    ...(errorShape !== undefined ? { openai: { errorShape } } : {}),
     faults: (values.fault ?? []).map(parseFault),
     ...(values.verbose ? { log: (line: string) => console.log(line) } : {}),
   });
@@ -95,6 +108,9 @@ async function main(): Promise<void> {
   console.log(`  API key: ${emulator.apiKey}   (every output is emulated, not a real model's)`);
   console.log(
     `  SDK:     new GoogleGenAI({ apiKey: '${emulator.apiKey}', httpOptions: { baseUrl: '${emulator.url}' } })`,
+  );
+  console.log(
+    `  OpenAI:  new OpenAI({ apiKey: '${emulator.apiKey}', baseURL: '${emulator.url}/v1beta/openai/' })   (batches only)`,
   );
   const shutdown = () => {
     void emulator.stop().then(() => process.exit(0));

@@ -3,12 +3,13 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GoogleApiError, invalidApiKey, missingApiKey, notFound } from './api-error.js';
+import { GoogleApiError, invalidApiKey, invalidArgument, missingApiKey, notFound } from './api-error.js';
 import { BatchStore } from './batch-store.js';
 import { EmulatorClock } from './clock.js';
 import { FaultInjector } from './faults.js';
 import { FileStore } from './file-store.js';
 import { type Route, sendError } from './http.js';
+import { bearerKey, invalidBearerKey, missingBearerKey, sendOpenAiError } from './openai/errors.js';
 import {
   DEFAULT_EMULATOR_API_KEY,
   type GeminiEmulatorOptions,
@@ -18,6 +19,7 @@ import {
 import { batchRoutes } from './routes/batches.js';
 import { controlRoutes } from './routes/control.js';
 import { fileRoutes } from './routes/files.js';
+import { OPENAI_PATH, openAiRoutes } from './routes/openai.js';
 
 export interface GeminiEmulator {
   /** Base URL to give the SDK as `httpOptions.baseUrl`, e.g. `http://127.0.0.1:8089`. */
@@ -48,24 +50,48 @@ export async function startGeminiEmulator(options: GeminiEmulatorOptions = {}): 
     ...controlRoutes({ clock, faults }),
     ...fileRoutes({ files, faults, clock, maxRequestBytes: limits.maxRequestBytes }),
     ...batchRoutes({ batches, clock, maxRequestBytes: limits.maxRequestBytes }),
+    ...openAiRoutes({
+      batches,
+      clock,
+      maxRequestBytes: limits.maxRequestBytes,
+      cancellingMs: timing.cancellingMs,
+      jobTtlMs: limits.jobTtlMs,
+    }),
   ];
+  const openAiErrorShape = options.openai?.errorShape ?? 'array';
   const log = options.log;
+
+  /** Native routes take `x-goog-api-key` (or `?key=`); the OpenAI-compatible layer a Bearer token. */
+  const authenticate = (req: IncomingMessage, url: URL, openAi: boolean) => {
+    if (openAi) {
+      const key = bearerKey(req.headers.authorization);
+      if (key === undefined) throw missingBearerKey();
+      if (key !== apiKey) throw invalidBearerKey();
+      return;
+    }
+    const key = req.headers['x-goog-api-key'] ?? url.searchParams.get('key');
+    if (key === undefined || key === null || key === '') throw missingApiKey();
+    if (key !== apiKey) throw invalidApiKey();
+  };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const started = performance.now();
     const url = new URL(req.url ?? '/', 'http://emulator');
-    const path = decodeURIComponent(url.pathname);
+    let path = url.pathname;
+    const openAi = OPENAI_PATH.test(path);
     try {
+      // Decoded before matching, so an id's slash may arrive raw or as %2F (see routes/openai.ts).
+      try {
+        path = decodeURIComponent(url.pathname);
+      } catch {
+        throw invalidArgument(`Malformed percent-encoding in the path ${url.pathname}.`);
+      }
       const route = routes.find(
         (candidate) =>
           candidate.method === req.method && candidate.pattern.test(path) && (candidate.when?.(url) ?? true),
       );
       if (!route) throw notFound(`Method ${req.method} ${path} is not part of the emulated API.`);
-      if (!route.public) {
-        const key = req.headers['x-goog-api-key'] ?? url.searchParams.get('key');
-        if (key === undefined || key === null || key === '') throw missingApiKey();
-        if (key !== apiKey) throw invalidApiKey();
-      }
+      if (!route.public) authenticate(req, url, openAi);
       await batches.settle();
       const fault = route.endpoint ? faults.takeHttpFault(route.endpoint) : undefined;
       if (fault?.kind === 'drop-connection') {
@@ -83,11 +109,14 @@ export async function startGeminiEmulator(options: GeminiEmulatorOptions = {}): 
     } catch (error) {
       if (res.headersSent) {
         res.destroy(error as Error);
-      } else if (error instanceof GoogleApiError) {
-        sendError(res, error);
       } else {
-        log?.(`internal error on ${req.method} ${path}: ${(error as Error).stack}`);
-        sendError(res, new GoogleApiError(500, 'Internal error encountered.'));
+        if (!(error instanceof GoogleApiError)) {
+          log?.(`internal error on ${req.method} ${path}: ${(error as Error).stack}`);
+        }
+        const apiError =
+          error instanceof GoogleApiError ? error : new GoogleApiError(500, 'Internal error encountered.');
+        if (openAi) sendOpenAiError(res, apiError, openAiErrorShape);
+        else sendError(res, apiError);
       }
     } finally {
       // Answered before the body was read (an error, a cancel's "{}"): drain it so the socket stays usable.

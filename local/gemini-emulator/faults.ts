@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 
-/** The SDK-facing operations a fault can target, named after the `@google/genai` methods. */
+/**
+ * The SDK-facing operations a fault can target, named after the `@google/genai` methods, and after
+ * the `openai` SDK's methods (prefixed `openai.`) for the OpenAI-compatible layer.
+ */
 export const ENDPOINTS = [
   'files.upload',
   'files.uploadChunk',
@@ -14,6 +17,10 @@ export const ENDPOINTS = [
   'batches.list',
   'batches.cancel',
   'batches.delete',
+  'openai.batches.create',
+  'openai.batches.retrieve',
+  'openai.batches.list',
+  'openai.batches.cancel',
 ] as const;
 export type Endpoint = (typeof ENDPOINTS)[number];
 

@@ -17,6 +17,24 @@ export interface JobTiming {
    * @default 0
    */
   readonly perRequestMs?: number;
+  /**
+   * After a cancel, how long the OpenAI-compatible layer reports the job as `cancelling` before
+   * `cancelled`. Native reads see `BATCH_STATE_CANCELLED` at once: Gemini has no cancelling state.
+   * @default 1000
+   */
+  readonly cancellingMs?: number;
+}
+
+/** How the OpenAI-compatible layer (`/{v}/openai/…`) answers errors other than authentication. */
+export interface OpenAiCompatOptions {
+  /**
+   * `array`: Google's error object wrapped in a JSON list, `[{"error":{"code","message","status"}}]`,
+   * as Gemini's compatibility layer has been reported to answer; the `openai` SDK then raises the
+   * right class by status but with the message "<status> status code (no body)" and no `error`.
+   * `object`: the same error object without the list, so the SDK's `error.message` is filled in.
+   * @default 'array'
+   */
+  readonly errorShape?: 'array' | 'object';
 }
 
 /** The limits Gemini enforces, at their published values unless overridden (tests shrink them). */
@@ -88,6 +106,8 @@ export interface GeminiEmulatorOptions {
   readonly timing?: JobTiming;
   /** @default - see EmulatorLimits */
   readonly limits?: EmulatorLimits;
+  /** @default - see OpenAiCompatOptions */
+  readonly openai?: OpenAiCompatOptions;
   /**
    * Seed for every rate-based fault, so a failing test replays exactly.
    * @default 1
@@ -126,7 +146,7 @@ export type ResolvedTiming = Required<JobTiming>;
 export type ResolvedLimits = Required<EmulatorLimits>;
 
 export function resolveTiming(timing: JobTiming = {}): ResolvedTiming {
-  const resolved = { pendingMs: 500, runningMs: 1500, perRequestMs: 0, ...timing };
+  const resolved = { pendingMs: 500, runningMs: 1500, perRequestMs: 0, cancellingMs: 1000, ...timing };
   for (const [name, value] of Object.entries(resolved)) {
     if (!Number.isFinite(value) || value < 0) {
       throw new RangeError(`timing.${name} must be a non-negative number of ms, got ${value}`);

@@ -1,4 +1,4 @@
-import { type CfnElement, Duration } from 'aws-cdk-lib';
+import { type CfnElement, Duration, Size } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import type * as iam from 'aws-cdk-lib/aws-iam';
@@ -48,8 +48,10 @@ const FUNCTIONS: Record<
     env: [ENV.generateModel, ENV.embedModel, ENV.apiKeySecretArn, ENV.inputPrefix],
   },
   'poll-batch-jobs': {
-    timeout: 120,
-    memory: 512,
+    // Poll also uploads chunks that were waiting for quota, so it is sized like Submit.
+    timeout: 900,
+    memory: 1769,
+    ephemeral: 10240,
     env: [ENV.apiKeySecretArn, ENV.pollInitialSeconds, ENV.pollMaxSeconds, ENV.pollBackoffRate],
   },
   'collect-results': {
@@ -597,6 +599,38 @@ describe('GeminiBatchPipeline with props overridden', () => {
     ).toBeUndefined();
   });
 
+  it('passes only the job limits that are set, to the functions that apply them', () => {
+    const synth = synthPipeline({
+      jobLimits: {
+        maxFileSize: Size.mebibytes(256),
+        maxTokens: 1_000_000,
+        inlineThreshold: Size.mebibytes(4),
+      },
+    });
+
+    expect(environmentOf(synth.json, synth.logicalId('prepare-requests'))).toMatchObject({
+      [ENV.maxChunkBytes]: String(256 * 1024 * 1024),
+      [ENV.maxTokensPerJob]: '1000000',
+    });
+    expect(environmentOf(synth.json, synth.logicalId('prepare-requests'))).not.toHaveProperty(
+      ENV.maxChunkRequests,
+    );
+    for (const name of ['submit-batch-jobs', 'poll-batch-jobs'] as const) {
+      expect(environmentOf(synth.json, synth.logicalId(name))).toMatchObject({
+        [ENV.inlineMaxBytes]: String(4 * 1024 * 1024),
+      });
+    }
+  });
+
+  it('leaves the job limits to the functions when none are set', () => {
+    const synth = synthPipeline();
+    const limitVariables = [ENV.maxChunkBytes, ENV.maxChunkRequests, ENV.maxTokensPerJob, ENV.inlineMaxBytes];
+    for (const name of ['prepare-requests', 'submit-batch-jobs', 'poll-batch-jobs'] as const) {
+      const environment = environmentOf(synth.json, synth.logicalId(name));
+      for (const variable of limitVariables) expect(environment).not.toHaveProperty(variable);
+    }
+  });
+
   it('keeps every log for a custom retention', () => {
     const synth = synthPipeline({ logRetention: logs.RetentionDays.ONE_YEAR });
     const groups = Object.values(synth.template.findResources('AWS::Logs::LogGroup'));
@@ -606,6 +640,18 @@ describe('GeminiBatchPipeline with props overridden', () => {
 });
 
 describe('GeminiBatchPipeline prop validation', () => {
+  it.each([
+    [
+      { jobLimits: { maxFileSize: Size.gibibytes(3) } },
+      'job limit maxFileSize must be more than 0 and at most 2 GB',
+    ],
+    [{ jobLimits: { maxRequests: 0 } }, 'job limit maxRequests must be a positive whole number, got 0'],
+    [{ jobLimits: { maxTokens: 1.5 } }, 'job limit maxTokens must be a positive whole number, got 1.5'],
+    [{ jobLimits: { inlineThreshold: Size.mebibytes(20) } }, 'job limit inlineThreshold must be under 20 MB'],
+  ])('refuses job limits %j', (props, message) => {
+    expect(() => synthPipeline(props)).toThrow(message);
+  });
+
   it.each([
     [{ inputPrefix: 'inputs' }, "input prefix must end with '/', got 'inputs'"],
     [{ inputPrefix: '/inputs/' }, "input prefix must not start with '/', got '/inputs/'"],

@@ -96,7 +96,8 @@ export class FakeGemini implements GeminiBatchApi {
     const { kind, displayName } = request;
     const model = request.model.replace(/^models\//, '');
     if ('inlineRequests' in request) {
-      return this.addBatch({ kind, model, displayName, fileName: '', inlineRequests: request.inlineRequests }).name;
+      return this.addBatch({ kind, model, displayName, fileName: '', inlineRequests: request.inlineRequests })
+        .name;
     }
     if (!this.files.has(request.fileName)) throw new GeminiRequestError(`no such file ${request.fileName}`);
     return this.addBatch({ kind, model, displayName, fileName: request.fileName }).name;

@@ -43,7 +43,8 @@ export function operationResource(
   );
   const metadata = {
     '@type': `${TYPE_PREFIX}.${batchType}`,
-    model: `models/${job.model}`,
+    // A job from the OpenAI-compatible layer whose lines name no readable model has none.
+    ...(job.model !== '' ? { model: `models/${job.model}` } : {}),
     ...(job.displayName !== undefined ? { displayName: job.displayName } : {}),
     ...(job.source.type === 'file' ? { inputConfig: { fileName: job.source.fileName } } : {}),
     ...(output ? { output } : {}),
