@@ -11,7 +11,9 @@ const limitOverrides = {
   maxTokens: optionalNumberEnv(ENV.maxTokensPerJob),
 };
 /** Only the limits the stack sets override the per-model defaults. */
-const chunkLimits = Object.fromEntries(Object.entries(limitOverrides).filter(([, value]) => value !== undefined));
+const chunkLimits = Object.fromEntries(
+  Object.entries(limitOverrides).filter(([, value]) => value !== undefined),
+);
 
 export const handler = async (run: RunInput) => {
   logger.appendKeys({ runId: run.runId });
