@@ -26,12 +26,113 @@ export interface CollectDeps {
 /** An error the pipeline itself writes for a key, alongside the errors Gemini writes. */
 type PipelineError = { readonly status: 'JOB_NOT_SUCCEEDED' | 'NO_RESULT'; readonly message: string };
 
-/** A result as Gemini writes it, in a file line or inline. */
+/** A result as Gemini writes it, in a file line or inline; OpenAI-format lines carry `custom_id`. */
 interface Result {
   readonly key?: unknown;
+  readonly custom_id?: unknown;
   readonly response?: unknown;
   readonly error?: unknown;
 }
+
+/** How one output format names keys and writes answers. */
+interface ResultFormat {
+  keyOf(result: Result): unknown;
+  /** The output line for a key's result, and whether the request succeeded. */
+  render(key: string, result: Result): { readonly text: string; readonly succeeded: boolean };
+  renderError(key: string, error: PipelineError): string;
+  /** Token counts of a successful answer, as Gemini reports them in this format. */
+  usageOf(result: Result): UsageCounts | undefined;
+}
+
+interface UsageCounts {
+  readonly prompt: number;
+  readonly output: number;
+  readonly thoughts: number;
+  readonly total?: number;
+}
+
+const count = (value: unknown): number => Number(value ?? 0) || 0;
+
+/** Gemini's own lines: `{"key","response"}` or `{"key","error"}`. */
+const GEMINI_FORMAT: ResultFormat = {
+  keyOf: (result) => result.key,
+  render: (key, result) =>
+    result.response !== undefined
+      ? { text: JSON.stringify({ key, response: result.response }), succeeded: true }
+      : {
+          text: JSON.stringify({
+            key,
+            error: result.error ?? { message: 'Gemini returned neither response nor error' },
+          }),
+          succeeded: false,
+        },
+  renderError: (key, error) => JSON.stringify({ key, error }),
+  usageOf: (result) => {
+    const body = result.response as
+      | { usageMetadata?: Record<string, unknown>; tokenCount?: unknown }
+      | undefined;
+    const metadata = body?.usageMetadata;
+    if (metadata) {
+      return {
+        prompt: count(metadata.promptTokenCount),
+        output: count(metadata.candidatesTokenCount),
+        thoughts: count(metadata.thoughtsTokenCount),
+        ...(metadata.totalTokenCount !== undefined ? { total: count(metadata.totalTokenCount) } : {}),
+      };
+    }
+    // Embeddings report only their input tokens, as a string.
+    return body?.tokenCount !== undefined
+      ? { prompt: count(body.tokenCount), output: 0, thoughts: 0 }
+      : undefined;
+  },
+};
+
+/**
+ * OpenAI's batch output lines, `{"custom_id","response":{"status_code","body"},"error"}`, as users
+ * migrating from OpenAI expect them. Gemini's compat layer omits `error` and writes camelCase usage
+ * (`promptTokens`); both spellings are read.
+ */
+const OPENAI_FORMAT: ResultFormat = {
+  keyOf: (result) => result.custom_id,
+  render: (key, result) => {
+    const response = result.response as
+      | { status_code?: number; body?: { error?: { message?: string } } }
+      | undefined;
+    const status = response?.status_code;
+    if (status !== undefined && status < 300) {
+      return { text: JSON.stringify({ custom_id: key, response, error: null }), succeeded: true };
+    }
+    const message =
+      response?.body?.error?.message ?? 'Gemini returned no successful response for this request';
+    return {
+      text: JSON.stringify({
+        custom_id: key,
+        response: response ?? null,
+        error: { code: status ?? 'UNKNOWN', message },
+      }),
+      succeeded: false,
+    };
+  },
+  renderError: (key, error) =>
+    JSON.stringify({ custom_id: key, response: null, error: { code: error.status, message: error.message } }),
+  usageOf: (result) => {
+    const usage = (result.response as { body?: { usage?: Record<string, unknown> } } | undefined)?.body
+      ?.usage;
+    if (!usage) return undefined;
+    const total = usage.totalTokens ?? usage.total_tokens;
+    return {
+      prompt: count(usage.promptTokens ?? usage.prompt_tokens),
+      output: count(usage.completionTokens ?? usage.completion_tokens),
+      thoughts: 0,
+      ...(total !== undefined ? { total: count(total) } : {}),
+    };
+  },
+};
+
+const FORMATS: Readonly<Record<ChunkPlan['format'], ResultFormat>> = {
+  gemini: GEMINI_FORMAT,
+  openai: OPENAI_FORMAT,
+};
 
 /** One output line for one accepted input line. */
 interface Answer {
@@ -155,6 +256,11 @@ async function* chunkAnswers(
   deps: CollectDeps,
 ): AsyncGenerator<Answer> {
   const expected = expectedKeys(deps.store, run.bucket, chunk);
+  const format = FORMATS[chunk.format];
+  const failed = (line: number, key: string, error: PipelineError): Answer => {
+    tally.failed += 1;
+    return { line, text: format.renderError(key, error) };
+  };
   const answer = (line: number, key: string, result: Result | undefined): Answer => {
     if (result === undefined) {
       tally.missing += 1;
@@ -163,23 +269,14 @@ async function* chunkAnswers(
         message: `Gemini's output for ${job.batchName} has no answer for this key`,
       });
     }
-    if (result.response !== undefined) {
+    const { text, succeeded } = format.render(key, result);
+    if (succeeded) {
       tally.succeeded += 1;
-      addUsage(tally.usage, chunk.model, result.response);
-      return { line, text: JSON.stringify({ key, response: result.response }) };
+      addUsage(tally.usage, chunk.model, format.usageOf(result));
+    } else {
+      tally.failed += 1;
     }
-    tally.failed += 1;
-    return {
-      line,
-      text: JSON.stringify({
-        key,
-        error: result.error ?? { message: 'Gemini returned neither response nor error' },
-      }),
-    };
-  };
-  const failed = (line: number, key: string, error: PipelineError): Answer => {
-    tally.failed += 1;
-    return { line, text: JSON.stringify({ key, error }) };
+    return { line, text };
   };
 
   if (job.state !== 'BATCH_STATE_SUCCEEDED') {
@@ -213,7 +310,7 @@ async function* chunkAnswers(
       const [line, key] = next.value;
       const result = await results.next();
       const parsed = !result.done && 'text' in result.value ? parseResult(result.value.text) : undefined;
-      if (parsed?.key === key) {
+      if (parsed !== undefined && format.keyOf(parsed) === key) {
         yield answer(line, key, parsed);
         continue;
       }
@@ -225,13 +322,15 @@ async function* chunkAnswers(
         answer,
         tally,
         await expectedKeySet(deps.store, run.bucket, chunk),
+        format,
       );
       return;
     }
     // Every key answered: whatever else the file holds is a duplicate or a stranger.
     let known: Set<string> | undefined;
     for await (const extra of results) {
-      const key = 'text' in extra ? parseResult(extra.text)?.key : undefined;
+      const parsed = 'text' in extra ? parseResult(extra.text) : undefined;
+      const key = parsed && format.keyOf(parsed);
       known ??= await expectedKeySet(deps.store, run.bucket, chunk);
       if (typeof key === 'string' && known.has(key)) tally.duplicates += 1;
       else tally.unknown += 1;
@@ -254,10 +353,12 @@ async function* indexedAnswers(
   answer: (line: number, key: string, result: Result | undefined) => Answer,
   tally: Tally,
   known: Set<string>,
+  format: ResultFormat,
 ): AsyncGenerator<Answer> {
   const positions = new Map<string, [offset: number, length: number]>();
   for await (const line of readJsonlLines(createReadStream(path), { maxLineBytes: MAX_RESULT_LINE_BYTES })) {
-    const key = 'text' in line ? parseResult(line.text)?.key : undefined;
+    const parsed = 'text' in line ? parseResult(line.text) : undefined;
+    const key = parsed && format.keyOf(parsed);
     if (typeof key !== 'string' || !known.has(key)) tally.unknown += 1;
     else if (positions.has(key)) tally.duplicates += 1;
     else if ('text' in line) positions.set(key, [line.byteOffset, line.byteLength]);
@@ -314,24 +415,13 @@ async function* inlineAnswers(
   for await (const [line, key] of expected) yield answer(line, key, byKey.get(key));
 }
 
-function addUsage(usage: Record<string, ModelUsage>, model: string, response: unknown): void {
+function addUsage(usage: Record<string, ModelUsage>, model: string, counts: UsageCounts | undefined): void {
   const entry = usage[model] ?? emptyModelUsage();
   usage[model] = entry;
   entry.requestCount += 1;
-  const body = response as { usageMetadata?: Record<string, unknown>; tokenCount?: unknown };
-  const metadata = body.usageMetadata;
-  if (metadata) {
-    const prompt = Number(metadata.promptTokenCount ?? 0);
-    const output = Number(metadata.candidatesTokenCount ?? 0);
-    const thoughts = Number(metadata.thoughtsTokenCount ?? 0);
-    entry.promptTokens += prompt;
-    entry.outputTokens += output;
-    entry.thoughtsTokens += thoughts;
-    entry.totalTokens += Number(metadata.totalTokenCount ?? prompt + output + thoughts);
-  } else if (body.tokenCount !== undefined) {
-    // Embeddings report only their input tokens, as a string.
-    const tokens = Number(body.tokenCount);
-    entry.promptTokens += tokens;
-    entry.totalTokens += tokens;
-  }
+  if (!counts) return;
+  entry.promptTokens += counts.prompt;
+  entry.outputTokens += counts.output;
+  entry.thoughtsTokens += counts.thoughts;
+  entry.totalTokens += counts.total ?? counts.prompt + counts.output + counts.thoughts;
 }

@@ -1,4 +1,4 @@
-import type { BatchKind } from '../shared/gemini/gemini-batch-api.js';
+import { type BatchKind, OPENAI_ENDPOINTS, type RequestFormat } from '../shared/gemini/gemini-batch-api.js';
 
 /** Keys longer than this are refused: they are identifiers, and they are repeated in every result. */
 export const MAX_KEY_LENGTH = 256;
@@ -11,10 +11,14 @@ export interface DefaultModels {
 export type ParsedRequestLine =
   | {
       readonly ok: true;
+      readonly format: RequestFormat;
       readonly key: string;
       readonly kind: BatchKind;
       readonly model: string;
+      /** The request itself: what its size and tokens are estimated from. */
       readonly request: Readonly<Record<string, unknown>>;
+      /** The line as Gemini receives it in a chunk: `{"key","request"}`, or the OpenAI line. */
+      readonly line: Readonly<Record<string, unknown>>;
     }
   | { readonly ok: false; readonly reason: string };
 
@@ -42,11 +46,7 @@ export function parseRequestLine(text: string, lineNumber: number, models: Defau
     return reject(`not valid JSON: ${(error as Error).message}`);
   }
   if (!isObject(value)) return reject(`expected a JSON object, got ${describe(value)}`);
-  if ('custom_id' in value || ('body' in value && 'url' in value)) {
-    return reject(
-      'OpenAI batch lines (custom_id, method, url, body) are not supported yet: use {"key", "request"}',
-    );
-  }
+  if ('custom_id' in value || ('body' in value && 'url' in value)) return parseOpenAiLine(value, models);
 
   const wrapped = 'request' in value;
   // A bare request may still carry a key; it is the line's key, not part of what Gemini receives.
@@ -75,18 +75,65 @@ export function parseRequestLine(text: string, lineNumber: number, models: Defau
     const badTurn = contents.findIndex((turn) => !isObject(turn) || !Array.isArray(turn.parts));
     if (badTurn !== -1)
       return reject(`"request.contents[${badTurn}]" must be an object with a "parts" array`);
-    return { ok: true, key, kind: 'generate', model: models.generate, request };
+    return {
+      ok: true,
+      format: 'gemini',
+      key,
+      kind: 'generate',
+      model: models.generate,
+      request,
+      line: { key, request },
+    };
   }
   if ('content' in request) {
     if (!isObject(request.content) || !Array.isArray(request.content.parts)) {
       return reject('"request.content" must be an object with a "parts" array');
     }
     const model = typeof request.model === 'string' ? bareModel(request.model) : models.embed;
-    return { ok: true, key, kind: 'embed', model, request };
+    return { ok: true, format: 'gemini', key, kind: 'embed', model, request, line: { key, request } };
   }
   return reject(
     wrapped
       ? '"request" has neither "contents" (text generation) nor "content" (embedding)'
       : 'no request: expected {"key": "...", "request": {...}} or a bare request with "contents" or "content"',
   );
+}
+
+const OPENAI_KINDS: Readonly<Record<string, BatchKind>> = Object.fromEntries(
+  Object.entries(OPENAI_ENDPOINTS).map(([kind, url]) => [url, kind as BatchKind]),
+);
+
+/**
+ * An OpenAI batch line, `{"custom_id","method":"POST","url","body"}`, for chat completions or
+ * embeddings: sent through Gemini's OpenAI-compatible batch layer, answered in OpenAI's shape.
+ */
+function parseOpenAiLine(value: Record<string, unknown>, models: DefaultModels): ParsedRequestLine {
+  const { custom_id: key, method, url, body } = value;
+  if (typeof key !== 'string' || key.trim() === '') {
+    return reject(
+      `"custom_id" must be a non-empty string, got ${typeof key === 'string' ? 'an empty string' : describe(key)}`,
+    );
+  }
+  if (key.length > MAX_KEY_LENGTH)
+    return reject(`"custom_id" is ${key.length} characters long; the limit is ${MAX_KEY_LENGTH}`);
+  if (method !== 'POST') return reject(`"method" must be "POST", got ${JSON.stringify(method)}`);
+  const kind = typeof url === 'string' ? OPENAI_KINDS[url] : undefined;
+  if (!kind) {
+    return reject(
+      `"url" must be "/v1/chat/completions" or "/v1/embeddings" (what Gemini's OpenAI batch layer serves), got ${JSON.stringify(url)}`,
+    );
+  }
+  if (!isObject(body)) return reject(`"body" must be a JSON object, got ${describe(body)}`);
+  if (kind === 'generate' && !(Array.isArray(body.messages) && body.messages.length > 0)) {
+    return reject('"body.messages" must be a non-empty array for /v1/chat/completions');
+  }
+  if (
+    kind === 'embed' &&
+    !(typeof body.input === 'string' || (Array.isArray(body.input) && body.input.length > 0))
+  ) {
+    return reject('"body.input" must be a string or a non-empty array for /v1/embeddings');
+  }
+  const model = typeof body.model === 'string' && body.model !== '' ? bareModel(body.model) : models[kind];
+  const line = { custom_id: key, method, url, body: { ...body, model } };
+  return { ok: true, format: 'openai', key, kind, model, request: body, line };
 }

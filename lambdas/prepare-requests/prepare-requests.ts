@@ -90,9 +90,9 @@ export async function prepareRequests(run: RunInput, deps: PrepareDeps): Promise
         );
         continue;
       }
-      const group = `${parsed.kind}\u0000${parsed.model}`;
+      const group = `${parsed.format}\u0000${parsed.kind}\u0000${parsed.model}`;
       const limits = chunkLimitsFor(parsed.model, deps.chunkLimits);
-      const text = JSON.stringify({ key: parsed.key, request: parsed.request });
+      const text = JSON.stringify(parsed.line);
       const bytes = Buffer.byteLength(text) + 1;
       const tokens = estimateTokens(parsed.request);
       if (bytes > limits.maxBytes || tokens > limits.maxTokens) {
@@ -119,6 +119,7 @@ export async function prepareRequests(run: RunInput, deps: PrepareDeps): Promise
         const index = nextChunkIndex++;
         const plan = {
           index,
+          format: parsed.format,
           kind: parsed.kind,
           model: parsed.model,
           key: work.chunk(index),

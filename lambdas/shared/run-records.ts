@@ -2,11 +2,12 @@
  * The JSON records one run keeps under `work/<runId>/` (and its manifest under `results/`). They
  * are how the functions hand work to each other; the state machine only carries pointers.
  */
-import type { BatchKind } from './gemini/gemini-batch-api.js';
+import type { BatchKind, RequestFormat } from './gemini/gemini-batch-api.js';
 
 /** One group of requests sent as one Gemini job. */
 export interface ChunkPlan {
   readonly index: number;
+  readonly format: RequestFormat;
   readonly kind: BatchKind;
   /** Model id without `models/`. */
   readonly model: string;

@@ -2,7 +2,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { GeminiRateLimitError } from './errors.js';
-import type { GeminiBatchApi, InlineRequest } from './gemini/gemini-batch-api.js';
+import type { GeminiBatchApi, InlineRequest, RequestFormat } from './gemini/gemini-batch-api.js';
 import { readJsonlLines } from './jsonl.js';
 import { chunkId, jobDisplayName, workKeys } from './layout.js';
 import type { ObjectStore } from './object-store.js';
@@ -85,8 +85,12 @@ async function submitChunk(
     }
   }
 
-  const inline = chunk.bytes <= (deps.inlineMaxBytes ?? DEFAULT_INLINE_MAX_BYTES);
-  let source: { readonly fileName: string } | { readonly inlineRequests: readonly InlineRequest[] };
+  // Gemini's OpenAI-compatible layer creates batches from files only.
+  const inline =
+    chunk.format === 'gemini' && chunk.bytes <= (deps.inlineMaxBytes ?? DEFAULT_INLINE_MAX_BYTES);
+  let source:
+    | { readonly fileName: string; readonly format: RequestFormat }
+    | { readonly inlineRequests: readonly InlineRequest[] };
   if (inline) {
     source = { inlineRequests: await readInlineRequests(store, run.bucket, chunk) };
   } else {
@@ -98,7 +102,7 @@ async function submitChunk(
       };
       await record(ledger);
     }
-    source = { fileName: ledger.uploadedFile ?? '' };
+    source = { fileName: ledger.uploadedFile ?? '', format: chunk.format };
   }
 
   ledger = { ...ledger, inline, creating: true, updatedAt: now() };

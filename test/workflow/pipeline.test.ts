@@ -235,6 +235,40 @@ describe('the pipeline on the synthesized state machine', () => {
     },
   );
 
+  it("answers an OpenAI-format file through Gemini's OpenAI-compatible layer, in OpenAI's output shape", async () => {
+    const chat = (id: string, content: string) =>
+      JSON.stringify({
+        custom_id: id,
+        method: 'POST',
+        url: '/v1/chat/completions',
+        body: { model: 'gemini-2.5-flash', messages: [{ role: 'user', content }] },
+      });
+    const embedding = (id: string, input: string) =>
+      JSON.stringify({
+        custom_id: id,
+        method: 'POST',
+        url: '/v1/embeddings',
+        body: { model: 'gemini-embedding-001', input },
+      });
+
+    const run = await runLines([
+      chat('chat-1', 'Tell me a joke'),
+      embedding('emb-1', 'a sentence'),
+      chat('chat-2', 'Name a river'),
+    ]);
+
+    expect(run.manifest.status).toBe('SUCCEEDED');
+    expect(run.results.map((line) => line.custom_id)).toEqual(['chat-1', 'emb-1', 'chat-2']);
+    for (const line of run.results) {
+      expect(line.error).toBeNull();
+      expect(line.response).toMatchObject({ status_code: 200 });
+    }
+    const joke = run.results[0]?.response as { body: { choices: { message: { content: string } }[] } };
+    expect(joke.body.choices[0]?.message.content).toContain('Tell me a joke');
+    expect(run.manifest.jobs.map((job) => job.kind).sort()).toEqual(['embed', 'generate']);
+    expect(run.manifest.usage.byModel['gemini-2.5-flash']?.promptTokens).toBeGreaterThan(0);
+  });
+
   it('never starts a run for files outside the input prefix, including its own results', async () => {
     const outside = await pipeline.upload('results/some/run/results.jsonl', `${generateLine('r', 'no')}\n`);
     const wrongType = await pipeline.upload(`${pipeline.inputPrefix}notes.txt`, 'hello');

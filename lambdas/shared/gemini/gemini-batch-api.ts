@@ -5,6 +5,18 @@
 
 export type BatchKind = 'generate' | 'embed';
 
+/**
+ * How a chunk's lines are written: Gemini's own `{"key","request"}`, or OpenAI's batch lines
+ * (`custom_id`, `method`, `url`, `body`), which go through Gemini's OpenAI-compatible batch layer.
+ */
+export type RequestFormat = 'gemini' | 'openai';
+
+/** The OpenAI batch endpoint a kind of OpenAI-format chunk is created for. */
+export const OPENAI_ENDPOINTS: Readonly<Record<BatchKind, '/v1/chat/completions' | '/v1/embeddings'>> = {
+  generate: '/v1/chat/completions',
+  embed: '/v1/embeddings',
+};
+
 export const TERMINAL_BATCH_STATES = [
   'BATCH_STATE_SUCCEEDED',
   'BATCH_STATE_FAILED',
@@ -40,9 +52,12 @@ interface CreateBatchBase {
   readonly displayName: string;
 }
 
-/** A job over an uploaded file (`files/…`), or over requests sent inline in the create call. */
+/**
+ * A job over an uploaded file (`files/…`) of either format, or over Gemini-format requests sent
+ * inline in the create call.
+ */
 export type CreateBatchRequest =
-  | (CreateBatchBase & { readonly fileName: string })
+  | (CreateBatchBase & { readonly fileName: string; readonly format?: RequestFormat })
   | (CreateBatchBase & { readonly inlineRequests: readonly InlineRequest[] });
 
 /** One answer of an inline batch, in request order (generate answers echo `metadata.key`). */

@@ -1,11 +1,13 @@
 import { ApiError, GoogleGenAI } from '@google/genai';
+import OpenAI from 'openai';
 import { GeminiRateLimitError, GeminiRequestError, GeminiUnavailableError } from '../errors.js';
-import type {
-  BatchJobStatus,
-  CreateBatchRequest,
-  GeminiBatchApi,
-  InlineRequest,
-  InlineResponse,
+import {
+  type BatchJobStatus,
+  type CreateBatchRequest,
+  type GeminiBatchApi,
+  type InlineRequest,
+  type InlineResponse,
+  OPENAI_ENDPOINTS,
 } from './gemini-batch-api.js';
 
 /** Google documents the Files and Batch APIs under v1beta; SDK 3.x would default to v1. */
@@ -25,7 +27,12 @@ export interface GenaiBatchApiOptions {
  * 5xx, network) or does not (any other 4xx).
  */
 export function toPipelineError(error: unknown, doing: string): Error {
-  if (error instanceof ApiError) {
+  if (error instanceof OpenAI.APIConnectionError) {
+    return new GeminiUnavailableError(`could not reach Gemini to ${doing}: ${error.message}`, {
+      cause: error,
+    });
+  }
+  if (error instanceof ApiError || (error instanceof OpenAI.APIError && error.status !== undefined)) {
     const message = `Gemini refused to ${doing} (HTTP ${error.status}): ${error.message}`;
     if (error.status === 429) return new GeminiRateLimitError(message, { cause: error });
     if (error.status === 408 || error.status >= 500)
@@ -65,6 +72,8 @@ interface RawOperation {
 /** The GeminiBatchApi port over the real `@google/genai` SDK, plus raw REST where the SDK drops fields. */
 export class GenaiBatchApi implements GeminiBatchApi {
   readonly #ai: GoogleGenAI;
+  /** Gemini's OpenAI-compatible batch layer, for OpenAI-format chunks; files still go through #ai. */
+  readonly #openai: OpenAI;
   readonly #apiKey: string;
   readonly #baseUrl: string;
 
@@ -76,6 +85,8 @@ export class GenaiBatchApi implements GeminiBatchApi {
       apiVersion: API_VERSION,
       ...(baseUrl ? { httpOptions: { baseUrl: this.#baseUrl } } : {}),
     });
+    // Retries belong to the state machine, as for the Gemini SDK (which retries nothing by default).
+    this.#openai = new OpenAI({ apiKey, baseURL: `${this.#baseUrl}/${API_VERSION}/openai/`, maxRetries: 0 });
   }
 
   uploadJsonl(path: string, displayName: string): Promise<string> {
@@ -95,6 +106,16 @@ export class GenaiBatchApi implements GeminiBatchApi {
     return attempt(`create batch job ${displayName}`, async () => {
       if ('inlineRequests' in request) return this.#createInline(request);
       const { fileName } = request;
+      if (request.format === 'openai') {
+        // The compat layer takes no display name; metadata carries it so recovery can find the job.
+        const batch = await this.#openai.batches.create({
+          input_file_id: fileName,
+          endpoint: OPENAI_ENDPOINTS[kind],
+          completion_window: '24h',
+          metadata: { display_name: displayName },
+        });
+        return batch.id;
+      }
       const job =
         kind === 'generate'
           ? await this.#ai.batches.create({ model, src: fileName, config: { displayName } })
@@ -143,8 +164,33 @@ export class GenaiBatchApi implements GeminiBatchApi {
         if (job.displayName === displayName) return job.name;
         if (++scanned >= RECOVERY_SCAN_LIMIT) break;
       }
-      return undefined;
+      return this.#findOpenAiBatch(displayName);
     });
+  }
+
+  /**
+   * A job created through the OpenAI-compatible layer carries its display name in metadata only.
+   * Google does not document listing there: if the listing is refused, there is nothing to find.
+   */
+  async #findOpenAiBatch(displayName: string): Promise<string | undefined> {
+    try {
+      let scanned = 0;
+      for await (const batch of this.#openai.batches.list({ limit: 100 })) {
+        if (batch.metadata?.display_name === displayName) return batch.id;
+        if (++scanned >= RECOVERY_SCAN_LIMIT) break;
+      }
+    } catch (error) {
+      if (
+        error instanceof OpenAI.APIError &&
+        error.status !== undefined &&
+        error.status < 500 &&
+        error.status !== 429
+      ) {
+        return undefined;
+      }
+      throw error;
+    }
+    return undefined;
   }
 
   getBatch(name: string): Promise<BatchJobStatus> {

@@ -34,18 +34,33 @@ describe('parseRequestLine', () => {
       expect(reasonFor('42')).toBe('expected a JSON object, got a number');
     });
 
-    it('an OpenAI batch line, by custom_id or by url and body', () => {
-      const openAi =
-        'OpenAI batch lines (custom_id, method, url, body) are not supported yet: use {"key", "request"}';
-      expect(
-        reasonFor({
-          custom_id: 'r1',
-          method: 'POST',
-          url: '/v1/chat/completions',
-          body: { model: 'gemini-2.5-flash', messages: [] },
-        }),
-      ).toBe(openAi);
-      expect(reasonFor({ url: '/v1/embeddings', body: { input: 'x' } })).toBe(openAi);
+    it.each([
+      [
+        { custom_id: '', method: 'POST', url: '/v1/embeddings', body: { input: 'x' } },
+        '"custom_id" must be a non-empty string, got an empty string',
+      ],
+      [
+        { custom_id: 'r1', method: 'GET', url: '/v1/embeddings', body: { input: 'x' } },
+        '"method" must be "POST", got "GET"',
+      ],
+      [
+        { custom_id: 'r1', method: 'POST', url: '/v1/responses', body: {} },
+        '"url" must be "/v1/chat/completions" or "/v1/embeddings"',
+      ],
+      [
+        { custom_id: 'r1', method: 'POST', url: '/v1/embeddings', body: 'x' },
+        '"body" must be a JSON object, got a string',
+      ],
+      [
+        { custom_id: 'r1', method: 'POST', url: '/v1/chat/completions', body: { messages: [] } },
+        '"body.messages" must be a non-empty array',
+      ],
+      [
+        { custom_id: 'r1', method: 'POST', url: '/v1/embeddings', body: { text: 'x' } },
+        '"body.input" must be a string or a non-empty array',
+      ],
+    ])('an OpenAI batch line with a field Gemini cannot use: %j', (line, reason) => {
+      expect(reasonFor(line)).toContain(reason);
     });
 
     it('a request that is not an object', () => {
@@ -122,15 +137,27 @@ describe('parseRequestLine', () => {
   });
 
   describe('accepts', () => {
+    /** What parseRequestLine returns for a Gemini-format line: the line Gemini receives is {key, request}. */
+    const gemini = (
+      key: string,
+      kind: 'generate' | 'embed',
+      model: string,
+      request: Record<string, unknown>,
+    ) => ({
+      ok: true,
+      format: 'gemini',
+      key,
+      kind,
+      model,
+      request,
+      line: { key, request },
+    });
+
     it('a keyed generate request with the default generate model', () => {
       const request = { contents: CONTENTS };
-      expect(parse({ key: 'review-1', request })).toEqual({
-        ok: true,
-        key: 'review-1',
-        kind: 'generate',
-        model: MODELS.generate,
-        request,
-      });
+      expect(parse({ key: 'review-1', request })).toEqual(
+        gemini('review-1', 'generate', MODELS.generate, request),
+      );
     });
 
     it('camelCase and snake_case fields, passed through untouched', () => {
@@ -149,71 +176,77 @@ describe('parseRequestLine', () => {
       const parsed = parse({ key: 'k', request });
       expect(parsed).toMatchObject({ ok: true, kind: 'generate' });
       expect(parsed.ok && parsed.request).toEqual(request);
+      expect(parsed.ok && parsed.line).toEqual({ key: 'k', request });
     });
 
     it('a keyed embed request, taking the model from request.model without "models/"', () => {
       const request = { model: 'models/gemini-embedding-exp', content: CONTENT, output_dimensionality: 8 };
-      expect(parse({ key: 'e-1', request })).toEqual({
-        ok: true,
-        key: 'e-1',
-        kind: 'embed',
-        model: 'gemini-embedding-exp',
-        request,
-      });
+      expect(parse({ key: 'e-1', request })).toEqual(gemini('e-1', 'embed', 'gemini-embedding-exp', request));
     });
 
     it('a keyed embed request without a model, with the default embed model', () => {
       const request = { content: CONTENT, outputDimensionality: 8, taskType: 'RETRIEVAL_DOCUMENT' };
-      expect(parse({ key: 'e-2', request })).toEqual({
-        ok: true,
-        key: 'e-2',
-        kind: 'embed',
-        model: MODELS.embed,
-        request,
-      });
+      expect(parse({ key: 'e-2', request })).toEqual(gemini('e-2', 'embed', MODELS.embed, request));
     });
 
     it('a bare generate request, keyed by its line number', () => {
       const bare = { contents: CONTENTS, generationConfig: { maxOutputTokens: 10 } };
-      expect(parse(bare)).toEqual({
-        ok: true,
-        key: `line-${LINE}`,
-        kind: 'generate',
-        model: MODELS.generate,
-        request: bare,
-      });
+      expect(parse(bare)).toEqual(gemini(`line-${LINE}`, 'generate', MODELS.generate, bare));
     });
 
     it('a bare request that carries a key, using the key and not sending it to Gemini', () => {
-      expect(parse({ key: 'own-key', contents: CONTENTS })).toEqual({
-        ok: true,
-        key: 'own-key',
-        kind: 'generate',
-        model: MODELS.generate,
-        request: { contents: CONTENTS },
-      });
+      expect(parse({ key: 'own-key', contents: CONTENTS })).toEqual(
+        gemini('own-key', 'generate', MODELS.generate, { contents: CONTENTS }),
+      );
     });
 
     it('a bare embed request, keyed by its line number', () => {
       const bare = { content: CONTENT };
-      expect(parse(bare)).toEqual({
+      expect(parse(bare)).toEqual(gemini(`line-${LINE}`, 'embed', MODELS.embed, bare));
+    });
+
+    it('an OpenAI chat line, keyed by custom_id, with the model from its body', () => {
+      const body = {
+        model: 'models/gemini-2.5-pro',
+        messages: [{ role: 'user', content: 'Hi' }],
+        max_tokens: 20,
+      };
+      expect(parse({ custom_id: 'c1', method: 'POST', url: '/v1/chat/completions', body })).toEqual({
         ok: true,
-        key: `line-${LINE}`,
+        format: 'openai',
+        key: 'c1',
+        kind: 'generate',
+        model: 'gemini-2.5-pro',
+        request: body,
+        line: {
+          custom_id: 'c1',
+          method: 'POST',
+          url: '/v1/chat/completions',
+          body: { ...body, model: 'gemini-2.5-pro' },
+        },
+      });
+    });
+
+    it('an OpenAI embeddings line without a model, given the default embed model', () => {
+      const parsed = parse({
+        custom_id: 'e1',
+        method: 'POST',
+        url: '/v1/embeddings',
+        body: { input: ['a', 'b'] },
+      });
+      expect(parsed).toMatchObject({
+        ok: true,
+        format: 'openai',
+        key: 'e1',
         kind: 'embed',
         model: MODELS.embed,
-        request: bare,
       });
+      expect(parsed.ok && parsed.line.body).toEqual({ input: ['a', 'b'], model: MODELS.embed });
     });
 
     it('a wrapped request without a key, keyed by its line number', () => {
       const request = { contents: CONTENTS };
-      expect(parse({ request })).toEqual({
-        ok: true,
-        key: `line-${LINE}`,
-        kind: 'generate',
-        model: MODELS.generate,
-        request,
-      });
+      expect(parse({ request })).toEqual(gemini(`line-${LINE}`, 'generate', MODELS.generate, request));
     });
   });
 });

@@ -85,6 +85,7 @@ describe('prepareRequests', () => {
     expect(plan?.chunks).toEqual([
       {
         index: 0,
+        format: 'gemini',
         kind: 'generate',
         model: MODELS.generate,
         key: `work/${RUN_ID}/chunks/chunk-00000.jsonl`,
@@ -327,7 +328,7 @@ describe('prepareRequests', () => {
       /^expected a JSON object/,
       /contents/,
       /"key"/,
-      /OpenAI/,
+      /body\.input/,
       /limit/,
     ]) {
       expect(rejected.some((entry) => reason.test(entry.reason))).toBe(true);

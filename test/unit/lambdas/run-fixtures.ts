@@ -71,6 +71,7 @@ export async function writePlan(
     store.put(BUCKET, WORK.chunkKeys(index), keys);
     return {
       index,
+      format: 'gemini' as const,
       kind: spec.kind,
       model: spec.model ?? MODELS[spec.kind],
       key: WORK.chunk(index),
