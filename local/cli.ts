@@ -95,6 +95,12 @@ function summarize(outcome: RunOutcome, copied: readonly string[]): string {
       `  ${model}: ${usage.requestCount} requests, ${usage.promptTokens} prompt + ${usage.outputTokens} output tokens`,
     );
   }
+  const { cost } = manifest;
+  if (cost.total > 0 || cost.unpricedModels.length > 0) {
+    const unpriced =
+      cost.unpricedModels.length > 0 ? ` (no price for ${cost.unpricedModels.join(', ')})` : '';
+    lines.push(`  estimated cost at batch prices: $${cost.total.toFixed(4)}${unpriced}`);
+  }
   for (const path of copied) lines.push(`  → ${relative(process.cwd(), path)}`);
   return lines.join('\n');
 }

@@ -11,6 +11,7 @@ import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ENV } from '../../lambdas/shared/env.js';
 import { DEFAULT_INPUT_PREFIX, RESULTS_PREFIX, WORK_PREFIX } from '../../lambdas/shared/layout.js';
+import type { ModelPrice } from '../../lambdas/shared/pricing.js';
 import { acknowledge, acknowledgeWildcards } from './nag.js';
 import { PipelineFunction } from './pipeline-function.js';
 import { PipelineWorkflow } from './workflow.js';
@@ -157,6 +158,14 @@ export interface GeminiBatchPipelineProps {
    * @default - each limit at its default (see {@link JobLimits})
    */
   readonly jobLimits?: JobLimits;
+
+  /**
+   * Batch prices (USD per million tokens) to add to or replace the built-in table the manifest's
+   * cost estimate uses, e.g. for a tuned model or after a price change.
+   *
+   * @default - Gemini 2.5 batch prices as of Nov 2026 (see `DEFAULT_BATCH_PRICES` in lambdas/shared/pricing.ts)
+   */
+  readonly batchPrices?: Readonly<Record<string, ModelPrice>>;
 
   /**
    * The longest a run may take before Step Functions stops it (at most 365 days). Gemini expires
@@ -374,6 +383,9 @@ export class GeminiBatchPipeline extends Construct {
       environment: {
         [ENV.apiKeySecretArn]: apiKeySecretArn,
         [ENV.eventBusName]: this.eventBus.eventBusName,
+        ...(props.batchPrices
+          ? { [ENV.batchPricesJson]: JSON.stringify(validatedPrices(props.batchPrices)) }
+          : {}),
         [ENV.inputPrefix]: inputPrefix,
       },
     });
@@ -584,6 +596,20 @@ function jobLimitEnvironment(limits: JobLimits): {
     submit[ENV.inlineMaxBytes] = String(bytes);
   }
   return { prepare, submit };
+}
+
+function validatedPrices(prices: Readonly<Record<string, ModelPrice>>): Readonly<Record<string, ModelPrice>> {
+  for (const [model, price] of Object.entries(prices)) {
+    for (const field of ['inputPerMillion', 'outputPerMillion'] as const) {
+      const value = price[field];
+      if (!(Number.isFinite(value) && value >= 0)) {
+        throw new Error(
+          `batch price ${field} of ${model} must be a non-negative number of USD per million tokens, got ${value}`,
+        );
+      }
+    }
+  }
+  return prices;
 }
 
 function validateModel(what: string, model: string): void {

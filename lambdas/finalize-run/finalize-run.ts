@@ -1,6 +1,7 @@
 import { type GeminiBatchApi, isTerminalState } from '../shared/gemini/gemini-batch-api.js';
 import { resultKeys } from '../shared/layout.js';
 import { type ObjectStore, s3Uri } from '../shared/object-store.js';
+import { type CostEstimate, estimateCost, type PriceTable } from '../shared/pricing.js';
 import {
   type CollectSummary,
   emptyModelUsage,
@@ -20,6 +21,8 @@ export interface FinalizeDeps {
   /** Puts the run-finished event on the bus. */
   readonly publish: (detail: RunFinishedDetail) => Promise<void>;
   readonly inputPrefix: string;
+  /** @default DEFAULT_BATCH_PRICES */
+  readonly prices?: PriceTable;
   readonly now?: () => Date;
   readonly log?: (message: string, fields: Record<string, unknown>) => void;
 }
@@ -63,6 +66,8 @@ export interface Manifest {
     readonly unknownResults: number;
   };
   readonly usage: { readonly byModel: Readonly<Record<string, ModelUsage>>; readonly total: ModelUsage };
+  /** What the run cost at batch prices, estimated from the usage Gemini reported. */
+  readonly cost: CostEstimate;
   readonly jobs: readonly {
     readonly chunk: number;
     readonly kind: string;
@@ -173,6 +178,7 @@ export async function finalizeRun(run: RunState, deps: FinalizeDeps): Promise<Fi
       unknownResults: collected?.unknownResultCount ?? 0,
     },
     usage: { byModel: collected?.usageByModel ?? {}, total },
+    cost: estimateCost(collected?.usageByModel ?? {}, deps.prices),
     jobs: (plan?.chunks ?? []).map((chunk) => {
       const job = jobsByChunk.get(chunk.index);
       const ledger = ledgerByChunk.get(chunk.index);

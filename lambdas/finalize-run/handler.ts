@@ -3,10 +3,12 @@ import { inputPrefix, store } from '../shared/aws-clients.js';
 import { ENV, requireEnv } from '../shared/env.js';
 import { geminiFromEnvironment } from '../shared/gemini/from-environment.js';
 import { logger } from '../shared/logger.js';
+import { priceTableWith } from '../shared/pricing.js';
 import { GEMINI_BATCH_EVENT_SOURCE, RUN_FINISHED_DETAIL_TYPE, type RunState } from '../shared/run-state.js';
 import { finalizeRun } from './finalize-run.js';
 
 const eventBusName = requireEnv(ENV.eventBusName);
+const prices = priceTableWith(process.env[ENV.batchPricesJson]);
 const events = new EventBridgeClient({});
 
 export const handler = async (run: RunState) => {
@@ -14,6 +16,7 @@ export const handler = async (run: RunState) => {
   const finalized = await finalizeRun(run, {
     store,
     inputPrefix,
+    prices,
     gemini: () => geminiFromEnvironment(),
     publish: async (detail) => {
       const { FailedEntryCount } = await events.send(

@@ -26,6 +26,8 @@ export const ENV = {
   maxTokensPerJob: 'MAX_TOKENS_PER_JOB',
   /** submit-batch-jobs, poll-batch-jobs: chunks up to this size go inline. */
   inlineMaxBytes: 'INLINE_MAX_BYTES',
+  /** finalize-run: batch prices to add to or replace the built-in table, as JSON. */
+  batchPricesJson: 'BATCH_PRICES_JSON',
   /** finalize-run: where the run-finished event goes. */
   eventBusName: 'EVENT_BUS_NAME',
 } as const;

@@ -622,6 +622,15 @@ describe('GeminiBatchPipeline with props overridden', () => {
     }
   });
 
+  it('gives Finalize the batch price overrides as JSON', () => {
+    const batchPrices = { 'my-tuned-model': { inputPerMillion: 1, outputPerMillion: 2 } };
+    const synth = synthPipeline({ batchPrices });
+
+    expect(environmentOf(synth.json, synth.logicalId('finalize-run'))).toMatchObject({
+      [ENV.batchPricesJson]: JSON.stringify(batchPrices),
+    });
+  });
+
   it('leaves the job limits to the functions when none are set', () => {
     const synth = synthPipeline();
     const limitVariables = [ENV.maxChunkBytes, ENV.maxChunkRequests, ENV.maxTokensPerJob, ENV.inlineMaxBytes];
@@ -648,7 +657,11 @@ describe('GeminiBatchPipeline prop validation', () => {
     [{ jobLimits: { maxRequests: 0 } }, 'job limit maxRequests must be a positive whole number, got 0'],
     [{ jobLimits: { maxTokens: 1.5 } }, 'job limit maxTokens must be a positive whole number, got 1.5'],
     [{ jobLimits: { inlineThreshold: Size.mebibytes(20) } }, 'job limit inlineThreshold must be under 20 MB'],
-  ])('refuses job limits %j', (props, message) => {
+    [
+      { batchPrices: { m: { inputPerMillion: -1, outputPerMillion: 0 } } },
+      'batch price inputPerMillion of m must be a non-negative number of USD per million tokens, got -1',
+    ],
+  ])('refuses job limits and prices %j', (props, message) => {
     expect(() => synthPipeline(props)).toThrow(message);
   });
 

@@ -7,6 +7,7 @@ import {
   type RunFinishedDetail,
 } from '../../../lambdas/finalize-run/finalize-run.js';
 import { jobDisplayName } from '../../../lambdas/shared/layout.js';
+import { estimateCost } from '../../../lambdas/shared/pricing.js';
 import type { RunPlan } from '../../../lambdas/shared/run-records.js';
 import type { RunFailure, RunState } from '../../../lambdas/shared/run-state.js';
 import { FakeGemini } from '../../support/fake-gemini.js';
@@ -338,6 +339,7 @@ describe('finalizeRun', () => {
     expect(written.usage.byModel).toEqual(
       (await store.getJson<{ usageByModel: unknown }>(BUCKET, `work/${RUN_ID}/collected.json`))?.usageByModel,
     );
+    expect(written.cost).toEqual(estimateCost(written.usage.byModel));
   });
 
   it("records a failed job's state and error in the manifest's jobs", async () => {
