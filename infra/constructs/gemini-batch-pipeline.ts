@@ -160,6 +160,14 @@ export interface GeminiBatchPipelineProps {
   readonly jobLimits?: JobLimits;
 
   /**
+   * The longest input line accepted; longer lines are rejected with their line number, without
+   * being held in memory.
+   *
+   * @default Size.mebibytes(10)
+   */
+  readonly maxLineSize?: Size;
+
+  /**
    * Batch prices (USD per million tokens) to add to or replace the built-in table the manifest's
    * cost estimate uses, e.g. for a tuned model or after a price change.
    *
@@ -338,6 +346,7 @@ export class GeminiBatchPipeline extends Construct {
         [ENV.generateModel]: generateModel,
         [ENV.embedModel]: embedModel,
         ...jobLimitsEnvironment.prepare,
+        ...(props.maxLineSize ? { [ENV.maxLineBytes]: String(validatedLineSize(props.maxLineSize)) } : {}),
       },
     });
     const submitBatchJobs = new PipelineFunction(this, 'SubmitBatchJobs', {
@@ -596,6 +605,14 @@ function jobLimitEnvironment(limits: JobLimits): {
     submit[ENV.inlineMaxBytes] = String(bytes);
   }
   return { prepare, submit };
+}
+
+function validatedLineSize(size: Size): number {
+  const bytes = size.toBytes();
+  if (!(bytes >= 1024 && bytes <= 512 * 1024 * 1024)) {
+    throw new Error(`max line size must be between 1 KiB and 512 MiB, got ${bytes} bytes`);
+  }
+  return bytes;
 }
 
 function validatedPrices(prices: Readonly<Record<string, ModelPrice>>): Readonly<Record<string, ModelPrice>> {

@@ -11,13 +11,20 @@ const limitOverrides = {
   maxTokens: optionalNumberEnv(ENV.maxTokensPerJob),
 };
 /** Only the limits the stack sets override the per-model defaults. */
+const maxLineBytes = optionalNumberEnv(ENV.maxLineBytes);
 const chunkLimits = Object.fromEntries(
   Object.entries(limitOverrides).filter(([, value]) => value !== undefined),
 );
 
 export const handler = async (run: RunInput) => {
   logger.appendKeys({ runId: run.runId });
-  const prepared = await prepareRequests(run, { store, models, inputPrefix, chunkLimits });
+  const prepared = await prepareRequests(run, {
+    store,
+    models,
+    inputPrefix,
+    chunkLimits,
+    ...(maxLineBytes !== undefined ? { maxLineBytes } : {}),
+  });
   logger.info('prepared requests', { ...prepared });
   return prepared;
 };

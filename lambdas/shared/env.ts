@@ -20,6 +20,8 @@ export const ENV = {
   pollInitialSeconds: 'POLL_INITIAL_SECONDS',
   pollMaxSeconds: 'POLL_MAX_SECONDS',
   pollBackoffRate: 'POLL_BACKOFF_RATE',
+  /** prepare-requests: the longest input line accepted, in bytes. */
+  maxLineBytes: 'MAX_LINE_BYTES',
   /** prepare-requests: overrides of the per-job limits (bytes, requests, estimated tokens). */
   maxChunkBytes: 'MAX_CHUNK_BYTES',
   maxChunkRequests: 'MAX_CHUNK_REQUESTS',

@@ -622,6 +622,14 @@ describe('GeminiBatchPipeline with props overridden', () => {
     }
   });
 
+  it('gives Prepare a custom longest-line limit', () => {
+    const synth = synthPipeline({ maxLineSize: Size.mebibytes(1) });
+
+    expect(environmentOf(synth.json, synth.logicalId('prepare-requests'))).toMatchObject({
+      [ENV.maxLineBytes]: String(1024 * 1024),
+    });
+  });
+
   it('gives Finalize the batch price overrides as JSON', () => {
     const batchPrices = { 'my-tuned-model': { inputPerMillion: 1, outputPerMillion: 2 } };
     const synth = synthPipeline({ batchPrices });
@@ -657,6 +665,7 @@ describe('GeminiBatchPipeline prop validation', () => {
     [{ jobLimits: { maxRequests: 0 } }, 'job limit maxRequests must be a positive whole number, got 0'],
     [{ jobLimits: { maxTokens: 1.5 } }, 'job limit maxTokens must be a positive whole number, got 1.5'],
     [{ jobLimits: { inlineThreshold: Size.mebibytes(20) } }, 'job limit inlineThreshold must be under 20 MB'],
+    [{ maxLineSize: Size.bytes(10) }, 'max line size must be between 1 KiB and 512 MiB, got 10 bytes'],
     [
       { batchPrices: { m: { inputPerMillion: -1, outputPerMillion: 0 } } },
       'batch price inputPerMillion of m must be a non-negative number of USD per million tokens, got -1',
