@@ -32,7 +32,7 @@ export interface PipelineConfig {
   /**
    * How often to check on the batch jobs.
    *
-   * @default - 30 s first, ×1.5 each time, at most 600 s
+   * @default - 30 s first, ×1.5 each time, at most 720 s
    */
   readonly pollSchedule: PollSchedule;
 

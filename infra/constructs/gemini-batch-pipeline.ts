@@ -9,6 +9,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { DEFAULT_POLL_SCHEDULE } from '../../lambdas/poll-batch-jobs/poll-batch-jobs.js';
 import { ENV } from '../../lambdas/shared/env.js';
 import { DEFAULT_INPUT_PREFIX, RESULTS_PREFIX, WORK_PREFIX } from '../../lambdas/shared/layout.js';
 import type { ModelPrice } from '../../lambdas/shared/pricing.js';
@@ -33,7 +34,11 @@ export const PIPELINE_DEFAULTS = {
   inputPrefix: DEFAULT_INPUT_PREFIX,
   generateModel: 'gemini-2.5-flash',
   embedModel: 'gemini-embedding-001',
-  pollSchedule: { initial: Duration.seconds(30), max: Duration.seconds(600), backoffRate: 1.5 },
+  pollSchedule: {
+    initial: Duration.seconds(DEFAULT_POLL_SCHEDULE.initialSeconds),
+    max: Duration.seconds(DEFAULT_POLL_SCHEDULE.maxSeconds),
+    backoffRate: DEFAULT_POLL_SCHEDULE.backoffRate,
+  },
   // Gemini expires jobs still pending or running after 48 h; leave room for Collect and retries.
   executionTimeout: Duration.hours(72),
   workExpiration: Duration.days(7),
@@ -147,7 +152,7 @@ export interface GeminiBatchPipelineProps {
   /**
    * How often to check on the batch jobs.
    *
-   * @default - 30 s first, then ×1.5 each time, at most 600 s
+   * @default - 30 s first, then ×1.5 each time, at most 720 s (a 24-hour job stays under 400 state transitions)
    */
   readonly pollSchedule?: PollSchedule;
 

@@ -3,12 +3,12 @@ import { ENV, numberEnv, optionalNumberEnv } from '../shared/env.js';
 import { geminiFromEnvironment } from '../shared/gemini/from-environment.js';
 import { logger } from '../shared/logger.js';
 import type { RunState } from '../shared/run-state.js';
-import { pollBatchJobs } from './poll-batch-jobs.js';
+import { DEFAULT_POLL_SCHEDULE, pollBatchJobs } from './poll-batch-jobs.js';
 
 const schedule = {
-  initialSeconds: numberEnv(ENV.pollInitialSeconds, 30),
-  maxSeconds: numberEnv(ENV.pollMaxSeconds, 600),
-  backoffRate: numberEnv(ENV.pollBackoffRate, 1.5),
+  initialSeconds: numberEnv(ENV.pollInitialSeconds, DEFAULT_POLL_SCHEDULE.initialSeconds),
+  maxSeconds: numberEnv(ENV.pollMaxSeconds, DEFAULT_POLL_SCHEDULE.maxSeconds),
+  backoffRate: numberEnv(ENV.pollBackoffRate, DEFAULT_POLL_SCHEDULE.backoffRate),
 };
 
 const inlineMaxBytes = optionalNumberEnv(ENV.inlineMaxBytes);

@@ -12,6 +12,13 @@ export interface PollSchedule {
   readonly backoffRate: number;
 }
 
+/**
+ * 30 s first, ×1.5, at most 12 minutes apart. The cap keeps a 24-hour job within ~390 state
+ * transitions (3 per poll: Wait, Poll, Choice); a 10-minute cap would take ~450. A job that ends is
+ * noticed at most 12 minutes later.
+ */
+export const DEFAULT_POLL_SCHEDULE: PollSchedule = { initialSeconds: 30, maxSeconds: 720, backoffRate: 1.5 };
+
 /** Seconds to wait before poll number `attempt + 1`; the first wait (attempt 0) is `initialSeconds`. */
 export function nextWaitSeconds(
   attempt: number,

@@ -17,7 +17,7 @@ describe('appConfig', () => {
       inputPrefix: 'inputs/',
       generateModel: 'gemini-2.5-flash',
       embedModel: 'gemini-embedding-001',
-      pollSchedule: { initial: Duration.seconds(30), max: Duration.seconds(600), backoffRate: 1.5 },
+      pollSchedule: { initial: Duration.seconds(30), max: Duration.seconds(720), backoffRate: 1.5 },
       executionTimeout: Duration.hours(72),
       workExpiration: Duration.days(7),
       logRetention: RetentionDays.ONE_MONTH,

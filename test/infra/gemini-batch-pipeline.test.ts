@@ -246,7 +246,7 @@ describe('GeminiBatchPipeline with default props', () => {
       });
       expect(environmentOf(synth.json, synth.logicalId('poll-batch-jobs'))).toMatchObject({
         [ENV.pollInitialSeconds]: '30',
-        [ENV.pollMaxSeconds]: '600',
+        [ENV.pollMaxSeconds]: '720',
         [ENV.pollBackoffRate]: '1.5',
       });
       expect(environmentOf(synth.json, synth.logicalId('finalize-run'))[ENV.eventBusName]).toBe('default');
