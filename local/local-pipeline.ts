@@ -6,10 +6,13 @@
  * as a deployed one; only endpoints and the API key differ.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { Readable } from 'node:stream';
+import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { startFauxqs } from 'fauxqs';
 import { matchesEventPattern } from '../infra/event-pattern.js';
@@ -104,7 +107,7 @@ export interface LocalPipeline {
   /** Uploads content under `key` as a user would, then delivers S3's "Object Created" event. */
   upload(
     key: string,
-    body: string | Uint8Array,
+    body: string | Uint8Array | Readable,
   ): Promise<{ event: ObjectCreatedEvent; delivery: DeliveryOutcome }>;
   /** Delivers an event to the rule, as EventBridge does (also twice, to test duplicates). */
   deliver(event: ObjectCreatedEvent): Promise<DeliveryOutcome>;
@@ -291,8 +294,13 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
   };
 
   const upload: LocalPipeline['upload'] = async (key, body) => {
-    const bytes = typeof body === 'string' ? Buffer.from(body) : body;
-    const { ETag } = await s3.send(new PutObjectCommand({ Bucket: LOCAL_BUCKET, Key: key, Body: bytes }));
+    // lib-storage splits large bodies into parts, as the AWS CLI does: the local S3 server, like
+    // S3 itself, limits single requests, and a stream never sits whole in memory.
+    const { ETag } = await new Upload({
+      client: s3,
+      params: { Bucket: LOCAL_BUCKET, Key: key, Body: body },
+    }).done();
+    const { ContentLength: size } = await s3.send(new HeadObjectCommand({ Bucket: LOCAL_BUCKET, Key: key }));
     sequencer += 1;
     const event: ObjectCreatedEvent = {
       version: '0',
@@ -307,7 +315,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
         bucket: { name: LOCAL_BUCKET },
         object: {
           key,
-          size: bytes.length,
+          size: size ?? 0,
           etag: (ETag ?? '').replaceAll('"', ''),
           sequencer: `${Date.now().toString(16)}${sequencer.toString(16).padStart(8, '0')}`.toUpperCase(),
         },
@@ -335,7 +343,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     readObject,
     async runFile(path) {
       const key = `${inputPrefix}${basename(path)}`;
-      const { delivery } = await upload(key, await readFile(path));
+      const { delivery } = await upload(key, createReadStream(path));
       if (!delivery.runId) throw new Error(`uploading ${key} started no run: the rule did not match it`);
       return waitForRun(delivery.runId);
     },

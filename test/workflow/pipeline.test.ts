@@ -3,6 +3,9 @@
  * aws-local-stepfunctions, with the same handler modules Lambda runs, against local S3 (fauxqs)
  * and the Gemini emulator. Each test uploads a file as a user would and reads what the run left in S3.
  */
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { GoogleGenAI } from '@google/genai';
@@ -267,6 +270,25 @@ describe('the pipeline on the synthesized state machine', () => {
     expect(joke.body.choices[0]?.message.content).toContain('Tell me a joke');
     expect(run.manifest.jobs.map((job) => job.kind).sort()).toEqual(['embed', 'generate']);
     expect(run.manifest.usage.byModel['gemini-2.5-flash']?.promptTokens).toBeGreaterThan(0);
+  });
+
+  it('runs a file larger than one S3 request may carry, uploaded in parts as an S3 client would', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'workflow-big-'));
+    try {
+      const path = join(dir, 'big.jsonl');
+      const lines = Array.from({ length: 24_000 }, (_, i) =>
+        generateLine(`big-${i}`, `item ${i} ${'pad '.repeat(120)}`),
+      );
+      await writeFile(path, `${lines.join('\n')}\n`);
+      expect((await stat(path)).size).toBeGreaterThan(12 * 1024 * 1024); // fauxqs refuses single requests over 11 MiB
+
+      const run = await pipeline.runFile(path);
+
+      expect(run.manifest.status).toBe('SUCCEEDED');
+      expect(run.manifest.counts.succeeded).toBe(24_000);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('never starts a run for files outside the input prefix, including its own results', async () => {
