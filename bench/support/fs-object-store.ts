@@ -9,7 +9,12 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { access, copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { finished } from 'node:stream/promises';
-import { type LineWriter, ObjectNotFoundError, type ObjectStore } from '../../lambdas/shared/object-store.js';
+import {
+  BUFFERED,
+  type LineWriter,
+  ObjectNotFoundError,
+  type ObjectStore,
+} from '../../lambdas/shared/object-store.js';
 
 /** Same block size as `S3ObjectStore`: fewer, larger stream writes. */
 const WRITE_BLOCK_BYTES = 256 * 1024;
@@ -68,9 +73,9 @@ export class FsObjectStore implements ObjectStore {
       if (!target.write(data)) await once(target, 'drain');
     };
     return {
-      async write(line) {
+      write(line) {
         block += `${line}\n`;
-        if (block.length >= WRITE_BLOCK_BYTES) await flush();
+        return block.length >= WRITE_BLOCK_BYTES ? flush() : BUFFERED;
       },
       async close() {
         await flush();

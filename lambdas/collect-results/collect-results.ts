@@ -37,8 +37,11 @@ interface Result {
 /** How one output format names keys and writes answers. */
 interface ResultFormat {
   keyOf(result: Result): unknown;
-  /** The output line for a key's result, and whether the request succeeded. */
-  render(key: string, result: Result): { readonly text: string; readonly succeeded: boolean };
+  /**
+   * The output line for a key's result, and whether the request succeeded. `raw` is the result's
+   * own line, when it came from a file: a line already in the output shape is passed through.
+   */
+  render(key: string, result: Result, raw?: string): { readonly text: string; readonly succeeded: boolean };
   renderError(key: string, error: PipelineError): string;
   /** Token counts of a successful answer, as Gemini reports them in this format. */
   usageOf(result: Result): UsageCounts | undefined;
@@ -56,16 +59,19 @@ const count = (value: unknown): number => Number(value ?? 0) || 0;
 /** Gemini's own lines: `{"key","response"}` or `{"key","error"}`. */
 const GEMINI_FORMAT: ResultFormat = {
   keyOf: (result) => result.key,
-  render: (key, result) =>
-    result.response !== undefined
-      ? { text: JSON.stringify({ key, response: result.response }), succeeded: true }
-      : {
-          text: JSON.stringify({
-            key,
-            error: result.error ?? { message: 'Gemini returned neither response nor error' },
-          }),
-          succeeded: false,
-        },
+  render: (key, result, raw) => {
+    const succeeded = result.response !== undefined;
+    // `{"response","key"}` or `{"error","key"}` and nothing else is already an output line (key order
+    // does not matter in JSON): passing it through saves re-serialising a large response.
+    if (raw !== undefined && Object.keys(result).length === 2) return { text: raw, succeeded };
+    const text = succeeded
+      ? JSON.stringify({ key, response: result.response })
+      : JSON.stringify({
+          key,
+          error: result.error ?? { message: 'Gemini returned neither response nor error' },
+        });
+    return { text, succeeded };
+  },
   renderError: (key, error) => JSON.stringify({ key, error }),
   usageOf: (result) => {
     const body = result.response as
@@ -261,7 +267,7 @@ async function* chunkAnswers(
     tally.failed += 1;
     return { line, text: format.renderError(key, error) };
   };
-  const answer = (line: number, key: string, result: Result | undefined): Answer => {
+  const answer = (line: number, key: string, result: Result | undefined, raw?: string): Answer => {
     if (result === undefined) {
       tally.missing += 1;
       return failed(line, key, {
@@ -269,7 +275,7 @@ async function* chunkAnswers(
         message: `Gemini's output for ${job.batchName} has no answer for this key`,
       });
     }
-    const { text, succeeded } = format.render(key, result);
+    const { text, succeeded } = format.render(key, result, raw);
     if (succeeded) {
       tally.succeeded += 1;
       addUsage(tally.usage, chunk.model, format.usageOf(result));
@@ -311,7 +317,12 @@ async function* chunkAnswers(
       const result = await results.next();
       const parsed = !result.done && 'text' in result.value ? parseResult(result.value.text) : undefined;
       if (parsed !== undefined && format.keyOf(parsed) === key) {
-        yield answer(line, key, parsed);
+        yield answer(
+          line,
+          key,
+          parsed,
+          !result.done && 'text' in result.value ? result.value.text : undefined,
+        );
         continue;
       }
       // Out of step (a gap, a duplicate, an unknown key, reordering): answer the rest by position.
@@ -350,7 +361,7 @@ async function* indexedAnswers(
   path: string,
   first: [number, string],
   rest: AsyncIterator<[number, string]>,
-  answer: (line: number, key: string, result: Result | undefined) => Answer,
+  answer: (line: number, key: string, result: Result | undefined, raw?: string) => Answer,
   tally: Tally,
   known: Set<string>,
   format: ResultFormat,
@@ -371,12 +382,14 @@ async function* indexedAnswers(
       const [line, key] = next;
       const at = positions.get(key);
       let result: Result | undefined;
+      let raw: string | undefined;
       if (at) {
         const bytes = Buffer.alloc(at[1]);
         await file.read(bytes, 0, at[1], at[0]);
-        result = parseResult(bytes.toString('utf8'));
+        raw = bytes.toString('utf8');
+        result = parseResult(raw);
       }
-      yield answer(line, key, result);
+      yield answer(line, key, result, raw);
       const step = await rest.next();
       next = step.done ? undefined : step.value;
     }

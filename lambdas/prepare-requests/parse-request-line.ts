@@ -19,6 +19,8 @@ export type ParsedRequestLine =
       readonly request: Readonly<Record<string, unknown>>;
       /** The line as Gemini receives it in a chunk: `{"key","request"}`, or the OpenAI line. */
       readonly line: Readonly<Record<string, unknown>>;
+      /** The input line is already exactly `line`, so its text can be sent as it is. */
+      readonly verbatim: boolean;
     }
   | { readonly ok: false; readonly reason: string };
 
@@ -54,6 +56,8 @@ export function parseRequestLine(text: string, lineNumber: number, models: Defau
   const request = wrapped ? value.request : bare;
   if (!isObject(request)) return reject(`"request" must be a JSON object, got ${describe(request)}`);
 
+  // The common case, `{"key": "…", "request": {…}}` and nothing else, is sent exactly as written.
+  const verbatim = wrapped && typeof value.key === 'string' && Object.keys(value).length === 2;
   let key = `line-${lineNumber}`;
   if ('key' in value) {
     if (typeof value.key !== 'string' || value.key.trim() === '') {
@@ -83,6 +87,7 @@ export function parseRequestLine(text: string, lineNumber: number, models: Defau
       model: models.generate,
       request,
       line: { key, request },
+      verbatim,
     };
   }
   if ('content' in request) {
@@ -90,7 +95,16 @@ export function parseRequestLine(text: string, lineNumber: number, models: Defau
       return reject('"request.content" must be an object with a "parts" array');
     }
     const model = typeof request.model === 'string' ? bareModel(request.model) : models.embed;
-    return { ok: true, format: 'gemini', key, kind: 'embed', model, request, line: { key, request } };
+    return {
+      ok: true,
+      format: 'gemini',
+      key,
+      kind: 'embed',
+      model,
+      request,
+      line: { key, request },
+      verbatim,
+    };
   }
   return reject(
     wrapped
@@ -135,5 +149,5 @@ function parseOpenAiLine(value: Record<string, unknown>, models: DefaultModels):
   }
   const model = typeof body.model === 'string' && body.model !== '' ? bareModel(body.model) : models[kind];
   const line = { custom_id: key, method, url, body: { ...body, model } };
-  return { ok: true, format: 'openai', key, kind, model, request: body, line };
+  return { ok: true, format: 'openai', key, kind, model, request: body, line, verbatim: false };
 }

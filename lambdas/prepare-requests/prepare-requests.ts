@@ -6,7 +6,7 @@ import type { LineWriter, ObjectStore } from '../shared/object-store.js';
 import { s3Uri } from '../shared/object-store.js';
 import type { ChunkPlan, RunPlan } from '../shared/run-records.js';
 import type { PreparedRun, RunInput } from '../shared/run-state.js';
-import { estimateTokens } from '../shared/token-estimate.js';
+import { estimateLineTokens } from '../shared/token-estimate.js';
 import { type DefaultModels, parseRequestLine } from './parse-request-line.js';
 
 /** Longest line accepted, by default: room for large prompts, bounded so one line cannot exhaust memory. */
@@ -92,9 +92,10 @@ export async function prepareRequests(run: RunInput, deps: PrepareDeps): Promise
       }
       const group = `${parsed.format}\u0000${parsed.kind}\u0000${parsed.model}`;
       const limits = chunkLimitsFor(parsed.model, deps.chunkLimits);
-      const text = JSON.stringify(parsed.line);
-      const bytes = Buffer.byteLength(text) + 1;
-      const tokens = estimateTokens(parsed.request);
+      const text = parsed.verbatim ? line.text : JSON.stringify(parsed.line);
+      const textBytes = parsed.verbatim ? line.byteLength : Buffer.byteLength(text);
+      const bytes = textBytes + 1;
+      const tokens = estimateLineTokens(text, textBytes, parsed.request);
       if (bytes > limits.maxBytes || tokens > limits.maxTokens) {
         const size =
           bytes > limits.maxBytes
@@ -142,7 +143,7 @@ export async function prepareRequests(run: RunInput, deps: PrepareDeps): Promise
       chunk.bytes += bytes;
       chunk.tokens += tokens;
       await chunk.writer.write(text);
-      await chunk.keysWriter.write(JSON.stringify([line.lineNumber, parsed.key]));
+      await chunk.keysWriter.write(`[${line.lineNumber},${JSON.stringify(parsed.key)}]`);
     }
     for (const chunk of open.values()) await close(chunk);
   } catch (error) {

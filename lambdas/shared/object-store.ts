@@ -15,7 +15,10 @@ export interface ObjectStore {
 }
 
 export interface LineWriter {
-  /** Appends one line (a newline is added). Resolves when the writer can take more. */
+  /**
+   * Appends one line (a newline is added). Resolves when the writer can take more: writers buffer,
+   * so this is `BUFFERED` (already resolved) for most lines and a real wait only when they flush.
+   */
   write(line: string): Promise<void>;
   /** Completes the object; returns its size. */
   close(): Promise<{ readonly bytes: number }>;
@@ -31,3 +34,6 @@ export class ObjectNotFoundError extends Error {
 }
 
 export const s3Uri = (bucket: string, key: string): string => `s3://${bucket}/${key}`;
+
+/** What a buffering writer returns when a line only went to its buffer: awaiting it costs one tick. */
+export const BUFFERED: Promise<void> = Promise.resolve();

@@ -4,7 +4,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { type LineWriter, ObjectNotFoundError, type ObjectStore } from './object-store.js';
+import { BUFFERED, type LineWriter, ObjectNotFoundError, type ObjectStore } from './object-store.js';
 
 /** Lines are gathered into blocks of this size before they go to the upload stream. */
 const WRITE_BLOCK_BYTES = 256 * 1024;
@@ -63,10 +63,11 @@ export class S3ObjectStore implements ObjectStore {
       if (!body.write(data)) await Promise.race([once(body, 'drain'), done]);
     };
     return {
-      async write(line) {
+      // Not async: most lines only join the block, and a fresh promise per line is measurable at a million lines.
+      write(line) {
         block += `${line}\n`;
         bytes += Buffer.byteLength(line) + 1;
-        if (block.length >= WRITE_BLOCK_BYTES) await flush();
+        return block.length >= WRITE_BLOCK_BYTES ? flush() : BUFFERED;
       },
       async close() {
         await flush();

@@ -25,3 +25,18 @@ export function estimateTokens(request: unknown): number {
   visit(request);
   return Math.ceil(ascii / 4) + other;
 }
+
+/** Inline media is priced per item, not as text: a line that carries it needs the field-by-field walk. */
+const hasInlineMedia = (text: string): boolean => text.includes('inlineData') || text.includes('inline_data');
+
+/**
+ * The same conservative estimate from a line's text and UTF-8 size alone, without walking the
+ * request: each character counts a quarter token and each byte beyond the first of a multi-byte
+ * character one more, so non-ASCII text counts at least a token per character. The line's JSON
+ * syntax counts too, which only errs on the safe side. Lines with inline media fall back to
+ * `estimateTokens`, which skips base64 payloads.
+ */
+export function estimateLineTokens(text: string, byteLength: number, request: unknown): number {
+  if (hasInlineMedia(text)) return estimateTokens(request);
+  return Math.ceil(text.length / 4) + (byteLength - text.length);
+}

@@ -143,20 +143,13 @@ describe('parseRequestLine', () => {
       kind: 'generate' | 'embed',
       model: string,
       request: Record<string, unknown>,
-    ) => ({
-      ok: true,
-      format: 'gemini',
-      key,
-      kind,
-      model,
-      request,
-      line: { key, request },
-    });
+      verbatim = false,
+    ) => ({ ok: true, format: 'gemini', key, kind, model, request, line: { key, request }, verbatim });
 
     it('a keyed generate request with the default generate model', () => {
       const request = { contents: CONTENTS };
       expect(parse({ key: 'review-1', request })).toEqual(
-        gemini('review-1', 'generate', MODELS.generate, request),
+        gemini('review-1', 'generate', MODELS.generate, request, true),
       );
     });
 
@@ -181,12 +174,14 @@ describe('parseRequestLine', () => {
 
     it('a keyed embed request, taking the model from request.model without "models/"', () => {
       const request = { model: 'models/gemini-embedding-exp', content: CONTENT, output_dimensionality: 8 };
-      expect(parse({ key: 'e-1', request })).toEqual(gemini('e-1', 'embed', 'gemini-embedding-exp', request));
+      expect(parse({ key: 'e-1', request })).toEqual(
+        gemini('e-1', 'embed', 'gemini-embedding-exp', request, true),
+      );
     });
 
     it('a keyed embed request without a model, with the default embed model', () => {
       const request = { content: CONTENT, outputDimensionality: 8, taskType: 'RETRIEVAL_DOCUMENT' };
-      expect(parse({ key: 'e-2', request })).toEqual(gemini('e-2', 'embed', MODELS.embed, request));
+      expect(parse({ key: 'e-2', request })).toEqual(gemini('e-2', 'embed', MODELS.embed, request, true));
     });
 
     it('a bare generate request, keyed by its line number', () => {
@@ -224,6 +219,7 @@ describe('parseRequestLine', () => {
           url: '/v1/chat/completions',
           body: { ...body, model: 'gemini-2.5-pro' },
         },
+        verbatim: false,
       });
     });
 
@@ -242,6 +238,13 @@ describe('parseRequestLine', () => {
         model: MODELS.embed,
       });
       expect(parsed.ok && parsed.line.body).toEqual({ input: ['a', 'b'], model: MODELS.embed });
+    });
+
+    it('a keyed line with fields besides key and request, which is rewritten rather than sent as written', () => {
+      const request = { contents: CONTENTS };
+      expect(parse({ key: 'k', request, note: 'mine' })).toEqual(
+        gemini('k', 'generate', MODELS.generate, request, false),
+      );
     });
 
     it('a wrapped request without a key, keyed by its line number', () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type PrepareDeps, prepareRequests } from '../../../lambdas/prepare-requests/prepare-requests.js';
 import type { RunPlan } from '../../../lambdas/shared/run-records.js';
 import type { PreparedRun } from '../../../lambdas/shared/run-state.js';
-import { estimateTokens } from '../../../lambdas/shared/token-estimate.js';
+import { estimateLineTokens } from '../../../lambdas/shared/token-estimate.js';
 import { MemoryObjectStore } from '../../support/memory-object-store.js';
 import {
   BUCKET,
@@ -92,7 +92,12 @@ describe('prepareRequests', () => {
         keysKey: `work/${RUN_ID}/chunks/chunk-00000.keys.jsonl`,
         requestCount: 2,
         bytes: Buffer.byteLength(store.text(BUCKET, WORK.chunk(0)) ?? ''),
-        estimatedTokens: estimateTokens(generate('first')) + estimateTokens(generate('second')),
+        estimatedTokens: [
+          { key: 'a', request: generate('first') },
+          { key: 'b', request: generate('second') },
+        ]
+          .map((line) => JSON.stringify(line))
+          .reduce((sum, text) => sum + estimateLineTokens(text, Buffer.byteLength(text), {}), 0),
         firstLine: 1,
       },
     ]);

@@ -83,13 +83,13 @@ describe('submitBatchJobs', () => {
     const plan = await twoChunks();
     const outcome = await submitBatchJobs(runState(), deps());
     expect(outcome).toEqual({ chunkCount: 2, submittedCount: 2, waitingCount: 0 });
-    expect(
-      [...fake.batches.values()].map(({ displayName, kind, model }) => ({ displayName, kind, model })),
-    ).toEqual([
+    // Chunks are submitted concurrently: compare by name, not by creation order.
+    const batches = [...fake.batches.values()].sort((a, b) => a.displayName.localeCompare(b.displayName));
+    expect(batches.map(({ displayName, kind, model }) => ({ displayName, kind, model }))).toEqual([
       { displayName: `${RUN_ID}/chunk-00000`, kind: 'generate', model: plan.chunks[0]?.model },
       { displayName: `${RUN_ID}/chunk-00001`, kind: 'embed', model: plan.chunks[1]?.model },
     ]);
-    for (const [index, batch] of [...fake.batches.values()].entries()) {
+    for (const [index, batch] of batches.entries()) {
       expect(fake.files.get(batch.fileName)).toBe(store.text(BUCKET, WORK.chunk(index)));
     }
   });
