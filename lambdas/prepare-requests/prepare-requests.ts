@@ -1,6 +1,7 @@
 import { type ChunkLimits, chunkLimitsFor } from '../shared/chunk-limits.js';
 import { EmptyInputError } from '../shared/errors.js';
 import { readJsonlLines } from '../shared/jsonl.js';
+import { KeyLineIndex } from '../shared/key-index.js';
 import { resultKeys, workKeys } from '../shared/layout.js';
 import type { LineWriter, ObjectStore } from '../shared/object-store.js';
 import { s3Uri } from '../shared/object-store.js';
@@ -55,7 +56,7 @@ export async function prepareRequests(run: RunInput, deps: PrepareDeps): Promise
   const open = new Map<string, OpenChunk>();
   const closed: ChunkPlan[] = [];
   const allWriters: LineWriter[] = [rejected];
-  const firstLineOfKey = new Map<string, number>();
+  const firstLineOfKey = new KeyLineIndex();
   let nextChunkIndex = 0;
   let lineCount = 0;
   let rejectedCount = 0;
@@ -81,15 +82,6 @@ export async function prepareRequests(run: RunInput, deps: PrepareDeps): Promise
         await rejectLine(line.lineNumber, parsed.reason, line.text);
         continue;
       }
-      const firstLine = firstLineOfKey.get(parsed.key);
-      if (firstLine !== undefined) {
-        await rejectLine(
-          line.lineNumber,
-          `duplicate key "${parsed.key}": line ${firstLine} already uses it`,
-          line.text,
-        );
-        continue;
-      }
       const group = `${parsed.format}\u0000${parsed.kind}\u0000${parsed.model}`;
       const limits = chunkLimitsFor(parsed.model, deps.chunkLimits);
       const text = parsed.verbatim ? line.text : JSON.stringify(parsed.line);
@@ -104,7 +96,16 @@ export async function prepareRequests(run: RunInput, deps: PrepareDeps): Promise
         await rejectLine(line.lineNumber, `request is too large for one batch job: ${size}`, line.text);
         continue;
       }
-      firstLineOfKey.set(parsed.key, line.lineNumber);
+      // Claimed only once the line is known to be sendable: a rejected line does not take its key.
+      const firstLine = firstLineOfKey.claim(parsed.key, line.lineNumber);
+      if (firstLine !== undefined) {
+        await rejectLine(
+          line.lineNumber,
+          `duplicate key "${parsed.key}": line ${firstLine} already uses it`,
+          line.text,
+        );
+        continue;
+      }
 
       let chunk = open.get(group);
       if (

@@ -146,6 +146,19 @@ describe('prepareRequests', () => {
     expect(chunkLines).toEqual([[{ key: 'small', request: generate('hi') }]]);
   });
 
+  it('lets a later line use the key of a line rejected as too large', async () => {
+    const { rejected, chunkLines } = await prepare(
+      jsonl([
+        { key: 'x', request: generate('word '.repeat(400)) },
+        { key: 'x', request: generate('short') },
+      ]),
+      { chunkLimits: { maxTokens: 100 } },
+    );
+
+    expect(rejected.map((entry) => entry.line)).toEqual([1]);
+    expect(chunkLines).toEqual([[{ key: 'x', request: generate('short') }]]);
+  });
+
   it('keeps each chunk of a mixed file in input order with its line numbers', async () => {
     const { store, plan } = await prepare(
       jsonl([
