@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Heap } from 'heap-js';
 import { RunStateError } from '../shared/errors.js';
 import type { GeminiBatchApi, InlineResponse } from '../shared/gemini/gemini-batch-api.js';
 import { readJsonlLines } from '../shared/jsonl.js';
@@ -201,24 +202,26 @@ export async function collectResults(run: RunState, deps: CollectDeps): Promise<
   return { succeededCount: tally.succeeded, failedCount: tally.failed };
 }
 
-/** Writes the answers of all chunks ordered by input line: each source is already in that order. */
+/**
+ * Writes the answers of all chunks ordered by input line: each source is already in that order, so
+ * a min-heap of their next answers yields the next line in O(log chunks).
+ */
 async function mergeInInputOrder(
   sources: readonly AsyncGenerator<Answer>[],
   write: (answer: Answer) => Promise<void>,
 ): Promise<void> {
-  const heads = await Promise.all(sources.map((source) => source.next()));
-  for (;;) {
-    let next = -1;
-    for (let i = 0; i < heads.length; i++) {
-      const head = heads[i];
-      const best = heads[next];
-      if (head && !head.done && (!best || best.done || head.value.line < best.value.line)) next = i;
-    }
-    const head = heads[next];
-    const source = sources[next];
-    if (!head || head.done || !source) return;
-    await write(head.value);
-    heads[next] = await source.next();
+  const heads = new Heap<{ readonly answer: Answer; readonly source: AsyncGenerator<Answer> }>(
+    (a, b) => a.answer.line - b.answer.line,
+  );
+  const firsts = await Promise.all(sources.map((source) => source.next()));
+  firsts.forEach((first, i) => {
+    const source = sources[i];
+    if (!first.done && source) heads.push({ answer: first.value, source });
+  });
+  for (let head = heads.pop(); head; head = heads.pop()) {
+    await write(head.answer);
+    const next = await head.source.next();
+    if (!next.done) heads.push({ answer: next.value, source: head.source });
   }
 }
 
