@@ -1,5 +1,9 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { App, type CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { afterAll } from 'vitest';
 import {
   GeminiBatchPipeline,
   type GeminiBatchPipelineProps,
@@ -12,11 +16,19 @@ import {
   SYNTH_REGION,
 } from '../../infra/template-workflow.js';
 
+/**
+ * Where this test process's apps write their cloud assemblies. Without an outdir CDK makes a new
+ * temporary directory per synth and never removes it: hundreds per test run.
+ */
+const assemblies = mkdtempSync(join(tmpdir(), 'gemini-batch-infra-tests-'));
+// Registered for every test file that imports this module (each file has its own copy of it).
+afterAll(() => rmSync(assemblies, { recursive: true, force: true }));
+
 /** A stack in an app with cdk.json's feature flags and bundling skipped, as every infra test uses. */
 export function testStack(options: { bundling?: boolean } = {}): Stack {
   const context: Record<string, unknown> = { ...cdkJsonContext() };
   if (!options.bundling) context['aws:cdk:bundling-stacks'] = [];
-  const app = new App({ context });
+  const app = new App({ context, outdir: mkdtempSync(join(assemblies, 'app-')) });
   return new Stack(app, 'Test', { env: { account: SYNTH_ACCOUNT, region: SYNTH_REGION } });
 }
 
