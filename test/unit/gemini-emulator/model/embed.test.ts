@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { embedContent, InvalidRequestError } from '../../../../local/gemini-emulator/model/index.js';
+import { caughtError } from '../../../support/caught-error.js';
 
 function embed(text: string, extra: Record<string, unknown> = {}): number[] {
   return embedContent({ content: { parts: [{ text }] }, ...extra }).embedding.values;
@@ -11,15 +12,6 @@ function norm(vector: number[]): number {
 
 function cosine(a: number[], b: number[]): number {
   return a.reduce((sum, value, i) => sum + value * (b[i] ?? 0), 0) / (norm(a) * norm(b));
-}
-
-function caughtError(action: () => unknown): unknown {
-  try {
-    action();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the call to throw');
 }
 
 describe('embedContent', () => {

@@ -4,6 +4,7 @@ import {
   generateContent,
   InvalidRequestError,
 } from '../../../../local/gemini-emulator/model/index.js';
+import { caughtError } from '../../../support/caught-error.js';
 
 const MODEL = 'gemini-2.5-flash';
 
@@ -19,15 +20,6 @@ function firstText(response: GenerateContentResponseJson): string {
   const [text] = textsOf(response);
   if (text === undefined) throw new Error('response has no candidates');
   return text;
-}
-
-function caughtError(action: () => unknown): unknown {
-  try {
-    action();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the call to throw');
 }
 
 describe('generateContent', () => {
