@@ -180,13 +180,17 @@ export async function collectResults(run: RunState, deps: CollectDeps): Promise<
   const sources = plan.chunks.map((chunk) => {
     const job = jobs.get(chunk.index);
     if (!job) throw new RunStateError(`chunk ${chunk.index} of run ${run.runId} has no polled batch job`);
-    return chunkAnswers(run, chunk, job, ledgers.get(chunk.index), tally, deps);
+    // A generator does nothing until asked: the chunk's results are fetched only when merged.
+    return {
+      firstLine: chunk.firstLine,
+      answers: chunkAnswers(run, chunk, job, ledgers.get(chunk.index), tally, deps),
+    };
   });
   try {
     await mergeInInputOrder(sources, (answer) => output.write(answer.text));
     await output.close();
   } catch (error) {
-    await Promise.allSettled([output.abort(), ...sources.map((source) => source.return(undefined))]);
+    await Promise.allSettled([output.abort(), ...sources.map((source) => source.answers.return(undefined))]);
     throw error;
   }
   const summary: CollectSummary = {
@@ -202,26 +206,43 @@ export async function collectResults(run: RunState, deps: CollectDeps): Promise<
   return { succeededCount: tally.succeeded, failedCount: tally.failed };
 }
 
+/** One chunk's answers, in input order, and the first input line they can hold. */
+interface AnswerSource {
+  readonly firstLine: number;
+  readonly answers: AsyncGenerator<Answer>;
+}
+
 /**
- * Writes the answers of all chunks ordered by input line: each source is already in that order, so
- * a min-heap of their next answers yields the next line in O(log chunks).
+ * Writes the answers of all chunks ordered by input line. Each source is already in that order, so
+ * a min-heap of their next answers yields the next line in O(log chunks). A chunk joins the heap
+ * only once the output reaches its first line: for a file of one kind, whose chunks follow each
+ * other, one chunk's results are downloaded and on disk at a time, not all of them at once.
  */
 async function mergeInInputOrder(
-  sources: readonly AsyncGenerator<Answer>[],
+  sources: readonly AnswerSource[],
   write: (answer: Answer) => Promise<void>,
 ): Promise<void> {
+  const waiting = [...sources].sort((a, b) => a.firstLine - b.firstLine);
   const heads = new Heap<{ readonly answer: Answer; readonly source: AsyncGenerator<Answer> }>(
     (a, b) => a.answer.line - b.answer.line,
   );
-  const firsts = await Promise.all(sources.map((source) => source.next()));
-  firsts.forEach((first, i) => {
-    const source = sources[i];
-    if (!first.done && source) heads.push({ answer: first.value, source });
-  });
-  for (let head = heads.pop(); head; head = heads.pop()) {
+  const enter = async (source: AsyncGenerator<Answer>) => {
+    const next = await source.next();
+    if (!next.done) heads.push({ answer: next.value, source });
+  };
+  for (;;) {
+    // Let in every chunk that could hold the next line: one starting before the smallest line in the heap.
+    while (
+      waiting.length > 0 &&
+      (waiting[0]?.firstLine ?? 0) < (heads.peek()?.answer.line ?? Number.POSITIVE_INFINITY)
+    ) {
+      const source = waiting.shift();
+      if (source) await enter(source.answers);
+    }
+    const head = heads.pop();
+    if (!head) return;
     await write(head.answer);
-    const next = await head.source.next();
-    if (!next.done) heads.push({ answer: next.value, source: head.source });
+    await enter(head.source);
   }
 }
 

@@ -95,12 +95,44 @@ describe('collectResults', () => {
     ]);
     store.put(BUCKET, WORK.chunkKeys(0), '[1,"g1"]\n[3,"g2"]\n');
     store.put(BUCKET, WORK.chunkKeys(1), '[2,"e1"]\n[4,"e2"]\n');
+    // As Prepare records it: each chunk's first line is the first line of its keys file.
+    await store.putJson(BUCKET, WORK.plan, {
+      ...run.plan,
+      chunks: run.plan.chunks.map((chunk, index) => ({ ...chunk, firstLine: index + 1 })),
+    });
     for (const job of run.jobs) fake.answer(job);
     await polled(run);
 
     await collectResults(runState(), deps());
 
     expect(keysOf(results())).toEqual(['g1', 'e1', 'g2', 'e2']);
+  });
+
+  it("fetches a chunk's results only when the merge reaches its first line", async () => {
+    const run = await submitted([
+      { kind: 'generate', keys: ['a', 'b'] },
+      { kind: 'generate', keys: ['c', 'd'] },
+    ]);
+    for (const job of run.jobs) fake.answer(job);
+    await polled(run);
+    const downloads: string[] = [];
+    const gemini = Object.create(fake) as FakeGemini;
+    gemini.downloadFile = async (fileName, path) => {
+      downloads.push(fileName);
+      return fake.downloadFile(fileName, path);
+    };
+    const writes: number[] = [];
+    const watched = Object.create(store) as MemoryObjectStore;
+    watched.openLineWriter = (bucket, key) => {
+      const writer = store.openLineWriter(bucket, key);
+      return { ...writer, write: (line) => (writes.push(downloads.length), writer.write(line)) };
+    };
+
+    await collectResults(runState(), { ...deps(), gemini, store: watched });
+
+    // Chunk 1's results were not fetched before chunk 0's two answers had been written.
+    expect(writes).toEqual([1, 1, 2, 2]);
+    expect(keysOf(results())).toEqual(['a', 'b', 'c', 'd']);
   });
 
   it('counts a duplicate that follows an out-of-order line, and writes each key once', async () => {
