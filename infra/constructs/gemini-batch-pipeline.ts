@@ -9,7 +9,10 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { DEFAULT_POLL_SCHEDULE } from '../../lambdas/poll-batch-jobs/poll-batch-jobs.js';
+import {
+  DEFAULT_POLL_SCHEDULE,
+  DEFAULT_SUBMIT_DEADLINE_SECONDS,
+} from '../../lambdas/poll-batch-jobs/poll-batch-jobs.js';
 import { ENV } from '../../lambdas/shared/env.js';
 import { DEFAULT_INPUT_PREFIX, RESULTS_PREFIX, WORK_PREFIX } from '../../lambdas/shared/layout.js';
 import type { ModelPrice } from '../../lambdas/shared/pricing.js';
@@ -181,6 +184,16 @@ export interface GeminiBatchPipelineProps {
   readonly batchPrices?: Readonly<Record<string, ModelPrice>>;
 
   /**
+   * How long after the upload chunks may wait for Gemini to accept their job (it answers 429 while
+   * a quota is full). Past it, the run goes on without them and their keys come back as
+   * `NOT_SUBMITTED` errors. Keep it at least 49 hours below the execution timeout: a job accepted
+   * at the deadline may run 48 hours before Gemini expires it, and must still be collected.
+   *
+   * @default - 12 hours, or the execution timeout less 49 hours if that is shorter (at least 1 minute)
+   */
+  readonly submitDeadline?: Duration;
+
+  /**
    * The longest a run may take before Step Functions stops it (at most 365 days). Gemini expires
    * jobs that have not finished after 48 hours; the rest is room for Collect and retries.
    *
@@ -272,6 +285,8 @@ export class GeminiBatchPipeline extends Construct {
     validateExecutionTimeout(executionTimeout);
     validateWorkExpiration(workExpiration, executionTimeout);
     const jobLimitsEnvironment = jobLimitEnvironment(props.jobLimits ?? {});
+    const submitDeadline = props.submitDeadline ?? defaultSubmitDeadline(executionTimeout);
+    validateSubmitDeadline(submitDeadline, executionTimeout);
     this.inputPrefix = inputPrefix;
 
     // Storage -----------------------------------------------------------------------------------
@@ -379,6 +394,7 @@ export class GeminiBatchPipeline extends Construct {
         [ENV.pollInitialSeconds]: String(pollSchedule.initial.toSeconds()),
         [ENV.pollMaxSeconds]: String(pollSchedule.max.toSeconds()),
         [ENV.pollBackoffRate]: String(pollSchedule.backoffRate),
+        [ENV.submitDeadlineSeconds]: String(submitDeadline.toSeconds()),
       },
     });
     const collectResults = new PipelineFunction(this, 'CollectResults', {
@@ -610,6 +626,25 @@ function jobLimitEnvironment(limits: JobLimits): {
     submit[ENV.inlineMaxBytes] = String(bytes);
   }
   return { prepare, submit };
+}
+
+/** A job may run 48 hours before Gemini expires it, plus time to notice, collect and finalize. */
+const JOB_LIFETIME_WITH_MARGIN_SECONDS = 49 * 3600;
+
+/** 12 hours, or less when the execution timeout would not leave a late-accepted job time to end. */
+function defaultSubmitDeadline(executionTimeout: Duration): Duration {
+  const room = executionTimeout.toSeconds() - JOB_LIFETIME_WITH_MARGIN_SECONDS;
+  return Duration.seconds(Math.min(DEFAULT_SUBMIT_DEADLINE_SECONDS, Math.max(60, room)));
+}
+
+function validateSubmitDeadline(deadline: Duration, executionTimeout: Duration): void {
+  const seconds = deadline.toSeconds();
+  if (seconds < 60 || seconds >= executionTimeout.toSeconds()) {
+    throw new Error(
+      `submit deadline must be at least 1 minute and less than the execution timeout (${executionTimeout.toHours()} hours), ` +
+        `got ${seconds / 3600} hours`,
+    );
+  }
 }
 
 function validatedLineSize(size: Size): number {

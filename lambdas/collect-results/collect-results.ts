@@ -25,7 +25,10 @@ export interface CollectDeps {
 }
 
 /** An error the pipeline itself writes for a key, alongside the errors Gemini writes. */
-type PipelineError = { readonly status: 'JOB_NOT_SUCCEEDED' | 'NO_RESULT'; readonly message: string };
+type PipelineError = {
+  readonly status: 'JOB_NOT_SUCCEEDED' | 'NOT_SUBMITTED' | 'NO_RESULT';
+  readonly message: string;
+};
 
 /** A result as Gemini writes it, in a file line or inline; OpenAI-format lines carry `custom_id`. */
 interface Result {
@@ -173,12 +176,17 @@ interface Tally {
 export async function collectResults(run: RunState, deps: CollectDeps): Promise<CollectedRun> {
   const { store } = deps;
   const plan = await readPlan(store, run);
-  const jobs = new Map((await readPollStatus(store, run))?.jobs.map((job) => [job.chunk, job]));
+  const pollStatus = await readPollStatus(store, run);
+  const jobs = new Map(pollStatus?.jobs.map((job) => [job.chunk, job]));
+  const abandoned = new Set(pollStatus?.abandonedChunks);
   const ledgers = new Map((await readLedgers(store, run, plan)).map((ledger) => [ledger.chunk, ledger]));
   const tally: Tally = { succeeded: 0, failed: 0, missing: 0, duplicates: 0, unknown: 0, usage: {} };
   const output = store.openLineWriter(run.bucket, resultKeys(run.key, run.runId, deps.inputPrefix).results);
   const sources = plan.chunks.map((chunk) => {
     const job = jobs.get(chunk.index);
+    if (!job && abandoned.has(chunk.index)) {
+      return { firstLine: chunk.firstLine, answers: unsubmittedAnswers(run, chunk, tally, deps) };
+    }
     if (!job) throw new RunStateError(`chunk ${chunk.index} of run ${run.runId} has no polled batch job`);
     // A generator does nothing until asked: the chunk's results are fetched only when merged.
     return {
@@ -243,6 +251,21 @@ async function mergeInInputOrder(
     if (!head) return;
     await write(head.answer);
     await enter(head.source);
+  }
+}
+
+/** Error lines for a chunk Gemini never accepted before the submit deadline. */
+async function* unsubmittedAnswers(
+  run: RunState,
+  chunk: ChunkPlan,
+  tally: Tally,
+  deps: CollectDeps,
+): AsyncGenerator<Answer> {
+  const format = FORMATS[chunk.format];
+  const message = `Gemini refused this chunk's batch job (quota, 429) until the submit deadline; this request was not sent`;
+  for await (const [line, key] of expectedKeys(deps.store, run.bucket, chunk)) {
+    tally.failed += 1;
+    yield { line, text: format.renderError(key, { status: 'NOT_SUBMITTED', message }) };
   }
 }
 

@@ -117,6 +117,12 @@ function decideStatus(
   const jobProblems = unsuccessful.map(
     (job) => `batch job ${job.batchName} ended ${job.state}${job.error ? `: ${job.error.message}` : ''}`,
   );
+  const abandoned = poll?.abandonedChunks ?? [];
+  if (abandoned.length > 0) {
+    jobProblems.push(
+      `Gemini refused the jobs of ${abandoned.length} chunk(s) (quota, 429) until the submit deadline; their requests were not sent`,
+    );
+  }
   if (collected.succeededCount === 0) {
     return {
       status: 'FAILED',

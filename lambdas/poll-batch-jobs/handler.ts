@@ -3,7 +3,7 @@ import { ENV, numberEnv, optionalNumberEnv } from '../shared/env.js';
 import { geminiFromEnvironment } from '../shared/gemini/from-environment.js';
 import { logger } from '../shared/logger.js';
 import type { RunState } from '../shared/run-state.js';
-import { DEFAULT_POLL_SCHEDULE, pollBatchJobs } from './poll-batch-jobs.js';
+import { DEFAULT_POLL_SCHEDULE, DEFAULT_SUBMIT_DEADLINE_SECONDS, pollBatchJobs } from './poll-batch-jobs.js';
 
 const schedule = {
   initialSeconds: numberEnv(ENV.pollInitialSeconds, DEFAULT_POLL_SCHEDULE.initialSeconds),
@@ -12,6 +12,7 @@ const schedule = {
 };
 
 const inlineMaxBytes = optionalNumberEnv(ENV.inlineMaxBytes);
+const submitDeadlineSeconds = numberEnv(ENV.submitDeadlineSeconds, DEFAULT_SUBMIT_DEADLINE_SECONDS);
 
 export const handler = async (run: RunState) => {
   logger.appendKeys({ runId: run.runId });
@@ -19,6 +20,7 @@ export const handler = async (run: RunState) => {
     store,
     gemini: await geminiFromEnvironment(),
     schedule,
+    submitDeadlineSeconds,
     tmpDir,
     ...(inlineMaxBytes !== undefined ? { inlineMaxBytes } : {}),
     log: (message, fields) => logger.info(message, fields),

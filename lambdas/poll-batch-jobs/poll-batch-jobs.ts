@@ -27,9 +27,18 @@ export function nextWaitSeconds(
   return Math.min(maxSeconds, Math.round(initialSeconds * backoffRate ** attempt));
 }
 
+/**
+ * How long chunks may wait for Gemini to accept their job, counted from the upload: 12 hours, so a
+ * job accepted at the last moment (Gemini expires jobs after 48 hours) still ends, and is collected,
+ * within the default 72-hour execution timeout.
+ */
+export const DEFAULT_SUBMIT_DEADLINE_SECONDS = 12 * 60 * 60;
+
 /** Poll also submits chunks still waiting for Gemini to accept them, so it needs what Submit needs. */
 export interface PollDeps extends SubmitChunksDeps {
   readonly schedule: PollSchedule;
+  /** @default DEFAULT_SUBMIT_DEADLINE_SECONDS */
+  readonly submitDeadlineSeconds?: number;
 }
 
 /** What `poll-status.json` keeps of a job: its chunk and what Gemini said of it. */
@@ -66,8 +75,19 @@ export async function pollBatchJobs(run: RunState, deps: PollDeps): Promise<Poll
     }
     jobs.push(toJobStatusRecord(ledger.chunk, await gemini.getBatch(ledger.batchName)));
   }
-  const waitingCount = plan.chunks.length - jobs.length;
-  const record: PollStatus = { polledAt: (deps.now?.() ?? new Date()).toISOString(), jobs };
+  const now = deps.now?.() ?? new Date();
+  const withJob = new Set(jobs.map((job) => job.chunk));
+  const waiting = plan.chunks.filter((chunk) => !withJob.has(chunk.index)).map((chunk) => chunk.index);
+  // Past the deadline, stop waiting: the run collects what it has instead of running into its timeout.
+  const deadline =
+    Date.parse(run.uploadedAt) + (deps.submitDeadlineSeconds ?? DEFAULT_SUBMIT_DEADLINE_SECONDS) * 1000;
+  const abandonedChunks = waiting.length > 0 && now.getTime() >= deadline ? waiting : [];
+  const waitingCount = waiting.length - abandonedChunks.length;
+  const record: PollStatus = {
+    polledAt: now.toISOString(),
+    jobs,
+    ...(abandonedChunks.length > 0 ? { abandonedChunks } : {}),
+  };
   await store.putJson(run.bucket, workKeys(run.runId).pollStatus, record);
 
   const attempt = (run.poll?.attempt ?? 0) + 1;

@@ -28,6 +28,8 @@ export const ENV = {
   maxTokensPerJob: 'MAX_TOKENS_PER_JOB',
   /** submit-batch-jobs, poll-batch-jobs: chunks up to this size go inline. */
   inlineMaxBytes: 'INLINE_MAX_BYTES',
+  /** poll-batch-jobs: how long after the upload chunks may wait for Gemini to accept their job. */
+  submitDeadlineSeconds: 'SUBMIT_DEADLINE_SECONDS',
   /** finalize-run: batch prices to add to or replace the built-in table, as JSON. */
   batchPricesJson: 'BATCH_PRICES_JSON',
   /** finalize-run: where the run-finished event goes. */

@@ -69,6 +69,11 @@ export interface JobStatusRecord {
 export interface PollStatus {
   readonly polledAt: string;
   readonly jobs: readonly JobStatusRecord[];
+  /**
+   * Chunks Gemini still refused (429) when the submit deadline passed: the run goes on without
+   * them, and their keys come back as errors instead of holding the run until it times out.
+   */
+  readonly abandonedChunks?: readonly number[];
 }
 
 /** Tokens used by one model, summed over its responses. */

@@ -52,7 +52,13 @@ const FUNCTIONS: Record<
     timeout: 900,
     memory: 1769,
     ephemeral: 10240,
-    env: [ENV.apiKeySecretArn, ENV.pollInitialSeconds, ENV.pollMaxSeconds, ENV.pollBackoffRate],
+    env: [
+      ENV.apiKeySecretArn,
+      ENV.pollInitialSeconds,
+      ENV.pollMaxSeconds,
+      ENV.pollBackoffRate,
+      ENV.submitDeadlineSeconds,
+    ],
   },
   'collect-results': {
     timeout: 900,
@@ -247,6 +253,7 @@ describe('GeminiBatchPipeline with default props', () => {
       expect(environmentOf(synth.json, synth.logicalId('poll-batch-jobs'))).toMatchObject({
         [ENV.pollInitialSeconds]: '30',
         [ENV.pollMaxSeconds]: '720',
+        [ENV.submitDeadlineSeconds]: String(12 * 3600),
         [ENV.pollBackoffRate]: '1.5',
       });
       expect(environmentOf(synth.json, synth.logicalId('finalize-run'))[ENV.eventBusName]).toBe('default');
@@ -567,9 +574,19 @@ describe('GeminiBatchPipeline with props overridden', () => {
     });
   });
 
-  it('uses a custom execution timeout', () => {
+  it('uses a custom execution timeout, shortening the submit deadline to leave a late job time to end', () => {
     const synth = synthPipeline({ executionTimeout: Duration.hours(50) });
     expect(stateMachineDefinition(synth.json).TimeoutSeconds).toBe(50 * 3600);
+    expect(environmentOf(synth.json, synth.logicalId('poll-batch-jobs'))).toMatchObject({
+      [ENV.submitDeadlineSeconds]: String(3600),
+    });
+  });
+
+  it('uses a custom submit deadline', () => {
+    const synth = synthPipeline({ submitDeadline: Duration.hours(2) });
+    expect(environmentOf(synth.json, synth.logicalId('poll-batch-jobs'))).toMatchObject({
+      [ENV.submitDeadlineSeconds]: String(7200),
+    });
   });
 
   it('expires work/ after a custom number of days', () => {
@@ -666,6 +683,11 @@ describe('GeminiBatchPipeline prop validation', () => {
     [{ jobLimits: { maxTokens: 1.5 } }, 'job limit maxTokens must be a positive whole number, got 1.5'],
     [{ jobLimits: { inlineThreshold: Size.mebibytes(20) } }, 'job limit inlineThreshold must be under 20 MB'],
     [{ maxLineSize: Size.bytes(10) }, 'max line size must be between 1 KiB and 512 MiB, got 10 bytes'],
+    [
+      { submitDeadline: Duration.hours(72) },
+      'submit deadline must be at least 1 minute and less than the execution timeout (72 hours), got 72 hours',
+    ],
+    [{ submitDeadline: Duration.seconds(10) }, 'submit deadline must be at least 1 minute'],
     [
       { batchPrices: { m: { inputPerMillion: -1, outputPerMillion: 0 } } },
       'batch price inputPerMillion of m must be a non-negative number of USD per million tokens, got -1',

@@ -135,6 +135,26 @@ describe('collectResults', () => {
     expect(keysOf(results())).toEqual(['a', 'b', 'c', 'd']);
   });
 
+  it('answers every key of a chunk abandoned at the submit deadline with NOT_SUBMITTED, in input order', async () => {
+    const plan = await writePlan(store, [
+      { kind: 'generate', keys: ['a', 'b'] },
+      { kind: 'generate', keys: ['c'] },
+    ]);
+    const [job] = await submitDirectly(store, fake, { ...plan, chunks: plan.chunks.slice(0, 1) });
+    fake.answer(job ?? '');
+    await store.putJson(BUCKET, WORK.pollStatus, {
+      polledAt: fixedNow().toISOString(),
+      jobs: [pollRecord(fake, 0, job ?? '')],
+      abandonedChunks: [1],
+    });
+
+    const outcome = await collectResults(runState(), deps());
+
+    expect(outcome).toEqual({ succeededCount: 2, failedCount: 1 });
+    expect(keysOf(results())).toEqual(['a', 'b', 'c']);
+    expect(results()[2]?.error).toMatchObject({ status: 'NOT_SUBMITTED' });
+  });
+
   it('counts a duplicate that follows an out-of-order line, and writes each key once', async () => {
     const run = await submitted([{ kind: 'generate', keys: ['a', 'b', 'c'] }]);
     const [job] = run.jobs as [string];

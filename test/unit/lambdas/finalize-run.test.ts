@@ -26,6 +26,7 @@ import {
   runState,
   submitDirectly,
   usage,
+  WORK,
   writeCollected,
   writeLedger,
   writePlan,
@@ -174,6 +175,22 @@ describe('finalizeRun', () => {
     const { status } = await finalizeRun(runState(), deps());
     expect(status).toBe('COMPLETED_WITH_ERRORS');
     expect((await manifest()).reason).toBe('3 requests failed (see their error lines in results.jsonl)');
+  });
+
+  it('says when chunks were given up at the submit deadline', async () => {
+    const run = await succeededRun({ failedCount: 2 });
+    await store.putJson(BUCKET, WORK.pollStatus, {
+      polledAt: fixedNow().toISOString(),
+      jobs: run.jobs.slice(0, 1).map((name) => pollRecord(fake, 0, name)),
+      abandonedChunks: [1],
+    });
+
+    const { status } = await finalizeRun(runState(), deps());
+
+    expect(status).toBe('COMPLETED_WITH_ERRORS');
+    expect((await manifest()).reason).toContain(
+      'Gemini refused the jobs of 1 chunk(s) (quota, 429) until the submit deadline',
+    );
   });
 
   it('names both rejected lines and failed requests in the reason when there are both', async () => {

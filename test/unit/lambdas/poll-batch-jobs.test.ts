@@ -195,6 +195,33 @@ describe('pollBatchJobs', () => {
     expect((await readLedger(store, 1))?.batchName).toBeUndefined();
   });
 
+  it('gives up on a chunk Gemini still refuses once the submit deadline has passed, so the run can finish', async () => {
+    const [first] = await twoJobs();
+    fake.answer(first);
+    const ledger = await readLedger(store, 1);
+    await writeLedger(store, { chunk: 1, displayName: ledger?.displayName ?? '' });
+    fake.failNext('createBatch', new GeminiRateLimitError('429 enqueued tokens'));
+
+    // Uploaded at 10:15:30, polled at 12:00: past a one-hour deadline.
+    const poll = await pollBatchJobs(runState(), { ...deps(), submitDeadlineSeconds: 3600 });
+
+    expect(poll).toMatchObject({ allDone: true, waitingCount: 0 });
+    expect((await store.getJson<PollStatus>(BUCKET, WORK.pollStatus))?.abandonedChunks).toEqual([1]);
+  });
+
+  it('keeps waiting for a refused chunk before the submit deadline', async () => {
+    const [first] = await twoJobs();
+    fake.answer(first);
+    const ledger = await readLedger(store, 1);
+    await writeLedger(store, { chunk: 1, displayName: ledger?.displayName ?? '' });
+    fake.failNext('createBatch', new GeminiRateLimitError('429'));
+
+    const poll = await pollBatchJobs(runState(), { ...deps(), submitDeadlineSeconds: 24 * 3600 });
+
+    expect(poll).toMatchObject({ allDone: false, waitingCount: 1 });
+    expect((await store.getJson<PollStatus>(BUCKET, WORK.pollStatus))?.abandonedChunks).toBeUndefined();
+  });
+
   it('throws RunStateError when the run has no plan', async () => {
     expect((await rejection(pollBatchJobs(runState(), deps()))).name).toBe('RunStateError');
   });
