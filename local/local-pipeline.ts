@@ -108,6 +108,7 @@ export interface LocalPipeline {
   upload(
     key: string,
     body: string | Uint8Array | Readable,
+    options?: { readonly metadata?: Readonly<Record<string, string>> },
   ): Promise<{ event: ObjectCreatedEvent; delivery: DeliveryOutcome }>;
   /** Delivers an event to the rule, as EventBridge does (also twice, to test duplicates). */
   deliver(event: ObjectCreatedEvent): Promise<DeliveryOutcome>;
@@ -293,12 +294,17 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     };
   };
 
-  const upload: LocalPipeline['upload'] = async (key, body) => {
+  const upload: LocalPipeline['upload'] = async (key, body, options = {}) => {
     // lib-storage splits large bodies into parts, as the AWS CLI does: the local S3 server, like
     // S3 itself, limits single requests, and a stream never sits whole in memory.
     const { ETag } = await new Upload({
       client: s3,
-      params: { Bucket: LOCAL_BUCKET, Key: key, Body: body },
+      params: {
+        Bucket: LOCAL_BUCKET,
+        Key: key,
+        Body: body,
+        ...(options.metadata ? { Metadata: { ...options.metadata } } : {}),
+      },
     }).done();
     const { ContentLength: size } = await s3.send(new HeadObjectCommand({ Bucket: LOCAL_BUCKET, Key: key }));
     sequencer += 1;

@@ -37,6 +37,11 @@ export class FsObjectStore implements ObjectStore {
     return createReadStream(path);
   }
 
+  /** Files carry no user metadata: the stack's default models apply. */
+  async metadata(): Promise<Readonly<Record<string, string>>> {
+    return {};
+  }
+
   async getJson<T>(bucket: string, key: string): Promise<T | undefined> {
     try {
       return JSON.parse(await readFile(this.pathOf(bucket, key), 'utf8')) as T;

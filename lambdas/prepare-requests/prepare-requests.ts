@@ -1,5 +1,5 @@
 import { type ChunkLimits, chunkLimitsFor } from '../shared/chunk-limits.js';
-import { EmptyInputError } from '../shared/errors.js';
+import { EmptyInputError, InputValidationError } from '../shared/errors.js';
 import { readJsonlLines } from '../shared/jsonl.js';
 import { KeyLineIndex } from '../shared/key-index.js';
 import { resultKeys, workKeys } from '../shared/layout.js';
@@ -9,6 +9,28 @@ import type { ChunkPlan, RunPlan } from '../shared/run-records.js';
 import type { PreparedRun, RunInput } from '../shared/run-state.js';
 import { estimateLineTokens } from '../shared/token-estimate.js';
 import { type DefaultModels, parseRequestLine } from './parse-request-line.js';
+
+/**
+ * Object metadata that picks a file's models over the stack's defaults, e.g.
+ * `aws s3 cp in.jsonl s3://bucket/inputs/ --metadata gemini-model=gemini-2.5-pro`. A line that names
+ * its own model (an embedding request's `model`, an OpenAI body's `model`) still wins.
+ */
+export const MODEL_METADATA = { generate: 'gemini-model', embed: 'gemini-embed-model' } as const;
+
+function modelsFor(defaults: DefaultModels, metadata: Readonly<Record<string, string>>): DefaultModels {
+  const pick = (kind: keyof DefaultModels) => {
+    const value = metadata[MODEL_METADATA[kind]];
+    if (value === undefined) return defaults[kind];
+    const model = value.trim().replace(/^models\//, '');
+    if (model === '' || /\s/.test(model)) {
+      throw new InputValidationError(
+        `object metadata ${MODEL_METADATA[kind]} must be a model name such as ${defaults[kind]}, got '${value}'`,
+      );
+    }
+    return model;
+  };
+  return { generate: pick('generate'), embed: pick('embed') };
+}
 
 /** Longest line accepted, by default: room for large prompts, bounded so one line cannot exhaust memory. */
 export const DEFAULT_MAX_LINE_BYTES = 10 * 1024 * 1024;
@@ -48,7 +70,8 @@ const REASONS = {
  * later lines with the same key are rejected, so no key is ever sent twice.
  */
 export async function prepareRequests(run: RunInput, deps: PrepareDeps): Promise<PreparedRun> {
-  const { store, models, inputPrefix } = deps;
+  const { store, inputPrefix } = deps;
+  const models = modelsFor(deps.models, await store.metadata(run.bucket, run.key));
   const maxLineBytes = deps.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   const work = workKeys(run.runId);
   const results = resultKeys(run.key, run.runId, inputPrefix);

@@ -5,6 +5,8 @@
 export interface ObjectStore {
   /** The object's bytes as a stream; throws `ObjectNotFoundError` if there is no such object. */
   read(bucket: string, key: string): Promise<AsyncIterable<Uint8Array>>;
+  /** The object's user metadata (`x-amz-meta-*`, names in lower case); throws `ObjectNotFoundError` if there is no such object. */
+  metadata(bucket: string, key: string): Promise<Readonly<Record<string, string>>>;
   /** The object parsed as JSON, or undefined if there is no such object. */
   getJson<T>(bucket: string, key: string): Promise<T | undefined>;
   putJson(bucket: string, key: string, value: unknown): Promise<void>;

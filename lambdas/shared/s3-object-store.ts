@@ -2,7 +2,14 @@ import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  NoSuchKey,
+  NotFound,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { BUFFERED, type LineWriter, ObjectNotFoundError, type ObjectStore } from './object-store.js';
 
@@ -20,6 +27,16 @@ export class S3ObjectStore implements ObjectStore {
       return Body as Readable;
     } catch (error) {
       if (error instanceof NoSuchKey) throw new ObjectNotFoundError(bucket, key);
+      throw error;
+    }
+  }
+
+  async metadata(bucket: string, key: string): Promise<Readonly<Record<string, string>>> {
+    try {
+      const { Metadata } = await this.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      return Metadata ?? {};
+    } catch (error) {
+      if (error instanceof NotFound || error instanceof NoSuchKey) throw new ObjectNotFoundError(bucket, key);
       throw error;
     }
   }

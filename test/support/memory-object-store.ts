@@ -5,11 +5,20 @@ import { type LineWriter, ObjectNotFoundError, type ObjectStore } from '../../la
 export class MemoryObjectStore implements ObjectStore {
   readonly objects = new Map<string, Buffer>();
 
+  /** User metadata by object, as S3 keeps it beside the bytes. */
+  readonly userMetadata = new Map<string, Record<string, string>>();
+
   /** Streams objects in small pieces, so readers are exercised on lines split across chunks. */
   constructor(private readonly chunkBytes = 7) {}
 
-  put(bucket: string, key: string, content: string | Buffer): void {
+  put(bucket: string, key: string, content: string | Buffer, metadata: Record<string, string> = {}): void {
     this.objects.set(`${bucket}/${key}`, Buffer.from(content));
+    this.userMetadata.set(`${bucket}/${key}`, metadata);
+  }
+
+  async metadata(bucket: string, key: string): Promise<Readonly<Record<string, string>>> {
+    if (!this.objects.has(`${bucket}/${key}`)) throw new ObjectNotFoundError(bucket, key);
+    return this.userMetadata.get(`${bucket}/${key}`) ?? {};
   }
 
   text(bucket: string, key: string): string | undefined {

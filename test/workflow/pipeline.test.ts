@@ -291,6 +291,17 @@ describe('the pipeline on the synthesized state machine', () => {
     }
   });
 
+  it("uses the model named in the file's object metadata", async () => {
+    const key = `${pipeline.inputPrefix}pro.jsonl`;
+    const { delivery } = await pipeline.upload(key, `${generateLine('p', 'think hard')}\n`, {
+      metadata: { 'gemini-model': 'gemini-2.5-pro' },
+    });
+    const run = await pipeline.waitForRun(delivery.runId ?? '');
+
+    expect(run.manifest.jobs[0]?.model).toBe('gemini-2.5-pro');
+    expect(Object.keys(run.manifest.usage.byModel)).toEqual(['gemini-2.5-pro']);
+  });
+
   it('never starts a run for files outside the input prefix, including its own results', async () => {
     const outside = await pipeline.upload('results/some/run/results.jsonl', `${generateLine('r', 'no')}\n`);
     const wrongType = await pipeline.upload(`${pipeline.inputPrefix}notes.txt`, 'hello');

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { type PrepareDeps, prepareRequests } from '../../../lambdas/prepare-requests/prepare-requests.js';
+import {
+  MODEL_METADATA,
+  type PrepareDeps,
+  prepareRequests,
+} from '../../../lambdas/prepare-requests/prepare-requests.js';
 import type { RunPlan } from '../../../lambdas/shared/run-records.js';
 import type { PreparedRun } from '../../../lambdas/shared/run-state.js';
 import { estimateLineTokens } from '../../../lambdas/shared/token-estimate.js';
@@ -144,6 +148,45 @@ describe('prepareRequests', () => {
     expect(rejected[0]?.line).toBe(1);
     expect(rejected[0]?.reason).toMatch(/too large for one batch job: about \d+ input tokens \(limit 100/);
     expect(chunkLines).toEqual([[{ key: 'small', request: generate('hi') }]]);
+  });
+
+  it("takes a file's models from its object metadata, while a line's own model still wins", async () => {
+    const store = new MemoryObjectStore();
+    store.put(
+      BUCKET,
+      INPUT_KEY,
+      jsonl([
+        { key: 'g', request: generate('one') },
+        { key: 'e', request: embed('two') },
+        { key: 'm', request: { ...embed('three'), model: 'models/own-embedder' } },
+      ]),
+      { [MODEL_METADATA.generate]: 'gemini-2.5-pro', [MODEL_METADATA.embed]: 'models/custom-embedder' },
+    );
+
+    await prepareRequests(runState(), { store, models: MODELS, inputPrefix: INPUT_PREFIX, now: fixedNow });
+
+    const plan = await store.getJson<RunPlan>(BUCKET, WORK.plan);
+    expect(plan?.chunks.map((chunk) => chunk.model)).toEqual([
+      'gemini-2.5-pro',
+      'custom-embedder',
+      'own-embedder',
+    ]);
+  });
+
+  it('refuses a model in object metadata that is not a model name, naming the metadata', async () => {
+    const store = new MemoryObjectStore();
+    store.put(BUCKET, INPUT_KEY, jsonl([{ key: 'g', request: generate('one') }]), {
+      [MODEL_METADATA.generate]: 'two words',
+    });
+
+    const error = await rejection(
+      prepareRequests(runState(), { store, models: MODELS, inputPrefix: INPUT_PREFIX }),
+    );
+
+    expect(error.name).toBe('InputValidationError');
+    expect(error.message).toBe(
+      "object metadata gemini-model must be a model name such as gemini-2.5-flash, got 'two words'",
+    );
   });
 
   it('lets a later line use the key of a line rejected as too large', async () => {

@@ -33,6 +33,9 @@ class CrashingStore implements ObjectStore {
   getJson<T>(bucket: string, key: string): Promise<T | undefined> {
     return this.inner.getJson<T>(bucket, key);
   }
+  metadata(bucket: string, key: string): Promise<Readonly<Record<string, string>>> {
+    return this.inner.metadata(bucket, key);
+  }
   async putJson(bucket: string, key: string, value: unknown): Promise<void> {
     if (this.#armed && this.when(key, value)) {
       this.#armed = false;
