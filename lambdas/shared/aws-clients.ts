@@ -5,7 +5,9 @@ import { S3ObjectStore } from './s3-object-store.js';
 
 /**
  * Module-scope dependencies the run-state functions share, built once per cold start. Offline,
- * `AWS_ENDPOINT_URL_S3` points the client at the local S3 stand-in; nothing else changes.
+ * `AWS_ENDPOINT_URL_S3` points the client at the local S3 stand-in; the only other difference is
+ * path-style addressing, since `bucket.127.0.0.1` does not resolve. In AWS the variable is unset
+ * and S3's default virtual-hosted addressing applies.
  */
 export const store = new S3ObjectStore(
   new S3Client({ forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3) }),
