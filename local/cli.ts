@@ -165,21 +165,7 @@ Results appear under s3://${pipeline.bucket}/results/. Ctrl-C stops.`);
         const id = `${object.Key}\u0000${object.ETag}`;
         if (!object.Key || seen.has(id)) continue;
         seen.add(id);
-        const event = {
-          version: '0',
-          id: id,
-          'detail-type': 'Object Created' as const,
-          source: 'aws.s3',
-          account: '000000000000',
-          time: new Date().toISOString(),
-          region: 'us-east-1',
-          resources: [],
-          detail: {
-            bucket: { name: pipeline.bucket },
-            object: { key: object.Key, size: object.Size ?? 0, sequencer: `${Date.now().toString(16)}` },
-          },
-        };
-        const delivery = await pipeline.deliver(event);
+        const { delivery } = await pipeline.notify(object.Key);
         if (!delivery.runId) continue;
         console.log(`[${delivery.runId}] started for s3://${pipeline.bucket}/${object.Key}`);
         const outcome = await pipeline.waitForRun(delivery.runId);

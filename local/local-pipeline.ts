@@ -110,6 +110,8 @@ export interface LocalPipeline {
     body: string | Uint8Array | Readable,
     options?: { readonly metadata?: Readonly<Record<string, string>> },
   ): Promise<{ event: ObjectCreatedEvent; delivery: DeliveryOutcome }>;
+  /** Delivers S3's "Object Created" event for an object already uploaded by any S3 client. */
+  notify(key: string): Promise<{ event: ObjectCreatedEvent; delivery: DeliveryOutcome }>;
   /** Delivers an event to the rule, as EventBridge does (also twice, to test duplicates). */
   deliver(event: ObjectCreatedEvent): Promise<DeliveryOutcome>;
   /** Resolves when the run's execution has ended. */
@@ -294,19 +296,11 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     };
   };
 
-  const upload: LocalPipeline['upload'] = async (key, body, options = {}) => {
-    // lib-storage splits large bodies into parts, as the AWS CLI does: the local S3 server, like
-    // S3 itself, limits single requests, and a stream never sits whole in memory.
-    const { ETag } = await new Upload({
-      client: s3,
-      params: {
-        Bucket: LOCAL_BUCKET,
-        Key: key,
-        Body: body,
-        ...(options.metadata ? { Metadata: { ...options.metadata } } : {}),
-      },
-    }).done();
-    const { ContentLength: size } = await s3.send(new HeadObjectCommand({ Bucket: LOCAL_BUCKET, Key: key }));
+  /** Delivers the "Object Created" event S3 would send for an object already in the bucket. */
+  const notify: LocalPipeline['notify'] = async (key) => {
+    const { ContentLength: size, ETag } = await s3.send(
+      new HeadObjectCommand({ Bucket: LOCAL_BUCKET, Key: key }),
+    );
     sequencer += 1;
     const event: ObjectCreatedEvent = {
       version: '0',
@@ -330,6 +324,21 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     return { event, delivery: await deliver(event) };
   };
 
+  const upload: LocalPipeline['upload'] = async (key, body, options = {}) => {
+    // lib-storage splits large bodies into parts, as the AWS CLI does: the local S3 server, like
+    // S3 itself, limits single requests, and a stream never sits whole in memory.
+    await new Upload({
+      client: s3,
+      params: {
+        Bucket: LOCAL_BUCKET,
+        Key: key,
+        Body: body,
+        ...(options.metadata ? { Metadata: { ...options.metadata } } : {}),
+      },
+    }).done();
+    return notify(key);
+  };
+
   const waitForRun = async (runId: string): Promise<RunOutcome> => {
     const run = runs.get(runId);
     if (!run) throw new Error(`no run ${runId} was started`);
@@ -344,6 +353,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     emulator,
     events,
     upload,
+    notify,
     deliver,
     waitForRun,
     readObject,
