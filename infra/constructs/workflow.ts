@@ -43,6 +43,33 @@ export const LAMBDA_SERVICE_ERRORS = [
  */
 export const CRASH_ERRORS = ['Lambda.Unknown', 'States.Timeout'] as const;
 
+/** How each kind of failure is retried, in the order a Task lists its retriers. */
+const RETRY = {
+  lambdaService: {
+    errors: [...LAMBDA_SERVICE_ERRORS],
+    interval: Duration.seconds(2),
+    backoffRate: 2,
+    maxAttempts: 6,
+    jitterStrategy: sfn.JitterType.FULL,
+  },
+  crash: { errors: [...CRASH_ERRORS], interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 2 },
+  geminiUnavailable: {
+    errors: [GeminiUnavailableError.name],
+    interval: Duration.seconds(10),
+    backoffRate: 2,
+    maxAttempts: 6,
+  },
+  // Quotas free up as running jobs finish: wait long, spread out, at most 15 minutes apart.
+  geminiRateLimited: {
+    errors: [GeminiRateLimitError.name],
+    interval: Duration.seconds(60),
+    backoffRate: 2,
+    maxAttempts: 10,
+    maxDelay: Duration.minutes(15),
+    jitterStrategy: sfn.JitterType.FULL,
+  },
+} as const satisfies Record<string, sfn.RetryProps>;
+
 /** The functions the workflow invokes, one per Task state. */
 export interface WorkflowFunctions {
   readonly prepareRequests: lambda.Function;
@@ -87,37 +114,13 @@ function invokeTask(
     // A safety net above the function's own timeout; also what the local runner enforces.
     taskTimeout: sfn.Timeout.duration((fn.timeout ?? Duration.seconds(3)).plus(Duration.minutes(1))),
   });
-  task.addRetry({
-    errors: [...LAMBDA_SERVICE_ERRORS],
-    interval: Duration.seconds(2),
-    backoffRate: 2,
-    maxAttempts: 6,
-    jitterStrategy: sfn.JitterType.FULL,
-  });
-  task.addRetry({
-    errors: [...CRASH_ERRORS],
-    interval: Duration.seconds(5),
-    backoffRate: 2,
-    maxAttempts: 2,
-  });
-  if (policy.geminiUnavailable) {
-    task.addRetry({
-      errors: [GeminiUnavailableError.name],
-      interval: Duration.seconds(10),
-      backoffRate: 2,
-      maxAttempts: 6,
-    });
-  }
-  if (policy.geminiRateLimited) {
-    task.addRetry({
-      errors: [GeminiRateLimitError.name],
-      interval: Duration.seconds(60),
-      backoffRate: 2,
-      maxAttempts: 10,
-      maxDelay: Duration.minutes(15),
-      jitterStrategy: sfn.JitterType.FULL,
-    });
-  }
+  const retries: sfn.RetryProps[] = [
+    RETRY.lambdaService,
+    RETRY.crash,
+    ...(policy.geminiUnavailable ? [RETRY.geminiUnavailable] : []),
+    ...(policy.geminiRateLimited ? [RETRY.geminiRateLimited] : []),
+  ];
+  for (const retry of retries) task.addRetry(retry);
   return task;
 }
 
