@@ -223,8 +223,9 @@ interface AnswerSource {
 /**
  * Writes the answers of all chunks ordered by input line. Each source is already in that order, so
  * a min-heap of their next answers yields the next line in O(log chunks). A chunk joins the heap
- * only once the output reaches its first line: for a file of one kind, whose chunks follow each
- * other, one chunk's results are downloaded and on disk at a time, not all of them at once.
+ * only once the output reaches its first line, and the next one is fetched meanwhile: for a file of
+ * one kind, whose chunks follow each other, at most two chunks' results are on disk at a time and
+ * each download overlaps the merge of the chunk before.
  */
 async function mergeInInputOrder(
   sources: readonly AnswerSource[],
@@ -234,8 +235,12 @@ async function mergeInInputOrder(
   const heads = new Heap<{ readonly answer: Answer; readonly source: AsyncGenerator<Answer> }>(
     (a, b) => a.answer.line - b.answer.line,
   );
-  const enter = async (source: AsyncGenerator<Answer>) => {
-    const next = await source.next();
+  // The next waiting chunk's first answer, asked for early: its download overlaps the current merge.
+  let prefetched:
+    | { readonly source: AsyncGenerator<Answer>; readonly first: Promise<IteratorResult<Answer>> }
+    | undefined;
+  const enter = async (source: AsyncGenerator<Answer>, first = source.next()) => {
+    const next = await first;
     if (!next.done) heads.push({ answer: next.value, source });
   };
   for (;;) {
@@ -245,7 +250,17 @@ async function mergeInInputOrder(
       (waiting[0]?.firstLine ?? 0) < (heads.peek()?.answer.line ?? Number.POSITIVE_INFINITY)
     ) {
       const source = waiting.shift();
-      if (source) await enter(source.answers);
+      if (!source) continue;
+      const early = prefetched?.source === source.answers ? prefetched.first : undefined;
+      prefetched = undefined;
+      await enter(source.answers, early);
+    }
+    const upcoming = waiting[0];
+    if (upcoming && !prefetched) {
+      const first = upcoming.answers.next();
+      // Handled when entered; if the merge stops first, its failure must not surface as unhandled.
+      first.catch(() => undefined);
+      prefetched = { source: upcoming.answers, first };
     }
     const head = heads.pop();
     if (!head) return;

@@ -108,31 +108,32 @@ describe('collectResults', () => {
     expect(keysOf(results())).toEqual(['g1', 'e1', 'g2', 'e2']);
   });
 
-  it("fetches a chunk's results only when the merge reaches its first line", async () => {
+  it('fetches at most one chunk ahead of the merge, not every chunk at once', async () => {
     const run = await submitted([
       { kind: 'generate', keys: ['a', 'b'] },
       { kind: 'generate', keys: ['c', 'd'] },
+      { kind: 'generate', keys: ['e', 'f'] },
     ]);
     for (const job of run.jobs) fake.answer(job);
     await polled(run);
-    const downloads: string[] = [];
+    let downloads = 0;
     const gemini = Object.create(fake) as FakeGemini;
     gemini.downloadFile = async (fileName, path) => {
-      downloads.push(fileName);
+      downloads += 1;
       return fake.downloadFile(fileName, path);
     };
     const writes: number[] = [];
     const watched = Object.create(store) as MemoryObjectStore;
     watched.openLineWriter = (bucket, key) => {
       const writer = store.openLineWriter(bucket, key);
-      return { ...writer, write: (line) => (writes.push(downloads.length), writer.write(line)) };
+      return { ...writer, write: (line) => (writes.push(downloads), writer.write(line)) };
     };
 
     await collectResults(runState(), { ...deps(), gemini, store: watched });
 
-    // Chunk 1's results were not fetched before chunk 0's two answers had been written.
-    expect(writes).toEqual([1, 1, 2, 2]);
-    expect(keysOf(results())).toEqual(['a', 'b', 'c', 'd']);
+    // While chunk 0 is written, only chunk 1 is fetched ahead; chunk 2 waits until chunk 1 is merged.
+    expect(writes).toEqual([2, 2, 3, 3, 3, 3]);
+    expect(keysOf(results())).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
   });
 
   it('answers every key of a chunk abandoned at the submit deadline with NOT_SUBMITTED, in input order', async () => {
