@@ -7,10 +7,10 @@ import type { GeminiBatchApi, InlineResponse } from '../shared/gemini/gemini-bat
 import { readJsonlLines } from '../shared/jsonl.js';
 import { chunkId, resultKeys, workKeys } from '../shared/layout.js';
 import type { ObjectStore } from '../shared/object-store.js';
-import type { ChunkPlan, JobLedger, JobStatusRecord, ModelUsage } from '../shared/run-records.js';
+import type { ChunkPlan, JobStatusRecord, ModelUsage } from '../shared/run-records.js';
 import { type CollectSummary, emptyModelUsage } from '../shared/run-records.js';
 import type { CollectedRun, RunState } from '../shared/run-state.js';
-import { readLedgers, readPlan, readPollStatus } from '../shared/run-store.js';
+import { readPlan, readPollStatus } from '../shared/run-store.js';
 
 /** Result lines can be long (embeddings of 3072 floats, long generations); a bound still applies. */
 const MAX_RESULT_LINE_BYTES = 64 * 1024 * 1024;
@@ -179,20 +179,20 @@ export async function collectResults(run: RunState, deps: CollectDeps): Promise<
   const pollStatus = await readPollStatus(store, run);
   const jobs = new Map(pollStatus?.jobs.map((job) => [job.chunk, job]));
   const abandoned = new Set(pollStatus?.abandonedChunks);
-  const ledgers = new Map((await readLedgers(store, run, plan)).map((ledger) => [ledger.chunk, ledger]));
   const tally: Tally = { succeeded: 0, failed: 0, missing: 0, duplicates: 0, unknown: 0, usage: {} };
   const output = store.openLineWriter(run.bucket, resultKeys(run.key, run.runId, deps.inputPrefix).results);
   const sources = plan.chunks.map((chunk) => {
     const job = jobs.get(chunk.index);
     if (!job && abandoned.has(chunk.index)) {
-      return { firstLine: chunk.firstLine, answers: unsubmittedAnswers(run, chunk, tally, deps) };
+      const message = `Gemini refused this chunk's batch job (quota, 429) until the submit deadline; this request was not sent`;
+      return {
+        firstLine: chunk.firstLine,
+        answers: failedAnswers(run, chunk, tally, deps, { status: 'NOT_SUBMITTED', message }),
+      };
     }
     if (!job) throw new RunStateError(`chunk ${chunk.index} of run ${run.runId} has no polled batch job`);
     // A generator does nothing until asked: the chunk's results are fetched only when merged.
-    return {
-      firstLine: chunk.firstLine,
-      answers: chunkAnswers(run, chunk, job, ledgers.get(chunk.index), tally, deps),
-    };
+    return { firstLine: chunk.firstLine, answers: chunkAnswers(run, chunk, job, tally, deps) };
   });
   try {
     await mergeInInputOrder(sources, (answer) => output.write(answer.text));
@@ -269,18 +269,18 @@ async function mergeInInputOrder(
   }
 }
 
-/** Error lines for a chunk Gemini never accepted before the submit deadline. */
-async function* unsubmittedAnswers(
+/** The same pipeline error for every key of a chunk: a job that did not succeed, or never existed. */
+async function* failedAnswers(
   run: RunState,
   chunk: ChunkPlan,
   tally: Tally,
   deps: CollectDeps,
+  error: PipelineError,
 ): AsyncGenerator<Answer> {
   const format = FORMATS[chunk.format];
-  const message = `Gemini refused this chunk's batch job (quota, 429) until the submit deadline; this request was not sent`;
   for await (const [line, key] of expectedKeys(deps.store, run.bucket, chunk)) {
     tally.failed += 1;
-    yield { line, text: format.renderError(key, { status: 'NOT_SUBMITTED', message }) };
+    yield { line, text: format.renderError(key, error) };
   }
 }
 
@@ -319,23 +319,16 @@ async function* chunkAnswers(
   run: RunState,
   chunk: ChunkPlan,
   job: JobStatusRecord,
-  ledger: JobLedger | undefined,
   tally: Tally,
   deps: CollectDeps,
 ): AsyncGenerator<Answer> {
-  const expected = expectedKeys(deps.store, run.bucket, chunk);
   const format = FORMATS[chunk.format];
-  const failed = (line: number, key: string, error: PipelineError): Answer => {
-    tally.failed += 1;
-    return { line, text: format.renderError(key, error) };
-  };
   const answer = (line: number, key: string, result: Result | undefined, raw?: string): Answer => {
     if (result === undefined) {
       tally.missing += 1;
-      return failed(line, key, {
-        status: 'NO_RESULT',
-        message: `Gemini's output for ${job.batchName} has no answer for this key`,
-      });
+      tally.failed += 1;
+      const message = `Gemini's output for ${job.batchName} has no answer for this key`;
+      return { line, text: format.renderError(key, { status: 'NO_RESULT', message }) };
     }
     const { text, succeeded } = format.render(key, result, raw);
     if (succeeded) {
@@ -350,11 +343,12 @@ async function* chunkAnswers(
   if (job.state !== 'BATCH_STATE_SUCCEEDED') {
     const reason = job.error?.message ? `: ${job.error.message}` : '';
     const message = `batch job ${job.batchName} ended ${job.state}${reason}; this request was not answered`;
-    for await (const [line, key] of expected)
-      yield failed(line, key, { status: 'JOB_NOT_SUCCEEDED', message });
+    yield* failedAnswers(run, chunk, tally, deps, { status: 'JOB_NOT_SUCCEEDED', message });
     return;
   }
-  if (ledger?.inline || !job.responsesFile) {
+  const expected = expectedKeys(deps.store, run.bucket, chunk);
+  // A succeeded job with no responses file was an inline batch: its answers are in the operation.
+  if (!job.responsesFile) {
     yield* inlineAnswers(
       await deps.gemini.getInlineResponses(job.batchName),
       chunk,
@@ -377,14 +371,10 @@ async function* chunkAnswers(
       if (next.done) break;
       const [line, key] = next.value;
       const result = await results.next();
-      const parsed = !result.done && 'text' in result.value ? parseResult(result.value.text) : undefined;
+      const raw = !result.done && 'text' in result.value ? result.value.text : undefined;
+      const parsed = raw === undefined ? undefined : parseResult(raw);
       if (parsed !== undefined && format.keyOf(parsed) === key) {
-        yield answer(
-          line,
-          key,
-          parsed,
-          !result.done && 'text' in result.value ? result.value.text : undefined,
-        );
+        yield answer(line, key, parsed, raw);
         continue;
       }
       // Out of step (a gap, a duplicate, an unknown key, reordering): answer the rest by position.

@@ -58,22 +58,24 @@ export function toJobStatusRecord(
 export async function pollBatchJobs(run: RunState, deps: PollDeps): Promise<PollState> {
   const { store, gemini, schedule } = deps;
   const plan = await readPlan(store, run);
-  let ledgers = await readLedgers(store, run, plan);
-  if (ledgers.length < plan.chunks.length || ledgers.some((ledger) => !ledger.batchName)) {
-    await submitChunks(run, plan, deps);
-    ledgers = await readLedgers(store, run, plan);
-  }
-  const previous = new Map((await readPollStatus(store, run))?.jobs.map((job) => [job.batchName, job]));
+  // The last pass's record names each chunk's job; only chunks it lacks need their ledger read.
+  const previous = new Map((await readPollStatus(store, run))?.jobs.map((job) => [job.chunk, job]));
+  const unknown = { ...plan, chunks: plan.chunks.filter((chunk) => !previous.has(chunk.index)) };
+  if (unknown.chunks.length > 0) await submitChunks(run, unknown, deps);
+  const created = new Map(
+    (await readLedgers(store, run, unknown)).map((ledger) => [ledger.chunk, ledger.batchName]),
+  );
 
   const jobs: JobStatusRecord[] = [];
-  for (const ledger of ledgers) {
-    if (!ledger.batchName) continue; // still waiting for Gemini to accept its job
-    const known = previous.get(ledger.batchName);
+  for (const chunk of plan.chunks) {
+    const known = previous.get(chunk.index);
     if (known && isTerminalState(known.state)) {
       jobs.push(known);
       continue;
     }
-    jobs.push(toJobStatusRecord(ledger.chunk, await gemini.getBatch(ledger.batchName)));
+    const batchName = known?.batchName ?? created.get(chunk.index);
+    if (!batchName) continue; // still waiting for Gemini to accept its job
+    jobs.push(toJobStatusRecord(chunk.index, await gemini.getBatch(batchName)));
   }
   const now = deps.now?.() ?? new Date();
   const withJob = new Set(jobs.map((job) => job.chunk));

@@ -80,6 +80,16 @@ export async function prepareRequests(run: RunInput, deps: PrepareDeps): Promise
   const closed: ChunkPlan[] = [];
   const allWriters: LineWriter[] = [rejected];
   const firstLineOfKey = new KeyLineIndex();
+  // Limits depend only on the model: worked out once per model, not once per line.
+  const limitsByModel = new Map<string, ChunkLimits>();
+  const limitsFor = (model: string): ChunkLimits => {
+    let limits = limitsByModel.get(model);
+    if (!limits) {
+      limits = chunkLimitsFor(model, deps.chunkLimits);
+      limitsByModel.set(model, limits);
+    }
+    return limits;
+  };
   let nextChunkIndex = 0;
   let lineCount = 0;
   let rejectedCount = 0;
@@ -106,7 +116,7 @@ export async function prepareRequests(run: RunInput, deps: PrepareDeps): Promise
         continue;
       }
       const group = `${parsed.format}\u0000${parsed.kind}\u0000${parsed.model}`;
-      const limits = chunkLimitsFor(parsed.model, deps.chunkLimits);
+      const limits = limitsFor(parsed.model);
       const text = parsed.verbatim ? line.text : JSON.stringify(parsed.line);
       const textBytes = parsed.verbatim ? line.byteLength : Buffer.byteLength(text);
       const bytes = textBytes + 1;

@@ -112,6 +112,8 @@ async function submitChunk(
     batchName = await gemini.createBatch({ kind: chunk.kind, model: chunk.model, displayName, ...source });
   } catch (error) {
     if (!(error instanceof GeminiRateLimitError)) throw error;
+    // A 429 created nothing: without this, every later attempt would first search for the job by name.
+    await record({ ...ledger, creating: false, updatedAt: now() });
     deps.log?.('Gemini refused the job for now; it will be submitted again', {
       chunk: chunk.index,
       reason: error.message,
