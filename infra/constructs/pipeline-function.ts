@@ -147,6 +147,8 @@ export class PipelineFunction extends Construct implements iam.IGrantable {
               banner:
                 "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
               minify: true,
+              // Error names are literals (lambdas/shared/errors.ts); kept names also keep stack traces readable.
+              keepNames: true,
               sourceMap: true,
               sourcesContent: false,
               // The runtime's SDK is a convenience set at a version AWS picks (lib-storage and

@@ -4,7 +4,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { GeminiRateLimitError, GeminiUnavailableError } from '../../lambdas/shared/errors.js';
+import { ERROR_NAMES } from '../../lambdas/shared/errors.js';
 
 /**
  * The state names: part of the workflow's contract. The local runner maps a Task state to its
@@ -54,14 +54,14 @@ const RETRY = {
   },
   crash: { errors: [...CRASH_ERRORS], interval: Duration.seconds(5), backoffRate: 2, maxAttempts: 2 },
   geminiUnavailable: {
-    errors: [GeminiUnavailableError.name],
+    errors: [ERROR_NAMES.geminiUnavailable],
     interval: Duration.seconds(10),
     backoffRate: 2,
     maxAttempts: 6,
   },
   // Quotas free up as running jobs finish: wait long, spread out, at most 15 minutes apart.
   geminiRateLimited: {
-    errors: [GeminiRateLimitError.name],
+    errors: [ERROR_NAMES.geminiRateLimit],
     interval: Duration.seconds(60),
     backoffRate: 2,
     maxAttempts: 10,

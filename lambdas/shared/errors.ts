@@ -1,36 +1,57 @@
 /**
- * Errors with stable names: Step Functions Retry and Catch match on `name`, so renaming one is a
- * change to the workflow's contract (see infra/constructs/workflow.ts).
+ * Errors with stable names: Step Functions Retry and Catch match on the `errorType` Lambda reports,
+ * which is the thrown error's `name`. The names are literal strings, never derived from class names:
+ * a minified bundle renames classes (`GeminiUnavailableError` became `Pf`), and then no retrier
+ * matches. Renaming one is a change to the workflow's contract (see infra/constructs/workflow.ts).
  */
+export const ERROR_NAMES = {
+  emptyInput: 'EmptyInputError',
+  inputValidation: 'InputValidationError',
+  geminiRateLimit: 'GeminiRateLimitError',
+  geminiUnavailable: 'GeminiUnavailableError',
+  geminiRequest: 'GeminiRequestError',
+  runState: 'RunStateError',
+} as const;
 
-/** Base class: sets `name` from the subclass so every error is matchable by its class name. */
+export type PipelineErrorName = (typeof ERROR_NAMES)[keyof typeof ERROR_NAMES];
+
+/** Base class: each subclass names itself with one of {@link ERROR_NAMES}. */
 export abstract class PipelineError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = new.target.name;
-  }
+  abstract override readonly name: PipelineErrorName;
 }
 
 /** The input file holds no line that could be sent: there is nothing to batch. Not retried. */
-export class EmptyInputError extends PipelineError {}
+export class EmptyInputError extends PipelineError {
+  override readonly name = ERROR_NAMES.emptyInput;
+}
 
 /** The input cannot be used as a whole (too large, unreadable). Not retried. */
-export class InputValidationError extends PipelineError {}
+export class InputValidationError extends PipelineError {
+  override readonly name = ERROR_NAMES.inputValidation;
+}
 
 /** Gemini answered 429: a quota (active jobs, enqueued tokens, rate). Retried with long backoff. */
-export class GeminiRateLimitError extends PipelineError {}
+export class GeminiRateLimitError extends PipelineError {
+  override readonly name = ERROR_NAMES.geminiRateLimit;
+}
 
 /** Gemini answered 5xx or 408, or could not be reached. Retried with backoff. */
-export class GeminiUnavailableError extends PipelineError {}
+export class GeminiUnavailableError extends PipelineError {
+  override readonly name = ERROR_NAMES.geminiUnavailable;
+}
 
 /** Gemini refused the request itself (4xx other than 429): retrying cannot help. */
-export class GeminiRequestError extends PipelineError {}
+export class GeminiRequestError extends PipelineError {
+  override readonly name = ERROR_NAMES.geminiRequest;
+}
 
 /** Run state in S3 is missing or inconsistent with the step asking for it. Not retried. */
-export class RunStateError extends PipelineError {}
+export class RunStateError extends PipelineError {
+  override readonly name = ERROR_NAMES.runState;
+}
 
 /** Names the workflow retries, by policy. */
 export const RETRYABLE_ERRORS = {
-  rateLimited: [GeminiRateLimitError.name],
-  transient: [GeminiUnavailableError.name],
+  rateLimited: [ERROR_NAMES.geminiRateLimit],
+  transient: [ERROR_NAMES.geminiUnavailable],
 } as const;
