@@ -8,7 +8,7 @@ import { readJsonlLines } from '../shared/jsonl.js';
 import { chunkId, resultKeys, workKeys } from '../shared/layout.js';
 import type { ObjectStore } from '../shared/object-store.js';
 import type { ChunkPlan, JobStatusRecord, ModelUsage } from '../shared/run-records.js';
-import { type CollectSummary, emptyModelUsage } from '../shared/run-records.js';
+import { type CollectSummary, emptyModelUsage, LONG_PROMPT_TOKENS } from '../shared/run-records.js';
 import type { CollectedRun, RunState } from '../shared/run-state.js';
 import { readPlan, readPollStatus } from '../shared/run-store.js';
 
@@ -53,6 +53,8 @@ interface ResultFormat {
 
 interface UsageCounts {
   readonly prompt: number;
+  /** Of `prompt`, the tokens served from a context cache. */
+  readonly cached: number;
   readonly output: number;
   readonly thoughts: number;
   readonly total?: number;
@@ -85,6 +87,7 @@ const GEMINI_FORMAT: ResultFormat = {
     if (metadata) {
       return {
         prompt: count(metadata.promptTokenCount),
+        cached: count(metadata.cachedContentTokenCount),
         output: count(metadata.candidatesTokenCount),
         thoughts: count(metadata.thoughtsTokenCount),
         ...(metadata.totalTokenCount !== undefined ? { total: count(metadata.totalTokenCount) } : {}),
@@ -92,7 +95,7 @@ const GEMINI_FORMAT: ResultFormat = {
     }
     // Embeddings report only their input tokens, as a string.
     return body?.tokenCount !== undefined
-      ? { prompt: count(body.tokenCount), output: 0, thoughts: 0 }
+      ? { prompt: count(body.tokenCount), cached: 0, output: 0, thoughts: 0 }
       : undefined;
   },
 };
@@ -132,6 +135,7 @@ const OPENAI_FORMAT: ResultFormat = {
     const total = usage.totalTokens ?? usage.total_tokens;
     return {
       prompt: count(usage.promptTokens ?? usage.prompt_tokens),
+      cached: 0,
       output: count(usage.completionTokens ?? usage.completion_tokens),
       thoughts: 0,
       ...(total !== undefined ? { total: count(total) } : {}),
@@ -486,7 +490,14 @@ function addUsage(usage: Record<string, ModelUsage>, model: string, counts: Usag
   entry.requestCount += 1;
   if (!counts) return;
   entry.promptTokens += counts.prompt;
+  entry.cachedTokens += counts.cached;
   entry.outputTokens += counts.output;
   entry.thoughtsTokens += counts.thoughts;
   entry.totalTokens += counts.total ?? counts.prompt + counts.output + counts.thoughts;
+  if (counts.prompt > LONG_PROMPT_TOKENS) {
+    entry.longPromptRequests += 1;
+    entry.longPromptTokens += counts.prompt;
+    entry.longPromptCachedTokens += counts.cached;
+    entry.longPromptOutputTokens += counts.output + counts.thoughts;
+  }
 }

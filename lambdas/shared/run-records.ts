@@ -76,17 +76,42 @@ export interface PollStatus {
   readonly abandonedChunks?: readonly number[];
 }
 
-/** Tokens used by one model, summed over its responses. */
+/**
+ * Tokens used by one model, summed over its responses. The `longPrompt*` fields count again the part
+ * of the totals that came from requests whose prompt exceeded {@link LONG_PROMPT_TOKENS}: models
+ * with a long-context tier bill those requests at a higher rate.
+ */
 export interface ModelUsage {
   requestCount: number;
   promptTokens: number;
+  /** Prompt tokens served from a context cache (`cachedContentTokenCount`), part of `promptTokens`. */
+  cachedTokens: number;
   outputTokens: number;
   thoughtsTokens: number;
   totalTokens: number;
+  longPromptRequests: number;
+  longPromptTokens: number;
+  longPromptCachedTokens: number;
+  /** Output and thinking tokens of long-prompt requests. */
+  longPromptOutputTokens: number;
 }
 
+/** Gemini's long-context threshold: prompts above it are billed at the long-prompt rates. */
+export const LONG_PROMPT_TOKENS = 200_000;
+
 export function emptyModelUsage(): ModelUsage {
-  return { requestCount: 0, promptTokens: 0, outputTokens: 0, thoughtsTokens: 0, totalTokens: 0 };
+  return {
+    requestCount: 0,
+    promptTokens: 0,
+    cachedTokens: 0,
+    outputTokens: 0,
+    thoughtsTokens: 0,
+    totalTokens: 0,
+    longPromptRequests: 0,
+    longPromptTokens: 0,
+    longPromptCachedTokens: 0,
+    longPromptOutputTokens: 0,
+  };
 }
 
 /** `work/<runId>/collected.json`, written by Collect Results. */

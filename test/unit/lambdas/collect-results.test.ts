@@ -27,6 +27,7 @@ import {
   rejection,
   runState,
   submitDirectly,
+  usage,
   WORK,
   writePlan,
   writePollStatus,
@@ -335,20 +336,20 @@ describe('collectResults', () => {
     await collectResults(runState(), deps());
 
     expect((await summary())?.usageByModel).toEqual({
-      [MODELS.generate]: {
+      [MODELS.generate]: usage({
         requestCount: 2,
         promptTokens: ANSWER_USAGE.promptTokenCount + 4,
         outputTokens: ANSWER_USAGE.candidatesTokenCount + 6,
         thoughtsTokens: 30,
         totalTokens: ANSWER_USAGE.totalTokenCount + 40,
-      },
-      [MODELS.embed]: {
+      }),
+      [MODELS.embed]: usage({
         requestCount: 2,
         promptTokens: 2 * EMBED_TOKEN_COUNT,
         outputTokens: 0,
         thoughtsTokens: 0,
         totalTokens: 2 * EMBED_TOKEN_COUNT,
-      },
+      }),
     });
   });
 
@@ -369,13 +370,12 @@ describe('collectResults', () => {
       duplicateResultCount: 1,
       unknownResultCount: 1,
       usageByModel: {
-        [MODELS.generate]: {
+        [MODELS.generate]: usage({
           requestCount: 1,
           promptTokens: ANSWER_USAGE.promptTokenCount,
           outputTokens: ANSWER_USAGE.candidatesTokenCount,
-          thoughtsTokens: 0,
           totalTokens: ANSWER_USAGE.totalTokenCount,
-        },
+        }),
       },
       collectedAt: fixedNow().toISOString(),
     });

@@ -346,13 +346,9 @@ describe('finalizeRun', () => {
       },
     });
     expect(written.jobs[0]).not.toHaveProperty('recovered');
-    expect(written.usage.total).toEqual({
-      requestCount: 4,
-      promptTokens: 27,
-      outputTokens: 15,
-      thoughtsTokens: 9,
-      totalTokens: 51,
-    });
+    expect(written.usage.total).toEqual(
+      usage({ requestCount: 4, promptTokens: 27, outputTokens: 15, thoughtsTokens: 9, totalTokens: 51 }),
+    );
     expect(written.usage.byModel).toEqual(
       (await store.getJson<{ usageByModel: unknown }>(BUCKET, `work/${RUN_ID}/collected.json`))?.usageByModel,
     );

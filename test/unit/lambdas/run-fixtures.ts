@@ -6,13 +6,14 @@
 import { toJobStatusRecord } from '../../../lambdas/poll-batch-jobs/poll-batch-jobs.js';
 import type { BatchKind } from '../../../lambdas/shared/gemini/gemini-batch-api.js';
 import { jobDisplayName, workKeys } from '../../../lambdas/shared/layout.js';
-import type {
-  ChunkPlan,
-  CollectSummary,
-  JobLedger,
-  JobStatusRecord,
-  ModelUsage,
-  RunPlan,
+import {
+  type ChunkPlan,
+  type CollectSummary,
+  emptyModelUsage,
+  type JobLedger,
+  type JobStatusRecord,
+  type ModelUsage,
+  type RunPlan,
 } from '../../../lambdas/shared/run-records.js';
 import type { RunState } from '../../../lambdas/shared/run-state.js';
 import type { FakeGemini } from '../../support/fake-gemini.js';
@@ -150,7 +151,7 @@ export async function writePollStatus(
 }
 
 export function usage(fields: Partial<ModelUsage>): ModelUsage {
-  return { requestCount: 0, promptTokens: 0, outputTokens: 0, thoughtsTokens: 0, totalTokens: 0, ...fields };
+  return { ...emptyModelUsage(), ...fields };
 }
 
 export async function writeCollected(
