@@ -7,11 +7,13 @@
  */
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type {
-  BatchJobStatus,
-  CreateBatchRequest,
-  GeminiBatchApi,
-  InlineResponse,
+import {
+  BATCH_METHODS,
+  type BatchJobStatus,
+  type CreateBatchRequest,
+  type GeminiBatchApi,
+  type InlineResponse,
+  type ModelInfo,
 } from '../../lambdas/shared/gemini/gemini-batch-api.js';
 import { type GeneratedFile, writeResultsFor } from './generate.js';
 
@@ -34,6 +36,12 @@ export class FileGemini implements GeminiBatchApi {
     readonly dir: string,
     private readonly state: FileGeminiState,
   ) {}
+
+  /** Every model exists and supports both batch methods: the benchmarks measure the pipeline, not lookups. */
+  async getModel(model: string): Promise<ModelInfo> {
+    const id = model.replace(/^models\//, '');
+    return { name: `models/${id}`, supportedGenerationMethods: Object.values(BATCH_METHODS) };
+  }
 
   /** The fake whose state is kept in `dir` (empty if there is none yet). */
   static async open(dir: string): Promise<FileGemini> {

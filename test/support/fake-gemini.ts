@@ -1,6 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { GeminiRequestError } from '../../lambdas/shared/errors.js';
 import {
+  BATCH_METHODS,
   type BatchJobStatus,
   type BatchKind,
   type CreateBatchRequest,
@@ -8,12 +9,14 @@ import {
   type InlineRequest,
   type InlineResponse,
   isTerminalState,
+  type ModelInfo,
 } from '../../lambdas/shared/gemini/gemini-batch-api.js';
 
 /** The port's methods, by name: what `calls` counts and `failNext` can break. */
 export type GeminiMethod = keyof GeminiBatchApi;
 
 const METHODS: readonly GeminiMethod[] = [
+  'getModel',
   'uploadJsonl',
   'createBatch',
   'findBatchByDisplayName',
@@ -82,6 +85,21 @@ export class FakeGemini implements GeminiBatchApi {
     queue.push(error);
     this.#failures.set(method, queue);
     return this;
+  }
+
+  /**
+   * Models the fake knows, by bare id. While empty, every model exists and supports both batch
+   * methods; once a test adds one, only the models added exist.
+   */
+  readonly models = new Map<string, ModelInfo>();
+
+  async getModel(model: string): Promise<ModelInfo | undefined> {
+    this.#enter('getModel');
+    const id = model.replace(/^models\//, '');
+    if (this.models.size === 0) {
+      return { name: `models/${id}`, supportedGenerationMethods: Object.values(BATCH_METHODS) };
+    }
+    return this.models.get(id);
   }
 
   async uploadJsonl(path: string, displayName: string): Promise<string> {

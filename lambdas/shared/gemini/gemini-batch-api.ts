@@ -17,6 +17,24 @@ export const OPENAI_ENDPOINTS: Readonly<Record<BatchKind, '/v1/chat/completions'
   embed: '/v1/embeddings',
 };
 
+/**
+ * The Models API's `supportedGenerationMethods` entry a model needs for each kind of batch
+ * (`models.batchGenerateContent`, `models.asyncBatchEmbedContent`).
+ */
+export const BATCH_METHODS: Readonly<Record<BatchKind, string>> = {
+  generate: 'batchGenerateContent',
+  embed: 'asyncBatchEmbedContent',
+};
+
+/** A model as the Models API (`GET models/{model}`) describes it. */
+export interface ModelInfo {
+  /** `models/…`. */
+  readonly name: string;
+  readonly supportedGenerationMethods: readonly string[];
+  readonly inputTokenLimit?: number;
+  readonly outputTokenLimit?: number;
+}
+
 export const TERMINAL_BATCH_STATES = [
   'BATCH_STATE_SUCCEEDED',
   'BATCH_STATE_FAILED',
@@ -68,6 +86,11 @@ export interface InlineResponse {
 }
 
 export interface GeminiBatchApi {
+  /**
+   * The model as the Models API describes it, or undefined when Gemini does not know it (a typo, or
+   * a retired model: Gemini still accepts batch jobs on those, and they all end EXPIRED).
+   */
+  getModel(model: string): Promise<ModelInfo | undefined>;
   /** Uploads a local JSONL file; returns its name, `files/…`. */
   uploadJsonl(path: string, displayName: string): Promise<string>;
   /** Creates a batch job; returns its name, `batches/…`. Not idempotent on Gemini's side. */

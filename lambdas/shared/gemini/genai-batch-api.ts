@@ -7,6 +7,7 @@ import {
   type GeminiBatchApi,
   type InlineRequest,
   type InlineResponse,
+  type ModelInfo,
   OPENAI_ENDPOINTS,
 } from './gemini-batch-api.js';
 
@@ -87,6 +88,25 @@ export class GenaiBatchApi implements GeminiBatchApi {
     });
     // Retries belong to the state machine, as for the Gemini SDK (which retries nothing by default).
     this.#openai = new OpenAI({ apiKey, baseURL: `${this.#baseUrl}/${API_VERSION}/openai/`, maxRetries: 0 });
+  }
+
+  getModel(model: string): Promise<ModelInfo | undefined> {
+    const id = model.replace(/^models\//, '');
+    return attempt(`look up model ${id}`, async () => {
+      try {
+        // Raw REST: the SDK's Model renames supportedGenerationMethods to supportedActions.
+        const found = await this.#rest<Partial<ModelInfo>>(`models/${encodeURIComponent(id)}`);
+        return {
+          name: found.name ?? `models/${id}`,
+          supportedGenerationMethods: found.supportedGenerationMethods ?? [],
+          ...(found.inputTokenLimit !== undefined ? { inputTokenLimit: found.inputTokenLimit } : {}),
+          ...(found.outputTokenLimit !== undefined ? { outputTokenLimit: found.outputTokenLimit } : {}),
+        };
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 404) return undefined;
+        throw error;
+      }
+    });
   }
 
   uploadJsonl(path: string, displayName: string): Promise<string> {
