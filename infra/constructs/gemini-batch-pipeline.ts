@@ -365,6 +365,8 @@ export class GeminiBatchPipeline extends Construct {
         [ENV.inputPrefix]: inputPrefix,
         [ENV.generateModel]: generateModel,
         [ENV.embedModel]: embedModel,
+        // Prepare asks the Models API about each model before anything is uploaded or paid for.
+        [ENV.apiKeySecretArn]: apiKeySecretArn,
         ...jobLimitsEnvironment.prepare,
         ...(props.maxLineSize ? { [ENV.maxLineBytes]: String(validatedLineSize(props.maxLineSize)) } : {}),
       },
@@ -440,7 +442,7 @@ export class GeminiBatchPipeline extends Construct {
     objects.put(collectResults, RESULTS_PREFIX);
     objects.read(finalizeRun, WORK_PREFIX);
     objects.readWrite(finalizeRun, RESULTS_PREFIX);
-    for (const fn of [submitBatchJobs, pollBatchJobs, collectResults, finalizeRun]) {
+    for (const fn of [prepareRequests, submitBatchJobs, pollBatchJobs, collectResults, finalizeRun]) {
       this.apiKeySecret.grantRead(fn);
     }
     this.eventBus.grantPutEventsTo(finalizeRun);

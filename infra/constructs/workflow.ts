@@ -79,14 +79,6 @@ export interface WorkflowFunctions {
   readonly finalizeRun: lambda.Function;
 }
 
-/** Retry policy of one Task state. */
-interface TaskRetryPolicy {
-  /** Retry `GeminiUnavailableError` (5xx, 408, unreachable). */
-  readonly geminiUnavailable: boolean;
-  /** Retry `GeminiRateLimitError` (429: quotas, enqueued-token caps) with long backoff. */
-  readonly geminiRateLimited: boolean;
-}
-
 /**
  * A Task that invokes a pipeline function with the whole state as its event and stores the
  * function's return value (not the Invoke envelope) under `resultPath`.
@@ -102,7 +94,6 @@ function invokeTask(
   stateName: string,
   fn: lambda.Function,
   resultPath: string,
-  policy: TaskRetryPolicy,
 ): tasks.LambdaInvoke {
   const task = new tasks.LambdaInvoke(scope, id, {
     stateName,
@@ -114,13 +105,9 @@ function invokeTask(
     // A safety net above the function's own timeout; also what the local runner enforces.
     taskTimeout: sfn.Timeout.duration((fn.timeout ?? Duration.seconds(3)).plus(Duration.minutes(1))),
   });
-  const retries: sfn.RetryProps[] = [
-    RETRY.lambdaService,
-    RETRY.crash,
-    ...(policy.geminiUnavailable ? [RETRY.geminiUnavailable] : []),
-    ...(policy.geminiRateLimited ? [RETRY.geminiRateLimited] : []),
-  ];
-  for (const retry of retries) task.addRetry(retry);
+  // Every function calls Gemini (Prepare asks the Models API), and Gemini answers 429 on reads as
+  // well as on create: a quota answer is a wait, never a failed run by itself.
+  for (const retry of Object.values(RETRY)) task.addRetry(retry);
   return task;
 }
 
@@ -171,10 +158,6 @@ export class PollUntilDone extends sfn.StateMachineFragment {
       STATE_NAMES.pollBatchJobs,
       props.pollFunction,
       '$.poll',
-      {
-        geminiUnavailable: true,
-        geminiRateLimited: false,
-      },
     );
     const allJobsDone = new sfn.Choice(this, 'AllJobsDone', { stateName: STATE_NAMES.allJobsDone }).when(
       sfn.Condition.not(sfn.Condition.booleanEquals('$.poll.allDone', true)),
@@ -231,10 +214,6 @@ export class PipelineWorkflow extends Construct {
       STATE_NAMES.prepareRequests,
       functions.prepareRequests,
       '$.prepared',
-      {
-        geminiUnavailable: false,
-        geminiRateLimited: false,
-      },
     );
     const submit = invokeTask(
       this,
@@ -242,10 +221,6 @@ export class PipelineWorkflow extends Construct {
       STATE_NAMES.submitBatchJobs,
       functions.submitBatchJobs,
       '$.submitted',
-      {
-        geminiUnavailable: true,
-        geminiRateLimited: true,
-      },
     );
     const pollUntilDone = new PollUntilDone(this, 'PollUntilDone', {
       pollFunction: functions.pollBatchJobs,
@@ -257,10 +232,6 @@ export class PipelineWorkflow extends Construct {
       STATE_NAMES.collectResults,
       functions.collectResults,
       '$.collected',
-      {
-        geminiUnavailable: true,
-        geminiRateLimited: false,
-      },
     );
     const finalize = invokeTask(
       this,
@@ -268,10 +239,6 @@ export class PipelineWorkflow extends Construct {
       STATE_NAMES.finalizeRun,
       functions.finalizeRun,
       '$.finalized',
-      {
-        geminiUnavailable: true,
-        geminiRateLimited: false,
-      },
     );
 
     for (const task of [prepare, submit, pollUntilDone.pollTask, collect]) {

@@ -39,7 +39,7 @@ const FUNCTIONS: Record<
     timeout: 900,
     memory: 1769,
     ephemeral: 10240,
-    env: [ENV.inputPrefix, ENV.generateModel, ENV.embedModel],
+    env: [ENV.inputPrefix, ENV.generateModel, ENV.embedModel, ENV.apiKeySecretArn],
   },
   'submit-batch-jobs': {
     timeout: 900,
