@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { type PipelineConfig, pipelineConfig } from './config.js';
-import { REPO_ROOT } from './constructs/pipeline-function.js';
+import { FUNCTION_FOLDER_METADATA, REPO_ROOT } from './constructs/pipeline-function.js';
 import type { EventPattern } from './event-pattern.js';
 import { GeminiBatchPipelineStack } from './gemini-batch-pipeline-stack.js';
 
@@ -91,20 +91,92 @@ export function cdkJsonContext(): Record<string, unknown> {
 export function synthesizePipelineTemplate(options: SynthesizeOptions = {}): CfnTemplate {
   const outdir = mkdtempSync(join(tmpdir(), 'gemini-batch-pipeline-synth-'));
   try {
-    const app = new App({
-      outdir,
-      context: { ...cdkJsonContext(), 'aws:cdk:bundling-stacks': [] },
-      analyticsReporting: false,
-    });
-    const stack = new GeminiBatchPipelineStack(app, 'GeminiBatchPipeline', {
-      env: { account: SYNTH_ACCOUNT, region: SYNTH_REGION },
-      config: pipelineConfig(options),
-    });
-    // Read while the assembly directory still exists: the artifact loads its template lazily.
-    return app.synth().getStackArtifact(stack.artifactId).template as CfnTemplate;
+    return synthesize(outdir, options, { bundle: false });
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The cloud assembly `cdk deploy` would upload, written to `outdir`: the template and every
+ * function's bundle (`asset.<hash>/index.mjs`), built by the local esbuild exactly as `cdk synth`
+ * builds them. Takes some seconds per function.
+ */
+export function synthesizeCloudAssembly(outdir: string, options: SynthesizeOptions = {}): CfnTemplate {
+  return synthesize(outdir, options, { bundle: true });
+}
+
+function synthesize(
+  outdir: string,
+  options: SynthesizeOptions,
+  { bundle }: { bundle: boolean },
+): CfnTemplate {
+  const app = new App({
+    outdir,
+    context: {
+      ...cdkJsonContext(),
+      // With bundling, the template names each function's bundle (`aws:asset:path`), as under the CLI.
+      ...(bundle ? { 'aws:cdk:enable-asset-metadata': true } : { 'aws:cdk:bundling-stacks': [] }),
+    },
+    analyticsReporting: false,
+  });
+  const stack = new GeminiBatchPipelineStack(app, 'GeminiBatchPipeline', {
+    env: { account: SYNTH_ACCOUNT, region: SYNTH_REGION },
+    config: pipelineConfig(options),
+  });
+  // Read while the assembly directory still exists: the artifact loads its template lazily.
+  return app.synth().getStackArtifact(stack.artifactId).template as CfnTemplate;
+}
+
+/** One function of a synthesized template, as far as running it offline needs. */
+export interface TemplateFunction {
+  /** Its folder under `lambdas/` (`prepare-requests`), from the function's metadata. */
+  readonly folder: string;
+  readonly logicalId: string;
+  /** The plain (non-token) environment variables: the function's configuration. */
+  readonly environment: Readonly<Record<string, string>>;
+  /** Variables whose value CloudFormation fills in at deploy time (a secret's ARN, the state machine's). */
+  readonly deployTimeVariables: readonly string[];
+  readonly timeoutSeconds: number;
+  readonly memorySizeMb: number;
+  /** `index.handler`: the module (in the bundle) and its export. */
+  readonly handler: string;
+  /** The bundle's directory in the cloud assembly, when the template was synthesized with bundling. */
+  readonly assetPath?: string;
+}
+
+/** Every pipeline function of the template, by its `lambdas/` folder. */
+export function templateFunctions(template: CfnTemplate): ReadonlyMap<string, TemplateFunction> {
+  const functions = new Map<string, TemplateFunction>();
+  for (const [logicalId, resource] of Object.entries(template.Resources)) {
+    const folder = resource.Metadata?.[FUNCTION_FOLDER_METADATA];
+    if (resource.Type !== 'AWS::Lambda::Function' || typeof folder !== 'string') continue;
+    const properties = (resource.Properties ?? {}) as {
+      readonly Environment?: { readonly Variables?: Readonly<Record<string, unknown>> };
+      readonly Timeout?: number;
+      readonly MemorySize?: number;
+      readonly Handler?: string;
+    };
+    const variables = Object.entries(properties.Environment?.Variables ?? {});
+    const environment = Object.fromEntries(
+      variables.filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+    );
+    const deployTimeVariables = variables
+      .filter(([, value]) => typeof value !== 'string')
+      .map(([name]) => name);
+    const assetPath = resource.Metadata?.['aws:asset:path'];
+    functions.set(folder, {
+      folder,
+      logicalId,
+      environment,
+      deployTimeVariables,
+      timeoutSeconds: properties.Timeout ?? 3,
+      memorySizeMb: properties.MemorySize ?? 128,
+      handler: properties.Handler ?? 'index.handler',
+      ...(typeof assetPath === 'string' ? { assetPath } : {}),
+    });
+  }
+  return functions;
 }
 
 /** `Prepare Requests` → `prepare-requests`: a Task state's function folder under `lambdas/`. */

@@ -1,28 +1,36 @@
 /**
- * The whole pipeline on one machine: an S3-compatible server (fauxqs), the Gemini emulator (or real
- * Gemini), and the state machine synthesized from the CDK stack, run by aws-local-stepfunctions with
- * every Task mapped to the same handler module Lambda runs. Configuration (models, prefix, poll
- * schedule) comes from the synthesized functions' environment, so a local run is configured exactly
- * as a deployed one; only endpoints and the API key differ.
+ * The whole pipeline on one machine: an S3-compatible server (fauxqs), the Gemini emulator (or any
+ * Gemini-protocol endpoint, when asked), and the state machine synthesized from the CDK stack, run
+ * by aws-local-stepfunctions with every Task mapped to its function. Each function runs in a
+ * sandbox of its own (`local/lambda/`): the bundle `cdk deploy` uploads, or its source, with the
+ * environment the template gives it. Configuration (models, prefix, poll schedule) comes from the
+ * template, so a local run is configured exactly as a deployed one; only endpoints and the API key
+ * differ.
  */
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import { startFauxqs } from 'fauxqs';
 import { matchesEventPattern } from '../infra/event-pattern.js';
 import {
+  type CfnTemplate,
   inputRuleEventPattern,
   kebabCase,
   stateMachineDefinition,
+  synthesizeCloudAssembly,
   synthesizePipelineTemplate,
+  type TemplateFunction,
+  templateFunctions,
 } from '../infra/template-workflow.js';
 import type { Manifest } from '../lambdas/finalize-run/finalize-run.js';
+import { ENV } from '../lambdas/shared/env.js';
 import { resultKeys } from '../lambdas/shared/layout.js';
 import type { RunInput, RunState } from '../lambdas/shared/run-state.js';
 import type { ObjectCreatedEvent } from '../lambdas/start-run/start-run.js';
@@ -32,27 +40,20 @@ import {
   type GeminiEmulatorOptions,
   startGeminiEmulator,
 } from './gemini-emulator/index.js';
-
-// aws-local-stepfunctions 3 needs Promise.withResolvers (Node 22); without it every Task fails and a Catch hides it.
-if (!('withResolvers' in Promise)) {
-  Object.defineProperty(Promise, 'withResolvers', {
-    value<T>() {
-      let resolve!: (value: T | PromiseLike<T>) => void;
-      let reject!: (reason?: unknown) => void;
-      const promise = new Promise<T>((res, rej) => {
-        resolve = res;
-        reject = rej;
-      });
-      return { promise, resolve, reject };
-    },
-  });
-}
+import { type LocalFunction, startLocalFunction } from './lambda/local-function.js';
 
 const REGION = 'us-east-1';
+/** The local S3 checks no signature, but the SDK signs every request. */
+const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 const ACCOUNT = '000000000000';
 export const LOCAL_BUCKET = 'gemini-batch-local';
 const STATE_MACHINE_ARN = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:GeminiBatchPipeline`;
 const POLL_WAIT_STATE = 'Wait For Jobs';
+/** The stack's name, and so the template's file name in a cloud assembly. */
+const STACK_NAME = 'GeminiBatchPipeline';
+const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
+/** Google's Gemini API, for `--live`. */
+export const GEMINI_API_URL = 'https://generativelanguage.googleapis.com';
 
 /** aws-local-stepfunctions types inputs as JSON values but does not export that type. */
 type ExecutionInput = Parameters<StateMachine['run']>[0];
@@ -65,9 +66,32 @@ export type ProgressEvent =
 
 export type TaskHandler = (input: RunState) => Promise<unknown>;
 
+/** A Gemini-protocol endpoint other than the emulator: Google's own (`--live`), a proxy, a replay. */
+export interface GeminiEndpoint {
+  readonly url: string;
+  readonly apiKey: string;
+}
+
 export interface LocalPipelineOptions {
-  /** Real Gemini instead of the emulator: pass the key (GEMINI_API_KEY). @default - the emulator */
-  readonly geminiApiKey?: string;
+  /**
+   * Which code the functions run: their source (`lambdas/<name>/handler.ts`, for a fast edit-test
+   * loop), or the bundles of a cloud assembly synthesized with bundling: the files `cdk deploy`
+   * uploads.
+   * @default 'source'
+   */
+  readonly code?: 'source' | 'bundled';
+  /**
+   * For `code: 'bundled'`: a cloud assembly already synthesized with bundling
+   * (`synthesizeCloudAssembly`), so several pipelines share one synth.
+   * @default - synthesized into a temporary directory
+   */
+  readonly assemblyDir?: string;
+  /**
+   * Call this endpoint instead of starting the emulator. Only ever set on request (`--live`,
+   * `--gemini-url`): a key in the shell never turns it on.
+   * @default - the emulator
+   */
+  readonly gemini?: GeminiEndpoint;
   /** Options for the emulator when it is used. */
   readonly emulator?: GeminiEmulatorOptions;
   /** Real time between polls offline (Gemini's own backoff would make a local run wait minutes). @default 250 */
@@ -102,6 +126,8 @@ export interface LocalPipeline {
   readonly bucket: string;
   readonly inputPrefix: string;
   readonly emulator: GeminiEmulator | undefined;
+  /** The Gemini endpoint the functions call, and whether it is Google's own. */
+  readonly gemini: { readonly url: string; readonly live: boolean };
   /** Events the run put on the bus. */
   readonly events: readonly PublishedEvent[];
   /** Uploads content under `key` as a user would, then delivers S3's "Object Created" event. */
@@ -123,71 +149,78 @@ export interface LocalPipeline {
   close(): Promise<void>;
 }
 
-type HandlerModule = { readonly handler: (event: never) => Promise<unknown> };
-
 /**
- * Every function's handler module, by folder (`Prepare Requests` → `prepare-requests`). Imported
- * only after the environment is set, because handlers read their configuration at module scope.
+ * What the template fills in at deploy time, filled in with this machine's values: the function
+ * reads the Gemini key from `GEMINI_API_KEY` offline instead of the secret, and starts the local
+ * state machine. Any other deploy-time value would be a variable the local runner cannot honour.
  */
-const HANDLER_MODULES: Readonly<Record<string, () => Promise<HandlerModule>>> = {
-  'start-run': () => import('../lambdas/start-run/handler.js'),
-  'prepare-requests': () => import('../lambdas/prepare-requests/handler.js'),
-  'submit-batch-jobs': () => import('../lambdas/submit-batch-jobs/handler.js'),
-  'poll-batch-jobs': () => import('../lambdas/poll-batch-jobs/handler.js'),
-  'collect-results': () => import('../lambdas/collect-results/handler.js'),
-  'finalize-run': () => import('../lambdas/finalize-run/handler.js'),
-};
-
-async function loadHandler<T>(folder: string): Promise<T> {
-  const load = HANDLER_MODULES[folder];
-  if (!load)
-    throw new Error(`the state machine invokes ${folder}, but there is no lambdas/${folder}/handler.ts`);
-  return (await load()).handler as T;
-}
-
-/** Mirrors what Lambda reports for a thrown error: Error is its name, Cause a JSON document. */
-function asLambdaError(error: unknown): Error {
-  const original = error instanceof Error ? error : new Error(String(error));
-  const reported = new Error(
-    JSON.stringify({
-      errorType: original.name,
-      errorMessage: original.message,
-      trace: original.stack?.split('\n') ?? [],
-    }),
-  );
-  reported.name = original.name;
-  return reported;
-}
-
-interface TemplateResource {
-  readonly Type: string;
-  readonly Properties?: { readonly Environment?: { readonly Variables?: Record<string, unknown> } };
-}
-
-/** The plain (non-token) environment variables the stack gives its functions: the run's configuration. */
-function configurationFrom(template: {
-  Resources?: Record<string, TemplateResource>;
-}): Record<string, string> {
-  const variables: Record<string, string> = {};
-  for (const resource of Object.values(template.Resources ?? {})) {
-    if (resource.Type !== 'AWS::Lambda::Function') continue;
-    for (const [name, value] of Object.entries(resource.Properties?.Environment?.Variables ?? {})) {
-      if (typeof value === 'string') variables[name] = value;
+function localValuesFor(
+  fn: TemplateFunction,
+  local: { readonly geminiUrl: string; readonly geminiApiKey: string },
+): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const name of fn.deployTimeVariables) {
+    if (name === ENV.apiKeySecretArn) {
+      values[ENV.apiKey] = local.geminiApiKey;
+      if (local.geminiUrl !== GEMINI_API_URL) values[ENV.baseUrl] = local.geminiUrl;
+    } else if (name === ENV.stateMachineArn) {
+      values[ENV.stateMachineArn] = STATE_MACHINE_ARN;
+    } else {
+      throw new Error(
+        `function ${fn.folder} gets ${name} from the stack at deploy time; the local runner has no value for it`,
+      );
     }
   }
-  return variables;
+  return values;
+}
+
+/** Where a function's code is: its bundle in the assembly, or its source file. */
+function codeOf(fn: TemplateFunction, assemblyDir: string | undefined): { file: string; exportName: string } {
+  const [module = 'index', exportName = 'handler'] = fn.handler.split('.');
+  if (assemblyDir === undefined) {
+    return { file: join(REPO_ROOT, 'lambdas', fn.folder, 'handler.ts'), exportName: 'handler' };
+  }
+  if (!fn.assetPath) throw new Error(`the cloud assembly has no bundle for function ${fn.folder}`);
+  return { file: join(assemblyDir, fn.assetPath, `${module}.mjs`), exportName };
+}
+
+/** The template and, for bundled code, the cloud assembly holding the bundles. */
+async function pipelineCode(
+  options: LocalPipelineOptions,
+  scratch: string,
+): Promise<{ template: CfnTemplate; assemblyDir?: string }> {
+  if ((options.code ?? 'source') === 'source') return { template: synthesizePipelineTemplate() };
+  if (options.assemblyDir) {
+    const file = join(options.assemblyDir, `${STACK_NAME}.template.json`);
+    return {
+      template: JSON.parse(await readFile(file, 'utf8')) as CfnTemplate,
+      assemblyDir: options.assemblyDir,
+    };
+  }
+  const assemblyDir = join(scratch, 'cdk.out');
+  return { template: synthesizeCloudAssembly(assemblyDir), assemblyDir };
 }
 
 export async function startLocalPipeline(options: LocalPipelineOptions = {}): Promise<LocalPipeline> {
-  const template = synthesizePipelineTemplate();
+  if (!('withResolvers' in Promise)) {
+    // aws-local-stepfunctions needs it; without it every Task fails and a Catch hides why.
+    throw new Error(
+      `the local pipeline needs Node 24, Lambda's runtime (this is Node ${process.versions.node})`,
+    );
+  }
+  const scratch = await mkdtemp(join(tmpdir(), 'gemini-batch-local-'));
+  const { template, assemblyDir } = await pipelineCode(options, scratch);
   const definition = stateMachineDefinition(template);
   const pattern = inputRuleEventPattern(template, { bucketName: LOCAL_BUCKET });
-  const configuration = configurationFrom(template);
-  const inputPrefix = configuration.INPUT_PREFIX ?? 'inputs/';
+  const functionsInTemplate = templateFunctions(template);
+  const inputPrefix = functionsInTemplate.get('start-run')?.environment[ENV.inputPrefix] ?? 'inputs/';
 
   const fauxqs = await startFauxqs({ port: options.s3Port ?? 0, logger: false });
-  const emulator = options.geminiApiKey ? undefined : await startGeminiEmulator(options.emulator);
-  const scratch = await mkdtemp(join(tmpdir(), 'gemini-batch-local-'));
+  const emulator = options.gemini ? undefined : await startGeminiEmulator(options.emulator);
+  const gemini = options.gemini ?? {
+    url: emulator?.url ?? '',
+    apiKey: emulator?.apiKey ?? '',
+  };
   const events: PublishedEvent[] = [];
   const runs = new Map<string, Promise<RunOutcome>>();
   const running = new Set<string>();
@@ -199,27 +232,54 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     putEvent: (event) => events.push(event),
   });
 
-  // The functions read their configuration at module scope: set it before they are imported.
-  Object.assign(process.env, {
-    ...configuration,
-    AWS_REGION: REGION,
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    AWS_ENDPOINT_URL_S3: fauxqs.address,
-    AWS_ENDPOINT_URL_SFN: standIns.url,
-    AWS_ENDPOINT_URL_EVENTBRIDGE: standIns.url,
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-    STATE_MACHINE_ARN,
-    GEMINI_API_KEY: options.geminiApiKey ?? emulator?.apiKey ?? '',
-    GEMINI_BASE_URL: emulator?.url ?? '',
-    POWERTOOLS_LOG_LEVEL: options.verbose ? 'INFO' : 'ERROR',
-    TMPDIR: scratch,
-    ...options.environment,
-  });
-  // Offline the key comes from GEMINI_API_KEY, never from a secret.
-  delete process.env.GEMINI_API_KEY_SECRET_ARN;
+  // Each function sees what Lambda would give it and nothing of this process's environment (a
+  // GEMINI_API_KEY in the developer's shell never reaches a function): the template's variables,
+  // the runtime's own, and local endpoints in place of AWS's.
+  const functions = new Map<string, LocalFunction>();
+  for (const fn of functionsInTemplate.values()) {
+    const tmp = join(scratch, 'tmp', fn.folder);
+    await mkdir(tmp, { recursive: true });
+    functions.set(
+      fn.folder,
+      startLocalFunction({
+        name: fn.folder,
+        ...codeOf(fn, assemblyDir),
+        timeoutSeconds: fn.timeoutSeconds,
+        memorySizeMb: fn.memorySizeMb,
+        environment: {
+          PATH: process.env.PATH ?? '/usr/bin:/bin',
+          TZ: 'UTC',
+          TMPDIR: tmp,
+          AWS_REGION: REGION,
+          AWS_DEFAULT_REGION: REGION,
+          AWS_LAMBDA_FUNCTION_NAME: fn.folder,
+          AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memorySizeMb),
+          AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+          AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+          AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+          AWS_ENDPOINT_URL_S3: fauxqs.address,
+          AWS_ENDPOINT_URL_SFN: standIns.url,
+          AWS_ENDPOINT_URL_EVENTBRIDGE: standIns.url,
+          ...fn.environment,
+          ...localValuesFor(fn, { geminiUrl: gemini.url, geminiApiKey: gemini.apiKey }),
+          POWERTOOLS_LOG_LEVEL: options.verbose ? 'INFO' : 'ERROR',
+          ...options.environment,
+        },
+      }),
+    );
+  }
+  const functionFor = (folder: string): LocalFunction => {
+    const fn = functions.get(folder);
+    if (!fn) throw new Error(`the state machine invokes ${folder}, but the template has no such function`);
+    return fn;
+  };
 
-  const s3 = new S3Client({ endpoint: fauxqs.address, region: REGION, forcePathStyle: true });
+  const s3 = new S3Client({
+    endpoint: fauxqs.address,
+    region: REGION,
+    forcePathStyle: true,
+    credentials: LOCAL_CREDENTIALS,
+  });
   await s3.send(new CreateBucketCommand({ Bucket: LOCAL_BUCKET }));
 
   const taskStates = Object.entries(definition.States as Record<string, { Type: string }>)
@@ -227,8 +287,9 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     .map(([name]) => name);
   const handlers: Record<string, (input: ExecutionInput) => Promise<ExecutionInput>> = {};
   for (const state of taskStates) {
-    const loaded = await loadHandler<TaskHandler>(kebabCase(state));
-    const handler = options.wrapTask ? options.wrapTask(state, loaded) : loaded;
+    const fn = functionFor(kebabCase(state));
+    const invoke: TaskHandler = (input) => fn.invoke(input);
+    const handler = options.wrapTask ? options.wrapTask(state, invoke) : invoke;
     handlers[state] = async (input) => {
       const runId = (input as unknown as RunState).runId;
       options.onProgress?.({ runId, state, phase: 'started' });
@@ -238,14 +299,13 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
         return result as ExecutionInput;
       } catch (error) {
         options.onProgress?.({ runId, state, phase: 'failed', error: error as Error });
-        throw asLambdaError(error);
+        throw error;
       }
     };
   }
-  const startRun =
-    await loadHandler<(event: ObjectCreatedEvent) => Promise<{ runId?: string; started?: boolean }>>(
-      'start-run',
-    );
+  const startRunFunction = functionFor('start-run');
+  const startRun = async (event: ObjectCreatedEvent) =>
+    (await startRunFunction.invoke(event)) as { runId?: string; started?: boolean };
 
   const stateMachine = new StateMachine(definition as StateMachineDefinition);
   const retryPauses = Object.fromEntries(taskStates.map((state) => [state, 50]));
@@ -351,6 +411,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     bucket: LOCAL_BUCKET,
     inputPrefix,
     emulator,
+    gemini: { url: gemini.url, live: gemini.url === GEMINI_API_URL },
     events,
     upload,
     notify,
@@ -365,6 +426,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     },
     async close() {
       await Promise.allSettled([...runs.values()]);
+      await Promise.all([...functions.values()].map((fn) => fn.stop()));
       await standIns.stop();
       await emulator?.stop();
       await fauxqs.stop();

@@ -13,6 +13,12 @@ export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** The service name every function logs and traces under (Powertools). */
 export const POWERTOOLS_SERVICE_NAME = 'gemini-batch-pipeline';
 
+/**
+ * Template metadata naming the `lambdas/` folder a function's code comes from: how the local runner
+ * finds each function of a synthesized template, and its bundle in the cloud assembly.
+ */
+export const FUNCTION_FOLDER_METADATA = 'gemini-batch-pipeline:function';
+
 /** `lambdas/<name>/handler.ts`, exporting `handler`: where a function's code lives. */
 export function handlerEntry(name: string): string {
   return fileURLToPath(new URL(`../../lambdas/${name}/handler.ts`, import.meta.url));
@@ -159,5 +165,6 @@ export class PipelineFunction extends Construct implements iam.IGrantable {
           }
         : { code: lambda.Code.fromInline(UNBUNDLED_PLACEHOLDER), handler: 'index.handler' }),
     });
+    (this.function.node.defaultChild as lambda.CfnFunction).addMetadata(FUNCTION_FOLDER_METADATA, props.name);
   }
 }

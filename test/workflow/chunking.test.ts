@@ -6,12 +6,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workKeys } from '../../lambdas/shared/layout.js';
 import type { JobLedger, RunPlan } from '../../lambdas/shared/run-records.js';
-import { type LocalPipeline, startLocalPipeline } from '../../local/local-pipeline.js';
+import type { LocalPipeline } from '../../local/local-pipeline.js';
+import { startTestPipeline } from '../support/test-pipeline.js';
 
 let pipeline: LocalPipeline;
 
 beforeAll(async () => {
-  pipeline = await startLocalPipeline({
+  pipeline = await startTestPipeline({
     emulator: { timing: { pendingMs: 50, runningMs: 150 } },
     pollWaitMs: 20,
     environment: { MAX_CHUNK_REQUESTS: '4', INLINE_MAX_BYTES: '700' },

@@ -13,14 +13,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workKeys } from '../../lambdas/shared/layout.js';
 import type { JobLedger } from '../../lambdas/shared/run-records.js';
 import type { RunState } from '../../lambdas/shared/run-state.js';
-import { type LocalPipeline, startLocalPipeline, type TaskHandler } from '../../local/local-pipeline.js';
+import type { LocalPipeline, TaskHandler } from '../../local/local-pipeline.js';
+import { startTestPipeline } from '../support/test-pipeline.js';
 
 let pipeline: LocalPipeline;
 /** Per-test hooks into a Task, set by a test and cleared after it runs once. */
 const taskHooks = new Map<string, (input: RunState, handler: TaskHandler) => Promise<unknown>>();
 
 beforeAll(async () => {
-  pipeline = await startLocalPipeline({
+  pipeline = await startTestPipeline({
     emulator: { timing: { pendingMs: 50, runningMs: 150 } },
     pollWaitMs: 20,
     wrapTask: (state, handler) => async (input) => {

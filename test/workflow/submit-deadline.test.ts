@@ -4,12 +4,13 @@
  * back as errors — not a run left waiting until its execution times out, with no manifest.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type LocalPipeline, startLocalPipeline } from '../../local/local-pipeline.js';
+import type { LocalPipeline } from '../../local/local-pipeline.js';
+import { startTestPipeline } from '../support/test-pipeline.js';
 
 let pipeline: LocalPipeline;
 
 beforeAll(async () => {
-  pipeline = await startLocalPipeline({
+  pipeline = await startTestPipeline({
     emulator: { timing: { pendingMs: 50, runningMs: 150 } },
     pollWaitMs: 50,
     environment: { SUBMIT_DEADLINE_SECONDS: '1' },
