@@ -1,11 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PIPELINE_FUNCTION_NAMES } from '../../infra/constructs/gemini-batch-pipeline.js';
-import {
-  CRASH_ERRORS,
-  LAMBDA_SERVICE_ERRORS,
-  RUN_FAILED_ERROR,
-  STATE_NAMES,
-} from '../../infra/constructs/workflow.js';
+import { LAMBDA_SERVICE_ERRORS, RUN_FAILED_ERROR, STATE_NAMES } from '../../infra/constructs/workflow.js';
 import {
   type AslDefinition,
   type AslState,
@@ -15,11 +10,6 @@ import {
   stateMachineDefinition,
   synthesizePipelineTemplate,
 } from '../../infra/template-workflow.js';
-import {
-  GeminiRateLimitError,
-  GeminiUnavailableError,
-  RETRYABLE_ERRORS,
-} from '../../lambdas/shared/errors.js';
 
 const TASKS = [
   STATE_NAMES.prepareRequests,
@@ -205,19 +195,6 @@ describe('pipeline workflow definition', () => {
     const policy = [LAMBDA_RETRY, CRASH_RETRY, UNAVAILABLE_RETRY, RATE_LIMIT_RETRY];
     expect(Object.fromEntries(TASKS.map((name) => [name, state(name).Retry]))).toEqual(
       Object.fromEntries(TASKS.map((name) => [name, policy])),
-    );
-  });
-
-  it('retries by the names the errors the functions throw carry', () => {
-    const retried = new Set(
-      TASKS.flatMap((name) => (state(name).Retry ?? []).flatMap((retrier) => retrier.ErrorEquals)).filter(
-        (error) => !error.startsWith('Lambda.') && !(CRASH_ERRORS as readonly string[]).includes(error),
-      ),
-    );
-    const thrown = [new GeminiRateLimitError('429').name, new GeminiUnavailableError('503').name];
-    expect([...retried].sort()).toEqual(thrown.sort());
-    expect([...retried].sort()).toEqual(
-      [...RETRYABLE_ERRORS.rateLimited, ...RETRYABLE_ERRORS.transient].sort(),
     );
   });
 
