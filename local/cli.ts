@@ -2,6 +2,8 @@
  * `npm start -- <file.jsonl> [--out DIR]`: runs one file through the whole pipeline offline and
  * copies its results to DIR (default `out/<file name>/`).
  * `npm start` with no file: keeps the local stack up and processes every upload until Ctrl-C.
+ * The Gemini emulator answers unless `--live` or `--gemini-url` says otherwise: a key in the shell
+ * never sends a local run to the real, billed API.
  */
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
@@ -11,23 +13,33 @@ import type { Manifest } from '../lambdas/finalize-run/finalize-run.js';
 import { resultKeys } from '../lambdas/shared/layout.js';
 import type { PollState, PreparedRun } from '../lambdas/shared/run-state.js';
 import {
+  GEMINI_API_URL,
+  type GeminiEndpoint,
   type LocalPipeline,
+  type LocalPipelineOptions,
   type ProgressEvent,
   type RunOutcome,
   startLocalPipeline,
 } from './local-pipeline.js';
 
 const HELP = `Runs the Gemini batch pipeline on this machine: local S3, the synthesized state machine,
-the same Lambda code, and the Gemini emulator (or real Gemini when GEMINI_API_KEY is set).
+the same Lambda code, and the Gemini emulator.
 
 Usage:
   npm start -- <file.jsonl> [--out DIR]   run one file; results go to DIR (default out/<file name>/)
   npm start                               keep the stack up and process every upload to inputs/
 
 Options:
-  --out DIR      where to copy results.jsonl, rejected.jsonl and manifest.json
-  --verbose      show the functions' structured logs
-  --help         show this text
+  --out DIR          where to copy results.jsonl, rejected.jsonl and manifest.json
+  --bundled          run the functions' bundles, synthesized as cdk deploy uploads them,
+                     instead of their source
+  --live             call the real Gemini API (billed), with the key in GEMINI_API_KEY
+  --gemini-url URL   call another Gemini-protocol endpoint (a proxy, a regional endpoint, a
+                     replay), with the key in GEMINI_API_KEY (any non-empty value if it needs none)
+  --verbose          show the functions' structured logs
+  --help             show this text
+
+Without --live or --gemini-url the Gemini emulator answers, whatever the shell holds.
 
 Exit status: 0 when every line succeeded, 2 when the run completed with errors
 (rejected lines or failed requests), 1 when the run failed.`;
@@ -105,24 +117,41 @@ function summarize(outcome: RunOutcome, copied: readonly string[]): string {
   return lines.join('\n');
 }
 
-async function runOneFile(path: string, outDir: string | undefined, verbose: boolean): Promise<number> {
+/** Which Gemini answers, in words: the first thing a run prints, so nobody is billed unawares. */
+function describeGemini(pipeline: LocalPipeline): string {
+  if (pipeline.emulator) return `the Gemini emulator at ${pipeline.gemini.url}`;
+  return pipeline.gemini.live ? 'the REAL Gemini API (billed)' : `the Gemini endpoint ${pipeline.gemini.url}`;
+}
+
+function warnOfUnusedKey(pipeline: LocalPipeline): void {
+  if (pipeline.emulator && process.env.GEMINI_API_KEY) {
+    console.log('GEMINI_API_KEY is set but not used: add --live to call the real Gemini API (billed).');
+  }
+}
+
+async function runOneFile(
+  path: string,
+  outDir: string | undefined,
+  options: LocalPipelineOptions,
+): Promise<number> {
   const info = await stat(path).catch(() => undefined);
   if (!info?.isFile()) {
     console.error(`no such file: ${path}`);
     return 1;
   }
   const pipeline = await startLocalPipeline({
-    verbose,
-    ...(process.env.GEMINI_API_KEY ? { geminiApiKey: process.env.GEMINI_API_KEY } : {}),
+    ...options,
     onProgress: (event) => {
       const line = describeProgress(event);
       if (line) console.log(line);
     },
   });
   try {
+    const code = options.code === 'bundled' ? 'bundled functions' : 'functions from source';
     console.log(
-      `Running ${path} through the local pipeline (${pipeline.emulator ? 'Gemini emulator' : 'real Gemini'}, S3 at ${pipeline.s3Endpoint})`,
+      `Running ${path} through the local pipeline (${code}, ${describeGemini(pipeline)}, S3 at ${pipeline.s3Endpoint})`,
     );
+    warnOfUnusedKey(pipeline);
     const outcome = await pipeline.runFile(path);
     const inputKey = `${pipeline.inputPrefix}${basename(path)}`;
     const copied = await copyOutputs(
@@ -138,23 +167,23 @@ async function runOneFile(path: string, outDir: string | undefined, verbose: boo
   }
 }
 
-async function serve(verbose: boolean): Promise<void> {
+async function serve(options: LocalPipelineOptions): Promise<void> {
   const seen = new Set<string>();
   const pipeline = await startLocalPipeline({
-    verbose,
-    ...(process.env.GEMINI_API_KEY ? { geminiApiKey: process.env.GEMINI_API_KEY } : {}),
+    ...options,
     onProgress: (event) => {
       const line = describeProgress(event);
       if (line) console.log(`[${event.runId}] ${line}`);
     },
   });
-  console.log(`Local pipeline up. S3 endpoint ${pipeline.s3Endpoint}, bucket ${pipeline.bucket}.
+  console.log(`Local pipeline up: ${describeGemini(pipeline)}. S3 endpoint ${pipeline.s3Endpoint}, bucket ${pipeline.bucket}.
 Upload a file under ${pipeline.inputPrefix} with any S3 client, for example:
 
   AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws --endpoint-url ${pipeline.s3Endpoint} \\
     s3 cp examples/generate-text.jsonl s3://${pipeline.bucket}/${pipeline.inputPrefix}
 
 Results appear under s3://${pipeline.bucket}/results/. Ctrl-C stops.`);
+  warnOfUnusedKey(pipeline);
   // fauxqs does not emit S3 events, so the runner notices new uploads and delivers their event.
   const timer = setInterval(() => {
     void (async () => {
@@ -179,11 +208,25 @@ Results appear under s3://${pipeline.bucket}/results/. Ctrl-C stops.`);
   });
 }
 
+/** The Gemini endpoint asked for on the command line, if any: never the shell's key alone. */
+function requestedGemini(live: boolean, url: string | undefined): GeminiEndpoint | undefined {
+  if (live && url !== undefined) throw new Error('give --live or --gemini-url, not both');
+  if (!live && url === undefined) return undefined;
+  const apiKey = process.env.GEMINI_API_KEY ?? '';
+  if (apiKey === '') {
+    throw new Error(`${live ? '--live' : '--gemini-url'} needs the API key in GEMINI_API_KEY`);
+  }
+  return { url: live ? GEMINI_API_URL : new URL(url ?? '').toString().replace(/\/+$/, ''), apiKey };
+}
+
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: {
       out: { type: 'string' },
+      bundled: { type: 'boolean', default: false },
+      live: { type: 'boolean', default: false },
+      'gemini-url': { type: 'string' },
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -193,9 +236,15 @@ async function main(): Promise<void> {
     return;
   }
   if (positionals.length > 1) throw new Error('give one file at a time');
+  const gemini = requestedGemini(values.live, values['gemini-url']);
+  const options: LocalPipelineOptions = {
+    verbose: values.verbose,
+    code: values.bundled ? 'bundled' : 'source',
+    ...(gemini ? { gemini } : {}),
+  };
   const [file] = positionals;
-  if (file === undefined) return serve(values.verbose);
-  process.exitCode = await runOneFile(file, values.out, values.verbose);
+  if (file === undefined) return serve(options);
+  process.exitCode = await runOneFile(file, values.out, options);
 }
 
 main().catch((error: unknown) => {
