@@ -15,7 +15,7 @@ import { BatchStore } from './batch-store.js';
 import { EmulatorClock } from './clock.js';
 import { FaultInjector } from './faults.js';
 import { FileStore } from './file-store.js';
-import { type Route, sendError } from './http.js';
+import { type Route, selectResponseFields, sendError } from './http.js';
 import { GEMINI_MODELS, ModelCatalogue } from './model-catalogue.js';
 import { bearerKey, invalidBearerKey, missingBearerKey, sendOpenAiError } from './openai/errors.js';
 import {
@@ -25,6 +25,7 @@ import {
   resolveRoughness,
   resolveTiming,
 } from './options.js';
+import { parseFieldSelection } from './partial-response.js';
 import { batchRoutes } from './routes/batches.js';
 import { controlRoutes } from './routes/control.js';
 import { fileRoutes } from './routes/files.js';
@@ -139,6 +140,9 @@ export async function startGeminiEmulator(options: GeminiEmulatorOptions = {}): 
           fault.message ?? `Emulated ${fault.status} injected by an http-error fault.`,
         );
       }
+      // The `fields` system parameter (or its `$fields` spelling): a partial response.
+      const fields = url.searchParams.get('fields') ?? url.searchParams.get('$fields');
+      if (fields !== null && !openAi) selectResponseFields(res, parseFieldSelection(fields));
       const params = (route.pattern.exec(path) ?? []).slice(1);
       await route.handle({ req, res, url, params, baseUrl: `http://${req.headers.host}` });
     } catch (error) {

@@ -8,10 +8,13 @@ import { join } from 'node:path';
 import { ApiError, type BatchJob, GoogleGenAI } from '@google/genai';
 import { describe, expect, it } from 'vitest';
 import {
+  apiError,
+  defined,
   downloadJsonl,
   generateLine,
   type Harness,
   rawBatch,
+  thrown,
   useEmulator,
   waitForJob,
   writeJsonl,
@@ -21,32 +24,6 @@ const HOUR_MS = 60 * 60 * 1000;
 const FLASH = 'gemini-2.5-flash';
 const FLASH_LITE = 'gemini-2.5-flash-lite';
 const FAST_JOBS = { pendingMs: 1000, runningMs: 1000 };
-
-/** Runs `call` and returns the `ApiError` it throws; fails the test if it succeeds or throws anything else. */
-async function apiError(call: Promise<unknown>): Promise<ApiError> {
-  try {
-    await call;
-  } catch (error) {
-    if (error instanceof ApiError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail with ApiError, but it succeeded');
-}
-
-/** Runs `call` and returns whatever it throws; fails the test if it succeeds. */
-async function thrown(call: Promise<unknown>): Promise<unknown> {
-  try {
-    await call;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the call to fail, but it succeeded');
-}
-
-function defined<T>(value: T | undefined | null, what: string): T {
-  if (value === undefined || value === null) throw new Error(`expected ${what} to be set`);
-  return value;
-}
 
 /** JSONL text of `count` generate requests, keyed `<prefix>-<i>`. */
 function jsonlOf(prefix: string, count: number, text = (i: number) => `Say something about ${i}`): string {
