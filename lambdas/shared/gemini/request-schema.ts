@@ -12,6 +12,9 @@
 import type { BatchKind } from './gemini-batch-api.js';
 import { type FieldSpec, FREE, REQUEST_MESSAGES, REQUEST_ROOTS, VALUE } from './request-schema-data.js';
 
+/** The message each kind of request is: `GenerateContentRequest`, `EmbedContentRequest`. */
+export { REQUEST_ROOTS } from './request-schema-data.js';
+
 /** Where the field names come from, for messages and docs. */
 export const REQUEST_SCHEMA_SOURCE =
   'Gemini API v1beta: googleapis/googleapis protos at f8291d2b and @google/genai 3.1.0, read 2026-12-01';
@@ -51,8 +54,11 @@ class CompiledField {
 }
 
 class CompiledMessage {
-  /** Every accepted spelling (proto name and JSON name) to its field. */
-  readonly fields = new Map<string, CompiledField>();
+  /**
+   * Every accepted spelling (proto name and JSON name) to its field. A prototype-less object, not
+   * a Map: property lookup on it measured about a fifth faster, and `__proto__` is just a name.
+   */
+  readonly fields: Record<string, CompiledField> = Object.create(null);
   constructor(readonly name: string) {}
 }
 
@@ -83,8 +89,8 @@ function compile(
       if (kind === KIND_MESSAGE || kind === KIND_MAP) {
         pending.push({ field, target: typeof type === 'object' ? type.map : type, owner: name });
       }
-      message.fields.set(protoName, field);
-      message.fields.set(jsonName, field);
+      message.fields[protoName] = field;
+      message.fields[jsonName] = field;
     }
   }
   for (const { field, target, owner } of pending) {
@@ -165,7 +171,7 @@ function push(kind: number, name: string, proto: string, index: number): void {
 function walkMessage(message: CompiledMessage, value: Record<string, unknown>): void {
   // JSON.parse builds plain objects with own enumerable properties only, so for…in is exact here.
   for (const key in value) {
-    const field = message.fields.get(key);
+    const field = message.fields[key];
     if (field === undefined) {
       report(message, key);
       continue;
@@ -292,7 +298,7 @@ export function closestKnownField(field: UnknownField): string | undefined {
   let best: CompiledField | undefined;
   let bestScore = Number.POSITIVE_INFINITY;
   let tie = false;
-  for (const [spelling, known] of message.fields) {
+  for (const [spelling, known] of Object.entries(message.fields)) {
     // Distance ignoring spelling style first, then as written, so `responseJsonSchem` picks
     // `responseJsonSchema` over `_responseJsonSchema`.
     const distance = editDistance(wanted, normalized(spelling));
@@ -310,7 +316,7 @@ export function closestKnownField(field: UnknownField): string | undefined {
   // A part of a longer name (`budget` → `thinkingBudget`, `mimeType` → `responseMimeType`), if only one has it.
   if (wanted.length >= 4) {
     let containing: CompiledField | undefined;
-    for (const [spelling, known] of message.fields) {
+    for (const [spelling, known] of Object.entries(message.fields)) {
       if (!normalized(spelling).includes(wanted) || known === containing) continue;
       if (containing) {
         containing = undefined;
@@ -320,9 +326,9 @@ export function closestKnownField(field: UnknownField): string | undefined {
     }
     if (containing) return spell(containing);
   }
-  for (const holder of new Set(message.fields.values())) {
+  for (const holder of new Set(Object.values(message.fields))) {
     if (holder.kind !== KIND_MESSAGE || !holder.message) continue;
-    for (const [spelling, known] of holder.message.fields) {
+    for (const [spelling, known] of Object.entries(holder.message.fields)) {
       if (normalized(spelling) === wanted) return `${spell(holder)}.${spell(known)}`;
     }
   }
