@@ -12,6 +12,7 @@ import {
   promptTokens,
 } from './model/index.js';
 import type { EmbeddingUsage } from './model-catalogue.js';
+import { unknownFieldsLineError } from './unknown-fields.js';
 
 export type BatchKind = 'generate' | 'embed';
 
@@ -141,6 +142,14 @@ async function* nonBlankLines(path: string): AsyncGenerator<string> {
   }
 }
 
+/** How native lines are answered beyond their kind and model. */
+export interface NativeLineOptions {
+  /** @default 'tokenCount' */
+  readonly embeddingUsage?: EmbeddingUsage;
+  /** A request with a field Gemini's schema lacks gets an error line. @default false */
+  readonly refuseUnknownFields?: boolean;
+}
+
 /**
  * Gemini's native line format: `{"key", "request", …}` in, `{"response", "key", …}` or
  * `{"error", "key", …}` out, echoing every top-level field of the input line but `request`
@@ -148,11 +157,8 @@ async function* nonBlankLines(path: string): AsyncGenerator<string> {
  * not rely on key order. A line that cannot be read becomes an error line for that line rather than
  * failing the job, an assumption about Gemini's behaviour.
  */
-export function nativeCodec(
-  kind: BatchKind,
-  model: string,
-  embeddingUsage: EmbeddingUsage = 'tokenCount',
-): LineCodec {
+export function nativeCodec(kind: BatchKind, model: string, options: NativeLineOptions = {}): LineCodec {
+  const { embeddingUsage = 'tokenCount', refuseUnknownFields = false } = options;
   return {
     scanLine(line) {
       const parsed = parseLine(line);
@@ -160,12 +166,16 @@ export function nativeCodec(
     },
     answerLine(line, index, lineFault) {
       const parsed = parseLine(line);
-      const injected = parsed.problem ? undefined : lineFault(index, line);
+      const unknown =
+        parsed.problem || !refuseUnknownFields ? undefined : unknownFieldsLineError(kind, parsed.request);
+      const injected = parsed.problem || unknown ? undefined : lineFault(index, line);
       const answer: Answer = parsed.problem
         ? { error: { code: INVALID_ARGUMENT, message: parsed.problem } }
-        : injected
-          ? { error: injected }
-          : answerRequest(kind, model, parsed.request, embeddingUsage);
+        : unknown
+          ? { error: unknown }
+          : injected
+            ? { error: injected }
+            : answerRequest(kind, model, parsed.request, embeddingUsage);
       // The answer's own fields win over input fields of the same name.
       const { response: _response, error: _error, ...echoed } = parsed.echoed ?? {};
       return { text: JSON.stringify({ ...answer, ...echoed }), failed: 'error' in answer };

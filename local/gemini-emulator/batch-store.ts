@@ -342,7 +342,10 @@ export class BatchStore {
   #codec(job: BatchJob): LineCodec {
     return job.openai
       ? this.#openAiCodec(job.openai, job.runningAtMs ?? job.createTimeMs)
-      : nativeCodec(job.kind, job.model, job.embeddingUsage);
+      : nativeCodec(job.kind, job.model, {
+          embeddingUsage: job.embeddingUsage,
+          refuseUnknownFields: this.roughness.refuseUnknownFields,
+        });
   }
 
   /** OpenAI-format lines; chat answers say they were `created` at `createdAtMs` (the job's start). */

@@ -82,6 +82,7 @@ export async function startGeminiEmulator(options: GeminiEmulatorOptions = {}): 
       maxRequestBytes: limits.maxRequestBytes,
       catalogue,
       staleListStats: roughness.staleListStats,
+      refuseUnknownFields: roughness.refuseUnknownFields,
     }),
     ...modelRoutes({ catalogue }),
     ...openAiRoutes({

@@ -88,6 +88,14 @@ export interface RoughnessOptions {
    * @default RETIRED_MODELS (the Gemini 2.0 ids, retired 2026-06-01)
    */
   readonly retiredModels?: readonly string[];
+  /**
+   * Requests with a field Gemini's v1beta schema lacks are refused as Google's JSON parser refuses
+   * them: an inline create with 400 `INVALID_ARGUMENT` ("Invalid JSON payload received. Unknown name
+   * … Cannot find field."), a file line with an error line of code 400 (an assumption). The schema
+   * is the pipeline's `lambdas/shared/gemini/request-schema.ts`.
+   * @default true
+   */
+  readonly refuseUnknownFields?: boolean;
 }
 
 /** The limits Gemini enforces, at their published values unless overridden (tests shrink them). */
@@ -211,6 +219,7 @@ export function resolveRoughness(roughness: RoughnessOptions = {}): ResolvedRoug
     staleListStats: true,
     refusedMimeTypes: ['jsonl'],
     retiredModels: RETIRED_MODELS.map((model) => model.id),
+    refuseUnknownFields: true,
     ...roughness,
   };
   const rate = resolved.inlineMetadataDropRate;

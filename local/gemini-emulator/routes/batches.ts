@@ -11,6 +11,7 @@ import type { EmulatorClock } from '../clock.js';
 import { paginate, type RequestContext, type Route, readJsonBody, sendJson } from '../http.js';
 import { readField } from '../json-fields.js';
 import type { ModelCatalogue } from '../model-catalogue.js';
+import { refuseUnknownInlineFields } from '../unknown-fields.js';
 
 const VERSION = '(v\\d+[a-z0-9]*)';
 const TYPE_PREFIX = 'type.googleapis.com/google.ai.generativelanguage.v1main';
@@ -22,6 +23,8 @@ export interface BatchesDeps {
   readonly catalogue: ModelCatalogue;
   /** Listings show finished jobs with the counts they started with (capture of 2026-07-25). */
   readonly staleListStats: boolean;
+  /** Inline creates with a field Gemini's schema lacks are refused with 400. */
+  readonly refuseUnknownFields: boolean;
 }
 
 const BATCH_METHODS: Readonly<Record<BatchKind, string>> = {
@@ -119,6 +122,7 @@ export function batchRoutes({
   maxRequestBytes,
   catalogue,
   staleListStats,
+  refuseUnknownFields,
 }: BatchesDeps): Route[] {
   const create = (kind: BatchKind) => async (ctx: RequestContext) => {
     const model = ctx.params[1] ?? '';
@@ -128,11 +132,13 @@ export function batchRoutes({
     if (typeof batch !== 'object' || batch === null)
       throw invalidArgument('The request body must carry a "batch" object.');
     const displayName = readField(batch, 'displayName');
+    const source = parseSource(batch);
+    if (refuseUnknownFields && source.type === 'inline') refuseUnknownInlineFields(kind, source.requests);
     const job = await batches.create({
       kind,
       model,
       displayName: typeof displayName === 'string' ? displayName : undefined,
-      source: parseSource(batch),
+      source,
       retired: found.retired,
       ...(found.model?.embeddingUsage ? { embeddingUsage: found.model.embeddingUsage } : {}),
     });
