@@ -217,10 +217,6 @@ export function scanInline(model: string, requests: readonly unknown[]): InputSc
   return totals.result();
 }
 
-interface HeldLine {
-  readonly text: string;
-}
-
 /** Lines held back at most, by count and by size, to reorder a result file as it streams. */
 const SHUFFLE_WINDOW_LINES = 1024;
 const SHUFFLE_WINDOW_CHARS = 8 * 1024 * 1024;
@@ -233,7 +229,7 @@ const SHUFFLE_WINDOW_CHARS = 8 * 1024 * 1024;
  */
 class ShuffleWindow {
   readonly #random: () => number;
-  #held: HeldLine[] = [];
+  #held: string[] = [];
   #chars = 0;
 
   constructor(random: () => number) {
@@ -242,20 +238,17 @@ class ShuffleWindow {
 
   /** Takes the next line; returns the line that leaves the window, if one must. */
   push(text: string): string | undefined {
-    this.#held.push({ text });
+    this.#held.push(text);
     this.#chars += text.length;
     // Two lines stay held whatever their size, so the drain below can always change the order.
     const full = this.#held.length > SHUFFLE_WINDOW_LINES || this.#chars > SHUFFLE_WINDOW_CHARS;
     if (this.#held.length <= 2 || !full) return undefined;
     const position = Math.floor(this.#random() * this.#held.length);
     const last = this.#held.length - 1;
-    [this.#held[position], this.#held[last]] = [
-      this.#held[last] as HeldLine,
-      this.#held[position] as HeldLine,
-    ];
-    const line = this.#held.pop() as HeldLine;
-    this.#chars -= line.text.length;
-    return line.text;
+    [this.#held[position], this.#held[last]] = [this.#held[last] as string, this.#held[position] as string];
+    const line = this.#held.pop() as string;
+    this.#chars -= line.length;
+    return line;
   }
 
   /**
@@ -264,7 +257,7 @@ class ShuffleWindow {
    */
   drain(): string[] {
     return seededPermutation(this.#held.length, this.#random).map(
-      (position) => (this.#held[position] as HeldLine).text,
+      (position) => this.#held[position] as string,
     );
   }
 }
