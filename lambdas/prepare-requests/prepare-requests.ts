@@ -52,6 +52,8 @@ export interface PrepareDeps {
   readonly maxLineBytes?: number;
   /** Overrides of the per-job limits, for every model. @default DEFAULT_CHUNK_LIMITS and DEFAULT_TOKENS_PER_JOB */
   readonly chunkLimits?: Partial<ChunkLimits>;
+  /** Token budgets per job for particular models, over DEFAULT_TOKENS_PER_JOB (`chunkLimits.maxTokens` still wins). */
+  readonly tokensPerJob?: Readonly<Record<string, number>>;
   readonly now?: () => Date;
 }
 
@@ -97,7 +99,7 @@ export async function prepareRequests(run: RunInput, deps: PrepareDeps): Promise
   const limitsFor = (model: string): ChunkLimits => {
     let limits = limitsByModel.get(model);
     if (!limits) {
-      limits = chunkLimitsFor(model, deps.chunkLimits);
+      limits = chunkLimitsFor(model, deps.chunkLimits, deps.tokensPerJob);
       limitsByModel.set(model, limits);
     }
     return limits;

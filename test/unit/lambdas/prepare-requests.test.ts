@@ -145,6 +145,13 @@ describe('prepareRequests', () => {
     expect(byBytes.plan?.chunks.every((chunk) => chunk.bytes <= 2500)).toBe(true);
   });
 
+  it('cuts chunks of a model to the per-model token budget it is given', async () => {
+    const long = 'word '.repeat(200); // about 250 tokens
+    const lines = Array.from({ length: 4 }, (_, i) => ({ key: `t${i}`, request: generate(`${i} ${long}`) }));
+    const { plan } = await prepare(jsonl(lines), { tokensPerJob: { [MODELS.generate]: 600 } });
+    expect(plan?.chunks.map((chunk) => chunk.requestCount)).toEqual([2, 2]);
+  });
+
   it('rejects a single request larger than one job may be, naming the limit', async () => {
     const { rejected, chunkLines } = await prepare(
       jsonl([
