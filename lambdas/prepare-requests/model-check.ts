@@ -41,6 +41,15 @@ export class ModelCheck {
   readonly #lookups = new Map<string, Promise<ModelInfo | undefined>>();
   /** Each (kind, format, source, model)'s verdict: a reason, or USABLE. */
   readonly #verdicts = new Map<string, string>();
+  #last:
+    | {
+        readonly kind: BatchKind;
+        readonly format: RequestFormat;
+        readonly source: ModelSource;
+        readonly model: string;
+        readonly verdict: string;
+      }
+    | undefined;
   /** Lines refused per model and kind, for the run's summary. */
   readonly #refused = new Map<string, { problem: ModelProblem; lines: number }>();
 
@@ -61,12 +70,27 @@ export class ModelCheck {
     model: string,
     source: ModelSource,
   ): string | undefined | Promise<string | undefined> {
+    // Lines of a file mostly share one model: the last verdict answers them without building a key.
+    const last = this.#last;
+    if (
+      last &&
+      last.kind === kind &&
+      last.format === format &&
+      last.source === source &&
+      last.model === model
+    ) {
+      return this.#counted(kind, model, last.verdict);
+    }
     const key = `${kind}\u0000${format}\u0000${source}\u0000${model}`;
     const known = this.#verdicts.get(key);
-    if (known !== undefined) return this.#counted(kind, model, known);
+    if (known !== undefined) {
+      this.#last = { kind, format, source, model, verdict: known };
+      return this.#counted(kind, model, known);
+    }
     return this.#lookUp(model).then((info) => {
       const verdict = this.#verdict(kind, format, model, source, info);
       this.#verdicts.set(key, verdict);
+      this.#last = { kind, format, source, model, verdict };
       return this.#counted(kind, model, verdict);
     });
   }
