@@ -1,7 +1,13 @@
 import { type GeminiBatchApi, isTerminalState } from '../shared/gemini/gemini-batch-api.js';
 import { resultKeys } from '../shared/layout.js';
 import { type ObjectStore, s3Uri } from '../shared/object-store.js';
-import { type CostEstimate, estimateCost, type PriceTable } from '../shared/pricing.js';
+import {
+  type CostDates,
+  type CostEstimate,
+  DEFAULT_BATCH_PRICES,
+  estimateCost,
+  type PriceTable,
+} from '../shared/pricing.js';
 import {
   type CollectSummary,
   emptyModelUsage,
@@ -66,7 +72,10 @@ export interface Manifest {
     readonly unknownResults: number;
   };
   readonly usage: { readonly byModel: Readonly<Record<string, ModelUsage>>; readonly total: ModelUsage };
-  /** What the run cost at batch prices, estimated from the usage Gemini reported. */
+  /**
+   * What the run cost at batch prices, estimated from the usage Gemini reported, with the price
+   * entries used (model, effective dates, source) and the instant that picked them.
+   */
   readonly cost: CostEstimate;
   readonly jobs: readonly {
     readonly chunk: number;
@@ -159,6 +168,7 @@ export async function finalizeRun(run: RunState, deps: FinalizeDeps): Promise<Fi
   const keys = resultKeys(run.key, run.runId, deps.inputPrefix);
   const jobsByChunk = new Map(poll?.jobs.map((job) => [job.chunk, job]));
   const ledgerByChunk = new Map(ledgers.map((ledger) => [ledger.chunk, ledger]));
+  const finishedAt = deps.now?.() ?? new Date();
   const total = emptyModelUsage();
   for (const usage of Object.values(collected?.usageByModel ?? {})) {
     for (const field of Object.keys(total) as (keyof ModelUsage)[]) total[field] += usage[field];
@@ -184,7 +194,11 @@ export async function finalizeRun(run: RunState, deps: FinalizeDeps): Promise<Fi
       unknownResults: collected?.unknownResultCount ?? 0,
     },
     usage: { byModel: collected?.usageByModel ?? {}, total },
-    cost: estimateCost(collected?.usageByModel ?? {}, deps.prices),
+    cost: estimateCost(
+      collected?.usageByModel ?? {},
+      deps.prices ?? DEFAULT_BATCH_PRICES,
+      costDates(run, poll, collected, finishedAt),
+    ),
     jobs: (plan?.chunks ?? []).map((chunk) => {
       const job = jobsByChunk.get(chunk.index);
       const ledger = ledgerByChunk.get(chunk.index);
@@ -203,7 +217,7 @@ export async function finalizeRun(run: RunState, deps: FinalizeDeps): Promise<Fi
       uploadedAt: run.uploadedAt,
       ...(plan ? { preparedAt: plan.preparedAt } : {}),
       ...(collected ? { collectedAt: collected.collectedAt } : {}),
-      finishedAt: (deps.now?.() ?? new Date()).toISOString(),
+      finishedAt: finishedAt.toISOString(),
     },
     outputs: {
       ...(collected ? { results: s3Uri(run.bucket, keys.results) } : {}),
@@ -223,6 +237,30 @@ export async function finalizeRun(run: RunState, deps: FinalizeDeps): Promise<Fi
     counts: manifest.counts,
   });
   return { status, manifest: keys.manifest };
+}
+
+/** A timestamp from a run record, or undefined when it is missing or not a date. */
+function dateOf(text: string | undefined): Date | undefined {
+  const date = text ? new Date(text) : undefined;
+  return date && !Number.isNaN(date.getTime()) ? date : undefined;
+}
+
+/**
+ * The instant that picks each model's price. Gemini bills a batch request when it processes it,
+ * somewhere between the job's creation and its end, and the upload is not that time: a job may
+ * queue for up to 48 hours, and Submit may wait hours on quota. The last poll saw the jobs end (at
+ * most one poll interval, 12 minutes, later), so its time prices the run, or Collect's when there
+ * is no poll record; the upload time marks the start, so a price change in between is noted.
+ */
+function costDates(
+  run: RunState,
+  poll: PollStatus | undefined,
+  collected: CollectSummary | undefined,
+  finishedAt: Date,
+): CostDates {
+  const at = dateOf(poll?.polledAt) ?? dateOf(collected?.collectedAt) ?? finishedAt;
+  const since = dateOf(run.uploadedAt);
+  return since ? { at, since } : { at };
 }
 
 async function cleanUpGemini(

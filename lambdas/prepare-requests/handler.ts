@@ -1,5 +1,6 @@
 import { inputPrefix, store } from '../shared/aws-clients.js';
 import { ENV, optionalNumberEnv, requireEnv } from '../shared/env.js';
+import { geminiFromEnvironment } from '../shared/gemini/from-environment.js';
 import { logger } from '../shared/logger.js';
 import type { RunInput } from '../shared/run-state.js';
 import { prepareRequests } from './prepare-requests.js';
@@ -20,6 +21,9 @@ export const handler = async (run: RunInput) => {
   logger.appendKeys({ runId: run.runId });
   const prepared = await prepareRequests(run, {
     store,
+    // Per invocation: the key is cached for minutes by the secrets provider, so a rotated key is
+    // picked up, and the models are looked up afresh for every run.
+    gemini: await geminiFromEnvironment(),
     models,
     inputPrefix,
     chunkLimits,

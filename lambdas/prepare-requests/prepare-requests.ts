@@ -1,5 +1,6 @@
 import { type ChunkLimits, chunkLimitsFor } from '../shared/chunk-limits.js';
 import { EmptyInputError, InputValidationError } from '../shared/errors.js';
+import type { GeminiBatchApi } from '../shared/gemini/gemini-batch-api.js';
 import { readJsonlLines } from '../shared/jsonl.js';
 import { KeyLineIndex } from '../shared/key-index.js';
 import { resultKeys, workKeys } from '../shared/layout.js';
@@ -8,6 +9,7 @@ import { s3Uri } from '../shared/object-store.js';
 import type { ChunkPlan, RunPlan } from '../shared/run-records.js';
 import type { PreparedRun, RunInput } from '../shared/run-state.js';
 import { estimateLineTokens } from '../shared/token-estimate.js';
+import { ModelCheck, type ModelSource } from './model-check.js';
 import { type DefaultModels, parseRequestLine } from './parse-request-line.js';
 
 /**
@@ -39,11 +41,19 @@ const EXCERPT_CHARS = 200;
 
 export interface PrepareDeps {
   readonly store: ObjectStore;
+  /**
+   * Asked (Models API, `GET models/{model}`) about each distinct model the file uses, once per
+   * invocation, before anything is sent: unknown or not batch-capable models reject their lines.
+   */
+  readonly gemini: Pick<GeminiBatchApi, 'getModel'>;
+  /** The stack's default models (`GENERATE_MODEL`, `EMBED_MODEL`). */
   readonly models: DefaultModels;
   readonly inputPrefix: string;
   readonly maxLineBytes?: number;
   /** Overrides of the per-job limits, for every model. @default DEFAULT_CHUNK_LIMITS and DEFAULT_TOKENS_PER_JOB */
   readonly chunkLimits?: Partial<ChunkLimits>;
+  /** Token budgets per job for particular models, over DEFAULT_TOKENS_PER_JOB (`chunkLimits.maxTokens` still wins). */
+  readonly tokensPerJob?: Readonly<Record<string, number>>;
   readonly now?: () => Date;
 }
 
@@ -71,7 +81,11 @@ const REASONS = {
  */
 export async function prepareRequests(run: RunInput, deps: PrepareDeps): Promise<PreparedRun> {
   const { store, inputPrefix } = deps;
-  const models = modelsFor(deps.models, await store.metadata(run.bucket, run.key));
+  const metadata = await store.metadata(run.bucket, run.key);
+  const models = modelsFor(deps.models, metadata);
+  const modelCheck = new ModelCheck(deps.gemini, MODEL_METADATA);
+  const sourceOf = (kind: keyof DefaultModels, model: string): ModelSource =>
+    model !== models[kind] ? 'line' : metadata[MODEL_METADATA[kind]] !== undefined ? 'metadata' : 'stack';
   const maxLineBytes = deps.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
   const work = workKeys(run.runId);
   const results = resultKeys(run.key, run.runId, inputPrefix);
@@ -85,7 +99,7 @@ export async function prepareRequests(run: RunInput, deps: PrepareDeps): Promise
   const limitsFor = (model: string): ChunkLimits => {
     let limits = limitsByModel.get(model);
     if (!limits) {
-      limits = chunkLimitsFor(model, deps.chunkLimits);
+      limits = chunkLimitsFor(model, deps.chunkLimits, deps.tokensPerJob);
       limitsByModel.set(model, limits);
     }
     return limits;
@@ -113,6 +127,18 @@ export async function prepareRequests(run: RunInput, deps: PrepareDeps): Promise
       const parsed = parseRequestLine(line.text, line.lineNumber, models);
       if (!parsed.ok) {
         await rejectLine(line.lineNumber, parsed.reason, line.text);
+        continue;
+      }
+      let modelProblem = modelCheck.check(
+        parsed.kind,
+        parsed.format,
+        parsed.model,
+        sourceOf(parsed.kind, parsed.model),
+      );
+      // Awaited only for a model's first line: an await per line would cost a microtask each.
+      if (typeof modelProblem === 'object') modelProblem = await modelProblem;
+      if (modelProblem) {
+        await rejectLine(line.lineNumber, modelProblem, line.text);
         continue;
       }
       const group = `${parsed.format}\u0000${parsed.kind}\u0000${parsed.model}`;
@@ -202,10 +228,24 @@ export async function prepareRequests(run: RunInput, deps: PrepareDeps): Promise
 
   if (acceptedCount === 0) {
     const input = s3Uri(run.bucket, run.key);
+    const reasons = s3Uri(run.bucket, results.rejected);
+    if (lineCount === 0) {
+      throw new EmptyInputError(`${input} has no requests: the file is empty or holds only blank lines`);
+    }
+    const byModel = modelCheck.refusedLines;
+    if (byModel === 0) {
+      throw new EmptyInputError(
+        `none of the ${lineCount} lines of ${input} could be sent; ${reasons} gives each line's reason`,
+      );
+    }
+    // Most often a retired default model: say so first, and how to pick another.
+    const which =
+      byModel === lineCount
+        ? 'every line names a model Gemini cannot batch'
+        : `${byModel} of them name a model Gemini cannot batch`;
+    const choose = `Choose current batch-capable models with ${modelCheck.settingsFor('generate')} for generation, ${modelCheck.settingsFor('embed')} for embeddings`;
     throw new EmptyInputError(
-      lineCount === 0
-        ? `${input} has no requests: the file is empty or holds only blank lines`
-        : `none of the ${lineCount} lines of ${input} could be sent; ${s3Uri(run.bucket, results.rejected)} gives each line's reason`,
+      `none of the ${lineCount} lines of ${input} could be sent: ${which}: ${modelCheck.summary()}. ${choose}; ${reasons} gives each line's reason`,
     );
   }
   return { chunkCount: chunkPlans.length, acceptedCount, rejectedCount };

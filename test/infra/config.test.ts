@@ -15,8 +15,8 @@ describe('appConfig', () => {
     expect(config.stackId).toBe('GeminiBatchPipeline');
     expect(config.pipeline).toEqual({
       inputPrefix: 'inputs/',
-      generateModel: 'gemini-2.5-flash',
-      embedModel: 'gemini-embedding-001',
+      generateModel: 'gemini-3.8-flash',
+      embedModel: 'gemini-embedding-2',
       pollSchedule: { initial: Duration.seconds(30), max: Duration.seconds(720), backoffRate: 1.5 },
       executionTimeout: Duration.hours(72),
       workExpiration: Duration.days(7),

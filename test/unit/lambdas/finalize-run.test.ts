@@ -7,7 +7,7 @@ import {
   type RunFinishedDetail,
 } from '../../../lambdas/finalize-run/finalize-run.js';
 import { jobDisplayName } from '../../../lambdas/shared/layout.js';
-import { estimateCost } from '../../../lambdas/shared/pricing.js';
+import { DEFAULT_BATCH_PRICES, estimateCost, priceTableWith } from '../../../lambdas/shared/pricing.js';
 import type { RunPlan } from '../../../lambdas/shared/run-records.js';
 import type { RunFailure, RunState } from '../../../lambdas/shared/run-state.js';
 import { FakeGemini } from '../../support/fake-gemini.js';
@@ -352,7 +352,69 @@ describe('finalizeRun', () => {
     expect(written.usage.byModel).toEqual(
       (await store.getJson<{ usageByModel: unknown }>(BUCKET, `work/${RUN_ID}/collected.json`))?.usageByModel,
     );
-    expect(written.cost).toEqual(estimateCost(written.usage.byModel));
+    // Priced on the day of the last poll, which saw the jobs end; the upload marks the start.
+    expect(written.cost).toEqual(
+      estimateCost(written.usage.byModel, DEFAULT_BATCH_PRICES, {
+        at: new Date('2026-11-03T11:00:00.000Z'),
+        since: new Date('2026-11-03T10:15:30.000Z'),
+      }),
+    );
+    expect(written.cost.pricedAt).toBe('2026-11-03T11:00:00.000Z');
+    expect(written.cost.prices.map((price) => price.model)).toEqual([MODELS.generate, MODELS.embed]);
+  });
+
+  describe('cost', () => {
+    const FLASH = 'gemini-3.8-flash';
+    const millionIn = {
+      [FLASH]: usage({ requestCount: 1, promptTokens: 1_000_000, totalTokens: 1_000_000 }),
+    };
+
+    it('prices the run on the day its jobs were last seen, not the day it was uploaded', async () => {
+      await writePlan(store, [{ kind: 'generate', keys: ['a'], model: FLASH }]);
+      await store.putJson(BUCKET, WORK.pollStatus, { polledAt: '2027-01-01T00:05:00.000Z', jobs: [] });
+      await writeCollected(store, { succeededCount: 1, usageByModel: millionIn });
+
+      await finalizeRun(runState({ uploadedAt: '2026-12-31T20:00:00.000Z' }), deps());
+
+      const { cost } = await manifest();
+      expect(cost.pricedAt).toBe('2027-01-01T00:05:00.000Z');
+      // 1M input tokens at the 2027 batch rate: half of $1.50.
+      expect(cost.byModel[FLASH]?.total).toBe(0.75);
+      expect(cost.prices).toEqual([
+        { model: FLASH, from: '2027-01-01', source: expect.stringContaining('pricing') },
+      ]);
+      expect(cost.notes).toEqual([
+        expect.stringContaining(`the price of ${FLASH} changed during the run (2027-01-01)`),
+      ]);
+    });
+
+    it('prices a run without a poll record at the time its results were collected', async () => {
+      await writePlan(store, [{ kind: 'generate', keys: ['a'], model: FLASH }]);
+      await writeCollected(store, {
+        succeededCount: 1,
+        usageByModel: millionIn,
+        collectedAt: '2026-12-30T09:00:00.000Z',
+      });
+
+      await finalizeRun(runState({ uploadedAt: '2026-12-30T08:00:00.000Z' }), deps());
+
+      const { cost } = await manifest();
+      expect(cost.pricedAt).toBe('2026-12-30T09:00:00.000Z');
+      expect(cost.byModel[FLASH]?.total).toBe(0.375);
+      expect(cost.notes).toEqual([]);
+    });
+
+    it("uses the stack's price table when it is given one", async () => {
+      await writePlan(store, [{ kind: 'generate', keys: ['a'], model: FLASH }]);
+      await writeCollected(store, { succeededCount: 1, usageByModel: millionIn });
+      const prices = priceTableWith(`{"${FLASH}": {"inputPerMillion": 2, "outputPerMillion": 4}}`);
+
+      await finalizeRun(runState(), deps({ prices }));
+
+      const { cost } = await manifest();
+      expect(cost.byModel[FLASH]?.total).toBe(2);
+      expect(cost.prices).toEqual([{ model: FLASH, source: "the stack's batchPrices (BATCH_PRICES_JSON)" }]);
+    });
   });
 
   it("records a failed job's state and error in the manifest's jobs", async () => {

@@ -4,9 +4,12 @@ import {
   type PrepareDeps,
   prepareRequests,
 } from '../../../lambdas/prepare-requests/prepare-requests.js';
+import { GeminiUnavailableError } from '../../../lambdas/shared/errors.js';
+import { BATCH_METHODS, type ModelInfo } from '../../../lambdas/shared/gemini/gemini-batch-api.js';
 import type { RunPlan } from '../../../lambdas/shared/run-records.js';
 import type { PreparedRun } from '../../../lambdas/shared/run-state.js';
 import { estimateLineTokens } from '../../../lambdas/shared/token-estimate.js';
+import { FakeGemini } from '../../support/fake-gemini.js';
 import { MemoryObjectStore } from '../../support/memory-object-store.js';
 import {
   BUCKET,
@@ -36,7 +39,14 @@ interface Prepared {
 async function prepare(content: string | Buffer, options: Partial<PrepareDeps> = {}): Promise<Prepared> {
   const store = new MemoryObjectStore();
   store.put(BUCKET, INPUT_KEY, content);
-  const deps: PrepareDeps = { store, models: MODELS, inputPrefix: INPUT_PREFIX, now: fixedNow, ...options };
+  const deps: PrepareDeps = {
+    store,
+    gemini: new FakeGemini(),
+    models: MODELS,
+    inputPrefix: INPUT_PREFIX,
+    now: fixedNow,
+    ...options,
+  };
   let outcome: PreparedRun | undefined;
   let error: Error | undefined;
   try {
@@ -135,6 +145,13 @@ describe('prepareRequests', () => {
     expect(byBytes.plan?.chunks.every((chunk) => chunk.bytes <= 2500)).toBe(true);
   });
 
+  it('cuts chunks of a model to the per-model token budget it is given', async () => {
+    const long = 'word '.repeat(200); // about 250 tokens
+    const lines = Array.from({ length: 4 }, (_, i) => ({ key: `t${i}`, request: generate(`${i} ${long}`) }));
+    const { plan } = await prepare(jsonl(lines), { tokensPerJob: { [MODELS.generate]: 600 } });
+    expect(plan?.chunks.map((chunk) => chunk.requestCount)).toEqual([2, 2]);
+  });
+
   it('rejects a single request larger than one job may be, naming the limit', async () => {
     const { rejected, chunkLines } = await prepare(
       jsonl([
@@ -163,7 +180,13 @@ describe('prepareRequests', () => {
       { [MODEL_METADATA.generate]: 'gemini-2.5-pro', [MODEL_METADATA.embed]: 'models/custom-embedder' },
     );
 
-    await prepareRequests(runState(), { store, models: MODELS, inputPrefix: INPUT_PREFIX, now: fixedNow });
+    await prepareRequests(runState(), {
+      store,
+      gemini: new FakeGemini(),
+      models: MODELS,
+      inputPrefix: INPUT_PREFIX,
+      now: fixedNow,
+    });
 
     const plan = await store.getJson<RunPlan>(BUCKET, WORK.plan);
     expect(plan?.chunks.map((chunk) => chunk.model)).toEqual([
@@ -180,7 +203,12 @@ describe('prepareRequests', () => {
     });
 
     const error = await rejection(
-      prepareRequests(runState(), { store, models: MODELS, inputPrefix: INPUT_PREFIX }),
+      prepareRequests(runState(), {
+        store,
+        gemini: new FakeGemini(),
+        models: MODELS,
+        inputPrefix: INPUT_PREFIX,
+      }),
     );
 
     expect(error.name).toBe('InputValidationError');
@@ -460,10 +488,183 @@ describe('prepareRequests', () => {
     expect(rejected.map((entry) => entry.line)).toEqual([1, 2, 3]);
   });
 
+  describe('models', () => {
+    const batchCapable = (id: string): ModelInfo => ({
+      name: `models/${id}`,
+      supportedGenerationMethods: ['generateContent', 'countTokens', ...Object.values(BATCH_METHODS)],
+    });
+    /** A fake that knows only these models (and every one supports both batch methods unless given). */
+    const knowing = (...models: (string | ModelInfo)[]) => {
+      const gemini = new FakeGemini();
+      for (const model of models) {
+        const info = typeof model === 'string' ? batchCapable(model) : model;
+        gemini.models.set(info.name.replace(/^models\//, ''), info);
+      }
+      return gemini;
+    };
+
+    it('rejects each line of a model Gemini does not know, naming it and how to pick another, and sends the rest', async () => {
+      const { rejected, chunkLines, plan } = await prepare(
+        jsonl([
+          { key: 'g1', request: generate('one') },
+          { key: 'e1', request: embed('two') },
+          { key: 'g2', request: generate('three') },
+        ]),
+        { gemini: knowing(MODELS.embed) },
+      );
+      const reason = `model "${MODELS.generate}" (the stack's generateModel) is unknown to Gemini (retired or misspelled): Gemini would accept its batch job and let it expire unanswered; choose a current batch-capable model with the stack's generateModel or the object metadata gemini-model`;
+      expect(rejected.map(({ line, reason }) => ({ line, reason }))).toEqual([
+        { line: 1, reason },
+        { line: 3, reason },
+      ]);
+      expect(chunkLines.flat().map((line) => line.key)).toEqual(['e1']);
+      expect(plan).toMatchObject({ acceptedCount: 1, rejectedCount: 2 });
+    });
+
+    it('rejects the lines of a model that lacks the batch method for their kind', async () => {
+      const onlyInteractive = {
+        name: 'models/gemini-live-x',
+        supportedGenerationMethods: ['generateContent'],
+      };
+      const { rejected, chunkLines } = await prepare(
+        jsonl([
+          { key: 'e1', request: { ...embed('one'), model: 'models/gemini-live-x' } },
+          { key: 'g1', request: generate('two') },
+        ]),
+        { gemini: knowing(MODELS.generate, onlyInteractive) },
+      );
+      expect(rejected).toEqual([
+        {
+          line: 1,
+          reason:
+            'model "gemini-live-x" (named by the line) cannot run embedding batches: Gemini lists no asyncBatchEmbedContent among its methods (generateContent); choose a current batch-capable model with the stack\'s embedModel, the object metadata gemini-embed-model or the request\'s own "model"',
+          excerpt: expect.any(String),
+        },
+      ]);
+      expect(chunkLines.flat().map((line) => line.key)).toEqual(['g1']);
+    });
+
+    it('checks a model per kind: a generation model is not thereby an embedding model', async () => {
+      const generateOnly = { name: 'models/both', supportedGenerationMethods: [BATCH_METHODS.generate] };
+      const { rejected } = await prepare(
+        jsonl([
+          { key: 'e1', request: { ...embed('one'), model: 'both' } },
+          {
+            custom_id: 'o1',
+            method: 'POST',
+            url: '/v1/chat/completions',
+            body: { model: 'both', messages: [{ role: 'user', content: 'hi' }] },
+          },
+        ]),
+        { gemini: knowing(generateOnly) },
+      );
+      expect(rejected.map((entry) => entry.line)).toEqual([1]);
+    });
+
+    it('names the object metadata when the model came from it', async () => {
+      const store = new MemoryObjectStore();
+      store.put(BUCKET, INPUT_KEY, jsonl([{ key: 'g', request: generate('one') }]), {
+        [MODEL_METADATA.generate]: 'gemini-2.0-flash',
+      });
+      const error = await rejection(
+        prepareRequests(runState(), {
+          store,
+          gemini: knowing(MODELS.generate),
+          models: MODELS,
+          inputPrefix: INPUT_PREFIX,
+        }),
+      );
+      expect(error.name).toBe('EmptyInputError');
+      const [entry] = store.jsonLines(BUCKET, REJECTED_KEY) as Prepared['rejected'];
+      expect(entry?.reason).toMatch(
+        /^model "gemini-2\.0-flash" \(from the object metadata gemini-model\) is unknown to Gemini/,
+      );
+    });
+
+    it("points an OpenAI line at its body's model", async () => {
+      const { rejected } = await prepare(
+        jsonl([
+          {
+            custom_id: 'o1',
+            method: 'POST',
+            url: '/v1/embeddings',
+            body: { model: 'text-embedding-3-small', input: 'hi' },
+          },
+        ]),
+        { gemini: knowing(MODELS.generate, MODELS.embed) },
+      );
+      expect(rejected[0]?.reason).toBe(
+        'model "text-embedding-3-small" (named by the line) is unknown to Gemini (retired or misspelled): Gemini would accept its batch job and let it expire unanswered; choose a current batch-capable model with the stack\'s embedModel, the object metadata gemini-embed-model or the body\'s "model"',
+      );
+    });
+
+    it('asks the Models API once per distinct model, however many lines use it', async () => {
+      const gemini = knowing(MODELS.generate, MODELS.embed);
+      const lines = Array.from({ length: 30 }, (_, i) =>
+        i % 3 === 0
+          ? { key: `o${i}`, request: { ...embed(`${i}`), model: 'own-embedder' } }
+          : { key: `k${i}`, request: i % 3 === 1 ? generate(`${i}`) : embed(`${i}`) },
+      );
+      const { rejected } = await prepare(jsonl(lines), { gemini });
+      expect(gemini.calls.getModel).toBe(3);
+      expect(rejected).toHaveLength(10);
+    });
+
+    it('lets a later line use the key of a line rejected for its model', async () => {
+      const { rejected, chunkLines } = await prepare(
+        jsonl([
+          { key: 'x', request: { ...embed('one'), model: 'gone' } },
+          { key: 'x', request: embed('two') },
+        ]),
+        { gemini: knowing(MODELS.embed) },
+      );
+      expect(rejected.map((entry) => entry.line)).toEqual([1]);
+      expect(chunkLines.flat().map((line) => line.key)).toEqual(['x']);
+    });
+
+    it('says in the empty-input error when every line names a model Gemini cannot batch', async () => {
+      const { error } = await prepare(
+        jsonl([
+          { key: 'g1', request: generate('one') },
+          { key: 'g2', request: generate('two') },
+          { key: 'e1', request: embed('three') },
+        ]),
+        { gemini: knowing('gemini-3.8-flash') },
+      );
+      expect(error?.name).toBe('EmptyInputError');
+      expect(error?.message).toBe(
+        `none of the 3 lines of s3://${BUCKET}/${INPUT_KEY} could be sent: every line names a model Gemini cannot batch: 2 lines use ${MODELS.generate}, unknown to Gemini (retired or misspelled); 1 line uses ${MODELS.embed}, unknown to Gemini (retired or misspelled). Choose current batch-capable models with the stack's generateModel or the object metadata gemini-model for generation, the stack's embedModel or the object metadata gemini-embed-model for embeddings; s3://${BUCKET}/${REJECTED_KEY} gives each line's reason`,
+      );
+    });
+
+    it('counts model rejections among others in the empty-input error', async () => {
+      const { error } = await prepare(`not json\n${jsonl([{ key: 'g1', request: generate('one') }])}`, {
+        gemini: knowing(MODELS.embed),
+      });
+      expect(error?.message).toContain(
+        'could be sent: 1 of them name a model Gemini cannot batch: 1 line uses',
+      );
+    });
+
+    it('fails the run, to be retried, when the Models API cannot be reached', async () => {
+      const gemini = new FakeGemini().failNext(
+        'getModel',
+        new GeminiUnavailableError('Gemini is unreachable'),
+      );
+      const { error } = await prepare(jsonl([{ key: 'g', request: generate('one') }]), { gemini });
+      expect(error?.name).toBe('GeminiUnavailableError');
+    });
+  });
+
   it('fails when the input object does not exist', async () => {
     const store = new MemoryObjectStore();
     const error = await rejection(
-      prepareRequests(runState(), { store, models: MODELS, inputPrefix: INPUT_PREFIX }),
+      prepareRequests(runState(), {
+        store,
+        gemini: new FakeGemini(),
+        models: MODELS,
+        inputPrefix: INPUT_PREFIX,
+      }),
     );
     expect(error.name).toBe('ObjectNotFoundError');
     expect(store.keys()).toEqual([]);
