@@ -20,7 +20,7 @@ export interface PipelineConfig {
    * metadata `gemini-model`). Prepare checks it with Gemini's Models API before every run and
    * rejects its lines, saying so, if Gemini no longer knows it or it cannot batch.
    *
-   * @default 'gemini-3.8-flash' (see {@link DEFAULT_MODELS})
+   * @default 'gemini-3.8-flash' (see {@link DEFAULT_MODELS} in the construct)
    */
   readonly generateModel: string;
 
@@ -28,7 +28,7 @@ export interface PipelineConfig {
    * The model for embedding requests that do not name one (object metadata `gemini-embed-model`,
    * or the request's own `model`, picks another).
    *
-   * @default 'gemini-embedding-2' (see {@link DEFAULT_MODELS})
+   * @default 'gemini-embedding-2' (see {@link DEFAULT_MODELS} in the construct)
    */
   readonly embedModel: string;
 
@@ -85,31 +85,11 @@ export interface AppConfig {
   readonly pipeline: PipelineConfig;
 }
 
-/**
- * The default models: current, batch-capable ones (chosen 2026-12-01).
- *
- * - `gemini-3.8-flash`: the newest Flash, generally available (no preview suffix) since
- *   2026-09-02: $0.75 / $3.75 per million tokens standard through 2026-12-31, $1.50 / $7.50 from
- *   2027-01-01 (ai.google.dev/gemini-api/docs/pricing, read 2026-10-07), batch half of that — below
- *   Gemini 3.5 Flash ($1.50 / $9.00) even after the rise. Gemini 3.5 Flash-Lite ($0.30 / $2.50) or
- *   2.5 Flash ($0.30 / $2.50) cost less for simple tasks, as smaller or older models. No public
- *   source confirms 3.8 Flash's batch methods: Prepare asks the Models API on every run and says so
- *   if it cannot batch.
- * - `gemini-embedding-2`: the current embedding model ($0.20 per million standard), seen in inline
- *   batches on 2026-07-25 (gemini-reality-2026.md); `gemini-embedding-001` is its predecessor.
- *
- * Gemini 2.0 models were retired on 2026-06-01, and jobs on a retired model expire unanswered.
- */
-export const DEFAULT_MODELS = { generate: 'gemini-3.8-flash', embed: 'gemini-embedding-2' } as const;
-
-/**
- * The deployable stack's defaults: the construct's own, so the two cannot drift apart — except the
- * models, which are {@link DEFAULT_MODELS} until the construct's defaults are brought up to them.
- */
+/** The deployable stack's defaults: the construct's own, so the two cannot drift apart. */
 export const DEFAULT_PIPELINE_CONFIG: PipelineConfig = {
   inputPrefix: PIPELINE_DEFAULTS.inputPrefix,
-  generateModel: DEFAULT_MODELS.generate,
-  embedModel: DEFAULT_MODELS.embed,
+  generateModel: PIPELINE_DEFAULTS.generateModel,
+  embedModel: PIPELINE_DEFAULTS.embedModel,
   pollSchedule: PIPELINE_DEFAULTS.pollSchedule,
   executionTimeout: PIPELINE_DEFAULTS.executionTimeout,
   workExpiration: PIPELINE_DEFAULTS.workExpiration,

@@ -32,11 +32,28 @@ export interface PollSchedule {
   readonly backoffRate: number;
 }
 
+/**
+ * The default models: current, batch-capable ones (chosen 2026-12-01).
+ *
+ * - `gemini-3.8-flash`: the newest Flash, generally available (no preview suffix) since
+ *   2026-09-02: $0.75 / $3.75 per million tokens standard through 2026-12-31, $1.50 / $7.50 from
+ *   2027-01-01 (ai.google.dev/gemini-api/docs/pricing, read 2026-10-07), batch half of that — below
+ *   Gemini 3.5 Flash ($1.50 / $9.00) even after the rise. Gemini 3.5 Flash-Lite ($0.30 / $2.50) or
+ *   2.5 Flash ($0.30 / $2.50) cost less for simple tasks, as smaller or older models. No public
+ *   source confirms 3.8 Flash's batch methods: Prepare asks the Models API on every run and says so
+ *   if it cannot batch.
+ * - `gemini-embedding-2`: the current embedding model ($0.20 per million standard), seen in inline
+ *   batches on 2026-07-25 (gemini-reality-2026.md); `gemini-embedding-001` is its predecessor.
+ *
+ * Gemini 2.0 models were retired on 2026-06-01, and jobs on a retired model expire unanswered.
+ */
+export const DEFAULT_MODELS = { generate: 'gemini-3.8-flash', embed: 'gemini-embedding-2' } as const;
+
 /** The defaults of {@link GeminiBatchPipelineProps}, also the deployable stack's defaults. */
 export const PIPELINE_DEFAULTS = {
   inputPrefix: DEFAULT_INPUT_PREFIX,
-  generateModel: 'gemini-2.5-flash',
-  embedModel: 'gemini-embedding-001',
+  generateModel: DEFAULT_MODELS.generate,
+  embedModel: DEFAULT_MODELS.embed,
   pollSchedule: {
     initial: Duration.seconds(DEFAULT_POLL_SCHEDULE.initialSeconds),
     max: Duration.seconds(DEFAULT_POLL_SCHEDULE.maxSeconds),
@@ -132,14 +149,14 @@ export interface GeminiBatchPipelineProps {
   /**
    * The model for generate requests that do not name one.
    *
-   * @default 'gemini-2.5-flash'
+   * @default 'gemini-3.8-flash' (see {@link DEFAULT_MODELS})
    */
   readonly generateModel?: string;
 
   /**
    * The model for embedding requests that do not name one.
    *
-   * @default 'gemini-embedding-001'
+   * @default 'gemini-embedding-2' (see {@link DEFAULT_MODELS})
    */
   readonly embedModel?: string;
 
@@ -675,7 +692,7 @@ function validateModel(what: string, model: string): void {
   if (Token.isUnresolved(model)) return;
   if (model.trim() === '' || /\s/.test(model)) {
     throw new Error(
-      `${what} must be a model name without spaces, such as 'gemini-2.5-flash', got '${model}'`,
+      `${what} must be a model name without spaces, such as '${DEFAULT_MODELS.generate}', got '${model}'`,
     );
   }
 }

@@ -247,8 +247,8 @@ describe('GeminiBatchPipeline with default props', () => {
     it('passes the default models, input prefix and poll schedule', () => {
       expect(environmentOf(synth.json, synth.logicalId('prepare-requests'))).toMatchObject({
         [ENV.inputPrefix]: 'inputs/',
-        [ENV.generateModel]: 'gemini-2.5-flash',
-        [ENV.embedModel]: 'gemini-embedding-001',
+        [ENV.generateModel]: 'gemini-3.8-flash',
+        [ENV.embedModel]: 'gemini-embedding-2',
       });
       expect(environmentOf(synth.json, synth.logicalId('poll-batch-jobs'))).toMatchObject({
         [ENV.pollInitialSeconds]: '30',
@@ -711,11 +711,11 @@ describe('GeminiBatchPipeline prop validation', () => {
     ],
     [
       { generateModel: '' },
-      "generate model must be a model name without spaces, such as 'gemini-2.5-flash', got ''",
+      "generate model must be a model name without spaces, such as 'gemini-3.8-flash', got ''",
     ],
     [
       { embedModel: 'gemini embedding' },
-      "embed model must be a model name without spaces, such as 'gemini-2.5-flash', got 'gemini embedding'",
+      "embed model must be a model name without spaces, such as 'gemini-3.8-flash', got 'gemini embedding'",
     ],
     [
       { pollSchedule: { initial: Duration.seconds(30), max: Duration.seconds(600), backoffRate: 0.5 } },

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { GoogleGenAI } from '@google/genai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_MODELS } from '../../infra/constructs/gemini-batch-pipeline.js';
 import { workKeys } from '../../lambdas/shared/layout.js';
 import type { JobLedger } from '../../lambdas/shared/run-records.js';
 import type { RunState } from '../../lambdas/shared/run-state.js';
@@ -88,7 +89,7 @@ describe('the pipeline on the synthesized state machine', () => {
       succeeded: 2,
       failed: 0,
     });
-    expect(run.manifest.usage.byModel['gemini-2.5-flash']?.requestCount).toBe(2);
+    expect(run.manifest.usage.byModel[DEFAULT_MODELS.generate]?.requestCount).toBe(2);
     expect(run.manifest.jobs).toHaveLength(1);
     expect(run.manifest.jobs[0]?.state).toBe('BATCH_STATE_SUCCEEDED');
     const event = pipeline.events.find(
@@ -110,7 +111,7 @@ describe('the pipeline on the synthesized state machine', () => {
     for (const line of run.results) {
       expect((line.response as { embedding: { values: number[] } }).embedding.values).toHaveLength(8);
     }
-    expect(run.manifest.jobs[0]).toMatchObject({ kind: 'embed', model: 'gemini-embedding-001' });
+    expect(run.manifest.jobs[0]).toMatchObject({ kind: 'embed', model: DEFAULT_MODELS.embed });
   });
 
   it('keeps per-request errors as error lines and ends COMPLETED_WITH_ERRORS', async () => {

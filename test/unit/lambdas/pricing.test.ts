@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_MODELS } from '../../../infra/config.js';
+import { DEFAULT_MODELS } from '../../../infra/constructs/gemini-batch-pipeline.js';
 import {
   BATCH_DISCOUNT,
   DEFAULT_BATCH_PRICES,
