@@ -477,7 +477,7 @@ async function* inlineAnswers(
   const byKey = new Map<string, InlineResponse>();
   for (const response of responses) {
     const key = response.metadata?.key;
-    if (key === undefined || !known.has(key)) tally.unknown += 1;
+    if (typeof key !== 'string' || !known.has(key)) tally.unknown += 1;
     else if (byKey.has(key)) tally.duplicates += 1;
     else byKey.set(key, response);
   }
