@@ -120,10 +120,18 @@ export interface CollectSummary {
   readonly failedCount: number;
   /** Accepted keys Gemini returned nothing for; each got an error line. */
   readonly missingCount: number;
-  /** Result lines for a key already answered: counted, never written twice. */
+  /**
+   * Answers sharing their key with another answer: a repeat of the answer used, or every answer of
+   * a key answered differently more than once (then none is used). All go to unmatched.jsonl.
+   */
   readonly duplicateResultCount: number;
-  /** Result lines for keys this run never sent: counted, never written. */
+  /** Answers for keys this run never sent, or carrying no key: never written under a key. */
   readonly unknownResultCount: number;
+  /**
+   * Answers Gemini returned that did not land in results.jsonl (the duplicates and unknown ones
+   * above), each kept in unmatched.jsonl as it came. Absent in summaries written before it existed.
+   */
+  readonly unmatchedCount?: number;
   readonly usageByModel: Readonly<Record<string, ModelUsage>>;
   readonly collectedAt: string;
 }
