@@ -43,8 +43,15 @@ export interface JobLedger {
   readonly chunk: number;
   readonly displayName: string;
   readonly uploadedFile?: string;
+  /**
+   * Set just before an upload, cleared once its file is recorded: from then on Gemini may hold a
+   * file the ledger does not name, and a retry looks for it by display name before uploading again.
+   */
+  readonly uploading?: boolean;
   /** The chunk was sent inline in the create call, not as a file. */
   readonly inline?: boolean;
+  /** Estimated bytes of the chunk's inline answers, both copies, when it was considered for inline. */
+  readonly answerBytesEstimate?: number;
   /** Set just before the create call: from then on a job may exist that the ledger does not name. */
   readonly creating?: boolean;
   readonly batchName?: string;
