@@ -70,6 +70,11 @@ export interface JobStatusRecord {
   readonly failedCount: number;
   readonly error?: { readonly code?: number; readonly message: string };
   readonly responsesFile?: string;
+  /**
+   * Why the last pass could not read the job (429, 5xx): the rest of the record is from the pass
+   * before, or, for a job never read, a non-terminal placeholder.
+   */
+  readonly readError?: string;
 }
 
 /** `work/<runId>/poll-status.json`. */
