@@ -332,7 +332,7 @@ describe('submitBatchJobs', () => {
     await twoChunks();
     fake.rateLimit('createBatch', 2);
 
-    const submitted = await submitBatchJobs(runState(), deps());
+    const submitted = await submitBatchJobs(runState(), deps({ concurrency: 1 }));
 
     expect(submitted).toEqual({ chunkCount: 2, submittedCount: 0, waitingCount: 2 });
     expect(fake.batches.size).toBe(0);
