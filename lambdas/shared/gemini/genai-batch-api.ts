@@ -466,6 +466,8 @@ const COMMA = 0x2c;
 const MAX_MEMBER_NAME_BYTES = 64;
 /** Arrays under a member of this name hold inline answers: kept out of the envelope. */
 const ANSWERS_MEMBER = 'inlinedResponses';
+/** Arrays under a member of this name would hold inline requests, if Gemini echoed them: skipped. */
+const REQUESTS_MEMBER = 'requests';
 
 interface Frame {
   readonly array: boolean;
@@ -487,7 +489,8 @@ const text = (pieces: readonly Uint8Array[]): string => Buffer.concat(pieces).to
 /**
  * Reads an operation from a byte stream without holding its inline answers together: every array
  * under a member named `inlinedResponses` is cut out of the envelope (left as `[]`), and each of
- * its elements is handed to `answers` alone (or skipped, without answers). Memory is the envelope
+ * its elements is handed to `answers` alone (or skipped, without answers). Arrays under `requests`
+ * (inline requests, should Gemini ever echo `inputConfig` back) are cut out and skipped. Memory is the envelope
  * (at most {@link MAX_OPERATION_ENVELOPE_BYTES}) plus one answer (at most
  * {@link MAX_INLINE_ANSWER_BYTES}), whatever the operation's size — so a read stays small even when
  * Gemini ignores a `fields` mask and sends both copies of a big inline batch's answers.
@@ -505,6 +508,8 @@ export async function scanOperation(
   /** Depth of the answer array being cut out, or -1. */
   let cutDepth = -1;
   let cutCopy = '';
+  /** Whether the array being cut holds answers (handed over) or requests (skipped). */
+  let cutAnswers = false;
   let item:
     | { kind: 'container' | 'string' | 'scalar'; pieces: Uint8Array[]; bytes: number; from: number }
     | undefined;
@@ -551,7 +556,8 @@ export async function scanOperation(
       }
       if (item?.kind === 'scalar' && (byte === COMMA || byte === CLOSE_ARRAY || isSpace(byte))) end(i);
       const top = stack[stack.length - 1];
-      const startsAnswer = answers !== undefined && item === undefined && stack.length === cutDepth;
+      const startsAnswer =
+        cutAnswers && answers !== undefined && item === undefined && stack.length === cutDepth;
       switch (byte) {
         case QUOTE:
           inString = true;
@@ -573,12 +579,13 @@ export async function scanOperation(
             expectMember: byte === OPEN_OBJECT,
             copy,
           });
-          if (byte === OPEN_ARRAY && member === ANSWERS_MEMBER) {
+          if (byte === OPEN_ARRAY && (member === ANSWERS_MEMBER || member === REQUESTS_MEMBER)) {
             cutDepth = stack.length;
             cutCopy = copy ?? '';
+            cutAnswers = member === ANSWERS_MEMBER;
             keep(chunk.subarray(from, i + 1));
             from = -1;
-            answers?.start(cutCopy);
+            if (cutAnswers) answers?.start(cutCopy);
           }
           break;
         }

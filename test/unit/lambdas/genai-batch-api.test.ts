@@ -236,6 +236,22 @@ describe('scanOperation', () => {
     expect(scan.operation).toEqual(envelope);
   });
 
+  it('skips inline requests echoed in inputConfig, keeping them out of the envelope', async () => {
+    const created = {
+      name: 'batches/new',
+      metadata: {
+        inputConfig: { requests: { requests: [{ request: { contents: [] }, metadata: { key: 'a' } }] } },
+      },
+    };
+    const answers = sink();
+    const scan = await scanOperation(piecesOf(JSON.stringify(created), 3), answers);
+    expect(scan.operation).toEqual({
+      name: 'batches/new',
+      metadata: { inputConfig: { requests: { requests: [] } } },
+    });
+    expect(answers.seen).toEqual([]);
+  });
+
   it('reads an operation without answers as it is', async () => {
     const plain = {
       name: 'batches/p',
