@@ -707,7 +707,8 @@ async function* inlineAnswers(
   const strays: Omit<UnmatchedAnswer, 'job' | 'chunk' | 'answer'>[] = [];
   const unkeyed: number[] = [];
   for (const [index, response] of responses.entries()) {
-    const key = response.metadata?.key;
+    // As Gemini sent it: not necessarily an object.
+    const key = typeof response === 'object' && response !== null ? response.metadata?.key : undefined;
     if (typeof key === 'string' && known.has(key)) {
       byKey.set(key, [...(byKey.get(key) ?? []), index]);
     } else if (strayReason(key) === 'NO_KEY') {

@@ -304,6 +304,23 @@ describe('collectResults', () => {
     ]);
   });
 
+  it('keeps inline answers that are not even objects in unmatched.jsonl', async () => {
+    const run = await submittedInline([{ kind: 'generate', keys: ['a', 'b'] }]);
+    const [job] = run.jobs as [string];
+    const batch = fake.answer(job);
+    batch.inlineResponses = [null, ...(batch.inlineResponses ?? []).slice(1), 'text'] as never;
+    await polled(run);
+
+    await collectResults(runState(), deps());
+
+    expect(resultOf('a')?.error).toMatchObject({ status: 'NO_RESULT' });
+    expect(textOf(resultOf('b'))).toBe('answer to b');
+    expect(unmatched()).toEqual([
+      { job, chunk: 0, reason: 'NO_KEY', index: 0, answer: null },
+      { job, chunk: 0, reason: 'NO_KEY', index: 2, answer: 'text' },
+    ]);
+  });
+
   it('ties the one unkeyed answer of a one-request inline job to that request', async () => {
     const run = await submittedInline([{ kind: 'generate', keys: ['only'] }]);
     fake.rough = { dropInlineKeys: true };
