@@ -1,10 +1,10 @@
 import { createReadStream } from 'node:fs';
-import { open, rm } from 'node:fs/promises';
+import { type FileHandle, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Heap } from 'heap-js';
 import { RunStateError } from '../shared/errors.js';
 import type { GeminiBatchApi, InlineResponse } from '../shared/gemini/gemini-batch-api.js';
-import { readJsonlLines } from '../shared/jsonl.js';
+import { type JsonlLine, readJsonlLines } from '../shared/jsonl.js';
 import { chunkId, resultKeys, workKeys } from '../shared/layout.js';
 import type { ObjectStore } from '../shared/object-store.js';
 import type { ChunkPlan, JobStatusRecord, ModelUsage } from '../shared/run-records.js';
@@ -68,8 +68,15 @@ const GEMINI_FORMAT: ResultFormat = {
   render: (key, result, raw) => {
     const succeeded = result.response !== undefined;
     // `{"response","key"}` or `{"error","key"}` and nothing else is already an output line (key order
-    // does not matter in JSON): passing it through saves re-serialising a large response.
-    if (raw !== undefined && Object.keys(result).length === 2) return { text: raw, succeeded };
+    // does not matter in JSON): passing it through saves re-serialising a large response. Only when
+    // `"key"` occurs once: a line naming `key` twice parses to its last one, and its text must not
+    // go out where a reader taking the first would see another key's answer.
+    if (
+      raw !== undefined &&
+      Object.keys(result).length === 2 &&
+      raw.indexOf('"key"') === raw.lastIndexOf('"key"')
+    )
+      return { text: raw, succeeded };
     const text = succeeded
       ? JSON.stringify({ key, response: result.response })
       : JSON.stringify({
@@ -154,19 +161,73 @@ interface Answer {
   readonly text: string;
 }
 
+/** Why an answer Gemini returned was not written under a key. */
+export type UnmatchedReason =
+  /** It carries no key: an inline answer without the echoed `metadata.key`, a result line without `key`. */
+  | 'NO_KEY'
+  /** It carries a key this job was never sent. */
+  | 'UNKNOWN_KEY'
+  /** Its key already had an answer, the same or one read at its request's place: that one was used. */
+  | 'DUPLICATE_KEY'
+  /** One of several different answers carrying the same key, none of which was used: one may be misfiled. */
+  | 'AMBIGUOUS_KEY'
+  /** A result line that is not a JSON object. */
+  | 'NOT_JSON'
+  /** A result line too long to hold or not UTF-8: only an excerpt is kept. */
+  | 'UNREADABLE';
+
+/**
+ * A line of `unmatched.jsonl`: one answer Gemini returned that did not land in `results.jsonl`,
+ * with Gemini's answer as it came, so that nothing Gemini answered (and billed) is lost.
+ */
+export interface UnmatchedAnswer {
+  /** The batch job that returned it, `batches/…`. */
+  readonly job: string;
+  readonly chunk: number;
+  readonly reason: UnmatchedReason;
+  /** The key it carried, when it carried a string one. */
+  readonly key?: string;
+  /** Its position among the job's inline answers, from 0 (inline jobs). */
+  readonly index?: number;
+  /** Its line in the job's result file, from 1 (file jobs). */
+  readonly line?: number;
+  /** Gemini's answer: the inline answer or the result line, as an object. */
+  readonly answer?: unknown;
+  /** What there is of a result line that is no JSON object: its text, or an excerpt if unreadable. */
+  readonly text?: string;
+}
+
 interface Tally {
   succeeded: number;
   failed: number;
   missing: number;
   duplicates: number;
   unknown: number;
+  unmatched: number;
   readonly usage: Record<string, ModelUsage>;
+}
+
+/** What one chunk's job returned that no key received, by reason: for its keys' NO_RESULT messages. */
+type Unmatched = Record<UnmatchedReason, number>;
+
+/** What a chunk's answers are read with. */
+interface ChunkContext {
+  readonly run: RunState;
+  readonly chunk: ChunkPlan;
+  readonly job: JobStatusRecord;
+  readonly deps: CollectDeps;
+  readonly tally: Tally;
+  readonly format: ResultFormat;
+  /** Writes an answer to unmatched.jsonl and counts it. */
+  readonly keep: (answer: Omit<UnmatchedAnswer, 'job' | 'chunk'>, raw?: string) => Promise<void>;
+  readonly unmatched: Unmatched;
 }
 
 /**
  * Writes `results.jsonl`: exactly one line for every accepted key, `{"key","response"}` or
  * `{"key","error"}`, in the input file's order, in memory bounded by one chunk's keys, never by
- * the results' size.
+ * the results' size. Beside it, `unmatched.jsonl` keeps every answer Gemini returned that no key
+ * received (see {@link UnmatchedAnswer}).
  *
  * How: each chunk's answers are produced in the chunk's own order, which is input order (Prepare
  * writes chunks in input order, with a `[line, key]` file beside each). Gemini writes a job's
@@ -174,8 +235,17 @@ interface Tally {
  * first line out of step the chunk switches to an index of byte offsets and reads each answer by
  * position. A k-way merge on line numbers then interleaves the chunks back into input order.
  *
- * Keys of a job that did not succeed, and keys Gemini returned nothing for, get an error line
- * saying so; result lines for unknown keys or keys already answered are counted and dropped.
+ * An answer is written under a key only when it carries that key — the `key` of a result line, the
+ * `metadata.key` Gemini echoes on an inline answer — never by its position, which Gemini has been
+ * seen to scramble. The one exception is provable: a job of a single request whose single answer
+ * carries no key can only be that request's. Among several requests no position or elimination is
+ * safe: the only proof would be that Gemini never answers a request twice, and it has been seen to
+ * file one answer under another key. For the same reason a key with several different answers gets
+ * none of them, unless the one used was read in step, at its request's place in a result file in
+ * request order (see {@link indexedAnswers}); identical repeats are harmless.
+ *
+ * Keys of a job that did not succeed, and keys left without an answer, get an error line saying
+ * so; a key left without one while unkeyed or stray answers exist says where those are kept.
  */
 export async function collectResults(run: RunState, deps: CollectDeps): Promise<CollectedRun> {
   const { store } = deps;
@@ -183,26 +253,64 @@ export async function collectResults(run: RunState, deps: CollectDeps): Promise<
   const pollStatus = await readPollStatus(store, run);
   const jobs = new Map(pollStatus?.jobs.map((job) => [job.chunk, job]));
   const abandoned = new Set(pollStatus?.abandonedChunks);
-  const tally: Tally = { succeeded: 0, failed: 0, missing: 0, duplicates: 0, unknown: 0, usage: {} };
-  const output = store.openLineWriter(run.bucket, resultKeys(run.key, run.runId, deps.inputPrefix).results);
+  const tally: Tally = {
+    succeeded: 0,
+    failed: 0,
+    missing: 0,
+    duplicates: 0,
+    unknown: 0,
+    unmatched: 0,
+    usage: {},
+  };
+  const keys = resultKeys(run.key, run.runId, deps.inputPrefix);
+  const output = store.openLineWriter(run.bucket, keys.results);
+  const unmatchedOutput = store.openLineWriter(run.bucket, keys.unmatched);
   const sources = plan.chunks.map((chunk) => {
     const job = jobs.get(chunk.index);
     if (!job && abandoned.has(chunk.index)) {
-      const message = `Gemini refused this chunk's batch job (quota, 429) until the submit deadline; this request was not sent`;
+      const message =
+        "Gemini did not accept this chunk's batch job before the submit deadline (it kept answering 429 or 5xx); this request was not sent";
       return {
         firstLine: chunk.firstLine,
         answers: failedAnswers(run, chunk, tally, deps, { status: 'NOT_SUBMITTED', message }),
       };
     }
     if (!job) throw new RunStateError(`chunk ${chunk.index} of run ${run.runId} has no polled batch job`);
+    const unmatched: Unmatched = {
+      NO_KEY: 0,
+      UNKNOWN_KEY: 0,
+      DUPLICATE_KEY: 0,
+      AMBIGUOUS_KEY: 0,
+      NOT_JSON: 0,
+      UNREADABLE: 0,
+    };
+    const context: ChunkContext = {
+      run,
+      chunk,
+      job,
+      deps,
+      tally,
+      format: FORMATS[chunk.format],
+      unmatched,
+      keep: (answer, raw) => {
+        unmatched[answer.reason] += 1;
+        tally.unmatched += 1;
+        return unmatchedOutput.write(unmatchedLine(job.batchName, chunk.index, answer, raw));
+      },
+    };
     // A generator does nothing until asked: the chunk's results are fetched only when merged.
-    return { firstLine: chunk.firstLine, answers: chunkAnswers(run, chunk, job, tally, deps) };
+    return { firstLine: chunk.firstLine, answers: chunkAnswers(context) };
   });
   try {
     await mergeInInputOrder(sources, (answer) => output.write(answer.text));
     await output.close();
+    await unmatchedOutput.close();
   } catch (error) {
-    await Promise.allSettled([output.abort(), ...sources.map((source) => source.answers.return(undefined))]);
+    await Promise.allSettled([
+      output.abort(),
+      unmatchedOutput.abort(),
+      ...sources.map((source) => source.answers.return(undefined)),
+    ]);
     throw error;
   }
   const summary: CollectSummary = {
@@ -211,11 +319,45 @@ export async function collectResults(run: RunState, deps: CollectDeps): Promise<
     missingCount: tally.missing,
     duplicateResultCount: tally.duplicates,
     unknownResultCount: tally.unknown,
+    unmatchedCount: tally.unmatched,
     usageByModel: tally.usage,
     collectedAt: (deps.now?.() ?? new Date()).toISOString(),
   };
   await store.putJson(run.bucket, workKeys(run.runId).collected, summary);
   return { succeededCount: tally.succeeded, failedCount: tally.failed };
+}
+
+/** An unmatched.jsonl line; a result line's own text is spliced in rather than serialised again. */
+function unmatchedLine(
+  job: string,
+  chunk: number,
+  { answer, ...fields }: Omit<UnmatchedAnswer, 'job' | 'chunk'>,
+  raw?: string,
+): string {
+  const head = JSON.stringify({ job, chunk, ...fields });
+  if (raw !== undefined) return `${head.slice(0, -1)},"answer":${raw}}`;
+  return answer === undefined ? head : `${head.slice(0, -1)},"answer":${JSON.stringify(answer)}}`;
+}
+
+/** Why an answer that carries `key` (or nothing) is no answer to any key of this chunk. */
+function strayReason(key: unknown): 'NO_KEY' | 'UNKNOWN_KEY' {
+  return key === undefined || key === null || key === '' ? 'NO_KEY' : 'UNKNOWN_KEY';
+}
+
+/** The NO_RESULT message of a key Gemini returned no answer for, saying where unmatched answers are. */
+function noResultMessage(job: string, unmatched: Unmatched): string {
+  const parts = [
+    [unmatched.NO_KEY, 'without their key'],
+    [unmatched.UNKNOWN_KEY, 'under a key this job was never sent'],
+    [unmatched.DUPLICATE_KEY + unmatched.AMBIGUOUS_KEY, 'repeating a key'],
+    [unmatched.NOT_JSON + unmatched.UNREADABLE, 'unreadable'],
+  ]
+    .filter(([count]) => (count as number) > 0)
+    .map(([count, what]) => `${count} ${what}`);
+  const base = `Gemini's output for job ${job} has no answer carrying this key`;
+  if (parts.length === 0) return base;
+  const total = Object.values(unmatched).reduce((sum, count) => sum + count, 0);
+  return `${base}; it returned ${total} answers that could not be tied to a key (${parts.join(', ')}); they are kept in unmatched.jsonl`;
 }
 
 /** One chunk's answers, in input order, and the first input line they can hold. */
@@ -319,49 +461,67 @@ function parseResult(text: string): Result | undefined {
   }
 }
 
-async function* chunkAnswers(
-  run: RunState,
-  chunk: ChunkPlan,
-  job: JobStatusRecord,
-  tally: Tally,
-  deps: CollectDeps,
-): AsyncGenerator<Answer> {
-  const format = FORMATS[chunk.format];
-  const answer = (line: number, key: string, result: Result | undefined, raw?: string): Answer => {
-    if (result === undefined) {
-      tally.missing += 1;
-      tally.failed += 1;
-      const message = `Gemini's output for ${job.batchName} has no answer for this key`;
-      return { line, text: format.renderError(key, { status: 'NO_RESULT', message }) };
-    }
-    const { text, succeeded } = format.render(key, result, raw);
-    if (succeeded) {
-      tally.succeeded += 1;
-      addUsage(tally.usage, chunk.model, format.usageOf(result));
-    } else {
-      tally.failed += 1;
-    }
-    return { line, text };
-  };
+/** An answer found for a key: the result, the key it carries itself, and its line's text if from a file. */
+interface Found {
+  readonly result: Result;
+  readonly carried: unknown;
+  readonly raw?: string;
+}
 
+/**
+ * The output line for a key: its answer, or a NO_RESULT error saying why there is none (`message`,
+ * or where the chunk's unmatched answers are). `carried` is the key the answer itself carries:
+ * anything else than `key` here is a bug upstream, refused rather than written under the wrong key.
+ */
+function answerFor(
+  context: ChunkContext,
+  line: number,
+  key: string,
+  found: Found | undefined,
+  message?: string,
+): Answer {
+  const { tally, format, job, chunk } = context;
+  if (found === undefined) {
+    tally.missing += 1;
+    tally.failed += 1;
+    const error = {
+      status: 'NO_RESULT' as const,
+      message: message ?? noResultMessage(job.batchName, context.unmatched),
+    };
+    return { line, text: format.renderError(key, error) };
+  }
+  if (found.carried !== key) {
+    throw new Error(
+      `internal error: an answer carrying ${String(found.carried)} was about to be written for ${key}`,
+    );
+  }
+  const { text, succeeded } = format.render(key, found.result, found.raw);
+  if (succeeded) {
+    tally.succeeded += 1;
+    addUsage(tally.usage, chunk.model, format.usageOf(found.result));
+  } else {
+    tally.failed += 1;
+  }
+  return { line, text };
+}
+
+/** The NO_RESULT message of a key Gemini gave several different answers. */
+function ambiguousMessage(job: string, answers: number): string {
+  return `Gemini's output for job ${job} has ${answers} answers carrying this key, not all the same; none was used, they are kept in unmatched.jsonl`;
+}
+
+async function* chunkAnswers(context: ChunkContext): AsyncGenerator<Answer> {
+  const { run, chunk, job, deps, format } = context;
   if (job.state !== 'BATCH_STATE_SUCCEEDED') {
     const reason = job.error?.message ? `: ${job.error.message}` : '';
     const message = `batch job ${job.batchName} ended ${job.state}${reason}; this request was not answered`;
-    yield* failedAnswers(run, chunk, tally, deps, { status: 'JOB_NOT_SUCCEEDED', message });
+    yield* failedAnswers(run, chunk, context.tally, deps, { status: 'JOB_NOT_SUCCEEDED', message });
     return;
   }
   const expected = expectedKeys(deps.store, run.bucket, chunk);
   // A succeeded job with no responses file was an inline batch: its answers are in the operation.
   if (!job.responsesFile) {
-    yield* inlineAnswers(
-      await deps.gemini.getInlineResponses(job.batchName),
-      chunk,
-      expected,
-      answer,
-      tally,
-      deps,
-      run,
-    );
+    yield* inlineAnswers(context, await deps.gemini.getInlineResponses(job.batchName), expected);
     return;
   }
 
@@ -377,30 +537,29 @@ async function* chunkAnswers(
       const result = await results.next();
       const raw = !result.done && 'text' in result.value ? result.value.text : undefined;
       const parsed = raw === undefined ? undefined : parseResult(raw);
-      if (parsed !== undefined && format.keyOf(parsed) === key) {
-        yield answer(line, key, parsed, raw);
+      const carried = parsed && format.keyOf(parsed);
+      if (parsed !== undefined && carried === key) {
+        yield answerFor(context, line, key, { result: parsed, carried, raw });
         continue;
       }
       // Out of step (a gap, a duplicate, an unknown key, reordering): answer the rest by position.
-      yield* indexedAnswers(
-        path,
-        [line, key],
-        expected,
-        answer,
-        tally,
-        await expectedKeySet(deps.store, run.bucket, chunk),
-        format,
-      );
+      yield* indexedAnswers(context, path, {
+        first: [line, key],
+        rest: expected,
+        known: await expectedKeySet(deps.store, run.bucket, chunk),
+        inStepBefore: result.done ? Number.POSITIVE_INFINITY : result.value.lineNumber,
+      });
       return;
     }
-    // Every key answered: whatever else the file holds is a duplicate or a stranger.
+    // Every key answered, each by the line at its request's place: the rest repeats or strays.
     let known: Set<string> | undefined;
     for await (const extra of results) {
-      const parsed = 'text' in extra ? parseResult(extra.text) : undefined;
-      const key = parsed && format.keyOf(parsed);
       known ??= await expectedKeySet(deps.store, run.bucket, chunk);
-      if (typeof key === 'string' && known.has(key)) tally.duplicates += 1;
-      else tally.unknown += 1;
+      const found = await classifyLine(context, extra, known);
+      if (found) {
+        context.tally.duplicates += 1;
+        await context.keep({ reason: 'DUPLICATE_KEY', line: found.line, key: found.key }, found.text);
+      }
     }
   } finally {
     await results.return(undefined);
@@ -408,45 +567,122 @@ async function* chunkAnswers(
   }
 }
 
+/** A result line carrying a key of this chunk. */
+interface KeyedLine {
+  readonly key: string;
+  readonly text: string;
+  readonly line: number;
+  readonly offset: number;
+  readonly length: number;
+}
+
+/**
+ * A result line carrying one of this chunk's keys, or undefined once a line carrying none (no key,
+ * an unknown key, not JSON, unreadable) has been kept in unmatched.jsonl.
+ */
+async function classifyLine(
+  context: ChunkContext,
+  line: JsonlLine,
+  known: ReadonlySet<string>,
+): Promise<KeyedLine | undefined> {
+  const { tally, format } = context;
+  if (!('text' in line)) {
+    tally.unknown += 1;
+    await context.keep({ reason: 'UNREADABLE', line: line.lineNumber, text: line.excerpt });
+    return undefined;
+  }
+  const parsed = parseResult(line.text);
+  if (parsed === undefined) {
+    tally.unknown += 1;
+    await context.keep({ reason: 'NOT_JSON', line: line.lineNumber, text: line.text });
+    return undefined;
+  }
+  const key = format.keyOf(parsed);
+  if (typeof key !== 'string' || !known.has(key)) {
+    tally.unknown += 1;
+    await context.keep(
+      { reason: strayReason(key), line: line.lineNumber, ...(typeof key === 'string' ? { key } : {}) },
+      line.text,
+    );
+    return undefined;
+  }
+  return { key, text: line.text, line: line.lineNumber, offset: line.byteOffset, length: line.byteLength };
+}
+
+async function readLine(file: FileHandle, at: KeyedLine): Promise<string> {
+  const bytes = Buffer.alloc(at.length);
+  await file.read(bytes, 0, at.length, at.offset);
+  return bytes.toString('utf8');
+}
+
 /**
  * Answers the remaining keys from a result file that is not in request order: one pass indexes the
- * byte position of each key's first answer (counting duplicates and unknown keys), then each key's
+ * byte position of each key's first answer (strangers go to unmatched.jsonl), then each key's
  * answer is read by position. Memory holds one entry per key of this chunk, not the answers.
+ *
+ * A key answered more than once: a line read in step, at its request's place (before line
+ * `inStepBefore`), was already used and its repeats are DUPLICATE_KEY; out of step, where position
+ * says nothing, repeats identical to the first are DUPLICATE_KEY and the first is used, but if they
+ * differ the key gets none of them (AMBIGUOUS_KEY): one of them may be another key's, misfiled.
  */
 async function* indexedAnswers(
+  context: ChunkContext,
   path: string,
-  first: [number, string],
-  rest: AsyncIterator<[number, string]>,
-  answer: (line: number, key: string, result: Result | undefined, raw?: string) => Answer,
-  tally: Tally,
-  known: Set<string>,
-  format: ResultFormat,
+  keys: {
+    readonly first: [number, string];
+    readonly rest: AsyncIterator<[number, string]>;
+    readonly known: ReadonlySet<string>;
+    readonly inStepBefore: number;
+  },
 ): AsyncGenerator<Answer> {
-  const positions = new Map<string, [offset: number, length: number]>();
-  for await (const line of readJsonlLines(createReadStream(path), { maxLineBytes: MAX_RESULT_LINE_BYTES })) {
-    const parsed = 'text' in line ? parseResult(line.text) : undefined;
-    const key = parsed && format.keyOf(parsed);
-    if (typeof key !== 'string' || !known.has(key)) tally.unknown += 1;
-    else if (positions.has(key)) tally.duplicates += 1;
-    else if ('text' in line) positions.set(key, [line.byteOffset, line.byteLength]);
-  }
-  // Keys answered in lockstep before the file fell out of step were indexed too; their later
-  // repeats were counted as duplicates above, and they are not walked again below.
+  const { tally, format } = context;
+  const positions = new Map<string, KeyedLine>();
+  /** Keys with different answers, and how many answers carry each. */
+  const ambiguous = new Map<string, number>();
   const file = await open(path);
   try {
-    for (let next: [number, string] | undefined = first; next; ) {
+    for await (const line of readJsonlLines(createReadStream(path), {
+      maxLineBytes: MAX_RESULT_LINE_BYTES,
+    })) {
+      const found = await classifyLine(context, line, keys.known);
+      if (!found) continue;
+      const first = positions.get(found.key);
+      if (!first) {
+        positions.set(found.key, found);
+        continue;
+      }
+      tally.duplicates += 1;
+      const seen = ambiguous.get(found.key);
+      const differs =
+        first.line >= keys.inStepBefore &&
+        (seen !== undefined || first.length !== found.length || (await readLine(file, first)) !== found.text);
+      if (differs) ambiguous.set(found.key, (seen ?? 1) + 1);
+      await context.keep(
+        { reason: differs ? 'AMBIGUOUS_KEY' : 'DUPLICATE_KEY', line: found.line, key: found.key },
+        found.text,
+      );
+    }
+    // Keys answered in lockstep before the file fell out of step were indexed too; their later
+    // repeats went to unmatched above, and they are not walked again below.
+    for (let next: [number, string] | undefined = keys.first; next; ) {
       const [line, key] = next;
       const at = positions.get(key);
-      let result: Result | undefined;
-      let raw: string | undefined;
-      if (at) {
-        const bytes = Buffer.alloc(at[1]);
-        await file.read(bytes, 0, at[1], at[0]);
-        raw = bytes.toString('utf8');
-        result = parseResult(raw);
+      const answers = ambiguous.get(key);
+      if (at && answers !== undefined) {
+        tally.duplicates += 1;
+        await context.keep({ reason: 'AMBIGUOUS_KEY', line: at.line, key }, await readLine(file, at));
+        yield answerFor(context, line, key, undefined, ambiguousMessage(context.job.batchName, answers));
+      } else {
+        const raw = at && (await readLine(file, at));
+        const result = raw === undefined ? undefined : parseResult(raw);
+        yield answerFor(
+          context,
+          line,
+          key,
+          result && raw !== undefined ? { result, carried: format.keyOf(result), raw } : undefined,
+        );
       }
-      yield answer(line, key, result, raw);
-      const step = await rest.next();
+      const step = await keys.rest.next();
       next = step.done ? undefined : step.value;
     }
   } finally {
@@ -455,33 +691,71 @@ async function* indexedAnswers(
 }
 
 /**
- * Answers from an inline batch, whose answers come back in the operation: generate answers carry
- * their key in `metadata`; embedding answers carry none and are matched by position.
+ * Answers from an inline batch, whose answers come back in the operation: tied to keys by the
+ * `metadata.key` Gemini echoes, and only by it (see {@link collectResults}). Their order means
+ * nothing, so a key with several different answers gets none (AMBIGUOUS_KEY); identical repeats
+ * are DUPLICATE_KEY.
  */
 async function* inlineAnswers(
+  context: ChunkContext,
   responses: readonly InlineResponse[],
-  chunk: ChunkPlan,
   expected: AsyncGenerator<[number, string]>,
-  answer: (line: number, key: string, result: Result | undefined) => Answer,
-  tally: Tally,
-  deps: CollectDeps,
-  run: RunState,
 ): AsyncGenerator<Answer> {
-  if (chunk.kind === 'embed') {
-    let position = 0;
-    for await (const [line, key] of expected) yield answer(line, key, responses[position++]);
-    tally.unknown += Math.max(0, responses.length - position);
-    return;
-  }
+  const { tally, chunk, deps, run } = context;
   const known = await expectedKeySet(deps.store, run.bucket, chunk);
-  const byKey = new Map<string, InlineResponse>();
-  for (const response of responses) {
-    const key = response.metadata?.key;
-    if (key === undefined || !known.has(key)) tally.unknown += 1;
-    else if (byKey.has(key)) tally.duplicates += 1;
-    else byKey.set(key, response);
+  const byKey = new Map<string, number[]>();
+  const strays: Omit<UnmatchedAnswer, 'job' | 'chunk' | 'answer'>[] = [];
+  const unkeyed: number[] = [];
+  for (const [index, response] of responses.entries()) {
+    // As Gemini sent it: not necessarily an object.
+    const key = typeof response === 'object' && response !== null ? response.metadata?.key : undefined;
+    if (typeof key === 'string' && known.has(key)) {
+      byKey.set(key, [...(byKey.get(key) ?? []), index]);
+    } else if (strayReason(key) === 'NO_KEY') {
+      unkeyed.push(index);
+    } else {
+      tally.unknown += 1;
+      strays.push({ reason: 'UNKNOWN_KEY', index, ...(typeof key === 'string' ? { key } : {}) });
+    }
   }
-  for await (const [line, key] of expected) yield answer(line, key, byKey.get(key));
+  const ambiguous = new Map<string, number>();
+  for (const [key, [first, ...repeats]] of byKey) {
+    if (repeats.length === 0) continue;
+    const text = JSON.stringify(responses[first ?? 0]);
+    const same = repeats.every((index) => JSON.stringify(responses[index]) === text);
+    tally.duplicates += same ? repeats.length : repeats.length + 1;
+    if (!same) ambiguous.set(key, repeats.length + 1);
+    for (const index of same ? repeats : [first ?? 0, ...repeats]) {
+      strays.push({ reason: same ? 'DUPLICATE_KEY' : 'AMBIGUOUS_KEY', index, key });
+    }
+  }
+  // The one tie without an echo that is provable: a job of one request answered once.
+  const [only] = known;
+  const eliminated =
+    chunk.requestCount === 1 && known.size === 1 && responses.length === 1 && unkeyed.length === 1;
+  if (eliminated && only !== undefined) byKey.set(only, [unkeyed.pop() ?? 0]);
+  for (const index of unkeyed) {
+    tally.unknown += 1;
+    strays.push({ reason: 'NO_KEY', index });
+  }
+  for (const stray of strays.sort((a, b) => (a.index ?? 0) - (b.index ?? 0))) {
+    await context.keep({ ...stray, answer: responses[stray.index ?? 0] });
+  }
+  for await (const [line, key] of expected) {
+    const answers = ambiguous.get(key);
+    if (answers !== undefined) {
+      yield answerFor(context, line, key, undefined, ambiguousMessage(context.job.batchName, answers));
+      continue;
+    }
+    const index = byKey.get(key)?.[0];
+    const response = index === undefined ? undefined : responses[index];
+    yield answerFor(
+      context,
+      line,
+      key,
+      response && { result: response as Result, carried: eliminated ? key : response.metadata?.key },
+    );
+  }
 }
 
 function addUsage(usage: Record<string, ModelUsage>, model: string, counts: UsageCounts | undefined): void {

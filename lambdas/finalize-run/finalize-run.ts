@@ -70,6 +70,8 @@ export interface Manifest {
     readonly missingResults: number;
     readonly duplicateResults: number;
     readonly unknownResults: number;
+    /** Answers Gemini returned that no key received, kept in unmatched.jsonl. */
+    readonly unmatchedResults: number;
   };
   readonly usage: { readonly byModel: Readonly<Record<string, ModelUsage>>; readonly total: ModelUsage };
   /**
@@ -93,7 +95,13 @@ export interface Manifest {
     readonly collectedAt?: string;
     readonly finishedAt: string;
   };
-  readonly outputs: { readonly results?: string; readonly rejected?: string; readonly manifest: string };
+  readonly outputs: {
+    readonly results?: string;
+    readonly rejected?: string;
+    /** Answers Gemini returned that no key received, as they came (present once results are collected). */
+    readonly unmatched?: string;
+    readonly manifest: string;
+  };
   readonly cleanup: {
     readonly cancelledJobs: readonly string[];
     readonly deletedFiles: readonly string[];
@@ -130,6 +138,12 @@ function decideStatus(
   if (abandoned.length > 0) {
     jobProblems.push(
       `Gemini refused the jobs of ${abandoned.length} chunk(s) (quota, 429) until the submit deadline; their requests were not sent`,
+    );
+  }
+  const unmatched = collected.unmatchedCount ?? 0;
+  if (unmatched > 0) {
+    jobProblems.push(
+      `${unmatched} answers Gemini returned could not be tied to a key (kept in unmatched.jsonl)`,
     );
   }
   if (collected.succeededCount === 0) {
@@ -192,6 +206,7 @@ export async function finalizeRun(run: RunState, deps: FinalizeDeps): Promise<Fi
       missingResults: collected?.missingCount ?? 0,
       duplicateResults: collected?.duplicateResultCount ?? 0,
       unknownResults: collected?.unknownResultCount ?? 0,
+      unmatchedResults: collected?.unmatchedCount ?? 0,
     },
     usage: { byModel: collected?.usageByModel ?? {}, total },
     cost: estimateCost(
@@ -222,6 +237,7 @@ export async function finalizeRun(run: RunState, deps: FinalizeDeps): Promise<Fi
     outputs: {
       ...(collected ? { results: s3Uri(run.bucket, keys.results) } : {}),
       ...(plan ? { rejected: s3Uri(run.bucket, keys.rejected) } : {}),
+      ...(collected ? { unmatched: s3Uri(run.bucket, keys.unmatched) } : {}),
       manifest: s3Uri(run.bucket, keys.manifest),
     },
     cleanup,

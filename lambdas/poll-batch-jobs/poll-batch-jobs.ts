@@ -1,3 +1,4 @@
+import { GeminiRateLimitError, GeminiUnavailableError } from '../shared/errors.js';
 import { type BatchJobStatus, isTerminalState } from '../shared/gemini/gemini-batch-api.js';
 import { workKeys } from '../shared/layout.js';
 import type { JobStatusRecord, PollStatus } from '../shared/run-records.js';
@@ -50,10 +51,39 @@ export function toJobStatusRecord(
 }
 
 /**
+ * What a pass records of a job it could not read: the last record, or — for a job never read yet —
+ * a state that is not terminal, so the job keeps the run polling and is never taken for a chunk
+ * still waiting to be submitted (which the deadline could abandon while its job runs).
+ */
+function unreadRecord(
+  known: JobStatusRecord | undefined,
+  chunk: number,
+  batchName: string,
+  reason: string,
+): JobStatusRecord {
+  return known
+    ? { ...known, readError: reason }
+    : {
+        chunk,
+        batchName,
+        state: 'BATCH_STATE_UNSPECIFIED',
+        requestCount: 0,
+        successfulCount: 0,
+        failedCount: 0,
+        readError: reason,
+      };
+}
+
+/**
  * One pass of the poll loop: first submits chunks still waiting for Gemini to accept their job,
  * then asks Gemini about every job not yet terminal (terminal ones are not asked again), records
  * every job's state in `poll-status.json`, and tells the loop whether all are done and how long to
  * wait before the next pass.
+ *
+ * A read Gemini answers 429 or 5xx is a wait, never a failed run: the job keeps its last record
+ * (with `readError`) and the pass is not done. After a 429 the pass reads no further job — the
+ * quota is spent, more reads would only be refused — and waits twice as long as the last pass did
+ * (at most `maxSeconds`) instead of following the schedule.
  */
 export async function pollBatchJobs(run: RunState, deps: PollDeps): Promise<PollState> {
   const { store, gemini, schedule } = deps;
@@ -67,6 +97,7 @@ export async function pollBatchJobs(run: RunState, deps: PollDeps): Promise<Poll
   );
 
   const jobs: JobStatusRecord[] = [];
+  let throttled: GeminiRateLimitError | undefined;
   for (const chunk of plan.chunks) {
     const known = previous.get(chunk.index);
     if (known && isTerminalState(known.state)) {
@@ -75,7 +106,23 @@ export async function pollBatchJobs(run: RunState, deps: PollDeps): Promise<Poll
     }
     const batchName = known?.batchName ?? created.get(chunk.index);
     if (!batchName) continue; // still waiting for Gemini to accept its job
-    jobs.push(toJobStatusRecord(chunk.index, await gemini.getBatch(batchName)));
+    if (throttled) {
+      jobs.push(unreadRecord(known, chunk.index, batchName, `not read: ${throttled.message}`));
+      continue;
+    }
+    try {
+      jobs.push(toJobStatusRecord(chunk.index, await gemini.getBatch(batchName)));
+    } catch (error) {
+      if (error instanceof GeminiRateLimitError) throttled = error;
+      else if (!(error instanceof GeminiUnavailableError)) throw error;
+      deps.log?.('could not read a batch job; keeping its last state', {
+        chunk: chunk.index,
+        batchName,
+        error: error.name,
+        reason: error.message,
+      });
+      jobs.push(unreadRecord(known, chunk.index, batchName, error.message));
+    }
   }
   const now = deps.now?.() ?? new Date();
   const withJob = new Set(jobs.map((job) => job.chunk));
@@ -93,9 +140,11 @@ export async function pollBatchJobs(run: RunState, deps: PollDeps): Promise<Poll
   await store.putJson(run.bucket, workKeys(run.runId).pollStatus, record);
 
   const attempt = (run.poll?.attempt ?? 0) + 1;
+  const scheduled = nextWaitSeconds(attempt, schedule);
+  const lastWait = run.poll?.waitSeconds ?? schedule.initialSeconds;
   return {
     attempt,
-    waitSeconds: nextWaitSeconds(attempt, schedule),
+    waitSeconds: throttled ? Math.min(schedule.maxSeconds, Math.max(scheduled, 2 * lastWait)) : scheduled,
     allDone: waitingCount === 0 && jobs.every((job) => isTerminalState(job.state)),
     waitingCount,
     requestCount: jobs.reduce((sum, job) => sum + job.requestCount, 0),

@@ -35,6 +35,8 @@ export function resultKeys(inputKey: string, runId: string, inputPrefix: string 
     root,
     results: `${root}results.jsonl`,
     rejected: `${root}rejected.jsonl`,
+    /** Answers Gemini returned that no key received (no key, an unknown key, a repeat), as they came. */
+    unmatched: `${root}unmatched.jsonl`,
     manifest: `${root}manifest.json`,
   };
 }

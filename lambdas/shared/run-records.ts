@@ -43,8 +43,15 @@ export interface JobLedger {
   readonly chunk: number;
   readonly displayName: string;
   readonly uploadedFile?: string;
+  /**
+   * Set just before an upload, cleared once its file is recorded: from then on Gemini may hold a
+   * file the ledger does not name, and a retry looks for it by display name before uploading again.
+   */
+  readonly uploading?: boolean;
   /** The chunk was sent inline in the create call, not as a file. */
   readonly inline?: boolean;
+  /** Estimated bytes of the chunk's inline answers, both copies, when it was considered for inline. */
+  readonly answerBytesEstimate?: number;
   /** Set just before the create call: from then on a job may exist that the ledger does not name. */
   readonly creating?: boolean;
   readonly batchName?: string;
@@ -63,6 +70,11 @@ export interface JobStatusRecord {
   readonly failedCount: number;
   readonly error?: { readonly code?: number; readonly message: string };
   readonly responsesFile?: string;
+  /**
+   * Why the last pass could not read the job (429, 5xx): the rest of the record is from the pass
+   * before, or, for a job never read, a non-terminal placeholder.
+   */
+  readonly readError?: string;
 }
 
 /** `work/<runId>/poll-status.json`. */
@@ -120,10 +132,18 @@ export interface CollectSummary {
   readonly failedCount: number;
   /** Accepted keys Gemini returned nothing for; each got an error line. */
   readonly missingCount: number;
-  /** Result lines for a key already answered: counted, never written twice. */
+  /**
+   * Answers sharing their key with another answer: a repeat of the answer used, or every answer of
+   * a key answered differently more than once (then none is used). All go to unmatched.jsonl.
+   */
   readonly duplicateResultCount: number;
-  /** Result lines for keys this run never sent: counted, never written. */
+  /** Answers for keys this run never sent, or carrying no key: never written under a key. */
   readonly unknownResultCount: number;
+  /**
+   * Answers Gemini returned that did not land in results.jsonl (the duplicates and unknown ones
+   * above), each kept in unmatched.jsonl as it came. Absent in summaries written before it existed.
+   */
+  readonly unmatchedCount?: number;
   readonly usageByModel: Readonly<Record<string, ModelUsage>>;
   readonly collectedAt: string;
 }

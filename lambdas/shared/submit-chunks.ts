@@ -1,8 +1,8 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
-import { GeminiRateLimitError } from './errors.js';
-import type { GeminiBatchApi, InlineRequest, RequestFormat } from './gemini/gemini-batch-api.js';
+import { GeminiRateLimitError, GeminiUnavailableError } from './errors.js';
+import type { BatchKind, GeminiBatchApi, InlineRequest, RequestFormat } from './gemini/gemini-batch-api.js';
 import { readJsonlLines } from './jsonl.js';
 import { chunkId, jobDisplayName, workKeys } from './layout.js';
 import type { ObjectStore } from './object-store.js';
@@ -13,15 +13,91 @@ import type { ChunkPlan, JobLedger, RunPlan } from './run-records.js';
  * inline — no upload round trip — leaving room for the request's JSON envelope.
  */
 export const DEFAULT_INLINE_MAX_BYTES = 15 * 1024 * 1024;
+/**
+ * The most a chunk's inline answers may be estimated to weigh, both copies counted (a succeeded
+ * inline batch's operation carries them under `metadata.output` and again under `response`):
+ * 32 MiB. Heavier chunks are uploaded, and their answers come back as a file that streams to disk.
+ * Reads ask for one copy and stream the operation (`scanOperation`), so an underestimate costs
+ * time, not memory; the bound keeps one GET of an operation — which cannot resume — short.
+ */
+export const DEFAULT_INLINE_MAX_ANSWER_BYTES = 32 * 1024 * 1024;
 /** Chunks uploaded and created at once: enough to overlap uploads, few enough for Lambda's network and /tmp. */
 export const DEFAULT_SUBMIT_CONCURRENCY = 4;
+
+/**
+ * What Gemini's JSON spends on one embedding value: up to ~20 characters (`-0.0034119852`,
+ * `1.2345678e-05`), a separator and, pretty-printed, a line break and indentation. A 2026 capture
+ * measured about 48 KB per inline answer at 768 dimensions, both copies: ~31 bytes a value a copy.
+ */
+export const EMBED_BYTES_PER_VALUE = 32;
+/** Dimensions of an embedding without `outputDimensionality`, by model; others get the largest. */
+const EMBED_DIMENSIONS: Readonly<Record<string, number>> = {
+  'text-embedding-004': 768,
+  'embedding-001': 768,
+};
+/** gemini-embedding-001 and gemini-embedding-2 answer 3072 values unless told fewer. */
+export const DEFAULT_EMBED_DIMENSIONS = 3072;
+/**
+ * Output tokens assumed for a generate request without `maxOutputTokens`. Conservative for answers
+ * (most are far shorter), not a hard ceiling (2.5 models may write up to 65,536).
+ */
+export const DEFAULT_OUTPUT_TOKENS = 8192;
+/** UTF-8 bytes per output token in JSON: ~4 for English, more for multi-byte scripts and escapes. */
+export const BYTES_PER_OUTPUT_TOKEN = 8;
+/** Per answer besides its text or values: usage metadata, finish reason, safety ratings, the key. */
+export const ANSWER_OVERHEAD_BYTES = 1024;
+/** The operation of a succeeded inline batch repeats its answers. */
+const ANSWER_COPIES = 2;
+
+const positive = (value: unknown): number | undefined =>
+  typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : undefined;
+const field = (object: unknown, camel: string, snake: string): unknown => {
+  if (typeof object !== 'object' || object === null) return undefined;
+  const record = object as Record<string, unknown>;
+  return record[camel] ?? record[snake];
+};
+
+/**
+ * What the answer to one request will add to an inline batch's operation, both copies counted:
+ * `outputDimensionality` (or the model's default) values for an embedding; `maxOutputTokens` (or
+ * {@link DEFAULT_OUTPUT_TOKENS}) times `candidateCount` for a generation. camelCase or snake_case.
+ */
+export function estimateAnswerBytes(kind: BatchKind, model: string, request: unknown): number {
+  let bytes: number;
+  if (kind === 'embed') {
+    const own = field(request, 'model', 'model');
+    const id = (typeof own === 'string' ? own : model).replace(/^models\//, '');
+    const dimensions =
+      positive(field(request, 'outputDimensionality', 'output_dimensionality')) ??
+      EMBED_DIMENSIONS[id] ??
+      DEFAULT_EMBED_DIMENSIONS;
+    bytes = dimensions * EMBED_BYTES_PER_VALUE;
+  } else {
+    const config = field(request, 'generationConfig', 'generation_config');
+    const tokens = positive(field(config, 'maxOutputTokens', 'max_output_tokens')) ?? DEFAULT_OUTPUT_TOKENS;
+    const candidates = positive(field(config, 'candidateCount', 'candidate_count')) ?? 1;
+    bytes = tokens * BYTES_PER_OUTPUT_TOKEN * candidates;
+  }
+  return (bytes + ANSWER_OVERHEAD_BYTES) * ANSWER_COPIES;
+}
 
 export interface SubmitChunksDeps {
   readonly store: ObjectStore;
   readonly gemini: GeminiBatchApi;
   /** Where file chunks are staged for upload (Lambda's /tmp). */
   readonly tmpDir: string;
+  /** @default DEFAULT_INLINE_MAX_BYTES */
   readonly inlineMaxBytes?: number;
+  /** @default DEFAULT_INLINE_MAX_ANSWER_BYTES */
+  readonly inlineMaxAnswerBytes?: number;
+  /**
+   * Send embedding chunks inline too. Off by default: an inline answer is tied to its key only by
+   * the `metadata.key` Gemini echoes, which one 2026 capture shows on embedding answers while the
+   * SDK's types and the emulator give none; without it every answer of the chunk would be lost to
+   * its key (kept in unmatched.jsonl). Result-file lines always carry their key.
+   * @default false
+   */
+  readonly inlineEmbeddings?: boolean;
   readonly concurrency?: number;
   readonly now?: () => Date;
   readonly log?: (message: string, fields: Record<string, unknown>) => void;
@@ -30,16 +106,22 @@ export interface SubmitChunksDeps {
 export interface SubmitOutcome {
   /** Chunks that have a Gemini job. */
   readonly submitted: number;
-  /** Chunks Gemini refused for now with 429 (active-job or enqueued-token quota). */
+  /** Chunks Gemini refused for now (429) or could not take (5xx, unreachable): tried again by the poll loop. */
   readonly waiting: number;
 }
 
 /**
  * Gives every chunk of the plan one Gemini job, at most once however often it runs. Each step is
  * recorded in the chunk's ledger before the next: an uploaded file is not uploaded again; a job is
- * not created again. Just before creating, the ledger says `creating`: if the function dies between
- * creating a job and recording it, the next attempt finds the job by its display name
- * (`<runId>/<chunk>`) instead of creating a second one. A 429 leaves the chunk waiting, not failed.
+ * not created again. Just before uploading, the ledger says `uploading`: a retry first looks for a
+ * file Gemini kept under the chunk's display name. Just before creating, it says `creating`: if the
+ * function dies between creating a job and recording it, the next attempt finds the job by its
+ * display name (`<runId>/<chunk>`) instead of creating a second one.
+ *
+ * A 429 or 5xx on any call (recovery listing, upload, create) leaves the chunk waiting, never the
+ * run failed: the poll loop tries again until the submit deadline. A 429 on create made nothing, so
+ * `creating` is cleared; after a 5xx or timeout the job may exist, so it is kept, and the next
+ * attempt looks for the job before creating one.
  */
 export async function submitChunks(
   run: { readonly bucket: string; readonly runId: string },
@@ -59,6 +141,10 @@ export async function submitChunks(
   return { submitted: outcomes.length - waiting, waiting };
 }
 
+/** Gemini's answers that mean "not now": a quota (429), or Gemini unavailable or unreachable. */
+const isWait = (error: unknown): error is GeminiRateLimitError | GeminiUnavailableError =>
+  error instanceof GeminiRateLimitError || error instanceof GeminiUnavailableError;
+
 async function submitChunk(
   run: { readonly bucket: string; readonly runId: string },
   chunk: ChunkPlan,
@@ -69,6 +155,14 @@ async function submitChunk(
   const now = () => (deps.now?.() ?? new Date()).toISOString();
   const record = (ledger: JobLedger) => store.putJson(run.bucket, ledgerKey, ledger);
   const displayName = jobDisplayName(run.runId, chunk.index);
+  const wait = (doing: string, error: Error): 'waiting' => {
+    deps.log?.(`Gemini did not ${doing} for now; the chunk waits and is tried again`, {
+      chunk: chunk.index,
+      error: error.name,
+      reason: error.message,
+    });
+    return 'waiting';
+  };
   let ledger: JobLedger = (await store.getJson<JobLedger>(run.bucket, ledgerKey)) ?? {
     chunk: chunk.index,
     displayName,
@@ -77,7 +171,14 @@ async function submitChunk(
   if (ledger.batchName) return 'submitted';
 
   if (ledger.creating) {
-    const found = await gemini.findBatchByDisplayName(displayName);
+    let found: string | undefined;
+    try {
+      found = await gemini.findBatchByDisplayName(displayName);
+    } catch (error) {
+      // Without the listing the job may exist: creating now could pay twice.
+      if (isWait(error)) return wait('list jobs to look for this chunk', error);
+      throw error;
+    }
     if (found) {
       deps.log?.('recovered a job created before a crash', { chunk: chunk.index, batchName: found });
       await record({ ...ledger, batchName: found, recovered: true, creating: false, updatedAt: now() });
@@ -85,59 +186,105 @@ async function submitChunk(
     }
   }
 
-  // Gemini's OpenAI-compatible layer creates batches from files only.
-  const inline =
-    chunk.format === 'gemini' && chunk.bytes <= (deps.inlineMaxBytes ?? DEFAULT_INLINE_MAX_BYTES);
+  // Gemini's OpenAI-compatible layer creates batches from files only; a chunk once uploaded stays a file.
+  const inlineCandidate =
+    chunk.format === 'gemini' &&
+    (chunk.kind === 'generate' || deps.inlineEmbeddings === true) &&
+    chunk.bytes <= (deps.inlineMaxBytes ?? DEFAULT_INLINE_MAX_BYTES) &&
+    !ledger.uploadedFile &&
+    !ledger.uploading;
+  const read = inlineCandidate
+    ? await readInlineRequests(
+        store,
+        run.bucket,
+        chunk,
+        deps.inlineMaxAnswerBytes ?? DEFAULT_INLINE_MAX_ANSWER_BYTES,
+      )
+    : undefined;
   let source:
     | { readonly fileName: string; readonly format: RequestFormat }
     | { readonly inlineRequests: readonly InlineRequest[] };
-  if (inline) {
-    source = { inlineRequests: await readInlineRequests(store, run.bucket, chunk) };
+  if (read?.requests) {
+    source = { inlineRequests: read.requests };
   } else {
+    if (read) {
+      deps.log?.('sending the chunk as a file: its inline answers would weigh too much', {
+        chunk: chunk.index,
+        answerBytesEstimate: read.answerBytes,
+      });
+    }
     if (!ledger.uploadedFile) {
-      ledger = {
-        ...ledger,
-        uploadedFile: await uploadChunk(run, chunk, displayName, deps),
-        updatedAt: now(),
-      };
+      // A retry after an upload that failed or died midway first looks for the file Gemini may have kept.
+      const reuseUploaded = ledger.uploading === true;
+      if (!reuseUploaded) {
+        ledger = { ...ledger, uploading: true, updatedAt: now() };
+        await record(ledger);
+      }
+      let uploadedFile: string;
+      try {
+        uploadedFile = await uploadChunk(run, chunk, displayName, deps, reuseUploaded);
+      } catch (error) {
+        if (isWait(error)) return wait('take the upload', error);
+        throw error;
+      }
+      const { uploading: _uploaded, ...rest } = ledger;
+      ledger = { ...rest, uploadedFile, updatedAt: now() };
       await record(ledger);
     }
     source = { fileName: ledger.uploadedFile ?? '', format: chunk.format };
   }
 
-  ledger = { ...ledger, inline, creating: true, updatedAt: now() };
+  const inline = 'inlineRequests' in source;
+  ledger = {
+    ...ledger,
+    inline,
+    ...(read ? { answerBytesEstimate: read.answerBytes } : {}),
+    creating: true,
+    updatedAt: now(),
+  };
   await record(ledger);
   let batchName: string;
   try {
     batchName = await gemini.createBatch({ kind: chunk.kind, model: chunk.model, displayName, ...source });
   } catch (error) {
-    if (!(error instanceof GeminiRateLimitError)) throw error;
-    // A 429 created nothing: without this, every later attempt would first search for the job by name.
-    await record({ ...ledger, creating: false, updatedAt: now() });
-    deps.log?.('Gemini refused the job for now; it will be submitted again', {
-      chunk: chunk.index,
-      reason: error.message,
-    });
-    return 'waiting';
+    if (error instanceof GeminiRateLimitError) {
+      // A 429 created nothing: without this, every later attempt would first search for the job by name.
+      await record({ ...ledger, creating: false, updatedAt: now() });
+      return wait('accept the job (quota)', error);
+    }
+    // A 5xx or a timeout may come after Gemini made the job: `creating` stays, so the next attempt
+    // looks for it by display name before creating one.
+    if (error instanceof GeminiUnavailableError) return wait('answer the create call', error);
+    throw error;
   }
   await record({ ...ledger, batchName, creating: false, updatedAt: now() });
   deps.log?.('created batch job', { chunk: chunk.index, batchName, requests: chunk.requestCount, inline });
   return 'submitted';
 }
 
-/** A chunk small enough to send inline, read back into `{key, request}` pairs. */
+/**
+ * A chunk small enough to send inline, read back into `{key, request}` pairs while estimating what
+ * its answers will weigh ({@link estimateAnswerBytes}); no requests once the estimate passes
+ * `maxAnswerBytes`, and reading stops there.
+ */
 async function readInlineRequests(
   store: ObjectStore,
   bucket: string,
   chunk: ChunkPlan,
-): Promise<InlineRequest[]> {
+  maxAnswerBytes: number,
+): Promise<{ readonly requests?: InlineRequest[]; readonly answerBytes: number }> {
   const requests: InlineRequest[] = [];
+  let answerBytes = 0;
   for await (const line of readJsonlLines(await store.read(bucket, chunk.key), {
     maxLineBytes: chunk.bytes + 1,
   })) {
-    if ('text' in line) requests.push(JSON.parse(line.text) as InlineRequest);
+    if (!('text' in line)) continue;
+    const request = JSON.parse(line.text) as InlineRequest;
+    answerBytes += estimateAnswerBytes(chunk.kind, chunk.model, request.request);
+    if (answerBytes > maxAnswerBytes) return { answerBytes };
+    requests.push(request);
   }
-  return requests;
+  return { requests, answerBytes };
 }
 
 /** Stages a chunk on local disk and uploads it: the SDK's upload streams from a path in 8 MiB chunks. */
@@ -146,19 +293,13 @@ async function uploadChunk(
   chunk: ChunkPlan,
   displayName: string,
   deps: SubmitChunksDeps,
+  reuseUploaded: boolean,
 ): Promise<string> {
   const path = join(deps.tmpDir, `${run.runId}-${chunkId(chunk.index)}.jsonl`);
   try {
     await deps.store.downloadToFile(run.bucket, chunk.key, path);
-    return await deps.gemini.uploadJsonl(path, displayName);
+    return await deps.gemini.uploadJsonl(path, displayName, { reuseUploaded });
   } finally {
     await rm(path, { force: true });
   }
-}
-
-/** Thrown when Gemini accepted none of a run's jobs: the state machine backs off and tries again. */
-export function everyJobRefused(runId: string, waiting: number): GeminiRateLimitError {
-  return new GeminiRateLimitError(
-    `Gemini refused all ${waiting} jobs of run ${runId} for now (429: active-job or enqueued-token quota); retrying with backoff`,
-  );
 }

@@ -1,5 +1,9 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { GeminiRequestError } from '../../lambdas/shared/errors.js';
+import {
+  GeminiRateLimitError,
+  GeminiRequestError,
+  GeminiUnavailableError,
+} from '../../lambdas/shared/errors.js';
 import {
   BATCH_METHODS,
   type BatchJobStatus,
@@ -10,6 +14,7 @@ import {
   type InlineResponse,
   isTerminalState,
   type ModelInfo,
+  type UploadOptions,
 } from '../../lambdas/shared/gemini/gemini-batch-api.js';
 
 /** The port's methods, by name: what `calls` counts and `failNext` can break. */
@@ -56,10 +61,33 @@ export interface FinishOptions {
 }
 
 /**
+ * Ways the fake answers as roughly as Gemini has been reported to (gemini-reality-2026.md). They
+ * apply to the answers `answer()` writes; a test sets them on `rough` before ending its jobs.
+ */
+export interface Roughness {
+  /** Inline answers in another order than the requests (js-genai #1207, python-genai #1909). */
+  readonly inlineOrder?: 'reversed' | 'shuffled';
+  /** Inline answers without the echoed key: all of them, or those of the keys the test picks (js-genai #1191). */
+  readonly dropInlineKeys?: boolean | ((key: string) => boolean);
+  /** Result-file lines in another order than the requests (python-genai #1909). */
+  readonly fileOrder?: 'reversed' | 'shuffled';
+  /** A second, different answer for each of these keys, inline or in the file. */
+  readonly duplicateKeys?: readonly string[];
+  /** Answers filed under keys that were never sent, inline or in the file. */
+  readonly foreignKeys?: readonly string[];
+}
+
+/** Google's generic quota answer (langchain4j PR #3942): what `rateLimit` throws, as the adapter names it. */
+export const QUOTA_MESSAGE =
+  'Gemini refused the call (HTTP 429): {"error":{"code":429,"message":"You exceeded your current quota, please check your plan and billing details.","status":"RESOURCE_EXHAUSTED","details":[{"@type":"type.googleapis.com/google.rpc.Help"}]}}';
+
+/**
  * An in-memory GeminiBatchApi for core unit tests. Uploads keep the file's content (`files/up-<n>`),
  * jobs are `batches/b-<n>` in `BATCH_STATE_PENDING` until the test moves them with `setState` or
  * `finish`. Every call is counted in `calls` (attempts, including the ones made to fail), and
- * `failNext` makes the next call of a method throw the given error once.
+ * `failNext` makes the next call of a method throw the given error once; `rateLimit` and
+ * `unavailable` do so with a 429 or a 503 on any method; `failAfter` lets the call do its work
+ * first (a create whose answer was lost after Gemini made the job). `rough` makes answers rough.
  */
 export class FakeGemini implements GeminiBatchApi {
   /** Files by name: uploads and responses files. */
@@ -73,7 +101,15 @@ export class FakeGemini implements GeminiBatchApi {
   /** How often each method was called. */
   readonly calls = Object.fromEntries(METHODS.map((method) => [method, 0])) as Record<GeminiMethod, number>;
 
+  /** Display names of uploaded files, by file name. */
+  readonly fileDisplayNames = new Map<string, string>();
+  /** Files `uploadJsonl` handed back from an earlier upload instead of uploading again. */
+  readonly reusedUploads: string[] = [];
+  /** How the next answers are made rough; none by default. */
+  rough: Roughness = {};
+
   readonly #failures = new Map<GeminiMethod, Error[]>();
+  readonly #failuresAfter = new Map<GeminiMethod, Error[]>();
   readonly #failuresAt = new Map<string, Error>();
   #uploadCount = 0;
   #outputCount = 0;
@@ -84,6 +120,27 @@ export class FakeGemini implements GeminiBatchApi {
     const queue = this.#failures.get(method) ?? [];
     queue.push(error);
     this.#failures.set(method, queue);
+    return this;
+  }
+
+  /** The next `times` calls of `method` answer 429 with Google's generic quota answer. */
+  rateLimit(method: GeminiMethod, times = 1): this {
+    for (let i = 0; i < times; i++) this.failNext(method, new GeminiRateLimitError(QUOTA_MESSAGE));
+    return this;
+  }
+
+  /** The next `times` calls of `method` answer 503. */
+  unavailable(method: GeminiMethod, times = 1): this {
+    for (let i = 0; i < times; i++)
+      this.failNext(method, new GeminiUnavailableError('Gemini refused the call (HTTP 503): unavailable'));
+    return this;
+  }
+
+  /** The next call of `method` does its work, then throws `error`: its answer was lost on the way. */
+  failAfter(method: GeminiMethod, error: Error): this {
+    const queue = this.#failuresAfter.get(method) ?? [];
+    queue.push(error);
+    this.#failuresAfter.set(method, queue);
     return this;
   }
 
@@ -102,11 +159,23 @@ export class FakeGemini implements GeminiBatchApi {
     return this.models.get(id);
   }
 
-  async uploadJsonl(path: string, displayName: string): Promise<string> {
+  async uploadJsonl(path: string, displayName: string, options: UploadOptions = {}): Promise<string> {
     this.#enter('uploadJsonl');
     if (displayName === '') throw new GeminiRequestError('upload without a display name');
     const content = await readFile(path, 'utf8');
-    return this.addFile(content, `files/up-${++this.#uploadCount}`);
+    if (options.reuseUploaded) {
+      const earlier = [...this.fileDisplayNames]
+        .reverse()
+        .find(([name, shown]) => shown === displayName && this.files.get(name) === content)?.[0];
+      if (earlier) {
+        this.reusedUploads.push(earlier);
+        return earlier;
+      }
+    }
+    const name = this.addFile(content, `files/up-${++this.#uploadCount}`);
+    this.fileDisplayNames.set(name, displayName);
+    this.#exit('uploadJsonl');
+    return name;
   }
 
   async createBatch(request: CreateBatchRequest): Promise<string> {
@@ -114,11 +183,20 @@ export class FakeGemini implements GeminiBatchApi {
     const { kind, displayName } = request;
     const model = request.model.replace(/^models\//, '');
     if ('inlineRequests' in request) {
-      return this.addBatch({ kind, model, displayName, fileName: '', inlineRequests: request.inlineRequests })
-        .name;
+      const { name } = this.addBatch({
+        kind,
+        model,
+        displayName,
+        fileName: '',
+        inlineRequests: request.inlineRequests,
+      });
+      this.#exit('createBatch');
+      return name;
     }
     if (!this.files.has(request.fileName)) throw new GeminiRequestError(`no such file ${request.fileName}`);
-    return this.addBatch({ kind, model, displayName, fileName: request.fileName }).name;
+    const { name } = this.addBatch({ kind, model, displayName, fileName: request.fileName });
+    this.#exit('createBatch');
+    return name;
   }
 
   async getInlineResponses(name: string): Promise<readonly InlineResponse[]> {
@@ -224,17 +302,32 @@ export class FakeGemini implements GeminiBatchApi {
 
   /**
    * Succeeds a job with an answer for every request (see `answerAll`): in a responses file for a
-   * file batch; as inline responses, in order, for an inline one (generate answers echo the key).
+   * file batch; as inline responses echoing each key in `metadata`, for an inline one. `rough`
+   * reorders them, drops echoed keys, adds duplicates and strangers.
    */
   answer(name: string): FakeBatch {
     const batch = this.#batch(name);
-    if (!batch.inlineRequests) return this.finish(name, { results: answerAll(this.inputLines(name)) });
+    const { duplicateKeys = [], foreignKeys = [] } = this.rough;
+    const lines = answerAll(this.inputLines(name));
+    const extra = [
+      ...duplicateKeys.map((key) => generateAnswer(key, `a second answer filed under ${key}`)),
+      ...foreignKeys.map((key) => generateAnswer(key, `an answer for ${key}, never sent`)),
+    ];
+    if (!batch.inlineRequests) {
+      return this.finish(name, { results: reorder([...lines, ...extra], this.rough.fileOrder, name) });
+    }
+    const drop = this.rough.dropInlineKeys ?? false;
     batch.state = 'BATCH_STATE_SUCCEEDED';
-    batch.inlineResponses = answerAll(this.inputLines(name)).map((line) => {
-      const { key, response } = JSON.parse(line) as { key: string; response: unknown };
-      return batch.kind === 'generate' ? { response, metadata: { key } } : { response };
-    });
-    batch.successfulCount = batch.inlineResponses.length;
+    batch.inlineResponses = reorder(
+      [...lines, ...extra].map((line) => {
+        const { key, response } = JSON.parse(line) as { key: string; response: unknown };
+        const dropped = drop === true || (typeof drop === 'function' && drop(key));
+        return dropped ? { response } : { response, metadata: { key } };
+      }),
+      this.rough.inlineOrder,
+      name,
+    );
+    batch.successfulCount = lines.length;
     return batch;
   }
 
@@ -271,11 +364,30 @@ export class FakeGemini implements GeminiBatchApi {
     if (failure) throw failure;
   }
 
+  #exit(method: GeminiMethod): void {
+    const failure = this.#failuresAfter.get(method)?.shift();
+    if (failure) throw failure;
+  }
+
   #batch(name: string): FakeBatch {
     const batch = this.batches.get(name);
     if (!batch) throw new GeminiRequestError(`no such batch ${name}`);
     return batch;
   }
+}
+
+/** The items reversed, or shuffled the same way every time for the same seed. */
+function reorder<T>(items: readonly T[], order: 'reversed' | 'shuffled' | undefined, seed: string): T[] {
+  if (order === 'reversed') return [...items].reverse();
+  if (order !== 'shuffled') return [...items];
+  let state = [...seed].reduce((hash, char) => (hash * 31 + char.charCodeAt(0)) >>> 0, 7);
+  const shuffled = [...items];
+  for (let i = shuffled.length - 1; i > 0; i--) {
+    state = (state * 1103515245 + 12345) >>> 0;
+    const j = state % (i + 1);
+    [shuffled[i], shuffled[j]] = [shuffled[j] as T, shuffled[i] as T];
+  }
+  return shuffled;
 }
 
 /** A result line's fields; none for a line that is not a JSON object (tests feed Gemini bad lines too). */
@@ -307,10 +419,16 @@ export function generateAnswer(
   });
 }
 
+/** A vector of three values that differs from key to key: an answer given to the wrong key shows. */
+export function vectorOf(key: string): number[] {
+  const hash = [...key].reduce((sum, char) => (sum * 33 + char.charCodeAt(0)) % 1_000_003, 5381);
+  return [hash / 1_000_003, -(hash % 997) / 997, key.length / 100];
+}
+
 /** An embedContent result line for `key`; `tokenCount` is an int64, hence a string, as Gemini sends it. */
 export function embedAnswer(key: string, tokenCount = EMBED_TOKEN_COUNT): string {
   return JSON.stringify({
-    response: { tokenCount: String(tokenCount), embedding: { values: [0.1, -0.2, 0.3] } },
+    response: { tokenCount: String(tokenCount), embedding: { values: vectorOf(key) } },
     key,
   });
 }

@@ -78,27 +78,51 @@ export type CreateBatchRequest =
   | (CreateBatchBase & { readonly fileName: string; readonly format?: RequestFormat })
   | (CreateBatchBase & { readonly inlineRequests: readonly InlineRequest[] });
 
-/** One answer of an inline batch, in request order (generate answers echo `metadata.key`). */
+/**
+ * One answer of an inline batch, as Gemini returned it. Its key is the one Gemini echoes in
+ * `metadata.key` (the pipeline sends one with every inline request, generate and embed alike), and
+ * nothing else: Gemini has been seen to return inline answers in another order than the requests,
+ * and without the echo (gemini-reality-2026.md), so the position of an answer proves nothing.
+ */
 export interface InlineResponse {
   readonly response?: unknown;
   readonly error?: unknown;
-  readonly metadata?: { readonly key?: string };
+  readonly metadata?: { readonly key?: unknown };
 }
 
+/** Options of an upload. */
+export interface UploadOptions {
+  /**
+   * An earlier attempt to upload this file may have put it on Gemini without the pipeline learning
+   * its name (the call failed or the function died after the bytes arrived): look for a file with
+   * this display name and the same size first, and return it instead of uploading a second copy.
+   */
+  readonly reuseUploaded?: boolean;
+}
+
+/**
+ * Every method may throw `GeminiRateLimitError` (HTTP 429: Gemini answers it on reads and listings
+ * too, not only on create) or `GeminiUnavailableError` (5xx, 408, unreachable, an upload Gemini did
+ * not finish); both are waits, not verdicts. `GeminiRequestError` is a refusal retrying cannot change.
+ */
 export interface GeminiBatchApi {
   /**
    * The model as the Models API describes it, or undefined when Gemini does not know it (a typo, or
    * a retired model: Gemini still accepts batch jobs on those, and they all end EXPIRED).
    */
   getModel(model: string): Promise<ModelInfo | undefined>;
-  /** Uploads a local JSONL file; returns its name, `files/…`. */
-  uploadJsonl(path: string, displayName: string): Promise<string>;
+  /**
+   * Uploads a local JSONL file; returns its name, `files/…`. An upload Gemini did not finish (no
+   * file in its final answer, a status that is not final) is a `GeminiUnavailableError`: retried.
+   */
+  uploadJsonl(path: string, displayName: string, options?: UploadOptions): Promise<string>;
   /** Creates a batch job; returns its name, `batches/…`. Not idempotent on Gemini's side. */
   createBatch(request: CreateBatchRequest): Promise<string>;
   /** The job carrying this display name, if one exists: recovers a job created but not recorded. */
   findBatchByDisplayName(displayName: string): Promise<string | undefined>;
+  /** The job's state and counts, never its inline answers (a poll must stay a small read). */
   getBatch(name: string): Promise<BatchJobStatus>;
-  /** The answers of a succeeded inline batch, in request order. */
+  /** The answers of a succeeded inline batch, in the order Gemini lists them (which is no proof of identity). */
   getInlineResponses(name: string): Promise<readonly InlineResponse[]>;
   /** Asks Gemini to stop a job; a job that has already ended is not an error. */
   cancelBatch(name: string): Promise<void>;

@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type CollectDeps, collectResults } from '../../../lambdas/collect-results/collect-results.js';
 import { GeminiUnavailableError } from '../../../lambdas/shared/errors.js';
+import type { InlineRequest } from '../../../lambdas/shared/gemini/gemini-batch-api.js';
+import { jobDisplayName } from '../../../lambdas/shared/layout.js';
 import type { CollectSummary, RunPlan } from '../../../lambdas/shared/run-records.js';
-import { submitBatchJobs } from '../../../lambdas/submit-batch-jobs/submit-batch-jobs.js';
 import {
   ANSWER_USAGE,
   answerAll,
@@ -14,6 +15,7 @@ import {
   errorAnswer,
   FakeGemini,
   generateAnswer,
+  vectorOf,
 } from '../../support/fake-gemini.js';
 import { MemoryObjectStore } from '../../support/memory-object-store.js';
 import {
@@ -24,16 +26,19 @@ import {
   MODELS,
   pollRecord,
   RESULTS_ROOT,
+  RUN_ID,
   rejection,
   runState,
   submitDirectly,
   usage,
   WORK,
+  writeLedger,
   writePlan,
   writePollStatus,
 } from './run-fixtures.js';
 
 const RESULTS_KEY = `${RESULTS_ROOT}results.jsonl`;
+const UNMATCHED_KEY = `${RESULTS_ROOT}unmatched.jsonl`;
 
 let tmpDir: string;
 let store: MemoryObjectStore;
@@ -62,6 +67,29 @@ async function submitted(chunks: readonly ChunkSpec[]): Promise<Submitted> {
   return { plan, jobs: await submitDirectly(store, fake, plan) };
 }
 
+/** A prepared run whose chunks went inline: each chunk's requests are an inline job on the fake. */
+async function submittedInline(chunks: readonly ChunkSpec[]): Promise<Submitted> {
+  const plan = await writePlan(store, chunks);
+  const jobs: string[] = [];
+  for (const chunk of plan.chunks) {
+    const inlineRequests = (store.text(BUCKET, chunk.key) ?? '')
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as InlineRequest);
+    const displayName = jobDisplayName(RUN_ID, chunk.index);
+    const batch = fake.addBatch({
+      kind: chunk.kind,
+      model: chunk.model,
+      displayName,
+      fileName: '',
+      inlineRequests,
+    });
+    await writeLedger(store, { chunk: chunk.index, displayName, inline: true, batchName: batch.name });
+    jobs.push(batch.name);
+  }
+  return { plan, jobs };
+}
+
 /** Records what Poll saw last, once the test has ended the jobs. */
 async function polled({ jobs }: Submitted): Promise<void> {
   await writePollStatus(
@@ -71,6 +99,14 @@ async function polled({ jobs }: Submitted): Promise<void> {
 }
 
 const results = () => store.jsonLines(BUCKET, RESULTS_KEY);
+const unmatched = () => store.jsonLines(BUCKET, UNMATCHED_KEY);
+const resultOf = (key: string) => results().find((line) => line.key === key);
+/** The text a generate answer carries, or the vector an embedding carries. */
+const textOf = (line: Record<string, unknown> | undefined) =>
+  (line?.response as { candidates: { content: { parts: { text: string }[] } }[] } | undefined)?.candidates[0]
+    ?.content.parts[0]?.text;
+const vectorIn = (line: Record<string, unknown> | undefined) =>
+  (line?.response as { embedding?: { values: number[] } } | undefined)?.embedding?.values;
 const summary = () => store.getJson<CollectSummary>(BUCKET, WORK.collected);
 const keysOf = (lines: Record<string, unknown>[]) => lines.map((line) => line.key);
 
@@ -127,7 +163,11 @@ describe('collectResults', () => {
     const watched = Object.create(store) as MemoryObjectStore;
     watched.openLineWriter = (bucket, key) => {
       const writer = store.openLineWriter(bucket, key);
-      return { ...writer, write: (line) => (writes.push(downloads), writer.write(line)) };
+      const write = (line: string) => {
+        writes.push(downloads);
+        return writer.write(line);
+      };
+      return { ...writer, write };
     };
 
     await collectResults(runState(), { ...deps(), gemini, store: watched });
@@ -154,7 +194,10 @@ describe('collectResults', () => {
 
     expect(outcome).toEqual({ succeededCount: 2, failedCount: 1 });
     expect(keysOf(results())).toEqual(['a', 'b', 'c']);
-    expect(results()[2]?.error).toMatchObject({ status: 'NOT_SUBMITTED' });
+    expect(results()[2]?.error).toEqual({
+      status: 'NOT_SUBMITTED',
+      message: expect.stringContaining('before the submit deadline'),
+    });
   });
 
   it('counts a duplicate that follows an out-of-order line, and writes each key once', async () => {
@@ -176,32 +219,307 @@ describe('collectResults', () => {
     });
   });
 
-  it('reads inline answers: generate by the key in metadata, embeddings by position', async () => {
-    const plan = await writePlan(store, [
-      { kind: 'generate', keys: ['g1', 'g2'] },
-      { kind: 'embed', keys: ['e1', 'e2'] },
-    ]);
-    await submitBatchJobs(runState(), { store, gemini: fake, tmpDir, inlineMaxBytes: 1024 * 1024 });
-    const jobs = [...fake.batches.values()].sort((a, b) => a.displayName.localeCompare(b.displayName));
-    for (const job of jobs) fake.answer(job.name);
-    // Gemini answers inline generate requests in order, but the key in metadata is what counts.
-    const generateJob = jobs[0];
-    if (generateJob?.inlineResponses)
-      generateJob.inlineResponses = [...generateJob.inlineResponses].reverse();
-    await writePollStatus(
-      store,
-      jobs.map((job, chunk) => pollRecord(fake, chunk, job.name)),
-    );
+  it.each(['reversed', 'shuffled'] as const)(
+    'ties inline answers of both kinds to their keys by the echoed key, answers %s',
+    async (order) => {
+      const run = await submittedInline([
+        { kind: 'generate', keys: ['g1', 'g2', 'g3'] },
+        { kind: 'embed', keys: ['e1', 'e2', 'e3'] },
+      ]);
+      fake.rough = { inlineOrder: order };
+      for (const job of run.jobs) fake.answer(job);
+      await polled(run);
+
+      const outcome = await collectResults(runState(), deps());
+
+      expect(outcome).toEqual({ succeededCount: 6, failedCount: 0 });
+      expect(keysOf(results())).toEqual(['g1', 'g2', 'g3', 'e1', 'e2', 'e3']);
+      for (const key of ['g1', 'g2', 'g3']) expect(textOf(resultOf(key))).toBe(`answer to ${key}`);
+      for (const key of ['e1', 'e2', 'e3']) expect(vectorIn(resultOf(key))).toEqual(vectorOf(key));
+      expect(unmatched()).toEqual([]);
+    },
+  );
+
+  it('gives each of 30 keys of a shuffled inline embedding batch its own vector', async () => {
+    const keys = Array.from({ length: 30 }, (_, i) => `doc-${i}`);
+    const run = await submittedInline([{ kind: 'embed', keys }]);
+    fake.rough = { inlineOrder: 'shuffled' };
+    const [job] = run.jobs as [string];
+    const batch = fake.answer(job);
+    // The fake really did scramble them: position would have given most keys another key's vector.
+    const misplaced = batch.inlineResponses?.filter((answer, i) => answer.metadata?.key !== keys[i]).length;
+    expect(misplaced).toBeGreaterThan(20);
+    await polled(run);
+
+    await collectResults(runState(), deps());
+
+    for (const key of keys) expect(vectorIn(resultOf(key))).toEqual(vectorOf(key));
+  });
+
+  it('never writes inline answers without their key under a key: NO_RESULT, and the answers kept in unmatched.jsonl', async () => {
+    const run = await submittedInline([{ kind: 'generate', keys: ['a', 'b', 'c'] }]);
+    fake.rough = { dropInlineKeys: true };
+    const [job] = run.jobs as [string];
+    const answered = fake.answer(job).inlineResponses ?? [];
+    await polled(run);
 
     const outcome = await collectResults(runState(), deps());
 
-    expect(plan.chunks).toHaveLength(2);
-    expect(outcome).toEqual({ succeededCount: 4, failedCount: 0 });
-    expect(keysOf(results())).toEqual(['g1', 'g2', 'e1', 'e2']);
-    expect(results().find((line) => line.key === 'e2')?.response).toMatchObject({
-      embedding: expect.anything(),
+    expect(outcome).toEqual({ succeededCount: 0, failedCount: 3 });
+    for (const line of results()) {
+      expect(line.error).toEqual({
+        status: 'NO_RESULT',
+        message: expect.stringMatching(
+          new RegExp(
+            `job ${job} .*3 answers that could not be tied to a key \\(3 without their key\\).*unmatched\\.jsonl`,
+          ),
+        ),
+      });
+    }
+    expect(unmatched()).toEqual(
+      answered.map((answer, index) => ({ job, chunk: 0, reason: 'NO_KEY', index, answer })),
+    );
+    expect(await summary()).toMatchObject({ unmatchedCount: 3, unknownResultCount: 3, missingCount: 3 });
+  });
+
+  it('answers the keys whose echo came back and only those, whatever the order', async () => {
+    const run = await submittedInline([{ kind: 'embed', keys: ['e1', 'e2', 'e3', 'e4'] }]);
+    fake.rough = { inlineOrder: 'reversed', dropInlineKeys: (key) => key === 'e2' };
+    const [job] = run.jobs as [string];
+    fake.answer(job);
+    await polled(run);
+
+    await collectResults(runState(), deps());
+
+    for (const key of ['e1', 'e3', 'e4']) expect(vectorIn(resultOf(key))).toEqual(vectorOf(key));
+    expect(resultOf('e2')?.error).toMatchObject({ status: 'NO_RESULT' });
+    expect(unmatched()).toEqual([
+      {
+        job,
+        chunk: 0,
+        reason: 'NO_KEY',
+        index: 2,
+        answer: { response: JSON.parse(embedAnswer('e2')).response },
+      },
+    ]);
+  });
+
+  it('keeps inline answers that are not even objects in unmatched.jsonl', async () => {
+    const run = await submittedInline([{ kind: 'generate', keys: ['a', 'b'] }]);
+    const [job] = run.jobs as [string];
+    const batch = fake.answer(job);
+    batch.inlineResponses = [null, ...(batch.inlineResponses ?? []).slice(1), 'text'] as never;
+    await polled(run);
+
+    await collectResults(runState(), deps());
+
+    expect(resultOf('a')?.error).toMatchObject({ status: 'NO_RESULT' });
+    expect(textOf(resultOf('b'))).toBe('answer to b');
+    expect(unmatched()).toEqual([
+      { job, chunk: 0, reason: 'NO_KEY', index: 0, answer: null },
+      { job, chunk: 0, reason: 'NO_KEY', index: 2, answer: 'text' },
+    ]);
+  });
+
+  it('ties the one unkeyed answer of a one-request inline job to that request', async () => {
+    const run = await submittedInline([{ kind: 'generate', keys: ['only'] }]);
+    fake.rough = { dropInlineKeys: true };
+    fake.answer(run.jobs[0] ?? '');
+    await polled(run);
+
+    const outcome = await collectResults(runState(), deps());
+
+    expect(outcome).toEqual({ succeededCount: 1, failedCount: 0 });
+    expect(textOf(resultOf('only'))).toBe('answer to only');
+    expect(unmatched()).toEqual([]);
+  });
+
+  it('ties nothing by elimination in a job of two requests, even with one key and one unkeyed answer left', async () => {
+    const run = await submittedInline([{ kind: 'generate', keys: ['a', 'b'] }]);
+    fake.rough = { dropInlineKeys: (key) => key === 'b' };
+    fake.answer(run.jobs[0] ?? '');
+    await polled(run);
+
+    await collectResults(runState(), deps());
+
+    expect(textOf(resultOf('a'))).toBe('answer to a');
+    expect(resultOf('b')?.error).toMatchObject({ status: 'NO_RESULT' });
+    expect(unmatched()).toMatchObject([{ reason: 'NO_KEY', index: 1 }]);
+  });
+
+  it('gives an inline key answered twice differently neither answer, and keeps both with the stranger', async () => {
+    const run = await submittedInline([{ kind: 'generate', keys: ['g1', 'g2'] }]);
+    fake.rough = { duplicateKeys: ['g1'], foreignKeys: ['zz'] };
+    const [job] = run.jobs as [string];
+    const answers = fake.answer(job).inlineResponses ?? [];
+    await polled(run);
+
+    const outcome = await collectResults(runState(), deps());
+
+    expect(outcome).toEqual({ succeededCount: 1, failedCount: 1 });
+    expect(textOf(resultOf('g2'))).toBe('answer to g2');
+    expect(resultOf('g1')?.error).toEqual({
+      status: 'NO_RESULT',
+      message: expect.stringContaining('2 answers carrying this key, not all the same'),
+    });
+    expect(unmatched()).toEqual([
+      { job, chunk: 0, reason: 'AMBIGUOUS_KEY', key: 'g1', index: 0, answer: answers[0] },
+      { job, chunk: 0, reason: 'AMBIGUOUS_KEY', key: 'g1', index: 2, answer: answers[2] },
+      { job, chunk: 0, reason: 'UNKNOWN_KEY', key: 'zz', index: 3, answer: answers[3] },
+    ]);
+    expect(await summary()).toMatchObject({
+      duplicateResultCount: 2,
+      unknownResultCount: 1,
+      unmatchedCount: 3,
     });
   });
+
+  it('uses an inline answer Gemini repeated identically, keeping the repeat', async () => {
+    const run = await submittedInline([{ kind: 'embed', keys: ['e1', 'e2'] }]);
+    const [job] = run.jobs as [string];
+    const batch = fake.answer(job);
+    const [first, second] = batch.inlineResponses ?? [];
+    batch.inlineResponses = [second ?? {}, first ?? {}, first ?? {}];
+    await polled(run);
+
+    await collectResults(runState(), deps());
+
+    expect(vectorIn(resultOf('e1'))).toEqual(vectorOf('e1'));
+    expect(unmatched()).toEqual([
+      { job, chunk: 0, reason: 'DUPLICATE_KEY', key: 'e1', index: 2, answer: first },
+    ]);
+  });
+
+  it('keeps duplicate and foreign result-file lines in unmatched.jsonl with their line, as they came', async () => {
+    const run = await submitted([{ kind: 'generate', keys: ['a', 'b'] }]);
+    const [job] = run.jobs as [string];
+    const second = generateAnswer('a', 'second');
+    const stranger = generateAnswer('stranger');
+    const unkeyed = JSON.stringify({ response: { candidates: [] } });
+    fake.finish(job, {
+      results: [generateAnswer('a'), second, generateAnswer('b'), stranger, unkeyed, 'not json'],
+    });
+    await polled(run);
+
+    await collectResults(runState(), deps());
+
+    expect(textOf(resultOf('a'))).toBe('answer to a');
+    expect(unmatched()).toEqual([
+      { job, chunk: 0, reason: 'DUPLICATE_KEY', key: 'a', line: 2, answer: JSON.parse(second) },
+      { job, chunk: 0, reason: 'UNKNOWN_KEY', key: 'stranger', line: 4, answer: JSON.parse(stranger) },
+      { job, chunk: 0, reason: 'NO_KEY', line: 5, answer: JSON.parse(unkeyed) },
+      { job, chunk: 0, reason: 'NOT_JSON', line: 6, text: 'not json' },
+    ]);
+    expect(await summary()).toMatchObject({ unmatchedCount: 4 });
+  });
+
+  it('keeps what follows a complete lockstep file in unmatched.jsonl too', async () => {
+    const run = await submitted([{ kind: 'embed', keys: ['e1', 'e2'] }]);
+    const [job] = run.jobs as [string];
+    fake.rough = { duplicateKeys: ['e2'], foreignKeys: ['x'] };
+    fake.answer(job);
+    await polled(run);
+
+    const outcome = await collectResults(runState(), deps());
+
+    expect(outcome).toEqual({ succeededCount: 2, failedCount: 0 });
+    expect(vectorIn(resultOf('e2'))).toEqual(vectorOf('e2'));
+    expect(unmatched().map(({ reason, key, line }) => ({ reason, key, line }))).toEqual([
+      { reason: 'DUPLICATE_KEY', key: 'e2', line: 3 },
+      { reason: 'UNKNOWN_KEY', key: 'x', line: 4 },
+    ]);
+  });
+
+  it('gives every key its own answer from a shuffled result file, and none to a key answered twice differently', async () => {
+    const keys = Array.from({ length: 40 }, (_, i) => `k-${i}`);
+    const run = await submitted([{ kind: 'generate', keys }]);
+    fake.rough = { fileOrder: 'shuffled', duplicateKeys: ['k-3', 'k-17'], foreignKeys: ['n-1'] };
+    fake.answer(run.jobs[0] ?? '');
+    await polled(run);
+
+    await collectResults(runState(), deps());
+
+    expect(keysOf(results())).toEqual(keys);
+    for (const key of keys.filter((key) => key !== 'k-3' && key !== 'k-17')) {
+      expect(textOf(resultOf(key))).toBe(`answer to ${key}`);
+    }
+    for (const key of ['k-3', 'k-17']) expect(resultOf(key)?.error).toMatchObject({ status: 'NO_RESULT' });
+    expect(
+      unmatched()
+        .map((line) => line.reason)
+        .sort(),
+    ).toEqual(['AMBIGUOUS_KEY', 'AMBIGUOUS_KEY', 'AMBIGUOUS_KEY', 'AMBIGUOUS_KEY', 'UNKNOWN_KEY']);
+  });
+
+  it('keeps the answer read at its place in an in-order file over a later different repeat', async () => {
+    const run = await submitted([{ kind: 'generate', keys: ['a', 'b', 'c'] }]);
+    const [job] = run.jobs as [string];
+    const again = generateAnswer('a', 'misfiled');
+    fake.finish(job, { results: [generateAnswer('a'), generateAnswer('c'), again, generateAnswer('b')] });
+    await polled(run);
+
+    await collectResults(runState(), deps());
+
+    expect(textOf(resultOf('a'))).toBe('answer to a');
+    expect(unmatched()).toEqual([
+      { job, chunk: 0, reason: 'DUPLICATE_KEY', key: 'a', line: 3, answer: JSON.parse(again) },
+    ]);
+  });
+
+  it('uses an out-of-order answer whose repeat is identical', async () => {
+    const run = await submitted([{ kind: 'generate', keys: ['a', 'b'] }]);
+    const [job] = run.jobs as [string];
+    fake.finish(job, { results: [generateAnswer('b'), generateAnswer('a'), generateAnswer('b')] });
+    await polled(run);
+
+    await collectResults(runState(), deps());
+
+    expect(textOf(resultOf('b'))).toBe('answer to b');
+    expect(unmatched()).toMatchObject([{ reason: 'DUPLICATE_KEY', key: 'b', line: 3 }]);
+  });
+
+  it('does not pass through a result line that names key twice, which readers could take for the other key', async () => {
+    const run = await submitted([{ kind: 'generate', keys: ['a'] }]);
+    const { response } = JSON.parse(generateAnswer('b'));
+    // JSON.parse keeps the last `key`; a reader keeping the first would see b's answer.
+    fake.finish(run.jobs[0] ?? '', {
+      results: [`{"key":"b","response":${JSON.stringify(response)},"key":"a"}`],
+    });
+    await polled(run);
+
+    await collectResults(runState(), deps());
+
+    expect(store.text(BUCKET, RESULTS_KEY)).toBe(`${JSON.stringify({ key: 'a', response })}\n`);
+  });
+
+  it('writes an empty unmatched.jsonl when every answer found its key', async () => {
+    const run = await submitted([{ kind: 'generate', keys: ['a'] }]);
+    fake.answer(run.jobs[0] ?? '');
+    await polled(run);
+    await collectResults(runState(), deps());
+    expect(store.text(BUCKET, UNMATCHED_KEY)).toBe('');
+    expect(await summary()).toMatchObject({ unmatchedCount: 0 });
+  });
+
+  it.each(['downloadFile', 'getInlineResponses'] as const)(
+    'lets a 429 on %s through as GeminiRateLimitError, writing nothing, for the workflow to retry',
+    async (method) => {
+      const run =
+        method === 'downloadFile'
+          ? await submitted([{ kind: 'generate', keys: ['a'] }])
+          : await submittedInline([{ kind: 'generate', keys: ['a'] }]);
+      fake.answer(run.jobs[0] ?? '');
+      await polled(run);
+      fake.rateLimit(method);
+
+      const error = await rejection(collectResults(runState(), deps()));
+
+      expect(error.name).toBe('GeminiRateLimitError');
+      expect(store.text(BUCKET, RESULTS_KEY)).toBeUndefined();
+      expect(store.text(BUCKET, UNMATCHED_KEY)).toBeUndefined();
+      expect(await summary()).toBeUndefined();
+    },
+  );
 
   it('normalizes result lines to {key, response} whatever their field order or extra fields', async () => {
     const run = await submitted([{ kind: 'embed', keys: ['e1'] }]);
@@ -369,6 +687,7 @@ describe('collectResults', () => {
       missingCount: 1,
       duplicateResultCount: 1,
       unknownResultCount: 1,
+      unmatchedCount: 2,
       usageByModel: {
         [MODELS.generate]: usage({
           requestCount: 1,

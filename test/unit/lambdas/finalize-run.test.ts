@@ -286,6 +286,7 @@ describe('finalizeRun', () => {
       missingCount: 1,
       duplicateResultCount: 2,
       unknownResultCount: 3,
+      unmatchedCount: 5,
       usageByModel: {
         [MODELS.generate]: usage({
           requestCount: 3,
@@ -313,6 +314,7 @@ describe('finalizeRun', () => {
         missingResults: 1,
         duplicateResults: 2,
         unknownResults: 3,
+        unmatchedResults: 5,
       },
       jobs: [
         {
@@ -336,6 +338,7 @@ describe('finalizeRun', () => {
       outputs: {
         results: uri(`${RESULTS_ROOT}results.jsonl`),
         rejected: uri(`${RESULTS_ROOT}rejected.jsonl`),
+        unmatched: uri(`${RESULTS_ROOT}unmatched.jsonl`),
         manifest: uri(MANIFEST_KEY),
       },
       timings: {
@@ -559,6 +562,7 @@ describe('finalizeRun', () => {
     expect(status).toBe('FAILED');
     expect((await manifest()).cleanup).toEqual({ cancelledJobs: [], deletedFiles: [], problems: [] });
     expect((await manifest()).outputs).not.toHaveProperty('results');
+    expect((await manifest()).outputs).not.toHaveProperty('unmatched');
     expect((await manifest()).outputs.rejected).toBe(uri(`${RESULTS_ROOT}rejected.jsonl`));
   });
 
@@ -600,5 +604,49 @@ describe('finalizeRun', () => {
     expect((await manifest()).cleanup.problems).toEqual([
       'could not reach Gemini to clean up: the secret holds no Gemini API key',
     ]);
+  });
+
+  it('says in the reason how many answers could not be tied to a key, and where they are', async () => {
+    await succeededRun({ failedCount: 2 });
+    const collected = await store.getJson<Record<string, unknown>>(BUCKET, WORK.collected);
+    await store.putJson(BUCKET, WORK.collected, { ...collected, missingCount: 2, unmatchedCount: 3 });
+
+    const { status } = await finalizeRun(runState(), deps());
+
+    expect(status).toBe('COMPLETED_WITH_ERRORS');
+    const written = await manifest();
+    expect(written.counts.unmatchedResults).toBe(3);
+    expect(written.reason).toContain(
+      '3 answers Gemini returned could not be tied to a key (kept in unmatched.jsonl)',
+    );
+  });
+
+  it('reads a collect summary written before unmatched answers were counted as none', async () => {
+    await succeededRun();
+    await finalizeRun(runState(), deps());
+    expect((await manifest()).counts.unmatchedResults).toBe(0);
+  });
+
+  it('keeps the manifest when every clean-up call answers 429, listing each as a problem', async () => {
+    const run = await scenario([
+      { kind: 'generate', keys: ['a'] },
+      { kind: 'embed', keys: ['b'] },
+    ]);
+    await writeLedger(store, { chunk: 1, displayName: jobDisplayName(RUN_ID, 1), creating: true });
+    fake.rateLimit('cancelBatch', 5).rateLimit('deleteFile', 5).rateLimit('findBatchByDisplayName', 5);
+    const failure = lambdaFailure('GeminiRateLimitError', 'Gemini refused to read batch job (HTTP 429)');
+
+    const { status } = await finalizeRun(runState({ failure }), deps());
+
+    expect(status).toBe('FAILED');
+    const { cleanup } = await manifest();
+    expect(cleanup.cancelledJobs).toEqual([]);
+    expect(cleanup.deletedFiles).toEqual([]);
+    expect(cleanup.problems).toEqual([
+      expect.stringMatching(new RegExp(`^could not cancel ${run.jobs[0]}: .*RESOURCE_EXHAUSTED`)),
+      expect.stringMatching(/^could not delete files\/up-1: .*RESOURCE_EXHAUSTED/),
+      expect.stringMatching(new RegExp(`^could not look up ${RUN_ID}/chunk-00001: .*RESOURCE_EXHAUSTED`)),
+    ]);
+    expect(published).toEqual([expect.objectContaining({ manifestWritten: true })]);
   });
 });

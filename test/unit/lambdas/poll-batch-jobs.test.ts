@@ -6,7 +6,7 @@ import {
   type PollSchedule,
   pollBatchJobs,
 } from '../../../lambdas/poll-batch-jobs/poll-batch-jobs.js';
-import { GeminiRateLimitError, GeminiUnavailableError } from '../../../lambdas/shared/errors.js';
+import { GeminiRateLimitError, GeminiRequestError } from '../../../lambdas/shared/errors.js';
 import { TERMINAL_BATCH_STATES } from '../../../lambdas/shared/gemini/gemini-batch-api.js';
 import type { PollStatus } from '../../../lambdas/shared/run-records.js';
 import { answerAll, FakeGemini } from '../../support/fake-gemini.js';
@@ -226,9 +226,87 @@ describe('pollBatchJobs', () => {
     expect((await rejection(pollBatchJobs(runState(), deps()))).name).toBe('RunStateError');
   });
 
-  it('lets a Gemini failure through with its name, for the state machine to retry', async () => {
+  it('lets a refusal retrying cannot change (4xx) through with its name', async () => {
     await twoJobs();
-    fake.failNext('getBatch', new GeminiUnavailableError('503'));
-    expect((await rejection(pollBatchJobs(runState(), deps()))).name).toBe('GeminiUnavailableError');
+    fake.failNext('getBatch', new GeminiRequestError('404 no such batch'));
+    expect((await rejection(pollBatchJobs(runState(), deps()))).name).toBe('GeminiRequestError');
+  });
+
+  it('keeps the last record of a job whose read answers 429, reads no other job, and doubles the wait', async () => {
+    const [first, second] = await twoJobs();
+    fake.setState(first, 'BATCH_STATE_RUNNING');
+    fake.setState(second, 'BATCH_STATE_RUNNING');
+    const firstPoll = await pollBatchJobs(runState(), deps());
+    const recorded = (await pollStatus())?.jobs;
+    fake.answer(first);
+    fake.answer(second);
+    fake.rateLimit('getBatch');
+    const before = fake.calls.getBatch;
+
+    const poll = await pollBatchJobs(runState({ poll: firstPoll }), deps());
+
+    expect(fake.calls.getBatch - before).toBe(1);
+    expect(poll.allDone).toBe(false);
+    expect(poll.waitSeconds).toBe(Math.min(SCHEDULE.maxSeconds, 2 * firstPoll.waitSeconds));
+    expect(poll.waitSeconds).toBeGreaterThan(nextWaitSeconds(poll.attempt, SCHEDULE));
+    const jobs = (await pollStatus())?.jobs ?? [];
+    expect(jobs.map(({ readError: _, ...job }) => job)).toEqual(recorded);
+    expect(jobs[0]?.readError).toContain('RESOURCE_EXHAUSTED');
+    expect(jobs[1]?.readError).toContain('not read');
+
+    const next = await pollBatchJobs(runState({ poll }), deps());
+    expect(next.allDone).toBe(true);
+    expect((await pollStatus())?.jobs.every((job) => job.readError === undefined)).toBe(true);
+  });
+
+  it('keeps the last record of a job whose read answers 503 and still reads the others', async () => {
+    const [first, second] = await twoJobs();
+    fake.answer(second);
+    fake.unavailable('getBatch');
+
+    const poll = await pollBatchJobs(runState(), deps());
+
+    expect(poll.allDone).toBe(false);
+    expect(poll.waitSeconds).toBe(nextWaitSeconds(1, SCHEDULE));
+    expect((await pollStatus())?.jobs).toEqual([
+      {
+        chunk: 0,
+        batchName: first,
+        state: 'BATCH_STATE_UNSPECIFIED',
+        requestCount: 0,
+        successfulCount: 0,
+        failedCount: 0,
+        readError: expect.stringContaining('503'),
+      },
+      expect.objectContaining({ chunk: 1, batchName: second, state: 'BATCH_STATE_SUCCEEDED' }),
+    ]);
+  });
+
+  it('never abandons at the deadline a chunk whose job exists but could not be read', async () => {
+    await twoJobs();
+    fake.rateLimit('getBatch', 2);
+
+    const poll = await pollBatchJobs(runState(), { ...deps(), submitDeadlineSeconds: 60 });
+
+    expect(poll).toMatchObject({ allDone: false, waitingCount: 0 });
+    expect((await pollStatus())?.abandonedChunks).toBeUndefined();
+    expect(fake.calls.createBatch).toBe(0);
+  });
+
+  it('keeps polling a run none of whose chunks has a job yet, and submits them as Gemini accepts', async () => {
+    await writePlan(store, [
+      { kind: 'generate', keys: ['a'] },
+      { kind: 'generate', keys: ['b'] },
+    ]);
+    fake.rateLimit('createBatch', 2);
+
+    const refused = await pollBatchJobs(runState(), deps());
+
+    expect(refused).toMatchObject({ allDone: false, waitingCount: 2, requestCount: 0 });
+    expect((await pollStatus())?.jobs).toEqual([]);
+
+    const accepted = await pollBatchJobs(runState({ poll: refused }), deps());
+    expect(accepted).toMatchObject({ allDone: false, waitingCount: 0 });
+    expect(fake.batches.size).toBe(2);
   });
 });

@@ -2,9 +2,22 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { GeminiRateLimitError, GeminiUnavailableError } from '../../../lambdas/shared/errors.js';
+import {
+  GeminiRateLimitError,
+  GeminiRequestError,
+  GeminiUnavailableError,
+} from '../../../lambdas/shared/errors.js';
 import type { LineWriter, ObjectStore } from '../../../lambdas/shared/object-store.js';
 import type { JobLedger } from '../../../lambdas/shared/run-records.js';
+import {
+  ANSWER_OVERHEAD_BYTES,
+  BYTES_PER_OUTPUT_TOKEN,
+  DEFAULT_EMBED_DIMENSIONS,
+  DEFAULT_INLINE_MAX_ANSWER_BYTES,
+  DEFAULT_OUTPUT_TOKENS,
+  EMBED_BYTES_PER_VALUE,
+  estimateAnswerBytes,
+} from '../../../lambdas/shared/submit-chunks.js';
 import { type SubmitDeps, submitBatchJobs } from '../../../lambdas/submit-batch-jobs/submit-batch-jobs.js';
 import { FakeGemini } from '../../support/fake-gemini.js';
 import { MemoryObjectStore } from '../../support/memory-object-store.js';
@@ -188,9 +201,8 @@ describe('submitBatchJobs', () => {
 
   it('reuses the uploaded file when creating the job failed, without a second upload', async () => {
     await writePlan(store, [{ kind: 'generate', keys: ['a', 'b'] }]);
-    fake.failNext('createBatch', new GeminiRateLimitError('enqueued token quota exceeded'));
-    const failure = await rejection(submitBatchJobs(runState(), deps()));
-    expect(failure.name).toBe('GeminiRateLimitError');
+    fake.rateLimit('createBatch');
+    expect(await submitBatchJobs(runState(), deps())).toMatchObject({ submittedCount: 0, waitingCount: 1 });
     expect(await readLedger(store, 0)).toMatchObject({ uploadedFile: 'files/up-1' });
 
     await submitBatchJobs(runState(), deps());
@@ -208,14 +220,16 @@ describe('submitBatchJobs', () => {
   it('creates only the missing job on retry when Gemini failed on a later chunk', async () => {
     await twoChunks();
     fake.failAt('createBatch', 2, new GeminiUnavailableError('503 Service Unavailable'));
-    const failure = await rejection(submitBatchJobs(runState(), deps({ concurrency: 1 })));
-    expect(failure.name).toBe('GeminiUnavailableError');
+    const first = await submitBatchJobs(runState(), deps({ concurrency: 1 }));
+    expect(first).toMatchObject({ submittedCount: 1, waitingCount: 1 });
     expect(fake.batches.size).toBe(1);
 
     await submitBatchJobs(runState(), deps());
 
     expect(fake.batches.size).toBe(2);
     expect(fake.calls.createBatch).toBe(3); // chunk 0 once; chunk 1 failed once, then succeeded
+    // The 503 may have come after Gemini made the job: the retry looked for it before creating.
+    expect(fake.calls.findBatchByDisplayName).toBe(1);
     expect(fake.calls.uploadJsonl).toBe(2);
     expect(await readLedger(store, 0)).toMatchObject({ batchName: 'batches/b-1' });
     expect(await readLedger(store, 1)).toMatchObject({
@@ -250,21 +264,58 @@ describe('submitBatchJobs', () => {
 
     const other = new MemoryObjectStore();
     await writePlan(other, [{ kind: 'generate', keys: ['x'] }]);
-    fake.failNext('uploadJsonl', new GeminiUnavailableError('upload interrupted'));
+    fake.failNext('uploadJsonl', new GeminiRequestError('file too large'));
     const error = await rejection(submitBatchJobs(runState(), deps({ store: other })));
-    expect(error.name).toBe('GeminiUnavailableError');
+    expect(error.name).toBe('GeminiRequestError');
     expect(await readdir(tmpDir)).toEqual([]);
   });
 
-  it('sends a chunk under the inline limit inline, with no upload, keyed in metadata', async () => {
+  it('sends a generate chunk under the inline limit inline, keyed, and an embedding chunk as a file', async () => {
     await twoChunks();
 
     await submitBatchJobs(runState(), deps({ inlineMaxBytes: 1024 * 1024 }));
 
-    expect(fake.calls.uploadJsonl).toBe(0);
+    expect(fake.calls.uploadJsonl).toBe(1);
     const batch = fake.batchNamed(`${RUN_ID}/chunk-00000`);
     expect(batch.inlineRequests?.map((request) => request.key)).toEqual(['a', 'b', 'c']);
     expect(await readLedger(store, 0)).toMatchObject({ inline: true, batchName: batch.name });
+    expect(await readLedger(store, 1)).toMatchObject({ inline: false, uploadedFile: 'files/up-1' });
+  });
+
+  it('sends embedding chunks inline too when asked to', async () => {
+    await twoChunks();
+
+    await submitBatchJobs(runState(), deps({ inlineMaxBytes: 1024 * 1024, inlineEmbeddings: true }));
+
+    expect(fake.calls.uploadJsonl).toBe(0);
+    expect(fake.batchNamed(`${RUN_ID}/chunk-00001`).inlineRequests?.map((request) => request.key)).toEqual([
+      'd',
+      'e',
+    ]);
+  });
+
+  it('uploads a chunk whose inline answers would weigh more than the bound, recording the estimate', async () => {
+    await writePlan(store, [{ kind: 'embed', keys: ['d', 'e'] }]);
+    // The fixtures ask for 3 dimensions: each answer weighs (3 values + overhead) × 2 copies.
+    const perAnswer = (3 * EMBED_BYTES_PER_VALUE + ANSWER_OVERHEAD_BYTES) * 2;
+    const inlineDeps = { inlineMaxBytes: 1024 * 1024, inlineEmbeddings: true };
+
+    await submitBatchJobs(runState(), deps({ ...inlineDeps, inlineMaxAnswerBytes: 2 * perAnswer - 1 }));
+
+    expect(fake.calls.uploadJsonl).toBe(1);
+    expect(await readLedger(store, 0)).toMatchObject({ inline: false, answerBytesEstimate: 2 * perAnswer });
+
+    const other = new MemoryObjectStore();
+    await writePlan(other, [{ kind: 'embed', keys: ['d', 'e'] }]);
+    await submitBatchJobs(
+      runState(),
+      deps({ ...inlineDeps, store: other, inlineMaxAnswerBytes: 2 * perAnswer }),
+    );
+    expect(fake.calls.uploadJsonl).toBe(1);
+    expect(await other.getJson(BUCKET, WORK.ledger(0))).toMatchObject({
+      inline: true,
+      answerBytesEstimate: 2 * perAnswer,
+    });
   });
 
   it('leaves a chunk Gemini refuses with 429 waiting while the others get their jobs', async () => {
@@ -277,16 +328,89 @@ describe('submitBatchJobs', () => {
     expect((await readLedger(store, 1))?.batchName).toBeUndefined();
   });
 
-  it('fails with GeminiRateLimitError when Gemini refuses every job, so the state machine backs off', async () => {
+  it('does not fail the run when Gemini refuses every job: all chunks wait for the poll loop', async () => {
     await twoChunks();
-    fake
-      .failNext('createBatch', new GeminiRateLimitError('429'))
-      .failNext('createBatch', new GeminiRateLimitError('429'));
+    fake.rateLimit('createBatch', 2);
 
-    const error = await rejection(submitBatchJobs(runState(), deps()));
+    const submitted = await submitBatchJobs(runState(), deps({ concurrency: 1 }));
 
-    expect(error.name).toBe('GeminiRateLimitError');
+    expect(submitted).toEqual({ chunkCount: 2, submittedCount: 0, waitingCount: 2 });
     expect(fake.batches.size).toBe(0);
+    expect(await readLedger(store, 0)).toMatchObject({ creating: false, uploadedFile: 'files/up-1' });
+  });
+
+  it('clears creating after a 429 on create, so the next attempt creates without looking first', async () => {
+    await writePlan(store, [{ kind: 'generate', keys: ['a'] }]);
+    fake.rateLimit('createBatch');
+    await submitBatchJobs(runState(), deps());
+    await submitBatchJobs(runState(), deps());
+    expect(fake.calls.findBatchByDisplayName).toBe(0);
+    expect(fake.batches.size).toBe(1);
+  });
+
+  it('keeps creating after a 5xx that came once Gemini had made the job, and recovers that job instead of paying twice', async () => {
+    await writePlan(store, [{ kind: 'generate', keys: ['a'] }]);
+    fake.failAfter('createBatch', new GeminiUnavailableError('504 Gateway Timeout'));
+
+    expect(await submitBatchJobs(runState(), deps())).toMatchObject({ waitingCount: 1 });
+    expect(await readLedger(store, 0)).toMatchObject({ creating: true });
+    expect((await readLedger(store, 0))?.batchName).toBeUndefined();
+
+    expect(await submitBatchJobs(runState(), deps())).toMatchObject({ submittedCount: 1, waitingCount: 0 });
+    expect(fake.batches.size).toBe(1);
+    expect(fake.calls.createBatch).toBe(1);
+    expect(await readLedger(store, 0)).toMatchObject({ recovered: true, batchName: 'batches/b-1' });
+  });
+
+  it('waits without creating when the recovery listing answers 429', async () => {
+    await writePlan(store, [{ kind: 'generate', keys: ['a'] }]);
+    fake.failAfter('createBatch', new GeminiUnavailableError('503'));
+    await submitBatchJobs(runState(), deps());
+    fake.rateLimit('findBatchByDisplayName');
+
+    expect(await submitBatchJobs(runState(), deps())).toMatchObject({ waitingCount: 1 });
+
+    expect(fake.calls.createBatch).toBe(1);
+    expect(await readLedger(store, 0)).toMatchObject({ creating: true });
+  });
+
+  it.each([
+    ['429', () => fake.rateLimit('uploadJsonl')],
+    ['503', () => fake.unavailable('uploadJsonl')],
+  ])('leaves a chunk whose upload answers %s waiting, marked as uploading', async (_status, refuse) => {
+    await writePlan(store, [{ kind: 'generate', keys: ['a'] }]);
+    refuse();
+
+    expect(await submitBatchJobs(runState(), deps())).toMatchObject({ submittedCount: 0, waitingCount: 1 });
+
+    expect(await readLedger(store, 0)).toMatchObject({ uploading: true });
+    expect((await readLedger(store, 0))?.uploadedFile).toBeUndefined();
+    expect(await readdir(tmpDir)).toEqual([]);
+  });
+
+  it('reuses a file Gemini kept from an upload whose answer was lost, instead of leaving an orphan', async () => {
+    await writePlan(store, [{ kind: 'generate', keys: ['a', 'b'] }]);
+    fake.failAfter(
+      'uploadJsonl',
+      new GeminiUnavailableError('Gemini ended the upload without naming the file'),
+    );
+    await submitBatchJobs(runState(), deps());
+    expect(fake.files.size).toBe(1);
+
+    await submitBatchJobs(runState(), deps());
+
+    expect(fake.reusedUploads).toEqual(['files/up-1']);
+    expect(fake.files.size).toBe(1);
+    expect(fake.batchNamed(`${RUN_ID}/chunk-00000`).fileName).toBe('files/up-1');
+    const ledger = await readLedger(store, 0);
+    expect(ledger).toMatchObject({ uploadedFile: 'files/up-1', batchName: 'batches/b-1' });
+    expect(ledger).not.toHaveProperty('uploading');
+  });
+
+  it('fails the run on a refusal retrying cannot change (4xx)', async () => {
+    await writePlan(store, [{ kind: 'generate', keys: ['a'] }]);
+    fake.failNext('createBatch', new GeminiRequestError('model not found'));
+    expect((await rejection(submitBatchJobs(runState(), deps()))).name).toBe('GeminiRequestError');
   });
 
   it('recovers an inline job created before a crash, found by display name, without creating another', async () => {
@@ -302,5 +426,46 @@ describe('submitBatchJobs', () => {
     expect(fake.calls.createBatch).toBe(2);
     expect(fake.batches.size).toBe(2);
     expect((await readLedger(store, 0))?.recovered).toBe(true);
+  });
+});
+
+describe('estimateAnswerBytes', () => {
+  const copies = 2;
+
+  it('weighs an embedding by its outputDimensionality, camelCase or snake_case', () => {
+    const expected = (768 * EMBED_BYTES_PER_VALUE + ANSWER_OVERHEAD_BYTES) * copies;
+    expect(estimateAnswerBytes('embed', 'gemini-embedding-001', { outputDimensionality: 768 })).toBe(
+      expected,
+    );
+    expect(estimateAnswerBytes('embed', 'gemini-embedding-001', { output_dimensionality: 768 })).toBe(
+      expected,
+    );
+  });
+
+  it("weighs an embedding without a dimension by the model's default: 3072 for gemini-embedding-001 and -2", () => {
+    const full = (DEFAULT_EMBED_DIMENSIONS * EMBED_BYTES_PER_VALUE + ANSWER_OVERHEAD_BYTES) * copies;
+    expect(DEFAULT_EMBED_DIMENSIONS).toBe(3072);
+    expect(estimateAnswerBytes('embed', 'gemini-embedding-001', { content: {} })).toBe(full);
+    expect(estimateAnswerBytes('embed', 'gemini-embedding-2', { content: {} })).toBe(full);
+    expect(estimateAnswerBytes('embed', 'gemini-embedding-001', { model: 'models/text-embedding-004' })).toBe(
+      (768 * EMBED_BYTES_PER_VALUE + ANSWER_OVERHEAD_BYTES) * copies,
+    );
+  });
+
+  it('weighs a generation by maxOutputTokens times candidateCount, or a conservative default', () => {
+    const per = (tokens: number) => (tokens * BYTES_PER_OUTPUT_TOKEN + ANSWER_OVERHEAD_BYTES) * copies;
+    expect(estimateAnswerBytes('generate', 'm', { generationConfig: { maxOutputTokens: 256 } })).toBe(
+      per(256),
+    );
+    expect(
+      estimateAnswerBytes('generate', 'm', {
+        generation_config: { max_output_tokens: 100, candidate_count: 3 },
+      }),
+    ).toBe((300 * BYTES_PER_OUTPUT_TOKEN + ANSWER_OVERHEAD_BYTES) * copies);
+    expect(estimateAnswerBytes('generate', 'm', { contents: [] })).toBe(per(DEFAULT_OUTPUT_TOKENS));
+  });
+
+  it('keeps the default bound at 32 MiB', () => {
+    expect(DEFAULT_INLINE_MAX_ANSWER_BYTES).toBe(32 * 1024 * 1024);
   });
 });
