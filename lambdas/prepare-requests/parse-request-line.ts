@@ -1,4 +1,10 @@
 import { type BatchKind, OPENAI_ENDPOINTS, type RequestFormat } from '../shared/gemini/gemini-batch-api.js';
+import {
+  closestKnownField,
+  REQUEST_ROOTS,
+  type UnknownField,
+  unknownRequestFields,
+} from '../shared/gemini/request-schema.js';
 
 /** Keys longer than this are refused: they are identifiers, and they are repeated in every result. */
 export const MAX_KEY_LENGTH = 256;
@@ -38,7 +44,10 @@ const bareModel = (model: string): string => model.replace(/^models\//, '');
 /**
  * Reads one input line (DESIGN.md section 3): `{"key", "request"}` for generate or embed, or a bare
  * request without `key`, which is keyed `line-<n>`. The kind follows the request's shape:
- * `contents` is generateContent, `content` is embedContent. Every refusal says what to fix.
+ * `contents` is generateContent, `content` is embedContent. A Gemini-format request must use only
+ * field names Gemini's v1beta schema knows (`request-schema.ts`); OpenAI-format lines go through
+ * Gemini's OpenAI layer, whose body is not that schema, and are not checked against it. Every
+ * refusal says what to fix.
  */
 export function parseRequestLine(text: string, lineNumber: number, models: DefaultModels): ParsedRequestLine {
   let value: unknown;
@@ -79,6 +88,8 @@ export function parseRequestLine(text: string, lineNumber: number, models: Defau
     const badTurn = contents.findIndex((turn) => !isObject(turn) || !Array.isArray(turn.parts));
     if (badTurn !== -1)
       return reject(`"request.contents[${badTurn}]" must be an object with a "parts" array`);
+    const unknown = unknownRequestFields('generate', request);
+    if (unknown.length > 0) return reject(unknownFieldsReason(unknown));
     return {
       ok: true,
       format: 'gemini',
@@ -94,6 +105,8 @@ export function parseRequestLine(text: string, lineNumber: number, models: Defau
     if (!isObject(request.content) || !Array.isArray(request.content.parts)) {
       return reject('"request.content" must be an object with a "parts" array');
     }
+    const unknown = unknownRequestFields('embed', request);
+    if (unknown.length > 0) return reject(unknownFieldsReason(unknown));
     const model = typeof request.model === 'string' ? bareModel(request.model) : models.embed;
     return {
       ok: true,
@@ -107,10 +120,53 @@ export function parseRequestLine(text: string, lineNumber: number, models: Defau
     };
   }
   return reject(
-    wrapped
+    (wrapped
       ? '"request" has neither "contents" (text generation) nor "content" (embedding)'
-      : 'no request: expected {"key": "...", "request": {...}} or a bare request with "contents" or "content"',
+      : 'no request: expected {"key": "...", "request": {...}} or a bare request with "contents" or "content"') +
+      misspeltContents(request),
   );
+}
+
+/** How many unknown fields a reason names before it only counts the rest. */
+const NAMED_UNKNOWN_FIELDS = 3;
+
+const withSuggestion = (field: UnknownField): string => {
+  const meant = closestKnownField(field);
+  return `"${field.path}"${meant ? ` (did you mean "${meant}"?)` : ''}`;
+};
+
+/**
+ * `unknown field "generationConfg" in the request (did you mean "generationConfig"?): Gemini refuses
+ * requests with unknown fields`. Gemini's parser refuses the whole request over one unknown name,
+ * so the line is better rejected here, with the name to fix, than sent and lost.
+ */
+function unknownFieldsReason(fields: readonly UnknownField[]): string {
+  const because = 'Gemini refuses requests with unknown fields';
+  if (fields.length === 1) {
+    const [field] = fields as [UnknownField];
+    const meant = closestKnownField(field);
+    return `unknown field "${field.path}" in the request${meant ? ` (did you mean "${meant}"?)` : ''}: ${because}`;
+  }
+  const named = fields.slice(0, NAMED_UNKNOWN_FIELDS).map(withSuggestion);
+  const more = fields.length - named.length;
+  const list =
+    more > 0
+      ? `${named.join(', ')} and ${more} more`
+      : `${named.slice(0, -1).join(', ')} and ${named.at(-1)}`;
+  return `unknown fields ${list} in the request: ${because}`;
+}
+
+/** ` (did you mean "contents" instead of "contnets"?)` when a field of a request without either is a misspelling of one. */
+function misspeltContents(request: Readonly<Record<string, unknown>>): string {
+  for (const name of Object.keys(request)) {
+    const meant = (['generate', 'embed'] as const)
+      .map((kind) => closestKnownField({ name, path: name, location: '', message: REQUEST_ROOTS[kind] }))
+      .filter((known) => known === 'contents' || known === 'content');
+    // Both are a couple of edits from `contnet`: the one of the same length is the likelier.
+    const best = meant.sort((a, b) => Math.abs(a.length - name.length) - Math.abs(b.length - name.length))[0];
+    if (best) return ` (did you mean "${best}" instead of "${name}"?)`;
+  }
+  return '';
 }
 
 const OPENAI_KINDS: Readonly<Record<string, BatchKind>> = Object.fromEntries(

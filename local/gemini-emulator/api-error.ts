@@ -56,7 +56,33 @@ export class GoogleApiError extends Error {
 
 export const invalidArgument = (message: string): GoogleApiError => new GoogleApiError(400, message);
 export const notFound = (message: string): GoogleApiError => new GoogleApiError(404, message);
-export const resourceExhausted = (message: string): GoogleApiError => new GoogleApiError(429, message);
+
+/**
+ * The text of Google's one quota answer. Gemini does not say which quota ran out (tokens, jobs,
+ * storage or requests per minute), nor on which endpoint: langchain4j PR #3942 (2026-01-12) captured
+ * this very body on `batches.list` and reads as well as on create.
+ */
+export const QUOTA_EXCEEDED_MESSAGE =
+  'You exceeded your current quota, please check your plan and billing details. For more ' +
+  'information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits.';
+
+/**
+ * Google's generic 429 `RESOURCE_EXHAUSTED`, with its `google.rpc.Help` link, for every quota or rate
+ * refusal the emulator makes. `message` replaces only the text (an http-error fault's own message).
+ */
+export function quotaExceeded(message: string = QUOTA_EXCEEDED_MESSAGE): GoogleApiError {
+  return new GoogleApiError(429, message, [
+    {
+      '@type': 'type.googleapis.com/google.rpc.Help',
+      links: [
+        {
+          description: 'Learn more about Gemini API quotas',
+          url: 'https://ai.google.dev/gemini-api/docs/rate-limits',
+        },
+      ],
+    },
+  ]);
+}
 
 /** What Google answers to a request whose `x-goog-api-key` is not a key it knows. */
 export function invalidApiKey(): GoogleApiError {

@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { GoogleApiError, invalidArgument, notFound, resourceExhausted } from './api-error.js';
+import { GoogleApiError, invalidArgument, notFound, quotaExceeded } from './api-error.js';
 import {
   type BatchKind,
   type InputScan,
@@ -14,10 +14,11 @@ import {
   scanInputFile,
 } from './batch-processor.js';
 import type { EmulatorClock } from './clock.js';
-import type { FaultInjector } from './faults.js';
+import { type FaultInjector, seededRandom } from './faults.js';
 import { type FileStore, newResourceId } from './file-store.js';
+import type { EmbeddingUsage } from './model-catalogue.js';
 import { type OpenAiBatchEndpoint, openAiCodec } from './openai/lines.js';
-import type { ResolvedLimits, ResolvedTiming } from './options.js';
+import type { ResolvedLimits, ResolvedRoughness, ResolvedTiming } from './options.js';
 
 export type BatchState =
   | 'BATCH_STATE_PENDING'
@@ -46,6 +47,13 @@ export type CreateBatch =
       readonly model: string;
       readonly displayName: string | undefined;
       readonly source: BatchSource;
+      /** How the model's embedding answers report usage. @default 'tokenCount' */
+      readonly embeddingUsage?: EmbeddingUsage;
+      /**
+       * A model Google retired: the job is accepted but never runs, and expires (python-genai #2439).
+       * @default false
+       */
+      readonly retired?: boolean;
       readonly openai?: undefined;
     }
   | {
@@ -76,6 +84,7 @@ export interface BatchJob {
   readonly openai: OpenAiBatchInfo | undefined;
   readonly displayName: string | undefined;
   readonly source: BatchSource;
+  readonly embeddingUsage: EmbeddingUsage;
   readonly createTimeMs: number;
   readonly scan: InputScan;
   /** When the job starts running; undefined for a job held in PENDING by a fault. */
@@ -128,6 +137,8 @@ export class BatchStore {
     private readonly limits: ResolvedLimits,
     private readonly files: FileStore,
     private readonly faults: FaultInjector,
+    private readonly roughness: ResolvedRoughness,
+    private readonly seed: number,
   ) {}
 
   async create(input: CreateBatch): Promise<BatchJob> {
@@ -155,10 +166,12 @@ export class BatchStore {
     this.#admit(scan);
     const id = newResourceId(36);
     const displayName = native?.displayName ?? '';
-    const outcome = this.faults.takeJobOutcome(displayName);
+    const retired = native?.retired === true;
+    // A job on a retired model never runs, so no fault can change how it ends: leave them to others.
+    const outcome = retired ? undefined : this.faults.takeJobOutcome(displayName);
     const createTimeMs = this.clock.now();
     const runningAtMs =
-      outcome?.outcome === 'STUCK_PENDING' ? undefined : createTimeMs + this.timing.pendingMs;
+      retired || outcome?.outcome === 'STUCK_PENDING' ? undefined : createTimeMs + this.timing.pendingMs;
     const runningMs =
       outcome?.outcome === 'SLOW'
         ? (outcome.runningMs ?? 60 * 60 * 1000)
@@ -170,6 +183,7 @@ export class BatchStore {
       openai: input.openai,
       displayName: native?.displayName,
       source,
+      embeddingUsage: native?.embeddingUsage ?? 'tokenCount',
       createTimeMs,
       scan,
       runningAtMs,
@@ -186,7 +200,9 @@ export class BatchStore {
       outputFile: undefined,
     };
     this.#jobs.set(job.name, job);
-    void this.#process(job);
+    // Nothing is ever answered on a retired model: its job just waits to expire.
+    if (retired) job.processing = { done: true, atMs: createTimeMs };
+    else void this.#process(job);
     return job;
   }
 
@@ -326,7 +342,10 @@ export class BatchStore {
   #codec(job: BatchJob): LineCodec {
     return job.openai
       ? this.#openAiCodec(job.openai, job.runningAtMs ?? job.createTimeMs)
-      : nativeCodec(job.kind, job.model);
+      : nativeCodec(job.kind, job.model, {
+          embeddingUsage: job.embeddingUsage,
+          refuseUnknownFields: this.roughness.refuseUnknownFields,
+        });
   }
 
   /** OpenAI-format lines; chat answers say they were `created` at `createdAtMs` (the job's start). */
@@ -340,20 +359,12 @@ export class BatchStore {
    */
   #admit(scan: InputScan): void {
     const active = [...this.#jobs.values()].filter((job) => !isTerminal(this.view(job).state));
-    if (active.length >= this.limits.maxActiveJobs) {
-      throw resourceExhausted(
-        `Too many concurrent batch jobs: ${active.length} are pending or running; the limit is ${this.limits.maxActiveJobs}.`,
-      );
-    }
+    // Both refusals are Google's generic quota answer, which names neither the quota nor the model.
+    if (active.length >= this.limits.maxActiveJobs) throw quotaExceeded();
     for (const [model, tokens] of Object.entries(scan.tokensByModel)) {
       const limit = this.limits.enqueuedTokensPerModel[model] ?? this.limits.defaultEnqueuedTokens;
       const enqueued = active.reduce((sum, job) => sum + (job.scan.tokensByModel[model] ?? 0), 0);
-      if (enqueued + tokens > limit) {
-        throw resourceExhausted(
-          `Enqueued token limit exceeded for model ${model}: ${enqueued} tokens are enqueued and this batch adds ` +
-            `${tokens}; the limit is ${limit}. Retry when running batches finish, or split the batch.`,
-        );
-      }
+      if (enqueued + tokens > limit) throw quotaExceeded();
     }
   }
 
@@ -361,17 +372,27 @@ export class BatchStore {
     const lineFault: LineFault = (index, requestJson) => this.faults.lineError(index, requestJson);
     try {
       if (job.source.type === 'inline') {
-        const { responses, ...counts } = processInline(job.kind, job.model, job.source.requests, lineFault);
+        const { responses, ...counts } = processInline(job.kind, job.model, job.source.requests, lineFault, {
+          seed: this.seed,
+          embeddingUsage: job.embeddingUsage,
+          shuffle: this.roughness.shuffleInlineAnswers,
+          metadataDropRate: this.roughness.inlineMetadataDropRate,
+        });
         job.processing = { done: true, atMs: this.clock.now(), counts, inlineResponses: responses };
         return;
       }
       const outputPath = join(this.dir, `output-${job.name.slice('batches/'.length)}.jsonl`);
-      const inputPath = this.files.get(job.source.fileName).path;
+      const input = this.files.get(job.source.fileName);
+      // Seeded by the input's hash, not the job's random name, so the same file replays the same order.
+      const shuffle = this.roughness.shuffleResultLines
+        ? seededRandom(this.seed, 'line-order', input.sha256Base64)
+        : undefined;
       const { sha256Base64, ...counts } = await processInputFile(
-        inputPath,
+        input.path,
         outputPath,
         this.#codec(job),
         lineFault,
+        shuffle,
       );
       job.processing = { done: true, atMs: this.clock.now(), counts, outputPath, outputSha256: sha256Base64 };
       // Deleted while its answers were being computed: nobody can ask for them now.

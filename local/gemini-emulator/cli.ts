@@ -5,7 +5,8 @@
 import { parseArgs } from 'node:util';
 import { startGeminiEmulator } from './emulator.js';
 import type { Fault } from './faults.js';
-import { DEFAULT_EMULATOR_API_KEY, DEFAULT_ENQUEUED_TOKEN_LIMITS } from './options.js';
+import { DEFAULT_ENQUEUED_TOKEN_LIMITS, type RoughnessOptions } from './options.js';
+import { ROUGH_GEMINI } from './presets.js';
 
 const HELP = `Gemini emulator: Gemini's Files and Batch REST API, offline.
 
@@ -13,7 +14,8 @@ Usage: npm run emulator -- [options]
 
   --port N             port to listen on (default 8089; 0 picks a free one)
   --host H             interface to listen on (default 127.0.0.1)
-  --api-key K          the API key to accept (default ${DEFAULT_EMULATOR_API_KEY})
+  --api-key K          the only API key to accept; others get 400 API_KEY_INVALID
+                       (default: any non-empty key, a missing one gets 403 PERMISSION_DENIED)
   --data-dir DIR       keep files and outputs here (default: a temporary directory)
   --pending-ms N       time a job spends PENDING (default 500)
   --running-ms N       time a job spends RUNNING (default 1500)
@@ -23,9 +25,13 @@ Usage: npm run emulator -- [options]
                        OpenAI-compatible layer errors as Google's list-wrapped error (default) or a bare object
   --max-enqueued-tokens N
                        enqueued-token limit for every model (default: Gemini's Tier 1 limits)
-  --seed N             seed for rate-based faults (default 1)
+  --seed N             seed for rate-based faults and seeded orders (default 1)
   --fault JSON         a fault to inject, e.g. '{"kind":"http-error","endpoint":"batches.create","status":429,"times":2}'
                        (repeatable; see local/gemini-emulator/README.md)
+  --roughness JSON     switch Gemini's quirks, e.g. '{"shuffleResultLines":false,"inlineMetadataDropRate":0.1}'
+                       (see "How it is as rough as Gemini" in local/gemini-emulator/README.md)
+  --rough              start from the ROUGH_GEMINI preset: every intermittent quirk on at a modest
+                       seeded rate (--fault and --roughness add to it)
   --verbose            log every request
   --help               show this text`;
 
@@ -36,11 +42,11 @@ function number(name: string, value: string | undefined): number | undefined {
   return parsed;
 }
 
-function parseFault(json: string): Fault {
+function parseJson<T>(flag: string, json: string): T {
   try {
-    return JSON.parse(json) as Fault;
+    return JSON.parse(json) as T;
   } catch {
-    throw new Error(`--fault takes a JSON object, got '${json}'`);
+    throw new Error(`--${flag} takes a JSON object, got '${json}'`);
   }
 }
 
@@ -59,6 +65,8 @@ async function main(): Promise<void> {
       'max-enqueued-tokens': { type: 'string' },
       seed: { type: 'string' },
       fault: { type: 'string', multiple: true },
+      roughness: { type: 'string' },
+      rough: { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -92,6 +100,11 @@ async function main(): Promise<void> {
             Object.keys(DEFAULT_ENQUEUED_TOKEN_LIMITS).map((model) => [model, maxEnqueuedTokens]),
           ),
         };
+  const preset = values.rough ? ROUGH_GEMINI : {};
+  const roughness: RoughnessOptions = {
+    ...preset.roughness,
+    ...(values.roughness !== undefined ? parseJson<RoughnessOptions>('roughness', values.roughness) : {}),
+  };
   const emulator = await startGeminiEmulator({
     port: number('port', values.port) ?? 8089,
     ...(values.host !== undefined ? { host: values.host } : {}),
@@ -101,11 +114,18 @@ async function main(): Promise<void> {
     timing,
     limits,
     ...(errorShape !== undefined ? { openai: { errorShape } } : {}),
-    faults: (values.fault ?? []).map(parseFault),
+    roughness,
+    faults: [
+      ...(preset.faults ?? []),
+      ...(values.fault ?? []).map((json) => parseJson<Fault>('fault', json)),
+    ],
     ...(values.verbose ? { log: (line: string) => console.log(line) } : {}),
   });
   console.log(`Gemini emulator listening on ${emulator.url}`);
-  console.log(`  API key: ${emulator.apiKey}   (every output is emulated, not a real model's)`);
+  const keyNote = values['api-key'] !== undefined ? 'the only key accepted' : 'any non-empty key works';
+  console.log(`  API key: ${emulator.apiKey}   (${keyNote}; every output is emulated, not a real model's)`);
+  if (values.rough)
+    console.log('  Rough:   the ROUGH_GEMINI preset is on (intermittent quirks at seeded rates)');
   console.log(
     `  SDK:     new GoogleGenAI({ apiKey: '${emulator.apiKey}', httpOptions: { baseUrl: '${emulator.url}' } })`,
   );

@@ -3,29 +3,43 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GoogleApiError, invalidApiKey, invalidArgument, missingApiKey, notFound } from './api-error.js';
+import {
+  GoogleApiError,
+  invalidApiKey,
+  invalidArgument,
+  missingApiKey,
+  notFound,
+  quotaExceeded,
+} from './api-error.js';
 import { BatchStore } from './batch-store.js';
 import { EmulatorClock } from './clock.js';
 import { FaultInjector } from './faults.js';
 import { FileStore } from './file-store.js';
-import { type Route, sendError } from './http.js';
+import { type Route, selectResponseFields, sendError } from './http.js';
+import { GEMINI_MODELS, ModelCatalogue } from './model-catalogue.js';
 import { bearerKey, invalidBearerKey, missingBearerKey, sendOpenAiError } from './openai/errors.js';
 import {
   DEFAULT_EMULATOR_API_KEY,
   type GeminiEmulatorOptions,
   resolveLimits,
+  resolveRoughness,
   resolveTiming,
 } from './options.js';
+import { parseFieldSelection } from './partial-response.js';
 import { batchRoutes } from './routes/batches.js';
 import { controlRoutes } from './routes/control.js';
 import { fileRoutes } from './routes/files.js';
+import { modelRoutes } from './routes/models.js';
 import { OPENAI_PATH, openAiRoutes } from './routes/openai.js';
 
 export interface GeminiEmulator {
   /** Base URL to give the SDK as `httpOptions.baseUrl`, e.g. `http://127.0.0.1:8089`. */
   readonly url: string;
   readonly port: number;
-  /** The key the emulator accepts. */
+  /**
+   * A key the emulator accepts: the configured `apiKey`, or else `DEFAULT_EMULATOR_API_KEY` (any
+   * non-empty key works when none is configured, as any key of a real project does on Gemini).
+   */
   readonly apiKey: string;
   /** The emulator's clock: `clock.advance(ms)` moves every job and file forward in time. */
   readonly clock: EmulatorClock;
@@ -38,18 +52,39 @@ export interface GeminiEmulator {
 /** Starts a local server that speaks Gemini's Files and Batch REST protocol. */
 export async function startGeminiEmulator(options: GeminiEmulatorOptions = {}): Promise<GeminiEmulator> {
   const timing = resolveTiming(options.timing);
-  const limits = resolveLimits(options.limits);
-  const apiKey = options.apiKey ?? DEFAULT_EMULATOR_API_KEY;
+  const models = options.models ?? GEMINI_MODELS;
+  const limits = resolveLimits(options.limits, models);
+  const roughness = resolveRoughness(options.roughness);
+  const seed = options.seed ?? 1;
+  const catalogue = new ModelCatalogue(models, roughness.retiredModels);
+  // Without an explicit key every non-empty key passes: a stand-in that insists on its own key
+  // would make callers pass it, and so hide a pipeline that sends none or the wrong secret's.
+  const requiredKey = options.apiKey;
+  const apiKey = requiredKey ?? DEFAULT_EMULATOR_API_KEY;
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'gemini-emulator-')));
   const ownsDataDir = options.dataDir === undefined;
   const clock = new EmulatorClock();
-  const faults = new FaultInjector(options.seed ?? 1, options.faults);
+  const faults = new FaultInjector(seed, options.faults);
   const files = new FileStore(dataDir, clock, limits);
-  const batches = new BatchStore(dataDir, clock, timing, limits, files, faults);
+  const batches = new BatchStore(dataDir, clock, timing, limits, files, faults, roughness, seed);
   const routes: Route[] = [
     ...controlRoutes({ clock, faults }),
-    ...fileRoutes({ files, faults, clock, maxRequestBytes: limits.maxRequestBytes }),
-    ...batchRoutes({ batches, clock, maxRequestBytes: limits.maxRequestBytes }),
+    ...fileRoutes({
+      files,
+      faults,
+      clock,
+      maxRequestBytes: limits.maxRequestBytes,
+      refusedMimeTypes: roughness.refusedMimeTypes,
+    }),
+    ...batchRoutes({
+      batches,
+      clock,
+      maxRequestBytes: limits.maxRequestBytes,
+      catalogue,
+      staleListStats: roughness.staleListStats,
+      refuseUnknownFields: roughness.refuseUnknownFields,
+    }),
+    ...modelRoutes({ catalogue }),
     ...openAiRoutes({
       batches,
       clock,
@@ -66,12 +101,12 @@ export async function startGeminiEmulator(options: GeminiEmulatorOptions = {}): 
     if (openAi) {
       const key = bearerKey(req.headers.authorization);
       if (key === undefined) throw missingBearerKey();
-      if (key !== apiKey) throw invalidBearerKey();
+      if (requiredKey !== undefined && key !== requiredKey) throw invalidBearerKey();
       return;
     }
     const key = req.headers['x-goog-api-key'] ?? url.searchParams.get('key');
     if (key === undefined || key === null || key === '') throw missingApiKey();
-    if (key !== apiKey) throw invalidApiKey();
+    if (requiredKey !== undefined && key !== requiredKey) throw invalidApiKey();
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
@@ -99,11 +134,16 @@ export async function startGeminiEmulator(options: GeminiEmulatorOptions = {}): 
         return;
       }
       if (fault?.kind === 'http-error') {
+        // Gemini has one 429, the generic quota body, whatever the endpoint (langchain4j PR #3942).
+        if (fault.status === 429) throw quotaExceeded(fault.message);
         throw new GoogleApiError(
           fault.status,
           fault.message ?? `Emulated ${fault.status} injected by an http-error fault.`,
         );
       }
+      // The `fields` system parameter (or its `$fields` spelling): a partial response.
+      const fields = url.searchParams.get('fields') ?? url.searchParams.get('$fields');
+      if (fields !== null && !openAi) selectResponseFields(res, parseFieldSelection(fields));
       const params = (route.pattern.exec(path) ?? []).slice(1);
       await route.handle({ req, res, url, params, baseUrl: `http://${req.headers.host}` });
     } catch (error) {

@@ -17,6 +17,8 @@ export const ENDPOINTS = [
   'batches.list',
   'batches.cancel',
   'batches.delete',
+  'models.get',
+  'models.list',
   'openai.batches.create',
   'openai.batches.retrieve',
   'openai.batches.list',
@@ -33,11 +35,18 @@ export interface FaultTrigger {
   readonly rate?: number;
 }
 
-/** An HTTP error answer instead of the real one, e.g. 429 on `batches.create` twice. */
+/**
+ * An HTTP error answer instead of the real one, e.g. 429 on `batches.create` twice. A 429 is always
+ * Google's generic quota body (`RESOURCE_EXHAUSTED` with its `google.rpc.Help` link), on any endpoint.
+ */
 export interface HttpErrorFault extends FaultTrigger {
   readonly kind: 'http-error';
   readonly endpoint: Endpoint | '*';
   readonly status: 429 | 500 | 502 | 503 | 504 | number;
+  /**
+   * The error's message text.
+   * @default - for 429 Google's "You exceeded your current quota…", otherwise "Emulated <status> injected by an http-error fault."
+   */
   readonly message?: string;
 }
 
@@ -82,12 +91,52 @@ export interface JobOutcomeFault extends FaultTrigger {
   readonly errorMessage?: string;
 }
 
+/**
+ * The upload is stored whole, but the finalizing chunk is answered HTTP 200 with `{}`: no `file`,
+ * so the SDK's `files.upload` resolves to `undefined` (python-genai #1248, #1590).
+ */
+export interface UploadNoFileFault extends FaultTrigger {
+  readonly kind: 'upload-no-file';
+}
+
+/**
+ * The upload is stored whole (an assumption: every byte arrived), but the finalizing chunk's 2xx
+ * answer lacks `x-goog-upload-status: final`. What the JS SDK then throws depends on the header:
+ * - `'cancelled'` (another value than `final`): at once, `Error("Failed to upload file: Upload
+ *   status is not finalized.")`, the error gemini-reality-2026.md reports;
+ * - `'active'`: at once, `Error("All content has been uploaded, but the upload status is not
+ *   finalized.")`, the case of the SDK's TODO b/401391430;
+ * - `'absent'`: the SDK re-sends the chunk three times, 1 s, 2 s and 4 s apart (the emulator answers
+ *   each re-send the same way), then throws "Failed to upload file: Upload status is not finalized.".
+ */
+export interface UploadNotFinalFault extends FaultTrigger {
+  readonly kind: 'upload-not-final';
+  /** @default 'cancelled' */
+  readonly status?: 'cancelled' | 'active' | 'absent';
+}
+
+/**
+ * An upload start declaring `mimeType` is refused with 400 `INVALID_ARGUMENT` "Unsupported MIME
+ * type: <type>": `application/jsonl` "works inconsistently" (google-gemini/cookbook #1008).
+ */
+export interface RefuseMimeTypeFault extends FaultTrigger {
+  readonly kind: 'refuse-mime-type';
+  /** Compared case-insensitively. @default 'application/jsonl' */
+  readonly mimeType?: string;
+}
+
 export type Fault =
   | HttpErrorFault
   | DropConnectionFault
   | InterruptUploadFault
   | LineErrorFault
-  | JobOutcomeFault;
+  | JobOutcomeFault
+  | UploadNoFileFault
+  | UploadNotFinalFault
+  | RefuseMimeTypeFault;
+
+/** What a `refuse-mime-type` fault refuses when it names no type. */
+export const DEFAULT_REFUSED_MIME_TYPE = 'application/jsonl';
 
 export type HttpFault = HttpErrorFault | DropConnectionFault;
 
@@ -104,6 +153,37 @@ export function seededFraction(seed: number, ...parts: readonly (string | number
     .update(`${seed}\u0000${parts.join('\u0000')}`)
     .digest();
   return digest.readUInt32BE(0) / 2 ** 32;
+}
+
+/**
+ * A fast stream of fractions in [0, 1) fixed by its inputs (mulberry32 seeded through
+ * `seededFraction`), for choices made once per line of a file, where a hash per draw would cost.
+ */
+export function seededRandom(seed: number, ...parts: readonly (string | number)[]): () => number {
+  let state = Math.floor(seededFraction(seed, 'random', ...parts) * 2 ** 32) >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+}
+
+/**
+ * A seeded permutation of `0 … length-1` that is never the identity when `length` is 2 or more: a
+ * shuffle that happened to keep the order would let code that matches by position pass by luck.
+ */
+export function seededPermutation(length: number, random: () => number): number[] {
+  const order = Array.from({ length }, (_, index) => index);
+  for (let i = length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [order[i], order[j]] = [order[j] as number, order[i] as number];
+  }
+  if (length >= 2 && order.every((value, index) => value === index)) {
+    [order[0], order[1]] = [1, 0];
+  }
+  return order;
 }
 
 /**
@@ -157,6 +237,26 @@ export class FaultInjector {
   takeUploadInterruption(): number | undefined {
     return this.#take((fault): fault is InterruptUploadFault => fault.kind === 'interrupt-upload')
       ?.afterBytes;
+  }
+
+  /** How to answer a finalizing upload chunk whose bytes are all stored, if a fault spoils the answer. */
+  takeUploadAnswerFault(): UploadNoFileFault | UploadNotFinalFault | undefined {
+    return this.#take(
+      (fault): fault is UploadNoFileFault | UploadNotFinalFault =>
+        fault.kind === 'upload-not-final' || fault.kind === 'upload-no-file',
+    );
+  }
+
+  /** Whether a fault refuses an upload of `mimeType` this time. */
+  takeMimeTypeRefusal(mimeType: string): boolean {
+    const wanted = mimeType.trim().toLowerCase();
+    return (
+      this.#take(
+        (fault): fault is RefuseMimeTypeFault =>
+          fault.kind === 'refuse-mime-type' &&
+          (fault.mimeType ?? DEFAULT_REFUSED_MIME_TYPE).trim().toLowerCase() === wanted,
+      ) !== undefined
+    );
   }
 
   /** How a new job named `displayName` should end, if a fault says otherwise than normally. */
@@ -238,6 +338,16 @@ function validateFault(fault: Fault): void {
     case 'job-outcome':
       if (!['FAILED', 'EXPIRED', 'STUCK_PENDING', 'SLOW'].includes(fault.outcome)) {
         throw new RangeError(`unknown job outcome '${fault.outcome}'`);
+      }
+      return;
+    case 'upload-no-file':
+    case 'refuse-mime-type':
+      return;
+    case 'upload-not-final':
+      if (fault.status !== undefined && !['cancelled', 'active', 'absent'].includes(fault.status)) {
+        throw new RangeError(
+          `upload-not-final status must be cancelled, active or absent, got '${fault.status}'`,
+        );
       }
       return;
     default:

@@ -4,7 +4,7 @@ import { rm, stat, truncate } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
-import { GoogleApiError, invalidArgument, notFound, resourceExhausted } from './api-error.js';
+import { GoogleApiError, invalidArgument, notFound, quotaExceeded } from './api-error.js';
 import type { EmulatorClock } from './clock.js';
 import type { ResolvedLimits } from './options.js';
 
@@ -79,12 +79,8 @@ export class FileStore {
       );
     }
     const stored = this.#uploadedBytes() + start.sizeBytes;
-    if (stored > maxStorageBytes) {
-      throw resourceExhausted(
-        `File storage quota exceeded: this upload would bring the project to ${stored} bytes; ` +
-          `the limit is ${maxStorageBytes} bytes. Delete files you no longer need.`,
-      );
-    }
+    // Google's generic quota answer: it does not say the storage quota is the one that ran out.
+    if (stored > maxStorageBytes) throw quotaExceeded();
     const name = start.name ?? `files/${newResourceId()}`;
     if (!/^files\/[a-z0-9-]{1,40}$/.test(name)) {
       throw invalidArgument(

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type GoogleApiError, invalidArgument } from './api-error.js';
 import type { Endpoint } from './faults.js';
+import { type FieldSelection, selectFields } from './partial-response.js';
 
 /** Everything a route handler gets about one request. */
 export interface RequestContext {
@@ -25,13 +26,22 @@ export interface Route {
   readonly handle: (ctx: RequestContext) => Promise<void> | void;
 }
 
+/** The `fields` selection of each response being answered, set once per request by the server. */
+const selections = new WeakMap<ServerResponse, FieldSelection>();
+
+/** Makes every successful JSON answer on `res` a partial response holding only `selection`. */
+export function selectResponseFields(res: ServerResponse, selection: FieldSelection): void {
+  selections.set(res, selection);
+}
+
 export function sendJson(
   res: ServerResponse,
   status: number,
   body: unknown,
   headers: Record<string, string> = {},
 ): void {
-  const text = JSON.stringify(body);
+  const selection = status < 300 ? selections.get(res) : undefined;
+  const text = JSON.stringify(selection ? selectFields(body, selection) : body);
   res.writeHead(status, {
     'content-type': 'application/json; charset=UTF-8',
     'content-length': Buffer.byteLength(text),

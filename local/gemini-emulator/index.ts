@@ -1,7 +1,25 @@
-export type { GoogleErrorBody } from './api-error.js';
+export { type GoogleErrorBody, QUOTA_EXCEEDED_MESSAGE } from './api-error.js';
 export { EmulatorClock } from './clock.js';
 export { type GeminiEmulator, startGeminiEmulator } from './emulator.js';
-export { ENDPOINTS, type Endpoint, type Fault, FaultInjector } from './faults.js';
+export {
+  DEFAULT_REFUSED_MIME_TYPE,
+  ENDPOINTS,
+  type Endpoint,
+  type Fault,
+  FaultInjector,
+  type RefuseMimeTypeFault,
+  type UploadNoFileFault,
+  type UploadNotFinalFault,
+} from './faults.js';
+export {
+  type CatalogueModel,
+  DEFAULT_ENQUEUED_TOKENS,
+  type EmbeddingUsage,
+  GEMINI_MODELS,
+  modelResource,
+  RETIRED_MODELS,
+  type RetiredModel,
+} from './model-catalogue.js';
 export { type OpenAiBatchStatus, STATUS_BY_STATE } from './openai/batch-object.js';
 export { OPENAI_BATCH_ENDPOINTS, type OpenAiBatchEndpoint } from './openai/lines.js';
 export {
@@ -11,4 +29,6 @@ export {
   type GeminiEmulatorOptions,
   type JobTiming,
   type OpenAiCompatOptions,
+  type RoughnessOptions,
 } from './options.js';
+export { ROUGH_GEMINI } from './presets.js';

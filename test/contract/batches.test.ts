@@ -54,12 +54,14 @@ describe.each([
     expect(done.displayName).toBe('gen-file');
     expect(done.dest?.fileName).toBe(`files/batch-${created.name?.slice('batches/'.length)}`);
     const lines = await downloadJsonl(h, ai, done.dest?.fileName ?? '');
-    expect(lines.map((line) => line.key)).toEqual(['req-0', 'req-1', 'req-2']);
-    lines.forEach((line, i) => {
+    // Lines come back in a seeded order (see rough-gemini.test.ts): match them by key.
+    expect(lines.map((line) => line.key).sort()).toEqual(['req-0', 'req-1', 'req-2']);
+    prompts.forEach((_, i) => {
+      const line = lines.find((candidate) => candidate.key === `req-${i}`);
       const text = firstCandidateText(line);
       expect(text).toContain(prompts[i]);
       expect(text).toContain('emulated');
-      const response = line.response as {
+      const response = line?.response as {
         usageMetadata: { promptTokenCount: number; candidatesTokenCount: number; totalTokenCount: number };
       };
       const usage = response.usageMetadata;
@@ -68,7 +70,7 @@ describe.each([
     });
   });
 
-  it('runs an inline generate batch and returns responses in order with their metadata', async () => {
+  it('runs an inline generate batch and returns every response with its metadata', async () => {
     const ai = h.sdk(apiVersion);
     const created = await ai.batches.create({
       model: 'gemini-2.5-flash',
@@ -83,8 +85,9 @@ describe.each([
 
     expect(done.state).toBe('JOB_STATE_SUCCEEDED');
     const responses = done.dest?.inlinedResponses ?? [];
-    expect(responses.map((item) => item.metadata?.key)).toEqual(['in-1', 'in-2']);
-    expect(responses[1]?.response?.candidates?.[0]?.content?.parts?.[0]?.text).toContain('second question');
+    expect(responses.map((item) => item.metadata?.key).sort()).toEqual(['in-1', 'in-2']);
+    const second = responses.find((item) => item.metadata?.key === 'in-2');
+    expect(second?.response?.candidates?.[0]?.content?.parts?.[0]?.text).toContain('second question');
   });
 
   it('runs an embeddings file batch with one vector line per key', async () => {
@@ -99,7 +102,7 @@ describe.each([
 
     expect(done.state).toBe('JOB_STATE_SUCCEEDED');
     const lines = await downloadJsonl(h, ai, done.dest?.fileName ?? '');
-    expect(lines.map((line) => line.key)).toEqual(['e-1', 'e-2']);
+    expect(lines.map((line) => line.key).sort()).toEqual(['e-1', 'e-2']);
     for (const line of lines) {
       const response = line.response as { embedding: { values: number[] }; tokenCount: string };
       expect(response.embedding.values).toHaveLength(8);

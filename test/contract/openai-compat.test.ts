@@ -75,12 +75,16 @@ function embeddingsLine(customId: string, input: string | string[], dimensions =
   });
 }
 
-/** Uploads OpenAI-format lines through the native Files API, as Google's recipe does, with mimeType `jsonl`. */
+/**
+ * Uploads OpenAI-format lines through the native Files API, as Google's recipe does, but with
+ * mimeType `application/json`: the recipe's bare `jsonl` is refused (python-genai #1547), and
+ * "only application/json worked" (python-genai #1248).
+ */
 async function uploadLines(h: Harness, name: string, lines: readonly string[]): Promise<string> {
   const path = await writeJsonl(h.dir, name, lines);
   const file = await h
     .sdk('v1beta')
-    .files.upload({ file: path, config: { mimeType: 'jsonl', displayName: name } });
+    .files.upload({ file: path, config: { mimeType: 'application/json', displayName: name } });
   return file.name ?? '';
 }
 
@@ -466,7 +470,8 @@ describe('OpenAI-compatible batch listing', () => {
 });
 
 describe('OpenAI-compatible layer errors', () => {
-  const h = useEmulator({ timing: TIMING });
+  // A wrong key is only wrong when the emulator is given one; by default any key passes.
+  const h = useEmulator({ timing: TIMING, apiKey: 'the-one-configured-key' });
 
   it('answers a request without a bearer key with 401 in OpenAI shape', async () => {
     const oai = openAi(h, { defaultHeaders: { Authorization: null } });
@@ -584,7 +589,17 @@ describe('OpenAI-compatible layer limits and error shape options', () => {
     const error = await caught(createBatch(h, oai, [chatLine('q-2', 'x'.repeat(32))]));
 
     expect(error).toBeInstanceOf(RateLimitError);
-    expect((error as RateLimitError).message).toContain('gemini-2.5-flash');
+    // Google's generic quota body, which names no model (langchain4j PR #3942).
+    expect((error as RateLimitError).error).toMatchObject({
+      code: 429,
+      status: 'RESOURCE_EXHAUSTED',
+      message: expect.stringContaining('You exceeded your current quota'),
+    });
+    // Lines naming another model are charged to that model's own quota, and admitted.
+    const other = await createBatch(h, oai, [
+      chatLine('q-3', 'x'.repeat(32), { model: 'gemini-2.5-flash-lite' }),
+    ]);
+    expect(other.status).toBe('validating');
   });
 
   it('answers errors as a bare Google error object when errorShape is object', async () => {

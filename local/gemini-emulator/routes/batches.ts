@@ -10,6 +10,8 @@ import {
 import type { EmulatorClock } from '../clock.js';
 import { paginate, type RequestContext, type Route, readJsonBody, sendJson } from '../http.js';
 import { readField } from '../json-fields.js';
+import type { ModelCatalogue } from '../model-catalogue.js';
+import { refuseUnknownInlineFields } from '../unknown-fields.js';
 
 const VERSION = '(v\\d+[a-z0-9]*)';
 const TYPE_PREFIX = 'type.googleapis.com/google.ai.generativelanguage.v1main';
@@ -18,6 +20,26 @@ export interface BatchesDeps {
   readonly batches: BatchStore;
   readonly clock: EmulatorClock;
   readonly maxRequestBytes: number;
+  readonly catalogue: ModelCatalogue;
+  /** Listings show finished jobs with the counts they started with (capture of 2026-07-25). */
+  readonly staleListStats: boolean;
+  /** Inline creates with a field Gemini's schema lacks are refused with 400. */
+  readonly refuseUnknownFields: boolean;
+}
+
+const BATCH_METHODS: Readonly<Record<BatchKind, string>> = {
+  generate: 'batchGenerateContent',
+  embed: 'asyncBatchEmbedContent',
+};
+
+/**
+ * What a listing shows of a job: Gemini's listings keep the counts a finished job had when it
+ * started (every request pending, capture of 2026-07-25: a SUCCEEDED job still listing
+ * `pendingRequestCount`), while `GET batches/{id}` is current.
+ */
+function listedView(view: JobView, stale: boolean): JobView {
+  if (!stale || !isTerminal(view.state)) return view;
+  return { ...view, stats: { requests: view.stats.requests, succeeded: 0, failed: 0 } };
 }
 
 /** `google.longrunning.Operation` wrapping a batch, the shape every batch endpoint returns. */
@@ -94,19 +116,31 @@ function parseSource(batch: unknown): BatchSource {
 }
 
 /** Routes of the Batch API: create (generate and embeddings), get, list, cancel, delete. */
-export function batchRoutes({ batches, clock, maxRequestBytes }: BatchesDeps): Route[] {
+export function batchRoutes({
+  batches,
+  clock,
+  maxRequestBytes,
+  catalogue,
+  staleListStats,
+  refuseUnknownFields,
+}: BatchesDeps): Route[] {
   const create = (kind: BatchKind) => async (ctx: RequestContext) => {
     const model = ctx.params[1] ?? '';
+    const found = catalogue.forBatch(model, BATCH_METHODS[kind], ctx.params[0] ?? 'v1beta');
     const body = await readJsonBody(ctx.req, maxRequestBytes);
     const batch = readField(body, 'batch');
     if (typeof batch !== 'object' || batch === null)
       throw invalidArgument('The request body must carry a "batch" object.');
     const displayName = readField(batch, 'displayName');
+    const source = parseSource(batch);
+    if (refuseUnknownFields && source.type === 'inline') refuseUnknownInlineFields(kind, source.requests);
     const job = await batches.create({
       kind,
       model,
       displayName: typeof displayName === 'string' ? displayName : undefined,
-      source: parseSource(batch),
+      source,
+      retired: found.retired,
+      ...(found.model?.embeddingUsage ? { embeddingUsage: found.model.embeddingUsage } : {}),
     });
     sendJson(ctx.res, 200, operationResource(job, batches.view(job), clock, true));
   };
@@ -134,7 +168,9 @@ export function batchRoutes({ batches, clock, maxRequestBytes }: BatchesDeps): R
         const { page, nextPageToken } = paginate(batches.list(), ctx.url, 50, 1000);
         sendJson(ctx.res, 200, {
           // Like Gemini, listings leave inline responses out: get the batch to read them.
-          operations: page.map((job) => operationResource(job, batches.view(job), clock, false)),
+          operations: page.map((job) =>
+            operationResource(job, listedView(batches.view(job), staleListStats), clock, false),
+          ),
           ...(nextPageToken ? { nextPageToken } : {}),
         });
       },

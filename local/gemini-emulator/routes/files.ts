@@ -14,10 +14,21 @@ export interface FilesDeps {
   readonly faults: FaultInjector;
   readonly clock: EmulatorClock;
   readonly maxRequestBytes: number;
+  /** MIME types refused at upload start, lower case or not (python-genai #1547). */
+  readonly refusedMimeTypes: readonly string[];
 }
 
+/**
+ * Uploads whose finalizing chunk was answered without a `x-goog-upload-status` header, by upload id:
+ * the SDK re-sends that chunk, and each re-send is answered the same way. Bounded, oldest first out.
+ */
+const MAX_UNFINALIZED = 256;
+
 /** Routes of the Files API, including the resumable upload protocol the SDK speaks. */
-export function fileRoutes({ files, faults, clock, maxRequestBytes }: FilesDeps): Route[] {
+export function fileRoutes({ files, faults, clock, maxRequestBytes, refusedMimeTypes }: FilesDeps): Route[] {
+  const refused = new Set(refusedMimeTypes.map((type) => type.trim().toLowerCase()));
+  const unfinalized = new Set<string>();
+
   const render = (ctx: RequestContext, name: string) => {
     const apiVersion = ctx.params[0] ?? 'v1beta';
     return fileResource(files.get(name), ctx.baseUrl, apiVersion, clock);
@@ -41,6 +52,11 @@ export function fileRoutes({ files, faults, clock, maxRequestBytes }: FilesDeps)
         req.headers['x-goog-upload-header-content-type'] ??
         'application/octet-stream',
     );
+    // Google's answer to python-genai #1547's `mime_type='jsonl'`, and now and then to
+    // `application/jsonl` (cookbook #1008), in its 400 INVALID_ARGUMENT shape.
+    if (refused.has(mimeType.trim().toLowerCase()) || faults.takeMimeTypeRefusal(mimeType)) {
+      throw invalidArgument(`Unsupported MIME type: ${mimeType}`);
+    }
     const name = readField(file, 'name');
     const displayName = readField(file, 'displayName');
     const uploadId = files.startUpload({
@@ -85,6 +101,12 @@ export function fileRoutes({ files, faults, clock, maxRequestBytes }: FilesDeps)
     if (!commands.includes('upload') && !commands.includes('finalize')) {
       throw invalidArgument(`Unsupported X-Goog-Upload-Command '${commands.join(', ')}'.`);
     }
+    if (unfinalized.has(uploadId)) {
+      // A re-send of a chunk answered without an upload status: the same non-answer again (the
+      // bytes are stored already; the server drains the body after answering).
+      sendJson(res, 200, {});
+      return;
+    }
     const offset = Number(req.headers['x-goog-upload-offset']);
     if (!Number.isSafeInteger(offset))
       throw invalidArgument('X-Goog-Upload-Offset is required on upload chunks.');
@@ -108,6 +130,22 @@ export function fileRoutes({ files, faults, clock, maxRequestBytes }: FilesDeps)
         {},
         { 'x-goog-upload-status': 'active', 'x-goog-upload-size-received': String(outcome.received) },
       );
+      return;
+    }
+    const spoiled = faults.takeUploadAnswerFault();
+    if (spoiled?.kind === 'upload-no-file') {
+      // python-genai #1248, #1590: HTTP 200, final, but no `file`; the file exists all the same.
+      sendJson(res, 200, {}, { 'x-goog-upload-status': 'final' });
+      return;
+    }
+    if (spoiled?.kind === 'upload-not-final') {
+      const status = spoiled.status ?? 'cancelled';
+      if (status === 'absent') {
+        unfinalized.add(uploadId);
+        if (unfinalized.size > MAX_UNFINALIZED)
+          unfinalized.delete(unfinalized.values().next().value as string);
+      }
+      sendJson(res, 200, {}, status === 'absent' ? {} : { 'x-goog-upload-status': status });
       return;
     }
     sendJson(res, 200, { file: render(ctx, outcome.file.name) }, { 'x-goog-upload-status': 'final' });

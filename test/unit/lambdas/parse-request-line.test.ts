@@ -134,6 +134,57 @@ describe('parseRequestLine', () => {
         'no request: expected {"key": "...", "request": {...}} or a bare request with "contents" or "content"',
       );
     });
+
+    it('a request with neither, pointing at the misspelling of contents or content', () => {
+      expect(reasonFor({ key: 'a', request: { contnets: CONTENTS } })).toBe(
+        '"request" has neither "contents" (text generation) nor "content" (embedding) (did you mean "contents" instead of "contnets"?)',
+      );
+      expect(reasonFor({ contnet: CONTENT })).toMatch(/\(did you mean "content" instead of "contnet"\?\)$/);
+    });
+
+    it('a generate request with a misspelled field, naming it and the field meant', () => {
+      expect(
+        reasonFor({ key: 'a', request: { contents: CONTENTS, generationConfg: { temperature: 0 } } }),
+      ).toBe(
+        'unknown field "generationConfg" in the request (did you mean "generationConfig"?): Gemini refuses requests with unknown fields',
+      );
+    });
+
+    it('a misspelled field deep in the request, by its path', () => {
+      const request = { contents: [{ role: 'user', parts: [{ text: 'a' }, { txt: 'b' }] }] };
+      expect(reasonFor({ key: 'a', request })).toBe(
+        'unknown field "contents[0].parts[1].txt" in the request (did you mean "text"?): Gemini refuses requests with unknown fields',
+      );
+      expect(
+        reasonFor({
+          contents: CONTENTS,
+          generationConfig: { responseSchema: { type: 'OBJECT', properties: { city: { tyep: 'STRING' } } } },
+        }),
+      ).toBe(
+        'unknown field "generationConfig.responseSchema.properties.city.tyep" in the request (did you mean "type"?): Gemini refuses requests with unknown fields',
+      );
+    });
+
+    it('an unknown field with nothing close, without a guess', () => {
+      expect(reasonFor({ key: 'a', request: { contents: CONTENTS, flavour: 'vanilla' } })).toBe(
+        'unknown field "flavour" in the request: Gemini refuses requests with unknown fields',
+      );
+    });
+
+    it('several unknown fields, naming three and counting the rest', () => {
+      expect(reasonFor({ contents: CONTENTS, temperature: 1, topp: 1 })).toBe(
+        'unknown fields "temperature" (did you mean "generationConfig.temperature"?) and "topp" (did you mean "generationConfig.topP"?) in the request: Gemini refuses requests with unknown fields',
+      );
+      expect(reasonFor({ contents: CONTENTS, a1: 1, a2: 2, a3: 3, a4: 4, a5: 5 })).toBe(
+        'unknown fields "a1", "a2", "a3" and 2 more in the request: Gemini refuses requests with unknown fields',
+      );
+    });
+
+    it('an embed request with a misspelled field, in snake_case when written so', () => {
+      expect(reasonFor({ key: 'e', request: { content: CONTENT, output_dimensionalty: 8 } })).toBe(
+        'unknown field "output_dimensionalty" in the request (did you mean "output_dimensionality"?): Gemini refuses requests with unknown fields',
+      );
+    });
   });
 
   describe('accepts', () => {

@@ -270,6 +270,44 @@ describe('prepareRequests', () => {
     ]);
   });
 
+  it('rejects a line whose request has a field Gemini does not know, naming it, and sends the rest', async () => {
+    const { rejected, chunkLines, plan } = await prepare(
+      jsonl([
+        { key: 'a', request: generate('first') },
+        { key: 'b', request: { ...generate('second'), generationConfg: { temperature: 0 } } },
+        { key: 'c', request: { ...embed('third'), task_typ: 'CLUSTERING' } },
+        { key: 'd', request: generate('fourth') },
+      ]),
+    );
+    expect(rejected.map(({ line, reason }) => ({ line, reason }))).toEqual([
+      {
+        line: 2,
+        reason:
+          'unknown field "generationConfg" in the request (did you mean "generationConfig"?): Gemini refuses requests with unknown fields',
+      },
+      {
+        line: 3,
+        reason:
+          'unknown field "task_typ" in the request (did you mean "task_type"?): Gemini refuses requests with unknown fields',
+      },
+    ]);
+    expect(chunkLines.flat().map((line) => line.key)).toEqual(['a', 'd']);
+    expect(plan).toMatchObject({ acceptedCount: 2, rejectedCount: 2 });
+  });
+
+  it("does not check OpenAI-format lines against Gemini's own request schema", async () => {
+    const body = {
+      messages: [{ role: 'user', content: 'hi' }],
+      max_tokens: 5,
+      response_format: { type: 'text' },
+    };
+    const { rejected, plan } = await prepare(
+      jsonl([{ custom_id: 'o', method: 'POST', url: '/v1/chat/completions', body }]),
+    );
+    expect(rejected).toEqual([]);
+    expect(plan?.chunks.map((chunk) => chunk.format)).toEqual(['openai']);
+  });
+
   it('bounds the excerpt of a rejected line to its first 200 characters', async () => {
     const bad = JSON.stringify({ key: 'long', request: { prompt: 'p'.repeat(1000) } });
     const { rejected } = await prepare(`${jsonl([{ key: 'a', request: generate('x') }])}${bad}\n`);

@@ -1,0 +1,551 @@
+/**
+ * Contract tests for "How it is as rough as Gemini" (local/gemini-emulator/README.md): each quirk the
+ * public reports show on the real service, driven through the real `@google/genai` SDK (raw REST
+ * where the SDK hides what matters), in its default setting and with its switch turned the other way.
+ */
+import type { GoogleGenAI } from '@google/genai';
+import { describe, expect, it } from 'vitest';
+import {
+  DEFAULT_EMULATOR_API_KEY,
+  type GeminiEmulatorOptions,
+  QUOTA_EXCEEDED_MESSAGE,
+  ROUGH_GEMINI,
+  startGeminiEmulator,
+} from '../../local/gemini-emulator/index.js';
+import { embedContent } from '../../local/gemini-emulator/model/index.js';
+import {
+  apiError,
+  defined,
+  downloadJsonl,
+  embedLine,
+  firstCandidateText,
+  generateLine,
+  type Harness,
+  type RawOperation,
+  rawBatch,
+  uploadJsonl,
+  useEmulator,
+  waitForJob,
+} from './emulator-harness.js';
+
+const FAST_JOBS = { pendingMs: 1000, runningMs: 1000 };
+const FLASH = 'gemini-2.5-flash';
+
+/** Google's generic quota answer, byte for byte as langchain4j PR #3942 captured it. */
+const GENERIC_429 = {
+  error: {
+    code: 429,
+    message:
+      'You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits.',
+    status: 'RESOURCE_EXHAUSTED',
+    details: [
+      {
+        '@type': 'type.googleapis.com/google.rpc.Help',
+        links: [
+          {
+            description: 'Learn more about Gemini API quotas',
+            url: 'https://ai.google.dev/gemini-api/docs/rate-limits',
+          },
+        ],
+      },
+    ],
+  },
+};
+
+interface InlineAnswer {
+  metadata?: { key?: string };
+  response?: Record<string, unknown>;
+  error?: unknown;
+}
+
+/** An inline batch over raw REST, as the pipeline sends it: `{request, metadata: {key}}` per item. */
+async function createInlineRest(
+  h: Harness,
+  kind: 'generate' | 'embed',
+  model: string,
+  items: readonly { key: string; text: string }[],
+  displayName = `inline-${kind}`,
+): Promise<RawOperation> {
+  const method = kind === 'generate' ? 'batchGenerateContent' : 'asyncBatchEmbedContent';
+  const requests = items.map(({ key, text }) => ({
+    request:
+      kind === 'generate'
+        ? { contents: [{ role: 'user', parts: [{ text }] }] }
+        : { content: { parts: [{ text }] }, outputDimensionality: 8 },
+    metadata: { key },
+  }));
+  const response = await h.rest(`/v1beta/models/${model}:${method}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ batch: { displayName, inputConfig: { requests: { requests } } } }),
+  });
+  expect(response.status).toBe(200);
+  return (await response.json()) as RawOperation;
+}
+
+/** The inline answers of a finished job, read over raw REST. */
+async function inlineAnswers(h: Harness, ai: GoogleGenAI, name: string): Promise<InlineAnswer[]> {
+  expect((await waitForJob(ai, h.emulator, name)).state).toBe('JOB_STATE_SUCCEEDED');
+  const operation = await rawBatch(h, name);
+  const output = operation.metadata.output as { inlinedResponses: { inlinedResponses: InlineAnswer[] } };
+  return output.inlinedResponses.inlinedResponses;
+}
+
+const items = (prefix: string, count: number) =>
+  Array.from({ length: count }, (_, i) => ({
+    key: `${prefix}-${i}`,
+    text: `question ${prefix} number ${i}`,
+  }));
+
+const keysOf = (answers: readonly InlineAnswer[]) => answers.map((answer) => answer.metadata?.key);
+
+describe('inline answers: reordered, with echoed keys (defaults)', () => {
+  const h = useEmulator({ timing: FAST_JOBS });
+
+  it('answers inline generate requests out of request order, each under its own key', async () => {
+    const ai = h.sdk();
+    const asked = items('gen', 6);
+    const job = await ai.batches.create({
+      model: FLASH,
+      src: asked.map(({ key, text }) => ({ contents: text, metadata: { key } })),
+    });
+
+    const done = await waitForJob(ai, h.emulator, defined(job.name, 'job.name'));
+
+    const answers = done.dest?.inlinedResponses ?? [];
+    const keys = answers.map((answer) => answer.metadata?.key);
+    expect(keys).not.toEqual(asked.map(({ key }) => key));
+    expect([...keys].sort()).toEqual(asked.map(({ key }) => key).sort());
+    for (const answer of answers) {
+      const question = asked.find(({ key }) => key === answer.metadata?.key);
+      expect(answer.response?.candidates?.[0]?.content?.parts?.[0]?.text).toContain(question?.text);
+    }
+  });
+
+  it('echoes metadata on inline embedding answers too, and reorders them', async () => {
+    const ai = h.sdk();
+    const asked = items('emb', 5);
+    const created = await createInlineRest(h, 'embed', 'gemini-embedding-001', asked);
+
+    const done = await waitForJob(ai, h.emulator, created.name);
+
+    const answers = done.dest?.inlinedEmbedContentResponses ?? [];
+    expect(answers.map((answer) => answer.metadata?.key)).not.toEqual(asked.map(({ key }) => key));
+    for (const { key, text } of asked) {
+      const answer = answers.find((candidate) => candidate.metadata?.key === key);
+      const expected = embedContent({ content: { parts: [{ text }] }, outputDimensionality: 8 });
+      expect(answer?.response?.embedding?.values).toEqual(expected.embedding.values);
+    }
+  });
+
+  it('replays the same order for the same requests', async () => {
+    const ai = h.sdk();
+    const asked = items('replay', 8);
+    const first = await inlineAnswers(h, ai, (await createInlineRest(h, 'generate', FLASH, asked)).name);
+    const second = await inlineAnswers(h, ai, (await createInlineRest(h, 'generate', FLASH, asked)).name);
+
+    expect(keysOf(second)).toEqual(keysOf(first));
+  });
+
+  it('carries the inline answers twice: under metadata.output and under response', async () => {
+    const ai = h.sdk();
+    const name = (await createInlineRest(h, 'generate', FLASH, items('twice', 3))).name;
+    await waitForJob(ai, h.emulator, name);
+
+    const operation = await rawBatch(h, name);
+
+    const output = operation.metadata.output as { inlinedResponses: { inlinedResponses: InlineAnswer[] } };
+    expect(output.inlinedResponses.inlinedResponses).toHaveLength(3);
+    expect(operation.response).toEqual({
+      '@type': 'type.googleapis.com/google.ai.generativelanguage.v1main.GenerateContentBatchOutput',
+      inlinedResponses: output.inlinedResponses,
+    });
+  });
+});
+
+describe('inline answers with the switches turned', () => {
+  const inOrder = useEmulator({ timing: FAST_JOBS, roughness: { shuffleInlineAnswers: false } });
+  const keyless = useEmulator({ timing: FAST_JOBS, roughness: { inlineMetadataDropRate: 1 } });
+  const someKeyless = useEmulator({ timing: FAST_JOBS, roughness: { inlineMetadataDropRate: 0.5 } });
+
+  it('keeps request order when shuffleInlineAnswers is false', async () => {
+    const asked = items('ordered', 6);
+    const name = (await createInlineRest(inOrder, 'generate', FLASH, asked)).name;
+
+    const answers = await inlineAnswers(inOrder, inOrder.sdk(), name);
+
+    expect(keysOf(answers)).toEqual(asked.map(({ key }) => key));
+  });
+
+  it('drops the metadata of every answer at inlineMetadataDropRate 1, generate and embed alike', async () => {
+    for (const kind of ['generate', 'embed'] as const) {
+      const model = kind === 'generate' ? FLASH : 'gemini-embedding-001';
+      const name = (await createInlineRest(keyless, kind, model, items(`keyless-${kind}`, 4))).name;
+
+      const answers = await inlineAnswers(keyless, keyless.sdk(), name);
+
+      expect(answers).toHaveLength(4);
+      for (const answer of answers) expect(answer).not.toHaveProperty('metadata');
+    }
+  });
+
+  it('drops the metadata of a seeded share of answers at a rate between 0 and 1', async () => {
+    const name = (await createInlineRest(someKeyless, 'generate', FLASH, items('some', 20))).name;
+
+    const answers = await inlineAnswers(someKeyless, someKeyless.sdk(), name);
+
+    const withKey = answers.filter((answer) => answer.metadata?.key !== undefined).length;
+    expect(withKey).toBeGreaterThan(0);
+    expect(withKey).toBeLessThan(20);
+  });
+});
+
+describe('result files: lines out of input order, echoing every field but request (defaults)', () => {
+  const h = useEmulator({ timing: FAST_JOBS });
+
+  it('writes the lines of a file batch in another order than the input, each answer under its key', async () => {
+    const ai = h.sdk();
+    const prompts = Array.from({ length: 8 }, (_, i) => `Tell me about river ${i}`);
+    const fileName = await uploadJsonl(
+      h,
+      ai,
+      'shuffled.jsonl',
+      prompts.map((text, i) => generateLine(`k-${i}`, text)),
+    );
+    const job = await ai.batches.create({ model: FLASH, src: fileName });
+    const done = await waitForJob(ai, h.emulator, defined(job.name, 'job.name'));
+
+    const lines = await downloadJsonl(h, ai, defined(done.dest?.fileName, 'dest.fileName'));
+
+    const keys = lines.map((line) => line.key);
+    expect(keys).not.toEqual(prompts.map((_, i) => `k-${i}`));
+    expect([...keys].sort()).toEqual(prompts.map((_, i) => `k-${i}`).sort());
+    for (const line of lines) {
+      expect(firstCandidateText(line)).toContain(prompts[Number(String(line.key).slice(2))]);
+    }
+  });
+
+  it('reorders a file longer than its reordering window and still answers every key once', async () => {
+    const ai = h.sdk();
+    const count = 3000;
+    const fileName = await uploadJsonl(
+      h,
+      ai,
+      'long.jsonl',
+      Array.from({ length: count }, (_, i) => embedLine(`long-${i}`, `word ${i}`, 2)),
+    );
+    const job = await ai.batches.createEmbeddings({ model: 'gemini-embedding-001', src: { fileName } });
+    const done = await waitForJob(ai, h.emulator, defined(job.name, 'job.name'));
+
+    const lines = await downloadJsonl(h, ai, defined(done.dest?.fileName, 'dest.fileName'));
+
+    const keys = lines.map((line) => String(line.key));
+    expect(new Set(keys).size).toBe(count);
+    const displaced = keys.filter((key, position) => key !== `long-${position}`).length;
+    expect(displaced).toBeGreaterThan(count / 2);
+  });
+
+  it('echoes every top-level field of an input line except request', async () => {
+    const ai = h.sdk();
+    const line = JSON.stringify({
+      key: 'echo-1',
+      request: { contents: [{ parts: [{ text: 'echo me' }] }] },
+      customerId: 42,
+      tags: ['a', 'b'],
+      note: { nested: true },
+    });
+    const fileName = await uploadJsonl(h, ai, 'echo.jsonl', [line, generateLine('echo-2', 'plain')]);
+    const job = await ai.batches.create({ model: FLASH, src: fileName });
+    const done = await waitForJob(ai, h.emulator, defined(job.name, 'job.name'));
+
+    const lines = await downloadJsonl(h, ai, defined(done.dest?.fileName, 'dest.fileName'));
+
+    const echoed = lines.find((candidate) => candidate.key === 'echo-1');
+    expect(echoed).toMatchObject({ customerId: 42, tags: ['a', 'b'], note: { nested: true } });
+    expect(echoed).not.toHaveProperty('request');
+    expect(Object.keys(lines.find((candidate) => candidate.key === 'echo-2') ?? {}).sort()).toEqual([
+      'key',
+      'response',
+    ]);
+  });
+});
+
+describe('result files with shuffleResultLines false', () => {
+  const h = useEmulator({ timing: FAST_JOBS, roughness: { shuffleResultLines: false } });
+
+  it('writes the lines in input order', async () => {
+    const ai = h.sdk();
+    const keys = Array.from({ length: 8 }, (_, i) => `in-order-${i}`);
+    const fileName = await uploadJsonl(
+      h,
+      ai,
+      'in-order.jsonl',
+      keys.map((key) => generateLine(key, `about ${key}`)),
+    );
+    const job = await ai.batches.create({ model: FLASH, src: fileName });
+    const done = await waitForJob(ai, h.emulator, defined(job.name, 'job.name'));
+
+    const lines = await downloadJsonl(h, ai, defined(done.dest?.fileName, 'dest.fileName'));
+
+    expect(lines.map((line) => line.key)).toEqual(keys);
+  });
+});
+
+describe('embedding usage per model', () => {
+  const h = useEmulator({ timing: FAST_JOBS });
+
+  it('reports usageMetadata on gemini-embedding-2 lines and tokenCount on gemini-embedding-001 lines', async () => {
+    const ai = h.sdk();
+    const text = 'twelve chars';
+    const usage = async (model: string) => {
+      const fileName = await uploadJsonl(h, ai, `${model}.jsonl`, [embedLine(`${model}-1`, text, 4)]);
+      const job = await ai.batches.createEmbeddings({ model, src: { fileName } });
+      const done = await waitForJob(ai, h.emulator, defined(job.name, 'job.name'));
+      const [line] = await downloadJsonl(h, ai, defined(done.dest?.fileName, 'dest.fileName'));
+      return line?.response as Record<string, unknown>;
+    };
+
+    const modern = await usage('gemini-embedding-2');
+    const legacy = await usage('gemini-embedding-001');
+
+    expect(modern.usageMetadata).toEqual({ promptTokenCount: 3, totalTokenCount: 3 });
+    expect(modern).not.toHaveProperty('tokenCount');
+    expect(legacy.tokenCount).toBe('3');
+    expect(legacy).not.toHaveProperty('usageMetadata');
+  });
+
+  it('reports usageMetadata on inline gemini-embedding-2 answers', async () => {
+    const name = (await createInlineRest(h, 'embed', 'gemini-embedding-2', items('modern', 2))).name;
+
+    const answers = await inlineAnswers(h, h.sdk(), name);
+
+    for (const answer of answers) {
+      expect(answer.response).toMatchObject({ usageMetadata: { promptTokenCount: expect.any(Number) } });
+      expect(answer.response).not.toHaveProperty('tokenCount');
+    }
+  });
+});
+
+describe('stale counts in listings (default)', () => {
+  const h = useEmulator({ timing: FAST_JOBS });
+  const fresh = useEmulator({ timing: FAST_JOBS, roughness: { staleListStats: false } });
+
+  async function listedAndGot(harness: Harness) {
+    const ai = harness.sdk();
+    const name = (await createInlineRest(harness, 'generate', FLASH, items('stale', 6))).name;
+    await waitForJob(ai, harness.emulator, name);
+    const listing = (await (await harness.rest('/v1beta/batches?pageSize=100')).json()) as {
+      operations: RawOperation[];
+    };
+    const listed = defined(
+      listing.operations.find((operation) => operation.name === name),
+      'the job in the listing',
+    );
+    return { listed, got: await rawBatch(harness, name) };
+  }
+
+  it('lists a succeeded job with the pending count it started with, while GET is current', async () => {
+    const { listed, got } = await listedAndGot(h);
+
+    expect(listed.metadata.state).toBe('BATCH_STATE_SUCCEEDED');
+    expect(listed.metadata.batchStats).toEqual({ requestCount: '6', pendingRequestCount: '6' });
+    expect(got.metadata.batchStats).toEqual({ requestCount: '6', successfulRequestCount: '6' });
+  });
+
+  it('lists current counts when staleListStats is false', async () => {
+    const { listed } = await listedAndGot(fresh);
+
+    expect(listed.metadata.batchStats).toEqual({ requestCount: '6', successfulRequestCount: '6' });
+  });
+});
+
+describe("Google's generic 429 on every endpoint", () => {
+  const h = useEmulator({ timing: FAST_JOBS });
+  const oneJob = useEmulator({ timing: FAST_JOBS, limits: { maxActiveJobs: 1 } });
+
+  it('answers http-error 429 faults on reads, listings, downloads and the Models API with the generic body', async () => {
+    const ai = h.sdk();
+    const name = (await createInlineRest(h, 'generate', FLASH, items('quota', 1))).name;
+    const fileName = await uploadJsonl(h, ai, 'quota.jsonl', [generateLine('q-1', 'quota')]);
+    const id = fileName.slice('files/'.length);
+    const reads: [string, string][] = [
+      ['batches.get', `/v1beta/${name}`],
+      ['batches.list', '/v1beta/batches'],
+      ['files.get', `/v1beta/${fileName}`],
+      ['files.list', '/v1beta/files'],
+      ['files.download', `/v1beta/files/${id}:download?alt=media`],
+      ['models.get', `/v1beta/models/${FLASH}`],
+      ['models.list', '/v1beta/models'],
+    ];
+    for (const [endpoint, path] of reads) {
+      h.emulator.faults.add({ kind: 'http-error', endpoint: endpoint as 'batches.get', status: 429 });
+
+      const response = await h.rest(path);
+
+      expect(response.status, endpoint).toBe(429);
+      expect(await response.json(), endpoint).toEqual(GENERIC_429);
+      expect((await h.rest(path)).status, `${endpoint} once the fault is spent`).toBe(200);
+    }
+    h.emulator.faults.add({ kind: 'http-error', endpoint: 'models.get', status: 429 });
+    const error = await apiError(ai.models.get({ model: FLASH }));
+    expect(error.status).toBe(429);
+    expect(JSON.parse(error.message)).toEqual(GENERIC_429);
+  });
+
+  it('answers its own quota refusals (active jobs here) with the same generic body', async () => {
+    await createInlineRest(oneJob, 'generate', FLASH, items('fills-the-quota', 1));
+
+    const refused = await oneJob.rest(`/v1beta/models/${FLASH}:batchGenerateContent`, {
+      method: 'POST',
+      body: JSON.stringify({ batch: { inputConfig: { requests: { requests: [{ request: {} }] } } } }),
+    });
+
+    expect(refused.status).toBe(429);
+    expect(await refused.json()).toEqual(GENERIC_429);
+    expect(QUOTA_EXCEEDED_MESSAGE).toBe(GENERIC_429.error.message);
+  });
+});
+
+describe('API keys', () => {
+  const h = useEmulator({ timing: FAST_JOBS });
+
+  it('accepts any non-empty key when none is configured', async () => {
+    for (const key of ['some-real-looking-key', 'x', DEFAULT_EMULATOR_API_KEY]) {
+      await expect(h.sdk(undefined, key).batches.list()).resolves.toBeDefined();
+    }
+  });
+
+  it("refuses a request without a key with Google's 403 PERMISSION_DENIED", async () => {
+    const response = await fetch(`${h.emulator.url}/v1beta/models`);
+
+    expect(response.status).toBe(403);
+    expect(await response.json()).toEqual({
+      error: {
+        code: 403,
+        message: expect.stringContaining("Method doesn't allow unregistered callers"),
+        status: 'PERMISSION_DENIED',
+      },
+    });
+  });
+
+  it('accepts only the configured key when one is given, refusing others with 400 API_KEY_INVALID', async () => {
+    const emulator = await startGeminiEmulator({ apiKey: 'only-this-one' });
+    try {
+      const good = await fetch(`${emulator.url}/v1beta/batches`, {
+        headers: { 'x-goog-api-key': 'only-this-one' },
+      });
+      const bad = await fetch(`${emulator.url}/v1beta/batches`, { headers: { 'x-goog-api-key': 'another' } });
+      expect(emulator.apiKey).toBe('only-this-one');
+      expect(good.status).toBe(200);
+      expect(bad.status).toBe(400);
+      expect(JSON.stringify(await bad.json())).toContain('API_KEY_INVALID');
+    } finally {
+      await emulator.stop();
+    }
+  });
+});
+
+describe('partial responses with the fields system parameter', () => {
+  const h = useEmulator({ timing: FAST_JOBS });
+
+  it("reads a job's state without its inline answers", async () => {
+    const name = (await createInlineRest(h, 'generate', FLASH, items('fields', 3), 'partial')).name;
+    await waitForJob(h.sdk(), h.emulator, name);
+    const fields = 'name,done,error,metadata(state,batchStats,displayName,output/responsesFile)';
+
+    const response = await h.rest(`/v1beta/${name}?fields=${encodeURIComponent(fields)}`);
+
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({
+      name,
+      done: true,
+      metadata: {
+        '@type': 'type.googleapis.com/google.ai.generativelanguage.v1main.GenerateContentBatch',
+        state: 'BATCH_STATE_SUCCEEDED',
+        batchStats: { requestCount: '3', successfulRequestCount: '3' },
+        displayName: 'partial',
+        // Selected for its responsesFile, which an inline job has not: the object stays, empty.
+        output: {},
+      },
+    });
+  });
+
+  it('selects sub-fields of every item of a listing, and keeps nextPageToken when asked', async () => {
+    await createInlineRest(h, 'generate', FLASH, items('listed', 1));
+    await createInlineRest(h, 'generate', FLASH, items('listed-too', 1));
+
+    const response = await h.rest(
+      `/v1beta/batches?pageSize=1&fields=${encodeURIComponent('operations(name,metadata/state),nextPageToken')}`,
+    );
+
+    const body = (await response.json()) as { operations: unknown[]; nextPageToken?: string };
+    expect(Object.keys(body).sort()).toEqual(['nextPageToken', 'operations']);
+    expect(body.operations).toEqual([
+      {
+        name: expect.stringMatching(/^batches\//),
+        metadata: { '@type': expect.any(String), state: expect.stringMatching(/^BATCH_STATE_/) },
+      },
+    ]);
+  });
+
+  it('works on other reads too, with snake_case names and $fields', async () => {
+    const model = await (await h.rest(`/v1beta/models/${FLASH}?$fields=name,input_token_limit`)).json();
+
+    expect(model).toEqual({ name: `models/${FLASH}`, inputTokenLimit: 1_048_576 });
+  });
+
+  it('refuses a selection that is not valid partial-response syntax with 400', async () => {
+    const response = await h.rest(`/v1beta/batches?fields=${encodeURIComponent('operations(name')}`);
+
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { error: { status: string } }).error.status).toBe('INVALID_ARGUMENT');
+  });
+});
+
+describe('the ROUGH_GEMINI preset', () => {
+  it('turns on every intermittent quirk at a modest seeded rate', () => {
+    const kinds = (ROUGH_GEMINI.faults ?? []).map((fault) => fault.kind);
+    expect(new Set(kinds)).toEqual(
+      new Set(['http-error', 'upload-no-file', 'upload-not-final', 'refuse-mime-type']),
+    );
+    for (const fault of ROUGH_GEMINI.faults ?? []) {
+      expect('rate' in fault && fault.rate !== undefined && fault.rate > 0 && fault.rate <= 0.2).toBe(true);
+    }
+    expect(ROUGH_GEMINI.faults).toContainEqual(
+      expect.objectContaining({ kind: 'http-error', endpoint: '*', status: 429 }),
+    );
+    expect(ROUGH_GEMINI.faults).toContainEqual(
+      expect.objectContaining({ kind: 'refuse-mime-type', mimeType: 'application/jsonl' }),
+    );
+    const dropRate = ROUGH_GEMINI.roughness?.inlineMetadataDropRate ?? 0;
+    expect(dropRate > 0 && dropRate <= 0.2).toBe(true);
+  });
+
+  it('answers some of many reads with the generic 429, and the rest normally', async () => {
+    // Its own emulator: a harness clears faults after each test, the preset's included.
+    const emulator = await startGeminiEmulator({ ...ROUGH_GEMINI, timing: FAST_JOBS });
+    try {
+      const statuses: number[] = [];
+      for (let call = 0; call < 200; call++) {
+        const response = await fetch(`${emulator.url}/v1beta/models`, {
+          headers: { 'x-goog-api-key': emulator.apiKey },
+        });
+        statuses.push(response.status);
+        if (response.status === 429) expect(await response.json()).toEqual(GENERIC_429);
+        else await response.body?.cancel();
+      }
+
+      expect(statuses).toContain(429);
+      expect(statuses.filter((status) => status === 200).length).toBeGreaterThan(180);
+    } finally {
+      await emulator.stop();
+    }
+  });
+});
+
+describe('options', () => {
+  it('rejects a metadata drop rate outside 0..1', async () => {
+    const options: GeminiEmulatorOptions = { roughness: { inlineMetadataDropRate: 2 } };
+    await expect(startGeminiEmulator(options)).rejects.toThrow(/inlineMetadataDropRate/);
+  });
+});

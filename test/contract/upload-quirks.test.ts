@@ -1,0 +1,151 @@
+/**
+ * Contract tests for Gemini's upload quirks, through the real SDK's `files.upload`: refused MIME
+ * types (python-genai #1547, cookbook #1008), a final answer without `file` (python-genai #1248,
+ * #1590) and a final chunk whose answer is not `final` (the SDK's TODO b/401391430). Raw REST where
+ * the SDK would sleep between re-sends.
+ */
+import type { GoogleGenAI } from '@google/genai';
+import { describe, expect, it } from 'vitest';
+import { apiError, defined, thrown, useEmulator } from './emulator-harness.js';
+
+const LINE = '{"key":"u-1","request":{"contents":[{"parts":[{"text":"hello"}]}]}}\n';
+
+function upload(ai: GoogleGenAI, mimeType: string, displayName: string) {
+  return ai.files.upload({ file: new Blob([LINE]), config: { mimeType, displayName } });
+}
+
+/** Display names of every file the project holds. */
+async function storedNames(ai: GoogleGenAI): Promise<(string | undefined)[]> {
+  const names: (string | undefined)[] = [];
+  for await (const file of await ai.files.list({ config: { pageSize: 100 } })) names.push(file.displayName);
+  return names;
+}
+
+describe('MIME types (defaults)', () => {
+  const h = useEmulator();
+
+  it("refuses a bare 'jsonl' MIME type with Google's 400 INVALID_ARGUMENT", async () => {
+    const error = await apiError(upload(h.sdk(), 'jsonl', 'bare-jsonl'));
+
+    expect(error.status).toBe(400);
+    expect(JSON.parse(error.message)).toEqual({
+      error: { code: 400, message: 'Unsupported MIME type: jsonl', status: 'INVALID_ARGUMENT' },
+    });
+    expect(await storedNames(h.sdk())).not.toContain('bare-jsonl');
+  });
+
+  it('accepts application/jsonl and application/json unless a fault says otherwise', async () => {
+    const ai = h.sdk();
+    expect((await upload(ai, 'application/jsonl', 'jsonl-ok'))?.mimeType).toBe('application/jsonl');
+    expect((await upload(ai, 'application/json', 'json-ok'))?.mimeType).toBe('application/json');
+  });
+
+  it('refuses application/jsonl now and then through a refuse-mime-type fault', async () => {
+    const ai = h.sdk();
+    h.emulator.faults.add({ kind: 'refuse-mime-type', times: 1 });
+    const other = await upload(ai, 'application/json', 'not-this-type');
+
+    const error = await apiError(upload(ai, 'application/jsonl', 'refused-once'));
+    const retried = await upload(ai, 'application/jsonl', 'accepted-after');
+
+    expect(other?.name).toMatch(/^files\//);
+    expect(error.status).toBe(400);
+    expect(error.message).toContain('Unsupported MIME type: application/jsonl');
+    expect(retried?.name).toMatch(/^files\//);
+  });
+
+  it('refuses a seeded share of uploads at a rate', async () => {
+    const ai = h.sdk();
+    h.emulator.faults.add({ kind: 'refuse-mime-type', mimeType: 'APPLICATION/JSONL', rate: 0.5 });
+    const outcomes: boolean[] = [];
+    for (let attempt = 0; attempt < 12; attempt++) {
+      outcomes.push(
+        await upload(ai, 'application/jsonl', `rated-${attempt}`).then(
+          () => true,
+          () => false,
+        ),
+      );
+    }
+
+    expect(outcomes).toContain(true);
+    expect(outcomes).toContain(false);
+  });
+});
+
+describe('MIME types with refusedMimeTypes set', () => {
+  const h = useEmulator({ roughness: { refusedMimeTypes: ['text/csv'] } });
+
+  it('refuses exactly the configured types', async () => {
+    const ai = h.sdk();
+    expect((await upload(ai, 'jsonl', 'bare-allowed'))?.mimeType).toBe('jsonl');
+    expect((await apiError(upload(ai, 'text/csv', 'csv'))).message).toContain(
+      'Unsupported MIME type: text/csv',
+    );
+  });
+});
+
+describe('final upload answers', () => {
+  const h = useEmulator();
+
+  it('answers an upload-no-file fault with HTTP 200 and no file, while the file is stored', async () => {
+    const ai = h.sdk();
+    h.emulator.faults.add({ kind: 'upload-no-file' });
+
+    const file = await upload(ai, 'application/jsonl', 'nameless');
+
+    expect(file).toBeUndefined();
+    expect(await storedNames(ai)).toContain('nameless');
+    expect((await upload(ai, 'application/jsonl', 'named'))?.name).toMatch(/^files\//);
+  });
+
+  it('makes the SDK throw "Upload status is not finalized" for upload-not-final, the file stored all the same', async () => {
+    const ai = h.sdk();
+    h.emulator.faults.add({ kind: 'upload-not-final' });
+
+    const error = await thrown(upload(ai, 'application/jsonl', 'not-final'));
+
+    expect(error).toBeInstanceOf(Error);
+    expect(error).not.toHaveProperty('status');
+    expect((error as Error).message).toBe('Failed to upload file: Upload status is not finalized.');
+    expect(await storedNames(ai)).toContain('not-final');
+  });
+
+  it("makes the SDK throw its TODO b/401391430 error when the final chunk's status stays active", async () => {
+    h.emulator.faults.add({ kind: 'upload-not-final', status: 'active' });
+
+    const error = await thrown(upload(h.sdk(), 'application/jsonl', 'still-active'));
+
+    expect((error as Error).message).toBe(
+      'All content has been uploaded, but the upload status is not finalized.',
+    );
+  });
+
+  it('answers the final chunk and each re-send of it without any upload status for status absent', async () => {
+    h.emulator.faults.add({ kind: 'upload-not-final', status: 'absent' });
+    const start = await h.rest('/upload/v1beta/files', {
+      method: 'POST',
+      headers: {
+        'x-goog-upload-protocol': 'resumable',
+        'x-goog-upload-command': 'start',
+        'x-goog-upload-header-content-length': String(LINE.length),
+        'x-goog-upload-header-content-type': 'application/jsonl',
+      },
+      body: JSON.stringify({ file: { displayName: 'absent' } }),
+    });
+    const uploadUrl = new URL(defined(start.headers.get('x-goog-upload-url'), 'upload URL'));
+    const finalize = () =>
+      h.rest(`${uploadUrl.pathname}${uploadUrl.search}`, {
+        method: 'POST',
+        headers: { 'x-goog-upload-command': 'upload, finalize', 'x-goog-upload-offset': '0' },
+        body: LINE,
+      });
+
+    for (const attempt of ['first', 'the SDK re-sends', 'and again']) {
+      const answer = await finalize();
+      expect(answer.status, attempt).toBe(200);
+      expect(answer.headers.get('x-goog-upload-status'), attempt).toBeNull();
+      expect(await answer.json(), attempt).toEqual({});
+    }
+    expect(await storedNames(h.sdk())).toContain('absent');
+  });
+});
