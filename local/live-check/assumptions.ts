@@ -148,7 +148,8 @@ export const ASSUMPTIONS: readonly Assumption[] = [
   },
   {
     id: 'get-fields',
-    statement: '`GET batches/{id}?fields=name,metadata.state` leaves out every field not asked for',
+    statement:
+      '`GET batches/{id}?fields=name,done,metadata(state,batchStats)` answers with those fields only',
     why: 'Poll can read an inline job without its answers, which come back twice and can outgrow a Lambda',
     documented: [reality('Size of what comes back')],
     sources: [

@@ -82,8 +82,8 @@ export interface LiveCheckReport {
   readonly worstCaseCost: CostEstimate;
   readonly rows: readonly ReportRow[];
   readonly counts: Readonly<Record<Verdict, number>>;
-  /** Why the probes did not all run, when they did not. */
-  readonly stoppedEarly?: string;
+  /** Why the probes did not all run, when they did not: a Ctrl-C, or an error they could not ride out. */
+  readonly stoppedEarly?: { readonly reason: 'interrupted' | 'error'; readonly message: string };
   readonly cleanup: CleanupReport;
 }
 
@@ -291,16 +291,16 @@ export async function runLiveCheck(options: LiveCheckOptions): Promise<LiveCheck
     if (signal?.aborted) throw new CheckInterruptedError();
   };
 
-  let stoppedEarly: string | undefined;
+  let stoppedEarly: LiveCheckReport['stoppedEarly'];
   try {
     checkpoint();
     await runProbes(ctx, { models, deadline: startedAt.getTime() + timeoutMs, pacing, sleep, checkpoint });
   } catch (error) {
     stoppedEarly =
       error instanceof CheckInterruptedError
-        ? 'interrupted'
-        : `stopped by an error: ${(error as Error).message}`;
-    log(`the check ${stoppedEarly}`);
+        ? { reason: 'interrupted', message: 'the check was interrupted' }
+        : { reason: 'error', message: `the check stopped on an error: ${redact((error as Error).message)}` };
+    log(stoppedEarly.message);
   }
   cleaning = true;
   log('cleaning up');
@@ -330,7 +330,7 @@ export async function runLiveCheck(options: LiveCheckOptions): Promise<LiveCheck
       contradicted: count('contradicted'),
       'not seen': count('not seen'),
     },
-    ...(stoppedEarly ? { stoppedEarly: redact(stoppedEarly) } : {}),
+    ...(stoppedEarly ? { stoppedEarly } : {}),
     cleanup: {
       deleted: cleanup.deleted,
       left: cleanup.left.map(({ name, reason }) => ({ name, reason: redact(reason) })),

@@ -34,9 +34,11 @@ export async function cleanUp(
   if (running.length > 0) {
     ctx.log(`cancelling ${running.length} unfinished job(s)`);
     for (const job of running) await cancel(ctx, job);
-    for (let round = 0; round < CANCEL_WAIT_ROUNDS && running.some((job) => !hasEnded(job)); round++) {
-      await sleep(pacing.firstPollMs);
+    for (let round = 0; round < CANCEL_WAIT_ROUNDS; round++) {
+      // A failed read is one more round to wait: the delete below is tried whatever happens.
       for (const job of running.filter((j) => !hasEnded(j))) await readJob(ctx, job).catch(() => undefined);
+      if (running.every(hasEnded)) break;
+      await sleep(pacing.firstPollMs);
     }
   }
 

@@ -132,7 +132,7 @@ async function main(): Promise<number> {
     }
     const report = await runLiveCheck({ ...options, signal: controller.signal, log });
     process.stdout.write(values.json ? renderJson(report) : renderMarkdown(report));
-    if (report.stoppedEarly === 'interrupted') return 130;
+    if (report.stoppedEarly?.reason === 'interrupted') return 130;
     return report.stoppedEarly !== undefined || report.cleanup.left.length > 0 ? 1 : 0;
   } finally {
     await emulator?.stop();

@@ -106,30 +106,37 @@ export function judgeStatesAndStats(
 }
 
 /**
- * A partial response (`fields=`) against the full one: confirmed when every field the full answer
- * has and the mask does not name is gone. Protobuf JSON keeps `@type` on `Any` fields such as
- * `metadata`, so that one is allowed through.
+ * A partial response (`fields=`) against the full one: confirmed when every field asked for that the
+ * full answer has came back, and nothing else did. Protobuf JSON keeps `@type` on `Any` fields such
+ * as `metadata`, so that one is allowed through.
+ *
+ * @param mask the mask as sent, in Google's syntax (`name,metadata(state,batchStats)`)
+ * @param paths the same fields as dotted paths (`metadata.state`)
  */
 export function judgeFields(
-  mask: readonly string[],
+  mask: string,
+  paths: readonly string[],
   full: Readonly<Record<string, unknown>>,
   partial: RestAnswer,
 ): Observation {
-  if (partial.status !== 200) {
-    return contradicted(`fields=${mask.join(',')}: ${describeRefusal(restRefusal(partial))}`);
-  }
-  const wanted = (path: string) =>
-    mask.some((m) => m === path || m.startsWith(`${path}.`) || path.startsWith(`${m}.`));
-  const extra = leafPaths(partial.body).filter((path) => !wanted(path) && !path.endsWith('@type'));
-  const droppable = leafPaths(full).filter((path) => !wanted(path) && !path.endsWith('@type'));
-  if (extra.length > 0) {
-    return contradicted(`fields=${mask.join(',')} still sent ${topPaths(extra).join(', ')}`);
-  }
-  if (droppable.length === 0) return notSeen('the full answer had no other fields to leave out');
-  const kept = mask.filter((path) =>
-    leafPaths(partial.body).some((p) => p === path || p.startsWith(`${path}.`)),
+  if (partial.status !== 200) return contradicted(`fields=${mask}: ${describeRefusal(restRefusal(partial))}`);
+  const covers = (path: string) => paths.some((m) => path === m || path.startsWith(`${m}.`));
+  const received = leafPaths(partial.body).filter((path) => !path.endsWith('@type'));
+  const available = leafPaths(full).filter((path) => !path.endsWith('@type'));
+  const extra = received.filter((path) => !covers(path));
+  const missing = paths.filter(
+    (m) =>
+      available.some((path) => path === m || path.startsWith(`${m}.`)) &&
+      !received.some((path) => path === m || path.startsWith(`${m}.`)),
   );
-  return confirmed(`only ${kept.join(', ')} came back; ${topPaths(droppable).join(', ')} left out`);
+  const problems = [
+    extra.length > 0 ? `still sent ${topPaths(extra).join(', ')}` : '',
+    missing.length > 0 ? `left out ${missing.join(', ')}, which was asked for` : '',
+  ].filter(Boolean);
+  if (problems.length > 0) return contradicted(`fields=${mask}: ${problems.join('; ')}`);
+  const droppable = available.filter((path) => !covers(path));
+  if (droppable.length === 0) return notSeen('the full answer had no other fields to leave out');
+  return confirmed(`fields=${mask}: only those came back; ${topPaths(droppable).join(', ')} … left out`);
 }
 
 /** `a.b.c` for every leaf of a JSON object (arrays count as leaves: masks do not index into them). */

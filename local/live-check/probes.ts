@@ -129,7 +129,7 @@ export async function probeUpload(
     findings.confirm(upload.row, `${upload.mimeType} accepted`);
     if (typeof file?.name === 'string' && file.name.startsWith('files/')) {
       ctx.created.uploads.add(file.name);
-      findings.confirm('upload-answer-has-file', `file ${file.name} in the final answer`);
+      findings.confirm('upload-answer-has-file', `${upload.mimeType} upload: file in the final answer`);
       return file.name;
     }
     findings.contradict('upload-answer-has-file', `HTTP 200 without file (${upload.mimeType} upload)`);
@@ -385,7 +385,7 @@ export async function pollJobs(
     const left = deadline - Date.now();
     if (left <= 0) return { timedOut: true };
     const states = open.map((j) => `${j.role} ${stateOf(j).replace('BATCH_STATE_', '')}`).join(', ');
-    ctx.log(`waiting ${Math.round(Math.min(wait, left) / 1000)} s for ${states}`);
+    ctx.log(`waiting ${(Math.min(wait, left) / 1000).toFixed(1)} s for ${states}`);
     await sleep(Math.min(wait, left));
     wait = Math.min(wait * pacing.factor, pacing.maxPollMs);
   }
@@ -402,8 +402,14 @@ export function judgePolls(ctx: ProbeContext, jobs: readonly TrackedJob[]): void
   );
 }
 
-/** The mask Poll would use for an inline job: its name and state, not its answers. */
-export const FIELDS_MASK = ['name', 'metadata.state'] as const;
+/**
+ * What Poll needs of an inline job, not its answers: in Google's partial-response syntax (`/` and
+ * `(…)` select sub-fields), and as the dotted paths the judge compares.
+ */
+export const FIELDS_MASK = {
+  param: 'name,done,metadata(state,batchStats)',
+  paths: ['name', 'done', 'metadata.state', 'metadata.batchStats'],
+} as const;
 
 /** `GET batches/{id}?fields=…` against the job's full answer. */
 export async function probeFields(ctx: ProbeContext, job: TrackedJob): Promise<void> {
@@ -412,9 +418,12 @@ export async function probeFields(ctx: ProbeContext, job: TrackedJob): Promise<v
     return;
   }
   const partial = await ctx.client.rest('batches.get (fields)', job.name, {
-    query: { fields: FIELDS_MASK.join(',') },
+    query: { fields: FIELDS_MASK.param },
   });
-  ctx.findings.record('get-fields', judgeFields(FIELDS_MASK, job.last as Record<string, unknown>, partial));
+  ctx.findings.record(
+    'get-fields',
+    judgeFields(FIELDS_MASK.param, FIELDS_MASK.paths, job.last as Record<string, unknown>, partial),
+  );
 }
 
 /** Why a job's answers could not be looked at, in a few words. */

@@ -61,7 +61,8 @@ export function renderMarkdown(report: LiveCheckReport): string {
   ];
   const footer: string[] = [];
   if (report.stoppedEarly) {
-    footer.push(`The check ${report.stoppedEarly}: rows it did not reach say "not seen".`, '');
+    const message = report.stoppedEarly.message.replace(/^the/, 'The');
+    footer.push(`${message}: rows it did not reach say "not seen".`, '');
   }
   const batches = cleanup.deleted.filter((name) => name.startsWith('batches/')).length;
   const files = cleanup.deleted.length - batches;
