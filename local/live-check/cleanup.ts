@@ -1,5 +1,5 @@
 import { refusalOf } from './client.js';
-import { describeRefusal } from './judges.js';
+import { describeRefusal, judgeRefusal } from './judges.js';
 import { hasEnded, type Pacing, type ProbeContext, readJob, type TrackedJob } from './probes.js';
 
 export interface CleanupReport {
@@ -53,7 +53,14 @@ export async function cleanUp(
       // A result file may go with its job, or be Google's to keep: only our own deletes are judged.
       if (!judged && refusal && (refusal.status === 404 || refusal.status === 403)) return true;
       left.push({ name, reason });
-      if (judged) findings.contradict('delete', `DELETE ${name}: ${reason}`);
+      if (judged) {
+        findings.record(
+          'delete',
+          refusal
+            ? judgeRefusal(refusal, `DELETE ${name}`)
+            : { verdict: 'not seen', evidence: `DELETE ${name}: ${reason}` },
+        );
+      }
       return false;
     }
   };

@@ -73,6 +73,9 @@ function retryDelayOf(body: unknown): number | undefined {
 
 const isTransient = (status: number) => status === 408 || status >= 500;
 
+/** A refusal that says the service was busy, not what it makes of the request: 408, 429 and 5xx. */
+export const isBusyStatus = (status: number): boolean => status === 429 || isTransient(status);
+
 /**
  * The two ways the check talks to Gemini: the real `@google/genai` SDK where it can make the call,
  * and raw `fetch` where the SDK drops or rebuilds what is being checked (batchStats, inline request

@@ -2,7 +2,7 @@
  * Pure verdicts: from what Gemini answered to confirmed / contradicted / not seen, with the evidence
  * in a few words. Kept apart from the calls so each rule can be tested on hand-made answers.
  */
-import { googleMessage, type Refusal, type RestAnswer } from './client.js';
+import { googleMessage, isBusyStatus, type Refusal, type RestAnswer } from './client.js';
 import { type Observation, shorten } from './findings.js';
 
 /** The parts of Google's batch Operation the check reads, all optional: nothing is taken on trust. */
@@ -47,6 +47,15 @@ const notSeen = (evidence: string): Observation => ({ verdict: 'not seen', evide
 /** `HTTP 400: Unsupported MIME type: jsonl`, short enough for a table cell. */
 export function describeRefusal(refusal: { status: number; message: string }): string {
   return `HTTP ${refusal.status}: ${shorten(refusal.message, 90)}`;
+}
+
+/**
+ * A refusal of a call whose success was assumed. A busy service (408, 429, 5xx, after the retries)
+ * says nothing about the assumption, so the row was not seen; any other status contradicts it.
+ */
+export function judgeRefusal(refusal: { status: number; message: string }, context = ''): Observation {
+  const text = `${context ? `${context}: ` : ''}${describeRefusal(refusal)}`;
+  return isBusyStatus(refusal.status) ? notSeen(`${text} (busy)`) : contradicted(text);
 }
 
 /** A REST answer as a refusal, for answers that are not 2xx. */
@@ -241,7 +250,7 @@ export function judgeListCounts(
 
 /** A model resource must list the batch method the check is about to call on it. */
 export function judgeModel(model: string, method: string, answer: RestAnswer): Observation {
-  if (answer.status !== 200) return contradicted(`models/${model}: ${describeRefusal(restRefusal(answer))}`);
+  if (answer.status !== 200) return judgeRefusal(restRefusal(answer), `models/${model}`);
   const methods = (answer.body as { supportedGenerationMethods?: unknown } | undefined)
     ?.supportedGenerationMethods;
   if (!Array.isArray(methods)) return contradicted(`models/${model}: no supportedGenerationMethods`);
@@ -261,5 +270,5 @@ export function judgeMisspelledCreate(answer: RestAnswer): Observation {
     const field = /Unknown name "([^"]+)"/.exec(refusal.message)?.[1];
     return confirmed(`HTTP 400 Unknown name${field ? ` "${field}"` : ''}`);
   }
-  return contradicted(describeRefusal(refusal));
+  return judgeRefusal(refusal);
 }

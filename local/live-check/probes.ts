@@ -19,6 +19,7 @@ import {
   judgeListCounts,
   judgeMisspelledCreate,
   judgeModel,
+  judgeRefusal,
   judgeStatesAndStats,
   type RawAnswer,
   type RawOperation,
@@ -135,8 +136,8 @@ export async function probeUpload(
     findings.contradict('upload-answer-has-file', `HTTP 200 without file (${upload.mimeType} upload)`);
   } catch (error) {
     const refusal = refusalOf(error);
-    if (refusal && refusal.status >= 400 && refusal.status < 500) {
-      findings.contradict(upload.row, `${upload.mimeType}: ${describeRefusal(refusal)}`);
+    if (refusal) {
+      findings.record(upload.row, judgeRefusal(refusal, upload.mimeType));
       return undefined;
     }
     // The SDK's own complaint when the last chunk's answer is not final: every byte may be stored.
@@ -202,7 +203,7 @@ export async function probeFileCreate(
   } catch (error) {
     const refusal = refusalOf(error);
     if (!refusal) throw error;
-    ctx.findings.contradict(row, describeRefusal(refusal));
+    ctx.findings.record(row, judgeRefusal(refusal));
     return undefined;
   }
 }
@@ -255,7 +256,7 @@ export async function probeInlineCreate(
     });
   }
   if (answer.status !== 200) {
-    if (row) ctx.findings.contradict(row, describeRefusal(restRefusal(answer)));
+    if (row) ctx.findings.record(row, judgeRefusal(restRefusal(answer)));
     return undefined;
   }
   const operation = answer.body as RawOperation;
@@ -317,7 +318,7 @@ export async function probeCancel(
   } catch (error) {
     const refusal = refusalOf(error);
     if (!refusal) throw error;
-    ctx.findings.contradict('cancel', `cancel of a new job: ${describeRefusal(refusal)}`);
+    ctx.findings.record('cancel', judgeRefusal(refusal, 'cancel of a new job'));
     return undefined;
   }
 }

@@ -8,6 +8,7 @@ import {
   judgeListCounts,
   judgeMisspelledCreate,
   judgeQuota,
+  judgeRefusal,
   judgeStatesAndStats,
 } from '../../local/live-check/judges.js';
 
@@ -157,6 +158,20 @@ describe('judgeStatesAndStats and judgeListCounts', () => {
     expect(judgeListCounts('inline-generate', stale, undefined)).toEqual({
       verdict: 'contradicted',
       evidence: 'inline-generate BATCH_STATE_SUCCEEDED: GET counts 0+0 of 3, 3 pending',
+    });
+  });
+});
+
+describe('judgeRefusal', () => {
+  it('says not seen when the service was busy, and contradicted otherwise', () => {
+    expect(judgeRefusal({ status: 503, message: 'overloaded' }, 'upload')).toEqual({
+      verdict: 'not seen',
+      evidence: 'upload: HTTP 503: overloaded (busy)',
+    });
+    expect(judgeRefusal({ status: 429, message: 'quota' }).verdict).toBe('not seen');
+    expect(judgeRefusal({ status: 404, message: 'not found' })).toEqual({
+      verdict: 'contradicted',
+      evidence: 'HTTP 404: not found',
     });
   });
 });

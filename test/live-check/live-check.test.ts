@@ -89,6 +89,17 @@ describe('the live check against the emulator', () => {
     expect(left).toEqual({ batches: [], files: [] });
   });
 
+  it('does not count a busy answer (503) against an assumption', async () => {
+    const { report, left } = await checkAgainstEmulator({}, {}, (emulator) =>
+      emulator.faults.add({ kind: 'http-error', endpoint: 'batches.create', status: 503, times: 1 }),
+    );
+
+    // The first create is the file generate job's; the embedding file job still shows the file rows.
+    expect(verdicts(report)).toEqual(expected({ 'create-file-generate': 'not seen' }));
+    expect(row(report, 'create-file-generate').evidence).toMatch(/^HTTP 503: .* \(busy\)$/);
+    expect(left).toEqual({ batches: [], files: [] });
+  });
+
   it('contradicts the Models API and create rows for a model Gemini does not have, and checks the rest', async () => {
     const { report, left } = await checkAgainstEmulator(
       {},
