@@ -121,6 +121,23 @@ export interface JobLimits {
    * @default Size.mebibytes(15)
    */
   readonly inlineThreshold?: Size;
+  /**
+   * A chunk whose answers are estimated to weigh more than this (both copies Gemini puts in the
+   * operation) goes as a file even when its requests are small: reading an inline batch's answers
+   * is one read of the whole operation, while result files stream to disk.
+   *
+   * @default Size.mebibytes(32)
+   */
+  readonly inlineAnswerThreshold?: Size;
+  /**
+   * Send embedding chunks inline too. An inline answer is tied to its key only by the
+   * `metadata.key` Gemini echoes; for embeddings one public capture shows it (2026-07-25), so they
+   * go as files, whose result lines always carry their key, unless this is set. Answers that come
+   * back without their key are kept in `unmatched.jsonl`, never guessed.
+   *
+   * @default false
+   */
+  readonly inlineEmbeddings?: boolean;
 }
 
 /** Properties of a {@link GeminiBatchPipeline}. */
@@ -644,6 +661,14 @@ function jobLimitEnvironment(limits: JobLimits): {
     }
     submit[ENV.inlineMaxBytes] = String(bytes);
   }
+  if (limits.inlineAnswerThreshold !== undefined) {
+    const bytes = limits.inlineAnswerThreshold.toBytes();
+    if (!(Number.isInteger(bytes) && bytes >= 0)) {
+      throw new Error(`job limit inlineAnswerThreshold must be a whole number of bytes, got ${bytes}`);
+    }
+    submit[ENV.inlineMaxAnswerBytes] = String(bytes);
+  }
+  if (limits.inlineEmbeddings !== undefined) submit[ENV.inlineEmbeddings] = String(limits.inlineEmbeddings);
   return { prepare, submit };
 }
 

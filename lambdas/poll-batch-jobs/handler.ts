@@ -1,5 +1,5 @@
 import { store, tmpDir } from '../shared/aws-clients.js';
-import { ENV, numberEnv, optionalNumberEnv } from '../shared/env.js';
+import { ENV, inlineChoiceEnv, numberEnv } from '../shared/env.js';
 import { geminiFromEnvironment } from '../shared/gemini/from-environment.js';
 import { logger } from '../shared/logger.js';
 import type { RunState } from '../shared/run-state.js';
@@ -11,7 +11,7 @@ const schedule = {
   backoffRate: numberEnv(ENV.pollBackoffRate, DEFAULT_POLL_SCHEDULE.backoffRate),
 };
 
-const inlineMaxBytes = optionalNumberEnv(ENV.inlineMaxBytes);
+const inlineChoice = inlineChoiceEnv();
 const submitDeadlineSeconds = numberEnv(ENV.submitDeadlineSeconds, DEFAULT_SUBMIT_DEADLINE_SECONDS);
 
 export const handler = async (run: RunState) => {
@@ -22,7 +22,7 @@ export const handler = async (run: RunState) => {
     schedule,
     submitDeadlineSeconds,
     tmpDir,
-    ...(inlineMaxBytes !== undefined ? { inlineMaxBytes } : {}),
+    ...inlineChoice,
     log: (message, fields) => logger.info(message, fields),
   });
   logger.info('polled batch jobs', { ...poll });

@@ -28,6 +28,10 @@ export const ENV = {
   maxTokensPerJob: 'MAX_TOKENS_PER_JOB',
   /** submit-batch-jobs, poll-batch-jobs: chunks up to this size go inline. */
   inlineMaxBytes: 'INLINE_MAX_BYTES',
+  /** submit-batch-jobs, poll-batch-jobs: chunks whose answers are estimated above this go as files. */
+  inlineMaxAnswerBytes: 'INLINE_MAX_ANSWER_BYTES',
+  /** submit-batch-jobs, poll-batch-jobs: `true` sends embedding chunks inline too. */
+  inlineEmbeddings: 'INLINE_EMBEDDINGS',
   /** poll-batch-jobs: how long after the upload chunks may wait for Gemini to accept their job. */
   submitDeadlineSeconds: 'SUBMIT_DEADLINE_SECONDS',
   /** finalize-run: batch prices to add to or replace the built-in table, as JSON. */
@@ -59,4 +63,22 @@ export function numberEnv(name: string, fallback: number, env: NodeJS.ProcessEnv
 export function optionalNumberEnv(name: string, env: NodeJS.ProcessEnv = process.env): number | undefined {
   const value = env[name];
   return value === undefined || value === '' ? undefined : numberEnv(name, 0, env);
+}
+
+/**
+ * How Submit and Poll choose between inline and file jobs: the settings both take, read once. Unset
+ * variables leave the core's defaults.
+ */
+export function inlineChoiceEnv(env: NodeJS.ProcessEnv = process.env): {
+  readonly inlineMaxBytes?: number;
+  readonly inlineMaxAnswerBytes?: number;
+  readonly inlineEmbeddings: boolean;
+} {
+  const inlineMaxBytes = optionalNumberEnv(ENV.inlineMaxBytes, env);
+  const inlineMaxAnswerBytes = optionalNumberEnv(ENV.inlineMaxAnswerBytes, env);
+  return {
+    ...(inlineMaxBytes !== undefined ? { inlineMaxBytes } : {}),
+    ...(inlineMaxAnswerBytes !== undefined ? { inlineMaxAnswerBytes } : {}),
+    inlineEmbeddings: env[ENV.inlineEmbeddings] === 'true',
+  };
 }

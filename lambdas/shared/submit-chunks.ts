@@ -92,9 +92,9 @@ export interface SubmitChunksDeps {
   readonly inlineMaxAnswerBytes?: number;
   /**
    * Send embedding chunks inline too. Off by default: an inline answer is tied to its key only by
-   * the `metadata.key` Gemini echoes, which one 2026 capture shows on embedding answers while the
-   * SDK's types and the emulator give none; without it every answer of the chunk would be lost to
-   * its key (kept in unmatched.jsonl). Result-file lines always carry their key.
+   * the `metadata.key` Gemini echoes, which for embeddings rests on one public capture (2026-07-25);
+   * without it every answer of the chunk would lose its key (kept in unmatched.jsonl, never
+   * guessed). Result-file lines always carry their key.
    * @default false
    */
   readonly inlineEmbeddings?: boolean;

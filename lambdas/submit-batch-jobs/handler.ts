@@ -1,11 +1,11 @@
 import { store, tmpDir } from '../shared/aws-clients.js';
-import { ENV, optionalNumberEnv } from '../shared/env.js';
+import { inlineChoiceEnv } from '../shared/env.js';
 import { geminiFromEnvironment } from '../shared/gemini/from-environment.js';
 import { logger } from '../shared/logger.js';
 import type { RunState } from '../shared/run-state.js';
 import { submitBatchJobs } from './submit-batch-jobs.js';
 
-const inlineMaxBytes = optionalNumberEnv(ENV.inlineMaxBytes);
+const inlineChoice = inlineChoiceEnv();
 
 export const handler = async (run: RunState) => {
   logger.appendKeys({ runId: run.runId });
@@ -14,7 +14,7 @@ export const handler = async (run: RunState) => {
     store,
     gemini,
     tmpDir,
-    ...(inlineMaxBytes !== undefined ? { inlineMaxBytes } : {}),
+    ...inlineChoice,
     log: (message, fields) => logger.info(message, fields),
   });
 };

@@ -636,6 +636,21 @@ describe('GeminiBatchPipeline with props overridden', () => {
       expect(environmentOf(synth.json, synth.logicalId(name))).toMatchObject({
         [ENV.inlineMaxBytes]: String(4 * 1024 * 1024),
       });
+      expect(environmentOf(synth.json, synth.logicalId(name))).not.toHaveProperty(ENV.inlineMaxAnswerBytes);
+      expect(environmentOf(synth.json, synth.logicalId(name))).not.toHaveProperty(ENV.inlineEmbeddings);
+    }
+  });
+
+  it('passes the inline answer bound and inline embeddings to Submit and Poll', () => {
+    const synth = synthPipeline({
+      jobLimits: { inlineAnswerThreshold: Size.mebibytes(8), inlineEmbeddings: true },
+    });
+
+    for (const name of ['submit-batch-jobs', 'poll-batch-jobs'] as const) {
+      expect(environmentOf(synth.json, synth.logicalId(name))).toMatchObject({
+        [ENV.inlineMaxAnswerBytes]: String(8 * 1024 * 1024),
+        [ENV.inlineEmbeddings]: 'true',
+      });
     }
   });
 
