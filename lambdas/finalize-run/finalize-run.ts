@@ -85,6 +85,8 @@ export interface Manifest {
     readonly model: string;
     readonly requests: number;
     readonly batchName?: string;
+    /** Whether the requests went inline in the create call (answers in the operation) or as a file. */
+    readonly inline?: boolean;
     readonly state?: string;
     readonly error?: { readonly code?: number; readonly message: string };
     readonly recovered?: boolean;
@@ -223,6 +225,7 @@ export async function finalizeRun(run: RunState, deps: FinalizeDeps): Promise<Fi
         model: chunk.model,
         requests: chunk.requestCount,
         ...(ledger?.batchName ? { batchName: ledger.batchName } : {}),
+        ...(ledger?.batchName && ledger.inline !== undefined ? { inline: ledger.inline } : {}),
         ...(job ? { state: job.state } : {}),
         ...(job?.error ? { error: job.error } : {}),
         ...(ledger?.recovered ? { recovered: true } : {}),

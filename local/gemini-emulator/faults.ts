@@ -194,6 +194,7 @@ export class FaultInjector {
   readonly #seed: number;
   #active: ActiveFault[] = [];
   #nextId = 1;
+  readonly #fired = new Map<string, number>();
 
   constructor(seed: number, initial: readonly Fault[] = []) {
     this.#seed = seed;
@@ -218,6 +219,14 @@ export class FaultInjector {
 
   clear(): void {
     this.#active = [];
+  }
+
+  /**
+   * How often each kind of fault has fired so far, by `kind` (and `kind:endpoint` for HTTP faults):
+   * how a test shows that a run really met the roughness it claims to survive.
+   */
+  fired(): Readonly<Record<string, number>> {
+    return Object.fromEntries(this.#fired);
   }
 
   list(): readonly { id: string; fault: Fault; remaining: number }[] {
@@ -297,6 +306,9 @@ export class FaultInjector {
       if (rate !== undefined && seededFraction(this.#seed, active.id, active.calls) >= rate) continue;
       active.remaining -= 1;
       if (active.remaining <= 0) this.remove(active.id);
+      const { fault } = active;
+      const names = [fault.kind, ...('endpoint' in fault ? [`${fault.kind}:${fault.endpoint}`] : [])];
+      for (const name of names) this.#fired.set(name, (this.#fired.get(name) ?? 0) + 1);
       return active.fault;
     }
     return undefined;
