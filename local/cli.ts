@@ -30,7 +30,7 @@ Usage:
   npm start                               keep the stack up and process every upload to inputs/
 
 Options:
-  --out DIR          where to copy results.jsonl, rejected.jsonl and manifest.json
+  --out DIR          where to copy results.jsonl, rejected.jsonl, unmatched.jsonl, manifest.json
   --bundled          run the functions' bundles, synthesized as cdk deploy uploads them,
                      instead of their source
   --live             call the real Gemini API (billed), with the key in GEMINI_API_KEY
@@ -82,6 +82,7 @@ async function copyOutputs(
   for (const [name, key] of [
     ['results.jsonl', keys.results],
     ['rejected.jsonl', keys.rejected],
+    ['unmatched.jsonl', keys.unmatched],
     ['manifest.json', keys.manifest],
   ] as const) {
     const content = await pipeline.readObject(key);
