@@ -15,7 +15,7 @@ import {
 } from '../../lambdas/poll-batch-jobs/poll-batch-jobs.js';
 import { ENV } from '../../lambdas/shared/env.js';
 import { DEFAULT_INPUT_PREFIX, RESULTS_PREFIX, WORK_PREFIX } from '../../lambdas/shared/layout.js';
-import type { ModelPrice } from '../../lambdas/shared/pricing.js';
+import { type ModelPrice, type PriceEntry, parsePriceModels } from '../../lambdas/shared/pricing.js';
 import { acknowledge, acknowledgeWildcards } from './nag.js';
 import { PipelineFunction } from './pipeline-function.js';
 import { PipelineWorkflow } from './workflow.js';
@@ -211,11 +211,14 @@ export interface GeminiBatchPipelineProps {
 
   /**
    * Batch prices (USD per million tokens) to add to or replace the built-in table the manifest's
-   * cost estimate uses, e.g. for a tuned model or after a price change.
+   * cost estimate uses, e.g. for a tuned model or after a price change. Per model, one price for
+   * every date, or a list of dated entries (`from`/`until`, cached-input and long-prompt rates,
+   * `source`); a model given here replaces all of its built-in entries.
    *
-   * @default - Gemini 2.5 batch prices as of Nov 2026 (see `DEFAULT_BATCH_PRICES` in lambdas/shared/pricing.ts)
+   * @default - the current Gemini models' batch prices, each with its effective dates and source
+   * (see `DEFAULT_BATCH_PRICES` in lambdas/shared/pricing.ts)
    */
-  readonly batchPrices?: Readonly<Record<string, ModelPrice>>;
+  readonly batchPrices?: Readonly<Record<string, ModelPrice | readonly PriceEntry[]>>;
 
   /**
    * How long after the upload chunks may wait for Gemini to accept their job (it answers 429 while
@@ -315,6 +318,8 @@ export class GeminiBatchPipeline extends Construct {
     validateInputPrefix(inputPrefix);
     validateModel('generate model', generateModel);
     validateModel('embed model', embedModel);
+    // Checked here, with the same rules Finalize reads them by, so a bad price fails the synth.
+    if (props.batchPrices) parsePriceModels(props.batchPrices, 'batchPrices', "the stack's batchPrices");
     validatePollSchedule(pollSchedule);
     validateExecutionTimeout(executionTimeout);
     validateWorkExpiration(workExpiration, executionTimeout);
@@ -449,9 +454,7 @@ export class GeminiBatchPipeline extends Construct {
       environment: {
         [ENV.apiKeySecretArn]: apiKeySecretArn,
         [ENV.eventBusName]: this.eventBus.eventBusName,
-        ...(props.batchPrices
-          ? { [ENV.batchPricesJson]: JSON.stringify(validatedPrices(props.batchPrices)) }
-          : {}),
+        ...(props.batchPrices ? { [ENV.batchPricesJson]: JSON.stringify(props.batchPrices) } : {}),
         [ENV.inputPrefix]: inputPrefix,
       },
     });
@@ -697,20 +700,6 @@ function validatedLineSize(size: Size): number {
     throw new Error(`max line size must be between 1 KiB and 512 MiB, got ${bytes} bytes`);
   }
   return bytes;
-}
-
-function validatedPrices(prices: Readonly<Record<string, ModelPrice>>): Readonly<Record<string, ModelPrice>> {
-  for (const [model, price] of Object.entries(prices)) {
-    for (const field of ['inputPerMillion', 'outputPerMillion'] as const) {
-      const value = price[field];
-      if (!(Number.isFinite(value) && value >= 0)) {
-        throw new Error(
-          `batch price ${field} of ${model} must be a non-negative number of USD per million tokens, got ${value}`,
-        );
-      }
-    }
-  }
-  return prices;
 }
 
 function validateModel(what: string, model: string): void {

@@ -662,8 +662,14 @@ describe('GeminiBatchPipeline with props overridden', () => {
     });
   });
 
-  it('gives Finalize the batch price overrides as JSON', () => {
-    const batchPrices = { 'my-tuned-model': { inputPerMillion: 1, outputPerMillion: 2 } };
+  it('gives Finalize the batch price overrides as JSON, undated or dated', () => {
+    const batchPrices = {
+      'my-tuned-model': { inputPerMillion: 1, outputPerMillion: 2 },
+      'my-dated-model': [
+        { until: '2027-01-01', inputPerMillion: 1, outputPerMillion: 2, source: 'contract A' },
+        { from: '2027-01-01', inputPerMillion: 2, outputPerMillion: 4, source: 'contract B' },
+      ],
+    };
     const synth = synthPipeline({ batchPrices });
 
     expect(environmentOf(synth.json, synth.logicalId('finalize-run'))).toMatchObject({
@@ -705,7 +711,7 @@ describe('GeminiBatchPipeline prop validation', () => {
     [{ submitDeadline: Duration.seconds(10) }, 'submit deadline must be at least 1 minute'],
     [
       { batchPrices: { m: { inputPerMillion: -1, outputPerMillion: 0 } } },
-      'batch price inputPerMillion of m must be a non-negative number of USD per million tokens, got -1',
+      'batchPrices: m needs a numeric inputPerMillion (USD per million tokens at batch prices, not negative), got -1',
     ],
   ])('refuses job limits and prices %j', (props, message) => {
     expect(() => synthPipeline(props)).toThrow(message);
