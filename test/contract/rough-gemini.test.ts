@@ -13,6 +13,7 @@ import {
   startGeminiEmulator,
 } from '../../local/gemini-emulator/index.js';
 import { embedContent } from '../../local/gemini-emulator/model/index.js';
+import { GEMINI_QUOTA_429 } from '../fixtures/gemini-quota-429.js';
 import {
   apiError,
   defined,
@@ -30,27 +31,6 @@ import {
 
 const FAST_JOBS = { pendingMs: 1000, runningMs: 1000 };
 const FLASH = 'gemini-2.5-flash';
-
-/** Google's generic quota answer, byte for byte as langchain4j PR #3942 captured it. */
-const GENERIC_429 = {
-  error: {
-    code: 429,
-    message:
-      'You exceeded your current quota, please check your plan and billing details. For more information on this error, head to: https://ai.google.dev/gemini-api/docs/rate-limits.',
-    status: 'RESOURCE_EXHAUSTED',
-    details: [
-      {
-        '@type': 'type.googleapis.com/google.rpc.Help',
-        links: [
-          {
-            description: 'Learn more about Gemini API quotas',
-            url: 'https://ai.google.dev/gemini-api/docs/rate-limits',
-          },
-        ],
-      },
-    ],
-  },
-};
 
 interface InlineAnswer {
   metadata?: { key?: string };
@@ -383,13 +363,13 @@ describe("Google's generic 429 on every endpoint", () => {
       const response = await h.rest(path);
 
       expect(response.status, endpoint).toBe(429);
-      expect(await response.json(), endpoint).toEqual(GENERIC_429);
+      expect(await response.json(), endpoint).toEqual(GEMINI_QUOTA_429);
       expect((await h.rest(path)).status, `${endpoint} once the fault is spent`).toBe(200);
     }
     h.emulator.faults.add({ kind: 'http-error', endpoint: 'models.get', status: 429 });
     const error = await apiError(ai.models.get({ model: FLASH }));
     expect(error.status).toBe(429);
-    expect(JSON.parse(error.message)).toEqual(GENERIC_429);
+    expect(JSON.parse(error.message)).toEqual(GEMINI_QUOTA_429);
   });
 
   it('answers its own quota refusals (active jobs here) with the same generic body', async () => {
@@ -401,8 +381,8 @@ describe("Google's generic 429 on every endpoint", () => {
     });
 
     expect(refused.status).toBe(429);
-    expect(await refused.json()).toEqual(GENERIC_429);
-    expect(QUOTA_EXCEEDED_MESSAGE).toBe(GENERIC_429.error.message);
+    expect(await refused.json()).toEqual(GEMINI_QUOTA_429);
+    expect(QUOTA_EXCEEDED_MESSAGE).toBe(GEMINI_QUOTA_429.error.message);
   });
 });
 
@@ -531,7 +511,7 @@ describe('the ROUGH_GEMINI preset', () => {
           headers: { 'x-goog-api-key': emulator.apiKey },
         });
         statuses.push(response.status);
-        if (response.status === 429) expect(await response.json()).toEqual(GENERIC_429);
+        if (response.status === 429) expect(await response.json()).toEqual(GEMINI_QUOTA_429);
         else await response.body?.cancel();
       }
 

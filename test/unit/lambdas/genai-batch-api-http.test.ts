@@ -16,6 +16,7 @@ import {
   INLINE_ANSWER_FIELDS,
   STATUS_FIELDS,
 } from '../../../lambdas/shared/gemini/genai-batch-api.js';
+import { GEMINI_QUOTA_429 } from '../../fixtures/gemini-quota-429.js';
 import { rejection } from './run-fixtures.js';
 
 interface Seen {
@@ -89,28 +90,8 @@ const on =
         : reply
       : undefined;
 
-/** Google's generic quota answer, as langchain4j PR #3942 captured it. */
-const QUOTA: Reply = {
-  status: 429,
-  body: {
-    error: {
-      code: 429,
-      message: 'You exceeded your current quota, please check your plan and billing details.',
-      status: 'RESOURCE_EXHAUSTED',
-      details: [
-        {
-          '@type': 'type.googleapis.com/google.rpc.Help',
-          links: [
-            {
-              description: 'Learn more about Gemini API quotas',
-              url: 'https://ai.google.dev/gemini-api/docs/rate-limits',
-            },
-          ],
-        },
-      ],
-    },
-  },
-};
+/** Google's generic quota answer. */
+const QUOTA: Reply = { status: 429, body: GEMINI_QUOTA_429 };
 
 const answersOf = (tag: string) => ({
   inlinedResponses: {
