@@ -42,9 +42,14 @@ Options:
 Without --live or --gemini-url the Gemini emulator answers, whatever the shell holds.
 
 Exit status: 0 when every line succeeded, 2 when the run completed with errors
-(rejected lines or failed requests), 1 when the run failed.`;
+(rejected lines or failed requests), 1 when the run failed, 3 when it was cancelled.`;
 
-const EXIT_CODES: Record<Manifest['status'], number> = { SUCCEEDED: 0, COMPLETED_WITH_ERRORS: 2, FAILED: 1 };
+const EXIT_CODES: Record<Manifest['status'], number> = {
+  SUCCEEDED: 0,
+  COMPLETED_WITH_ERRORS: 2,
+  FAILED: 1,
+  CANCELLED: 3,
+};
 
 /** The last progress line printed per run, so an unchanged poll prints nothing. */
 const lastProgress = new Map<string, string>();

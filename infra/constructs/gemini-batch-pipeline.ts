@@ -16,6 +16,7 @@ import {
 import { ENV } from '../../lambdas/shared/env.js';
 import { DEFAULT_INPUT_PREFIX, RESULTS_PREFIX, WORK_PREFIX } from '../../lambdas/shared/layout.js';
 import { type ModelPrice, type PriceEntry, parsePriceModels } from '../../lambdas/shared/pricing.js';
+import { SALVAGED_STATUSES } from '../../lambdas/start-run/start-run.js';
 import { acknowledge, acknowledgeWildcards } from './nag.js';
 import { PipelineFunction } from './pipeline-function.js';
 import { PipelineWorkflow } from './workflow.js';
@@ -86,6 +87,7 @@ export const PIPELINE_FUNCTION_NAMES = [
   'prepare-requests',
   'submit-batch-jobs',
   'poll-batch-jobs',
+  'stop-batch-jobs',
   'collect-results',
   'finalize-run',
 ] as const;
@@ -296,6 +298,9 @@ export class GeminiBatchPipeline extends Construct {
   /** The rule that starts a run for each uploaded input file. */
   public readonly inputRule: events.Rule;
 
+  /** The rule on the state machine's TIMED_OUT and ABORTED executions that starts their salvage run. */
+  public readonly runEndedEarlyRule: events.Rule;
+
   /** Where trigger events go when they cannot start a run (delivery or start-run failures). */
   public readonly deadLetterQueue: sqs.Queue;
 
@@ -438,6 +443,15 @@ export class GeminiBatchPipeline extends Construct {
         [ENV.submitDeadlineSeconds]: String(submitDeadline.toSeconds()),
       },
     });
+    // Stop reads and cancels jobs only: no uploads, no /tmp.
+    const stopBatchJobs = new PipelineFunction(this, 'StopBatchJobs', {
+      name: 'stop-batch-jobs',
+      description: 'cancels the jobs of a run that ends early and records the ones that finished',
+      timeout: Duration.minutes(15),
+      memorySize: 512,
+      logRetention,
+      environment: { [ENV.apiKeySecretArn]: apiKeySecretArn },
+    });
     const collectResults = new PipelineFunction(this, 'CollectResults', {
       name: 'collect-results',
       description: 'turns batch results into keyed results.jsonl',
@@ -458,12 +472,21 @@ export class GeminiBatchPipeline extends Construct {
         [ENV.inputPrefix]: inputPrefix,
       },
     });
-    const all = [startRun, prepareRequests, submitBatchJobs, pollBatchJobs, collectResults, finalizeRun];
+    const all = [
+      startRun,
+      prepareRequests,
+      submitBatchJobs,
+      pollBatchJobs,
+      stopBatchJobs,
+      collectResults,
+      finalizeRun,
+    ];
     this.functions = {
       'start-run': startRun.function,
       'prepare-requests': prepareRequests.function,
       'submit-batch-jobs': submitBatchJobs.function,
       'poll-batch-jobs': pollBatchJobs.function,
+      'stop-batch-jobs': stopBatchJobs.function,
       'collect-results': collectResults.function,
       'finalize-run': finalizeRun.function,
     };
@@ -475,11 +498,19 @@ export class GeminiBatchPipeline extends Construct {
     objects.put(prepareRequests, RESULTS_PREFIX);
     objects.readWrite(submitBatchJobs, WORK_PREFIX);
     objects.readWrite(pollBatchJobs, WORK_PREFIX);
+    objects.readWrite(stopBatchJobs, WORK_PREFIX);
     objects.readWrite(collectResults, WORK_PREFIX);
     objects.put(collectResults, RESULTS_PREFIX);
     objects.read(finalizeRun, WORK_PREFIX);
     objects.readWrite(finalizeRun, RESULTS_PREFIX);
-    for (const fn of [prepareRequests, submitBatchJobs, pollBatchJobs, collectResults, finalizeRun]) {
+    for (const fn of [
+      prepareRequests,
+      submitBatchJobs,
+      pollBatchJobs,
+      stopBatchJobs,
+      collectResults,
+      finalizeRun,
+    ]) {
       this.apiKeySecret.grantRead(fn);
     }
     this.eventBus.grantPutEventsTo(finalizeRun);
@@ -497,6 +528,7 @@ export class GeminiBatchPipeline extends Construct {
         prepareRequests: prepareRequests.function,
         submitBatchJobs: submitBatchJobs.function,
         pollBatchJobs: pollBatchJobs.function,
+        stopBatchJobs: stopBatchJobs.function,
         collectResults: collectResults.function,
         finalizeRun: finalizeRun.function,
       },
@@ -553,13 +585,28 @@ export class GeminiBatchPipeline extends Construct {
         },
       },
     });
-    this.inputRule.addTarget(
-      new targets.LambdaFunction(startRun.function, {
-        deadLetterQueue: this.deadLetterQueue,
-        retryAttempts: 8,
-        maxEventAge: Duration.hours(24),
-      }),
-    );
+    const startRunTarget = new targets.LambdaFunction(startRun.function, {
+      deadLetterQueue: this.deadLetterQueue,
+      retryAttempts: 8,
+      maxEventAge: Duration.hours(24),
+    });
+    this.inputRule.addTarget(startRunTarget);
+
+    // A timeout or a stop (how a run is cancelled) skips every Catch: the status-change event starts
+    // the run's salvage execution, which stops its jobs, collects what finished and writes the manifest.
+    this.runEndedEarlyRule = new events.Rule(this, 'RunEndedEarlyRule', {
+      description:
+        'Starts the salvage run of a gemini-batch-pipeline execution that timed out or was stopped',
+      eventPattern: {
+        source: ['aws.states'],
+        detailType: ['Step Functions Execution Status Change'],
+        detail: {
+          stateMachineArn: [this.stateMachine.stateMachineArn],
+          status: [...SALVAGED_STATUSES],
+        },
+      },
+    });
+    this.runEndedEarlyRule.addTarget(startRunTarget);
   }
 }
 

@@ -12,12 +12,14 @@ import { ERROR_NAMES } from '../../lambdas/shared/errors.js';
  * shortens the Wait state by name. Choices end with `?`.
  */
 export const STATE_NAMES = {
+  salvageRun: 'Salvage Run?',
   prepareRequests: 'Prepare Requests',
   submitBatchJobs: 'Submit Batch Jobs',
   startPolling: 'Start Polling',
   waitForJobs: 'Wait For Jobs',
   pollBatchJobs: 'Poll Batch Jobs',
   allJobsDone: 'All Jobs Done?',
+  stopBatchJobs: 'Stop Batch Jobs',
   collectResults: 'Collect Results',
   finalizeRun: 'Finalize Run',
   runFailedChoice: 'Run Failed?',
@@ -75,6 +77,7 @@ export interface WorkflowFunctions {
   readonly prepareRequests: lambda.Function;
   readonly submitBatchJobs: lambda.Function;
   readonly pollBatchJobs: lambda.Function;
+  readonly stopBatchJobs: lambda.Function;
   readonly collectResults: lambda.Function;
   readonly finalizeRun: lambda.Function;
 }
@@ -189,13 +192,19 @@ export interface PipelineWorkflowProps {
  * The Standard state machine that carries one input file through Gemini's Batch API, in JSONPath
  * (the local runner's interpreter ignores JSONata and `Assign`):
  *
- * `Prepare Requests` → `Submit Batch Jobs` → poll loop ({@link PollUntilDone}) → `Collect Results`
- * → `Finalize Run` → `Run Failed?` → `Run Failed` | `Run Succeeded`.
+ * `Salvage Run?` → `Prepare Requests` → `Submit Batch Jobs` → poll loop ({@link PollUntilDone}) →
+ * `Collect Results` → `Finalize Run` → `Run Failed?` → `Run Failed` | `Run Succeeded`.
  *
- * Every failure before Finalize is caught into `$.failure` and goes to `Finalize Run`, which writes
- * the manifest (FAILED, with the reason). The execution fails whenever the manifest says FAILED,
- * so its status mirrors the run's. Finalize itself is only retried: if it cannot finish, the
- * execution fails loudly.
+ * Nothing paid for is lost when a run ends early. A failure caught once jobs may exist (in Submit or
+ * Poll) goes to `Stop Batch Jobs`, which cancels the jobs still running and records the ones that
+ * ended, then to `Collect Results`, so every finished answer reaches results.jsonl and every other
+ * key gets a line saying why. A timeout or a stop (how a run is cancelled) skips every Catch: the
+ * execution's status-change event starts a salvage run of the same state machine, with `$.salvage`
+ * set, which goes straight to `Stop Batch Jobs`. A failure in Prepare (no job exists yet), in Stop
+ * or in Collect goes to `Finalize Run`, which writes the manifest (FAILED, with the reason).
+ * The execution fails whenever the manifest says FAILED, so its status mirrors the run's; a
+ * cancelled run's salvage ends `Run Succeeded` with the manifest saying CANCELLED. Finalize itself
+ * is only retried: if it cannot finish, the execution fails loudly.
  */
 export class PipelineWorkflow extends Construct {
   /** The state machine. */
@@ -226,6 +235,13 @@ export class PipelineWorkflow extends Construct {
       pollFunction: functions.pollBatchJobs,
       initialWait: props.initialPollWait,
     });
+    const stop = invokeTask(
+      this,
+      'StopBatchJobs',
+      STATE_NAMES.stopBatchJobs,
+      functions.stopBatchJobs,
+      '$.stopped',
+    );
     const collect = invokeTask(
       this,
       'CollectResults',
@@ -241,9 +257,15 @@ export class PipelineWorkflow extends Construct {
       '$.finalized',
     );
 
-    for (const task of [prepare, submit, pollUntilDone.pollTask, collect]) {
+    // Once jobs may exist, a failure stops them and collects what finished; before (Prepare) and
+    // after (Stop, Collect) that, it goes straight to Finalize.
+    for (const task of [submit, pollUntilDone.pollTask]) {
+      task.addCatch(stop, { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
+    }
+    for (const task of [prepare, stop, collect]) {
       task.addCatch(finalize, { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
     }
+    stop.next(collect);
 
     const runFailed = new sfn.Choice(this, 'RunFailedChoice', { stateName: STATE_NAMES.runFailedChoice })
       .when(
@@ -260,7 +282,11 @@ export class PipelineWorkflow extends Construct {
       )
       .otherwise(new sfn.Succeed(this, 'RunSucceeded', { stateName: STATE_NAMES.runSucceeded }));
 
-    const definition = prepare.next(submit).next(pollUntilDone).next(collect).next(finalize).next(runFailed);
+    prepare.next(submit).next(pollUntilDone).next(collect).next(finalize).next(runFailed);
+    // A salvage run (started by the first execution's timeout or stop) goes straight to stopping.
+    const definition = new sfn.Choice(this, 'SalvageRunChoice', { stateName: STATE_NAMES.salvageRun })
+      .when(sfn.Condition.isPresent('$.salvage'), stop)
+      .otherwise(prepare);
 
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
       retention: props.logRetention,

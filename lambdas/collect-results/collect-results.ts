@@ -268,8 +268,9 @@ export async function collectResults(run: RunState, deps: CollectDeps): Promise<
   const sources = plan.chunks.map((chunk) => {
     const job = jobs.get(chunk.index);
     if (!job && abandoned.has(chunk.index)) {
-      const message =
-        "Gemini did not accept this chunk's batch job before the submit deadline (it kept answering 429 or 5xx); this request was not sent";
+      const message = pollStatus?.abandonedReason
+        ? `${pollStatus.abandonedReason} before this chunk's batch job was created; this request was not sent`
+        : "Gemini did not accept this chunk's batch job before the submit deadline (it kept answering 429 or 5xx); this request was not sent";
       return {
         firstLine: chunk.firstLine,
         answers: failedAnswers(run, chunk, tally, deps, { status: 'NOT_SUBMITTED', message }),

@@ -17,7 +17,7 @@ import {
   type RunPlan,
   type RunStatus,
 } from '../shared/run-records.js';
-import type { RunFailure, RunState } from '../shared/run-state.js';
+import { describeFailure, type RunState } from '../shared/run-state.js';
 import { readCollectSummary, readLedgers, readPlan, readPollStatus } from '../shared/run-store.js';
 
 export interface FinalizeDeps {
@@ -111,25 +111,28 @@ export interface Manifest {
   };
 }
 
-/** "EmptyInputError: the file is empty" from a Catch's `{Error, Cause}`; Lambda puts JSON in Cause. */
-export function describeFailure(failure: RunFailure): string {
-  let message = failure.Cause ?? '';
-  try {
-    const cause = JSON.parse(message) as { errorMessage?: unknown };
-    if (typeof cause.errorMessage === 'string') message = cause.errorMessage;
-  } catch {
-    // Cause is plain text (Step Functions' own errors, timeouts): keep it as it is.
-  }
-  return message ? `${failure.Error}: ${message}` : failure.Error;
-}
-
 function decideStatus(
   run: RunState,
   plan: RunPlan | undefined,
   poll: PollStatus | undefined,
   collected: CollectSummary | undefined,
 ): { status: RunStatus; reason?: string } {
-  if (run.failure) return { status: 'FAILED', reason: describeFailure(run.failure) };
+  // A run that ended early still had its finished jobs collected (Stop Batch Jobs, then Collect).
+  const salvaged = collected
+    ? `; the jobs that had finished were collected (${collected.succeededCount} answers), the others cancelled`
+    : '';
+  const failure = run.failure ? `; then ${describeFailure(run.failure)}` : '';
+  if (run.salvage?.status === 'ABORTED') {
+    const cause = run.salvage.cause ? ` (${run.salvage.cause})` : '';
+    return { status: 'CANCELLED', reason: `the run was cancelled${cause}${salvaged}${failure}` };
+  }
+  if (run.salvage?.status === 'TIMED_OUT') {
+    return {
+      status: 'FAILED',
+      reason: `execution ${run.salvage.executionName} timed out${salvaged}${failure}`,
+    };
+  }
+  if (run.failure) return { status: 'FAILED', reason: `${describeFailure(run.failure)}${salvaged}` };
   if (!plan || !collected)
     return { status: 'FAILED', reason: 'the run ended before its results were collected' };
   const unsuccessful = (poll?.jobs ?? []).filter((job) => job.state !== 'BATCH_STATE_SUCCEEDED');

@@ -86,6 +86,11 @@ export interface PollStatus {
    * them, and their keys come back as errors instead of holding the run until it times out.
    */
   readonly abandonedChunks?: readonly number[];
+  /**
+   * Why the abandoned chunks got no job, for their keys' error lines: when absent, Gemini refused
+   * them (429) until the submit deadline; a run that stopped early says why it stopped.
+   */
+  readonly abandonedReason?: string;
 }
 
 /**
@@ -149,4 +154,4 @@ export interface CollectSummary {
 }
 
 /** How a run ended, in `manifest.json`. */
-export type RunStatus = 'SUCCEEDED' | 'COMPLETED_WITH_ERRORS' | 'FAILED';
+export type RunStatus = 'SUCCEEDED' | 'COMPLETED_WITH_ERRORS' | 'FAILED' | 'CANCELLED';

@@ -14,6 +14,21 @@ export interface RunInput {
   readonly sizeBytes?: number;
   /** When the upload happened (the S3 event's time), ISO 8601. */
   readonly uploadedAt: string;
+  /**
+   * Set on a salvage run: the run's first execution ended where no Catch could see it (it timed out,
+   * or was stopped, which is how a run is cancelled). The salvage execution stops the run's jobs,
+   * collects what finished and writes the manifest.
+   */
+  readonly salvage?: RunSalvage;
+}
+
+/** Why a run is being salvaged: how its first execution ended, as Step Functions reported it. */
+export interface RunSalvage {
+  readonly status: 'TIMED_OUT' | 'ABORTED';
+  /** The execution that ended. */
+  readonly executionName: string;
+  /** What Step Functions (or whoever stopped it) gave as the cause. */
+  readonly cause?: string;
 }
 
 /** `$.prepared`: what Prepare Requests made of the input. */
@@ -53,6 +68,18 @@ export interface CollectedRun {
 export interface RunFailure {
   readonly Error: string;
   readonly Cause?: string;
+}
+
+/** "EmptyInputError: the file is empty" from a Catch's `{Error, Cause}`; Lambda puts JSON in Cause. */
+export function describeFailure(failure: RunFailure): string {
+  let message = failure.Cause ?? '';
+  try {
+    const cause = JSON.parse(message) as { errorMessage?: unknown };
+    if (typeof cause.errorMessage === 'string') message = cause.errorMessage;
+  } catch {
+    // Cause is plain text (Step Functions' own errors, timeouts): keep it as it is.
+  }
+  return message ? `${failure.Error}: ${message}` : failure.Error;
 }
 
 /** The full execution state as it grows from state to state. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { EventBridgeEvent } from 'aws-lambda';
-import type { RunInput } from '../shared/run-state.js';
+import type { RunInput, RunSalvage } from '../shared/run-state.js';
 
 /** `detail` of S3's EventBridge "Object Created" event. Unlike classic S3 notifications, the key is not URL-encoded. */
 export interface ObjectCreatedDetail {
@@ -15,6 +15,29 @@ export interface ObjectCreatedDetail {
 }
 
 export type ObjectCreatedEvent = EventBridgeEvent<'Object Created', ObjectCreatedDetail>;
+
+/** `detail` of Step Functions' EventBridge "Step Functions Execution Status Change" event. */
+export interface ExecutionStatusChangeDetail {
+  readonly executionArn: string;
+  readonly stateMachineArn: string;
+  readonly name: string;
+  readonly status: string;
+  /** The execution's input, as a JSON string. */
+  readonly input: string | null;
+  readonly cause?: string | null;
+  readonly error?: string | null;
+}
+
+export type ExecutionStatusChangeEvent = EventBridgeEvent<
+  'Step Functions Execution Status Change',
+  ExecutionStatusChangeDetail
+>;
+
+/** How an execution can end without any Catch seeing it: what a salvage run answers. */
+export const SALVAGED_STATUSES: readonly RunSalvage['status'][] = ['TIMED_OUT', 'ABORTED'];
+
+/** The salvage execution of a run: one per run, so a repeated event starts nothing new. */
+export const salvageExecutionName = (runId: string): string => `${runId}-salvage`;
 
 export interface StartRunDeps {
   /** Starts the workflow under `name`; resolves false if an execution of that name already exists. */
@@ -62,4 +85,47 @@ export async function startRun(event: ObjectCreatedEvent, deps: StartRunDeps): P
     uploadedAt: new Date(event.time).toISOString(),
   };
   return { runId, started: await deps.startExecution(runId, input) };
+}
+
+/**
+ * Starts the salvage run of a run whose execution timed out or was stopped (a cancel): the same
+ * state machine, with `salvage` in its input, stops the run's Gemini jobs, collects what finished and
+ * writes the manifest. Nothing else can: a timeout or a stop skips every Catch. A salvage run that
+ * itself ends this way is not salvaged again.
+ */
+export async function startSalvage(
+  event: ExecutionStatusChangeEvent,
+  deps: Pick<StartRunDeps, 'startExecution'>,
+): Promise<StartRunOutcome> {
+  const { detail } = event;
+  const status = SALVAGED_STATUSES.find((salvaged) => salvaged === detail.status);
+  if (!status) return { ignored: `execution ${detail.name} ended ${detail.status}: its own Finalize ran` };
+  const input = parseRunInput(detail.input);
+  if (!input) return { ignored: `execution ${detail.name} has no run input to salvage` };
+  if (input.salvage) {
+    return {
+      ignored: `execution ${detail.name} was already a salvage run (of ${input.salvage.executionName})`,
+    };
+  }
+  const salvage: RunSalvage = {
+    status,
+    executionName: detail.name,
+    ...(detail.cause ? { cause: detail.cause } : {}),
+  };
+  const name = salvageExecutionName(input.runId);
+  return { runId: name, started: await deps.startExecution(name, { ...input, salvage }) };
+}
+
+function parseRunInput(text: string | null): RunInput | undefined {
+  if (!text) return undefined;
+  try {
+    const input = JSON.parse(text) as Partial<RunInput>;
+    return typeof input.runId === 'string' &&
+      typeof input.bucket === 'string' &&
+      typeof input.key === 'string'
+      ? (input as RunInput)
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }

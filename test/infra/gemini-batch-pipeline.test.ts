@@ -60,6 +60,7 @@ const FUNCTIONS: Record<
       ENV.submitDeadlineSeconds,
     ],
   },
+  'stop-batch-jobs': { timeout: 900, memory: 512, env: [ENV.apiKeySecretArn] },
   'collect-results': {
     timeout: 900,
     memory: 1769,
@@ -207,9 +208,9 @@ describe('GeminiBatchPipeline with default props', () => {
   });
 
   describe('functions', () => {
-    it('exposes the six functions by folder name', () => {
+    it('exposes the seven functions by folder name', () => {
       expect(Object.keys(synth.pipeline.functions).sort()).toEqual([...PIPELINE_FUNCTION_NAMES].sort());
-      synth.template.resourceCountIs('AWS::Lambda::Function', 6);
+      synth.template.resourceCountIs('AWS::Lambda::Function', 7);
     });
 
     it.each(PIPELINE_FUNCTION_NAMES)(
@@ -293,7 +294,7 @@ describe('GeminiBatchPipeline with default props', () => {
 
   describe('trigger', () => {
     it('matches S3 Object Created events for this bucket and <prefix>*.jsonl keys only', () => {
-      synth.template.resourceCountIs('AWS::Events::Rule', 1);
+      synth.template.resourceCountIs('AWS::Events::Rule', 2);
       synth.template.hasResourceProperties('AWS::Events::Rule', {
         EventPattern: {
           source: ['aws.s3'],
@@ -308,8 +309,28 @@ describe('GeminiBatchPipeline with default props', () => {
     });
 
     it('is on the default bus, the only one S3 sends events to', () => {
-      const rule = Object.values(synth.template.findResources('AWS::Events::Rule'))[0];
-      expect(rule?.Properties?.EventBusName).toBeUndefined();
+      for (const rule of Object.values(synth.template.findResources('AWS::Events::Rule'))) {
+        expect(rule.Properties?.EventBusName).toBeUndefined();
+      }
+    });
+
+    it("starts the salvage run of this state machine's executions that time out or are stopped", () => {
+      const machineId = logicalIdOf(synth, synth.pipeline.stateMachine);
+      synth.template.hasResourceProperties('AWS::Events::Rule', {
+        EventPattern: {
+          source: ['aws.states'],
+          'detail-type': ['Step Functions Execution Status Change'],
+          detail: { stateMachineArn: [{ Ref: machineId }], status: ['TIMED_OUT', 'ABORTED'] },
+        },
+        Targets: [
+          Match.objectLike({
+            Arn: { 'Fn::GetAtt': [synth.logicalId('start-run'), 'Arn'] },
+            DeadLetterConfig: {
+              Arn: { 'Fn::GetAtt': [logicalIdOf(synth, synth.pipeline.deadLetterQueue), 'Arn'] },
+            },
+          }),
+        ],
+      });
     });
 
     it('targets start-run with retries and a dead-letter queue', () => {
@@ -689,7 +710,7 @@ describe('GeminiBatchPipeline with props overridden', () => {
   it('keeps every log for a custom retention', () => {
     const synth = synthPipeline({ logRetention: logs.RetentionDays.ONE_YEAR });
     const groups = Object.values(synth.template.findResources('AWS::Logs::LogGroup'));
-    expect(groups).toHaveLength(7);
+    expect(groups).toHaveLength(8);
     for (const group of groups) expect(group.Properties?.RetentionInDays).toBe(365);
   });
 });

@@ -150,7 +150,15 @@ describe('cdk-nag AwsSolutions on the deployable stack', () => {
         .map((finding) => finding.path)
         .sort();
       expect(star).toEqual(
-        ['CollectResults', 'FinalizeRun', 'PollBatchJobs', 'PrepareRequests', 'StartRun', 'SubmitBatchJobs']
+        [
+          'CollectResults',
+          'FinalizeRun',
+          'PollBatchJobs',
+          'PrepareRequests',
+          'StartRun',
+          'StopBatchJobs',
+          'SubmitBatchJobs',
+        ]
           .map((fn) => `GeminiBatchPipeline/Pipeline/${fn}/ServiceRole/DefaultPolicy/Resource`)
           .concat('GeminiBatchPipeline/Pipeline/Workflow/Resource/Role/DefaultPolicy/Resource')
           .sort(),

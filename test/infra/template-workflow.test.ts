@@ -41,7 +41,7 @@ describe('synthesizePipelineTemplate', () => {
   it('synthesizes the deployable stack without bundling', () => {
     const template = synthesizePipelineTemplate();
     const functions = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
-    expect(functions).toHaveLength(6);
+    expect(functions).toHaveLength(7);
     for (const fn of functions) expect(fn.Properties?.Code).toHaveProperty('ZipFile');
     expect(Object.keys(template.Outputs ?? {})).toContain('UploadCommand');
   });

@@ -15,6 +15,7 @@ const TASKS = [
   STATE_NAMES.prepareRequests,
   STATE_NAMES.submitBatchJobs,
   STATE_NAMES.pollBatchJobs,
+  STATE_NAMES.stopBatchJobs,
   STATE_NAMES.collectResults,
   STATE_NAMES.finalizeRun,
 ];
@@ -81,19 +82,26 @@ describe('pipeline workflow definition', () => {
     expect(JSON.stringify(definition)).not.toContain('{%');
   });
 
-  it('starts at Prepare Requests', () => {
-    expect(definition.StartAt).toBe('Prepare Requests');
+  it('starts by asking whether this is a salvage run: straight to Stop Batch Jobs if so, else Prepare', () => {
+    expect(definition.StartAt).toBe('Salvage Run?');
+    expect(state('Salvage Run?')).toEqual({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.salvage', IsPresent: true, Next: 'Stop Batch Jobs' }],
+      Default: 'Prepare Requests',
+    });
   });
 
   it('has exactly the contracted states', () => {
     expect(Object.keys(definition.States).sort()).toEqual(
       [
+        'Salvage Run?',
         'Prepare Requests',
         'Submit Batch Jobs',
         'Start Polling',
         'Wait For Jobs',
         'Poll Batch Jobs',
         'All Jobs Done?',
+        'Stop Batch Jobs',
         'Collect Results',
         'Finalize Run',
         'Run Failed?',
@@ -103,17 +111,19 @@ describe('pipeline workflow definition', () => {
     );
   });
 
-  it('moves between states as designed, every failure path leading to Finalize Run', () => {
+  it('moves between states as designed: failures once jobs exist stop them and collect, all end in Finalize Run', () => {
     const graph = Object.fromEntries(
       Object.entries(definition.States).map(([name, s]) => [name, transitions(s)]),
     );
     expect(graph).toEqual({
+      'Salvage Run?': ['Prepare Requests', 'Stop Batch Jobs'],
       'Prepare Requests': ['Finalize Run', 'Submit Batch Jobs'],
-      'Submit Batch Jobs': ['Finalize Run', 'Start Polling'],
+      'Submit Batch Jobs': ['Start Polling', 'Stop Batch Jobs'],
       'Start Polling': ['Wait For Jobs'],
       'Wait For Jobs': ['Poll Batch Jobs'],
-      'Poll Batch Jobs': ['All Jobs Done?', 'Finalize Run'],
+      'Poll Batch Jobs': ['All Jobs Done?', 'Stop Batch Jobs'],
       'All Jobs Done?': ['Collect Results', 'Wait For Jobs'],
+      'Stop Batch Jobs': ['Collect Results', 'Finalize Run'],
       'Collect Results': ['Finalize Run'],
       'Finalize Run': ['Run Failed?'],
       'Run Failed?': ['Run Failed', 'Run Succeeded'],
@@ -151,6 +161,7 @@ describe('pipeline workflow definition', () => {
       'Prepare Requests': '$.prepared',
       'Submit Batch Jobs': '$.submitted',
       'Poll Batch Jobs': '$.poll',
+      'Stop Batch Jobs': '$.stopped',
       'Collect Results': '$.collected',
       'Finalize Run': '$.finalized',
     });
@@ -198,15 +209,26 @@ describe('pipeline workflow definition', () => {
     );
   });
 
-  it.each([
-    STATE_NAMES.prepareRequests,
-    STATE_NAMES.submitBatchJobs,
-    STATE_NAMES.pollBatchJobs,
-    STATE_NAMES.collectResults,
-  ])('catches every error of %s into $.failure and goes to Finalize Run', (name) => {
-    expect(state(name).Catch).toEqual([
-      { ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'Finalize Run' },
-    ]);
+  it.each([STATE_NAMES.submitBatchJobs, STATE_NAMES.pollBatchJobs])(
+    'catches every error of %s, once jobs may exist, into $.failure and goes to Stop Batch Jobs',
+    (name) => {
+      expect(state(name).Catch).toEqual([
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'Stop Batch Jobs' },
+      ]);
+    },
+  );
+
+  it.each([STATE_NAMES.prepareRequests, STATE_NAMES.stopBatchJobs, STATE_NAMES.collectResults])(
+    'catches every error of %s into $.failure and goes to Finalize Run',
+    (name) => {
+      expect(state(name).Catch).toEqual([
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'Finalize Run' },
+      ]);
+    },
+  );
+
+  it('collects after stopping the jobs', () => {
+    expect(state('Stop Batch Jobs').Next).toBe('Collect Results');
   });
 
   it('does not catch errors of Finalize Run, so a failing Finalize fails the execution', () => {

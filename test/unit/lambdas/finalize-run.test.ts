@@ -1,6 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
-  describeFailure,
   type FinalizeDeps,
   finalizeRun,
   type Manifest,
@@ -9,7 +8,7 @@ import {
 import { jobDisplayName } from '../../../lambdas/shared/layout.js';
 import { DEFAULT_BATCH_PRICES, estimateCost, priceTableWith } from '../../../lambdas/shared/pricing.js';
 import type { RunPlan } from '../../../lambdas/shared/run-records.js';
-import type { RunFailure, RunState } from '../../../lambdas/shared/run-state.js';
+import { describeFailure, type RunFailure, type RunState } from '../../../lambdas/shared/run-state.js';
 import { FakeGemini } from '../../support/fake-gemini.js';
 import { MemoryObjectStore } from '../../support/memory-object-store.js';
 import {
@@ -238,7 +237,33 @@ describe('finalizeRun', () => {
     const failure = { Error: 'States.Timeout', Cause: 'The task timed out.' };
     const { status } = await finalizeRun(runState({ failure }), deps());
     expect(status).toBe('FAILED');
-    expect((await manifest()).reason).toBe('States.Timeout: The task timed out.');
+    expect((await manifest()).reason).toMatch(
+      /^States\.Timeout: The task timed out\.; the jobs that had finished were collected \(\d+ answers\), the others cancelled$/,
+    );
+  });
+
+  it('ends a cancelled run, salvaged after its execution was stopped, as CANCELLED with what was kept', async () => {
+    await succeededRun();
+    const salvage = { status: 'ABORTED', executionName: RUN_ID, cause: 'no longer needed' } as const;
+
+    const { status } = await finalizeRun(runState({ salvage }), deps());
+
+    expect(status).toBe('CANCELLED');
+    expect((await manifest()).reason).toMatch(
+      /^the run was cancelled \(no longer needed\); the jobs that had finished were collected \(\d+ answers\)/,
+    );
+  });
+
+  it('ends a run salvaged after its execution timed out as FAILED, naming the execution', async () => {
+    await succeededRun();
+    const salvage = { status: 'TIMED_OUT', executionName: RUN_ID } as const;
+
+    const { status } = await finalizeRun(runState({ salvage }), deps());
+
+    expect(status).toBe('FAILED');
+    expect((await manifest()).reason).toMatch(
+      new RegExp(`^execution ${RUN_ID} timed out; the jobs that had finished`),
+    );
   });
 
   it('ends a run where no request succeeded as FAILED, naming the job state', async () => {
