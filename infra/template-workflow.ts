@@ -256,22 +256,42 @@ export function stateMachineDefinition(
   return { ...definition, States: states };
 }
 
+/** What a rule's event pattern refers to, as this machine names it. */
+export interface PatternReferences {
+  /** The name the pipeline's bucket has here. */
+  readonly bucketName: string;
+  /** The ARN the state machine has here (needed for the rule on its executions). */
+  readonly stateMachineArn?: string;
+}
+
 /**
  * The trigger rule's event pattern (the rule on S3 events), with the bucket's `Ref` replaced by
  * `bucketName`, ready for {@link matchesEventPattern}.
  */
-export function inputRuleEventPattern(
+export function inputRuleEventPattern(template: CfnTemplate, references: PatternReferences): EventPattern {
+  return ruleEventPattern(template, 'aws.s3', references);
+}
+
+/**
+ * The event pattern of the rule on the state machine's own executions (source `aws.states`): the
+ * one that starts a salvage run when an execution times out or is stopped.
+ */
+export function executionRuleEventPattern(
   template: CfnTemplate,
-  options: { readonly bucketName: string },
+  references: Required<PatternReferences>,
 ): EventPattern {
+  return ruleEventPattern(template, 'aws.states', references);
+}
+
+function ruleEventPattern(template: CfnTemplate, source: string, references: PatternReferences): EventPattern {
   const rules = Object.entries(template.Resources).filter(([, resource]) => {
     const pattern = resource.Properties?.EventPattern;
     return (
-      resource.Type === 'AWS::Events::Rule' && isRecord(pattern) && asArray(pattern.source).includes('aws.s3')
+      resource.Type === 'AWS::Events::Rule' && isRecord(pattern) && asArray(pattern.source).includes(source)
     );
   });
   if (rules.length !== 1) {
-    throw new Error(`expected one rule on S3 events in the template, found ${rules.length}`);
+    throw new Error(`expected one rule on ${source} events in the template, found ${rules.length}`);
   }
   const [[, rule]] = rules as [[string, CfnTemplateResource]];
 
@@ -279,7 +299,11 @@ export function inputRuleEventPattern(
     if (Array.isArray(node)) return node.map(substitute);
     if (!isRecord(node)) return node;
     if (typeof node.Ref === 'string' && Object.keys(node).length === 1) {
-      if (template.Resources[node.Ref]?.Type === 'AWS::S3::Bucket') return options.bucketName;
+      const type = template.Resources[node.Ref]?.Type;
+      if (type === 'AWS::S3::Bucket') return references.bucketName;
+      if (type === 'AWS::StepFunctions::StateMachine' && references.stateMachineArn) {
+        return references.stateMachineArn;
+      }
       throw new Error(`unsupported reference in the event pattern: ${JSON.stringify(node)}`);
     }
     if (Object.keys(node).some((key) => key.startsWith('Fn::'))) {

@@ -16,11 +16,17 @@ import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
+import {
+  ExecutionAbortedError,
+  ExecutionTimeoutError,
+  StateMachine,
+  type StateMachineDefinition,
+} from 'aws-local-stepfunctions';
 import { startFauxqs } from 'fauxqs';
 import { matchesEventPattern } from '../infra/event-pattern.js';
 import {
   type CfnTemplate,
+  executionRuleEventPattern,
   inputRuleEventPattern,
   kebabCase,
   stateMachineDefinition,
@@ -33,7 +39,7 @@ import type { Manifest } from '../lambdas/finalize-run/finalize-run.js';
 import { ENV } from '../lambdas/shared/env.js';
 import { resultKeys } from '../lambdas/shared/layout.js';
 import type { RunInput, RunState } from '../lambdas/shared/run-state.js';
-import type { ObjectCreatedEvent } from '../lambdas/start-run/start-run.js';
+import type { ExecutionStatusChangeEvent, ObjectCreatedEvent } from '../lambdas/start-run/start-run.js';
 import { type AwsStandIns, type PublishedEvent, startAwsStandIns } from './aws-stand-ins.js';
 import {
   type GeminiEmulator,
@@ -103,14 +109,23 @@ export interface LocalPipelineOptions {
   readonly wrapTask?: (state: string, handler: TaskHandler) => TaskHandler;
   /** Show the functions' structured logs. @default false */
   readonly verbose?: boolean;
+  /**
+   * Times out a run's first execution after this many seconds instead of the template's timeout,
+   * to see a timeout offline; the salvage run it starts keeps the template's.
+   * @default - the template's TimeoutSeconds
+   */
+  readonly executionTimeoutSeconds?: number;
   /** Settings to give the functions over the synthesized stack's, e.g. small chunk limits in tests. */
   readonly environment?: Readonly<Record<string, string>>;
 }
 
+/** How Step Functions says an execution ended. */
+export type ExecutionStatus = 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
+
 export interface RunOutcome {
   readonly runId: string;
-  /** How the execution ended; the run's own status is in the manifest. */
-  readonly execution: 'SUCCEEDED' | 'FAILED';
+  /** How the run's (first) execution ended; the run's own status is in the manifest. */
+  readonly execution: ExecutionStatus;
   readonly manifest: Manifest;
 }
 
@@ -140,8 +155,16 @@ export interface LocalPipeline {
   notify(key: string): Promise<{ event: ObjectCreatedEvent; delivery: DeliveryOutcome }>;
   /** Delivers an event to the rule, as EventBridge does (also twice, to test duplicates). */
   deliver(event: ObjectCreatedEvent): Promise<DeliveryOutcome>;
-  /** Resolves when the run's execution has ended. */
+  /**
+   * Resolves when the run's execution has ended, and its salvage run too when the execution timed
+   * out or was stopped (the manifest is then the salvage run's).
+   */
   waitForRun(runId: string): Promise<RunOutcome>;
+  /**
+   * Cancels a running run the way a deployed one is cancelled, by stopping its execution: the
+   * salvage run cancels its Gemini jobs, collects what finished, and the manifest says CANCELLED.
+   */
+  cancel(runId: string, cause?: string): void;
   /** Uploads a local file under the input prefix and waits for its run. */
   runFile(path: string): Promise<RunOutcome>;
   /** Bytes of an object, or undefined. */
@@ -304,10 +327,25 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     };
   }
   const startRunFunction = functionFor('start-run');
-  const startRun = async (event: ObjectCreatedEvent) =>
+  const startRun = async (event: ObjectCreatedEvent | ExecutionStatusChangeEvent) =>
     (await startRunFunction.invoke(event)) as { runId?: string; started?: boolean };
 
   const stateMachine = new StateMachine(definition as StateMachineDefinition);
+  // A run's first execution may be given a short timeout, to see what a timeout does; its salvage
+  // run keeps the template's, as the one state machine would give both in AWS.
+  const firstRunMachine =
+    options.executionTimeoutSeconds === undefined
+      ? stateMachine
+      : new StateMachine({
+          ...definition,
+          TimeoutSeconds: options.executionTimeoutSeconds,
+        } as StateMachineDefinition);
+  const executionPattern = executionRuleEventPattern(template, {
+    bucketName: LOCAL_BUCKET,
+    stateMachineArn: STATE_MACHINE_ARN,
+  });
+  const executions = new Map<string, { abort: () => void }>();
+  const stopCauses = new Map<string, string>();
   const retryPauses = Object.fromEntries(taskStates.map((state) => [state, 50]));
 
   const readObject = async (key: string): Promise<string | undefined> => {
@@ -319,24 +357,71 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     }
   };
 
+  /**
+   * What Step Functions puts on the bus when an execution ends, delivered to the rules that match
+   * it: the rule on TIMED_OUT and ABORTED starts the salvage run. Returns its name if it started one.
+   */
+  const announceEnd = async (
+    name: string,
+    input: RunInput,
+    status: ExecutionStatus,
+    cause: string | undefined,
+  ): Promise<string | undefined> => {
+    const executionArn = `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${name}`;
+    const event: ExecutionStatusChangeEvent = {
+      version: '0',
+      id: randomUUID(),
+      'detail-type': 'Step Functions Execution Status Change',
+      source: 'aws.states',
+      account: ACCOUNT,
+      time: new Date().toISOString(),
+      region: REGION,
+      resources: [executionArn],
+      detail: {
+        executionArn,
+        stateMachineArn: STATE_MACHINE_ARN,
+        name,
+        status,
+        input: JSON.stringify(input),
+        cause: cause ?? null,
+        error: null,
+      },
+    };
+    if (!matchesEventPattern(executionPattern, event)) return undefined;
+    const outcome = await startRun(event);
+    return outcome.started ? outcome.runId : undefined;
+  };
+
   startExecution = (name, input) => {
     running.add(name);
-    const execution = stateMachine.run(input as unknown as ExecutionInput, {
+    const machine = input.salvage ? stateMachine : firstRunMachine;
+    const execution = machine.run(input as unknown as ExecutionInput, {
       overrides: {
         taskResourceLocalHandlers: handlers,
         waitTimeOverrides: { [POLL_WAIT_STATE]: options.pollWaitMs ?? 250 },
         retryIntervalOverrides: retryPauses,
       },
     });
+    executions.set(name, execution);
     const outcome = (async (): Promise<RunOutcome> => {
-      let status: RunOutcome['execution'] = 'SUCCEEDED';
+      let status: ExecutionStatus = 'SUCCEEDED';
       try {
         await execution.result;
-      } catch {
-        status = 'FAILED';
+      } catch (error) {
+        status =
+          error instanceof ExecutionAbortedError
+            ? 'ABORTED'
+            : error instanceof ExecutionTimeoutError
+              ? 'TIMED_OUT'
+              : 'FAILED';
       } finally {
         running.delete(name);
+        executions.delete(name);
       }
+      const salvage = await announceEnd(name, input, status, stopCauses.get(name));
+      // The run's manifest comes from its salvage run, when one was started.
+      const salvaged = salvage ? await runs.get(salvage) : undefined;
+      if (salvaged) return { runId: name, execution: status, manifest: salvaged.manifest };
       const manifestText = await readObject(resultKeys(input.key, input.runId, inputPrefix).manifest);
       if (!manifestText) throw new Error(`run ${name} ended (${status}) without writing manifest.json`);
       return { runId: name, execution: status, manifest: JSON.parse(manifestText) as Manifest };
@@ -399,6 +484,15 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     return notify(key);
   };
 
+  const cancel: LocalPipeline['cancel'] = (runId, cause = 'cancelled by the user') => {
+    const execution = executions.get(runId);
+    if (!execution) throw new Error(`run ${runId} is not running`);
+    // As `aws stepfunctions stop-execution --cause`: the stop skips every Catch, and the execution's
+    // ABORTED event starts the salvage run that cancels the jobs and writes the manifest.
+    stopCauses.set(runId, cause);
+    execution.abort();
+  };
+
   const waitForRun = async (runId: string): Promise<RunOutcome> => {
     const run = runs.get(runId);
     if (!run) throw new Error(`no run ${runId} was started`);
@@ -417,6 +511,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     notify,
     deliver,
     waitForRun,
+    cancel,
     readObject,
     async runFile(path) {
       const key = `${inputPrefix}${basename(path)}`;

@@ -133,7 +133,7 @@ describe('the input rule pattern from the template', () => {
 
   it('throws when the template has no rule on S3 events', () => {
     expect(() => inputRuleEventPattern({ Resources: {} }, { bucketName: BUCKET })).toThrow(
-      'expected one rule on S3 events in the template, found 0',
+      'expected one rule on aws.s3 events in the template, found 0',
     );
   });
 });
