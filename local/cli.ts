@@ -5,6 +5,7 @@
  * The Gemini emulator answers unless `--live` or `--gemini-url` says otherwise: a key in the shell
  * never sends a local run to the real, billed API.
  */
+import { createReadStream } from 'node:fs';
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -40,6 +41,8 @@ Options:
   --help             show this text
 
 Without --live or --gemini-url the Gemini emulator answers, whatever the shell holds.
+Ctrl-C cancels the run: its Gemini jobs are stopped, what finished is kept, and the manifest says
+CANCELLED; a second Ctrl-C quits at once.
 
 Exit status: 0 when every line succeeded, 2 when the run completed with errors
 (rejected lines or failed requests), 1 when the run failed, 3 when it was cancelled.`;
@@ -158,8 +161,21 @@ async function runOneFile(
       `Running ${path} through the local pipeline (${code}, ${describeGemini(pipeline)}, S3 at ${pipeline.s3Endpoint})`,
     );
     warnOfUnusedKey(pipeline);
-    const outcome = await pipeline.runFile(path);
     const inputKey = `${pipeline.inputPrefix}${basename(path)}`;
+    const { delivery } = await pipeline.upload(inputKey, createReadStream(path));
+    if (!delivery.runId) throw new Error(`uploading ${inputKey} started no run: the rule did not match it`);
+    const runId = delivery.runId;
+    // Ctrl-C cancels the run as a deployed one is cancelled (its jobs stopped, what finished kept,
+    // the manifest CANCELLED); a second Ctrl-C quits at once.
+    const onInterrupt = () => {
+      process.once('SIGINT', () => process.exit(130));
+      console.log(
+        `\nCancelling run ${runId}: stopping its Gemini jobs and keeping what finished (Ctrl-C again to quit now)`,
+      );
+      pipeline.cancel(runId, 'cancelled with Ctrl-C');
+    };
+    process.once('SIGINT', onInterrupt);
+    const outcome = await pipeline.waitForRun(runId).finally(() => process.off('SIGINT', onInterrupt));
     const copied = await copyOutputs(
       pipeline,
       outcome,

@@ -3,7 +3,7 @@
  * child process, with a Gemini key in the shell as most Gemini users have. The key must not send
  * the run to the real, billed API: the emulator answers, and the output says so.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,7 +32,7 @@ async function npmStart(...args: string[]) {
   return { stdout, results, manifest };
 }
 
-describe('npm start', () => {
+describe('npm start', { timeout: 180_000 }, () => {
   it('runs the example on the emulator although GEMINI_API_KEY is set, and says so', async () => {
     const { stdout, results, manifest } = await npmStart();
 
@@ -40,6 +40,31 @@ describe('npm start', () => {
     expect(stdout).toContain('GEMINI_API_KEY is set but not used: add --live');
     expect(manifest.status).toBe('SUCCEEDED');
     expect(results).toHaveLength(3);
+  });
+
+  it('cancels the run on Ctrl-C: its jobs stopped, the manifest CANCELLED, exit status 3', async () => {
+    outDir = await mkdtemp(join(tmpdir(), 'quick-start-'));
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'local/cli.ts', 'examples/generate-text.jsonl', '--out', outDir],
+      { cwd: REPO_ROOT, env: process.env, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let stdout = '';
+    child.stdout.on('data', (data: Buffer) => {
+      stdout += data.toString();
+      // The jobs exist and are still running on the emulator's clock: interrupt now.
+      if (stdout.includes('Submit Batch Jobs: done') && !child.killed) child.kill('SIGINT');
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+
+    expect(stdout).toContain('Cancelling run');
+    expect(code).toBe(3);
+    const manifest = JSON.parse(await readFile(join(outDir, 'manifest.json'), 'utf8')) as {
+      status: string;
+      reason: string;
+    };
+    expect(manifest.status).toBe('CANCELLED');
+    expect(manifest.reason).toContain('cancelled with Ctrl-C');
   });
 
   it('runs the bundles cdk deploy uploads with --bundled', async () => {
