@@ -243,22 +243,25 @@ export async function peekStream(source: AsyncIterable<Uint8Array>, bytes: numbe
     size += next.value.length;
   }
   const head = Buffer.concat(early).subarray(0, bytes);
-  async function* body(): AsyncGenerator<Uint8Array> {
-    yield* early;
+  const release = async () => {
     if (ended) return;
+    ended = true;
+    await iterator.return?.();
+  };
+  async function* body(): AsyncGenerator<Uint8Array> {
+    // The source is released however reading stops: at its end, on an error, or by the reader.
     try {
-      for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+      yield* early;
+      while (!ended) {
+        const next = await iterator.next();
+        if (next.done) ended = true;
+        else yield next.value;
+      }
     } finally {
-      await iterator.return?.();
+      await release();
     }
   }
-  return {
-    head,
-    body: body(),
-    close: async () => {
-      if (!ended) await iterator.return?.();
-    },
-  };
+  return { head, body: body(), close: release };
 }
 
 const QUOTE = 0x22;

@@ -347,6 +347,16 @@ describe('peekStream', () => {
     expect(await all(peeked.body)).toBe('ab');
   });
 
+  it('releases the source when its reader stops early, even within the bytes read ahead', async () => {
+    for (const stopAfter of [1, 3]) {
+      const { stream, state } = source(['ab', 'cd', 'ef', 'gh']);
+      const peeked = await peekStream(stream, 4);
+      let pieces = 0;
+      for await (const _ of peeked.body) if (++pieces === stopAfter) break;
+      expect(state.released).toBe(true);
+    }
+  });
+
   it('releases the source when closed without reading the body', async () => {
     const { stream, state } = source(['ab', 'cd', 'ef']);
     const peeked = await peekStream(stream, 2);
