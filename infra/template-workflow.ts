@@ -283,7 +283,11 @@ export function executionRuleEventPattern(
   return ruleEventPattern(template, 'aws.states', references);
 }
 
-function ruleEventPattern(template: CfnTemplate, source: string, references: PatternReferences): EventPattern {
+function ruleEventPattern(
+  template: CfnTemplate,
+  source: string,
+  references: PatternReferences,
+): EventPattern {
   const rules = Object.entries(template.Resources).filter(([, resource]) => {
     const pattern = resource.Properties?.EventPattern;
     return (

@@ -13,13 +13,16 @@ import {
   BUFFERED,
   type LineWriter,
   ObjectNotFoundError,
+  type ObjectSnapshot,
   type ObjectStore,
+  type ObjectVersion,
+  type VersionedReads,
 } from '../../lambdas/shared/object-store.js';
 
 /** Same block size as `S3ObjectStore`: fewer, larger stream writes. */
 const WRITE_BLOCK_BYTES = 256 * 1024;
 
-export class FsObjectStore implements ObjectStore {
+export class FsObjectStore implements ObjectStore, VersionedReads {
   constructor(readonly root: string) {}
 
   /** Where an object lives on disk. */
@@ -37,9 +40,15 @@ export class FsObjectStore implements ObjectStore {
     return createReadStream(path);
   }
 
-  /** Files carry no user metadata: the stack's default models apply. */
-  async metadata(): Promise<Readonly<Record<string, string>>> {
-    return {};
+  /**
+   * Files carry no versions, ETags or user metadata: the benchmarks' runs name no version, and the
+   * stack's default models apply.
+   */
+  async openVersion(bucket: string, key: string, version: ObjectVersion): Promise<ObjectSnapshot> {
+    if (version.versionId !== undefined || version.etag !== undefined) {
+      throw new Error(`the filesystem store keeps no versions or ETags: cannot read ${key} as of one`);
+    }
+    return { body: await this.read(bucket, key), metadata: {} };
   }
 
   async getJson<T>(bucket: string, key: string): Promise<T | undefined> {

@@ -59,6 +59,8 @@ export interface Manifest {
     readonly bucket: string;
     readonly key: string;
     readonly versionId?: string;
+    /** The ETag of the upload the run read: exactly that version of the file, never a later one. */
+    readonly etag?: string;
     readonly sizeBytes?: number;
   };
   readonly counts: {
@@ -200,6 +202,7 @@ export async function finalizeRun(run: RunState, deps: FinalizeDeps): Promise<Fi
       bucket: run.bucket,
       key: run.key,
       ...(run.versionId ? { versionId: run.versionId } : {}),
+      ...(run.etag ? { etag: run.etag } : {}),
       ...(run.sizeBytes !== undefined ? { sizeBytes: run.sizeBytes } : {}),
     },
     counts: {

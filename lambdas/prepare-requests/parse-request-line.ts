@@ -5,9 +5,21 @@ import {
   type UnknownField,
   unknownRequestFields,
 } from '../shared/gemini/request-schema.js';
+import { loneSurrogateIn, nestsDeeperThan } from '../shared/jsonl.js';
 
 /** Keys longer than this are refused: they are identifiers, and they are repeated in every result. */
 export const MAX_KEY_LENGTH = 256;
+
+/**
+ * How deep a line may nest objects and arrays, its own object being level 1. Gemini parses
+ * requests with protobuf's JSON parser, whose default limit is 100 levels for the whole body
+ * ("Message too deep. Max recursion depth reached"), and an inline batch job sends each request 5
+ * levels deeper than its line (`batch.inputConfig.requests.requests[i].request`): a line within 95
+ * levels fits every way a chunk is sent. It also keeps every later walk of the request (token
+ * estimates, re-serialising, Submit's and the SDK's own) far from the stack's limit, where a line
+ * 10,000 levels deep would crash a whole run.
+ */
+export const MAX_NESTING_DEPTH = 95;
 
 export interface DefaultModels {
   readonly generate: string;
@@ -50,12 +62,16 @@ const bareModel = (model: string): string => model.replace(/^models\//, '');
  * refusal says what to fix.
  */
 export function parseRequestLine(text: string, lineNumber: number, models: DefaultModels): ParsedRequestLine {
+  // Before parsing: JSON.parse itself copes with any depth, but what comes after does not.
+  if (nestsDeeperThan(text, MAX_NESTING_DEPTH)) return reject(TOO_DEEP);
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
     return reject(`not valid JSON: ${(error as Error).message}`);
   }
+  const lone = loneSurrogateIn(text, value);
+  if (lone !== undefined) return reject(loneSurrogateReason(lone));
   if (!isObject(value)) return reject(`expected a JSON object, got ${describe(value)}`);
   if ('custom_id' in value || ('body' in value && 'url' in value)) return parseOpenAiLine(value, models);
 
@@ -126,6 +142,15 @@ export function parseRequestLine(text: string, lineNumber: number, models: Defau
       misspeltContents(request),
   );
 }
+
+const TOO_DEEP = `JSON nested deeper than ${MAX_NESTING_DEPTH} levels: Gemini refuses requests nested past 100 levels, and an inline batch job adds 5 around each request; flatten the request`;
+
+/**
+ * A string that is not Unicode text: UTF-8 cannot encode a lone surrogate, so Gemini's parser
+ * refuses it (or would have to replace it, changing the prompt); an inline job would fail whole.
+ */
+const loneSurrogateReason = (path: string): string =>
+  `${path} holds a lone UTF-16 surrogate (a \\uD800-\\uDFFF escape without its pair), which is not Unicode text and cannot be sent to Gemini: keep both halves of the pair, or remove it`;
 
 /** How many unknown fields a reason names before it only counts the rest. */
 const NAMED_UNKNOWN_FIELDS = 3;

@@ -1,11 +1,22 @@
 import { type ChunkLimits, chunkLimitsFor } from '../shared/chunk-limits.js';
 import { EmptyInputError, InputValidationError } from '../shared/errors.js';
 import type { GeminiBatchApi } from '../shared/gemini/gemini-batch-api.js';
-import { readJsonlLines } from '../shared/jsonl.js';
+import {
+  type FileEncoding,
+  peekStream,
+  readJsonlLines,
+  SNIFF_BYTES,
+  sniffFileEncoding,
+} from '../shared/jsonl.js';
 import { KeyLineIndex } from '../shared/key-index.js';
 import { resultKeys, workKeys } from '../shared/layout.js';
-import type { LineWriter, ObjectStore } from '../shared/object-store.js';
-import { s3Uri } from '../shared/object-store.js';
+import {
+  type LineWriter,
+  ObjectChangedError,
+  type ObjectStore,
+  s3Uri,
+  type VersionedReads,
+} from '../shared/object-store.js';
 import type { ChunkPlan, RunPlan } from '../shared/run-records.js';
 import type { PreparedRun, RunInput } from '../shared/run-state.js';
 import { estimateLineTokens } from '../shared/token-estimate.js';
@@ -40,7 +51,8 @@ export const DEFAULT_MAX_LINE_BYTES = 10 * 1024 * 1024;
 const EXCERPT_CHARS = 200;
 
 export interface PrepareDeps {
-  readonly store: ObjectStore;
+  /** Reads the upload as of the event that started the run (`run.versionId`, `run.etag`). */
+  readonly store: ObjectStore & VersionedReads;
   /**
    * Asked (Models API, `GET models/{model}`) about each distinct model the file uses, once per
    * invocation, before anything is sent: unknown or not batch-capable models reject their lines.
@@ -67,9 +79,51 @@ interface OpenChunk {
   tokens: number;
 }
 
+/** What to do about a file that is not UTF-8 text at all, by what it is. */
+function encodingAdvice(encoding: FileEncoding): string {
+  if (encoding.kind === 'compressed') {
+    const how = encoding.format === 'gzip' ? ' (gunzip it, or upload it without Content-Encoding: gzip)' : '';
+    return `is ${encoding.format}-compressed, not JSONL text: upload the uncompressed file${how} to start a new run`;
+  }
+  // LE/BE spelled out: iconv reads a BOM-less `UTF-16` as big-endian, and a BOM it keeps is fine.
+  const source = `${encoding.format}${encoding.byteOrder === 'little' ? 'LE' : 'BE'}`;
+  return `is ${encoding.format} (${encoding.byteOrder}-endian) text, not UTF-8: save it as UTF-8 (for example \`iconv -f ${source} -t UTF-8 in.jsonl > out.jsonl\`) and upload that to start a new run`;
+}
+
+/**
+ * Opens the upload as of the event that started this run, its metadata from the same version, and
+ * checks what kind of file it is before any line is read: the bytes of a later upload are never
+ * read under this run, and a compressed or UTF-16 file fails with one reason, not one per line.
+ */
+async function openUpload(run: RunInput, store: VersionedReads) {
+  const input = s3Uri(run.bucket, run.key);
+  let snapshot: Awaited<ReturnType<VersionedReads['openVersion']>>;
+  try {
+    snapshot = await store.openVersion(run.bucket, run.key, {
+      ...(run.versionId ? { versionId: run.versionId } : {}),
+      ...(run.etag ? { etag: run.etag } : {}),
+    });
+  } catch (error) {
+    if (!(error instanceof ObjectChangedError)) throw error;
+    // Reading the new bytes under this run would answer for a file nobody asked about here.
+    throw new InputValidationError(
+      `${input} was replaced after this run started (the run is for ETag ${error.expectedEtag}${error.foundEtag ? `, the object now has ${error.foundEtag}` : ''}): the run reads only the upload that started it, so it processed nothing; the new upload starts its own run (enable versioning on the bucket to have each run read its own version instead)`,
+    );
+  }
+  const body = await peekStream(snapshot.body, SNIFF_BYTES);
+  const encoding = sniffFileEncoding(body.head);
+  if (encoding) {
+    await body.close();
+    throw new InputValidationError(`${input} ${encodingAdvice(encoding)}; nothing was sent to Gemini`);
+  }
+  return { metadata: snapshot.metadata, body };
+}
+
 const REASONS = {
   'too-long': (max: number) => `line is longer than the limit of ${max} bytes`,
   'invalid-utf8': () => 'line is not valid UTF-8 text',
+  'too-long-as-sent': (bytes: number, max: number) =>
+    `line is ${bytes} bytes as Gemini receives it (with its key and model), over the limit of ${max} bytes`,
 } as const;
 
 /**
@@ -81,8 +135,14 @@ const REASONS = {
  */
 export async function prepareRequests(run: RunInput, deps: PrepareDeps): Promise<PreparedRun> {
   const { store, inputPrefix } = deps;
-  const metadata = await store.metadata(run.bucket, run.key);
-  const models = modelsFor(deps.models, metadata);
+  const { metadata, body } = await openUpload(run, store);
+  let models: DefaultModels;
+  try {
+    models = modelsFor(deps.models, metadata);
+  } catch (error) {
+    await body.close();
+    throw error;
+  }
   const modelCheck = new ModelCheck(deps.gemini, MODEL_METADATA);
   const sourceOf = (kind: keyof DefaultModels, model: string): ModelSource =>
     model !== models[kind] ? 'line' : metadata[MODEL_METADATA[kind]] !== undefined ? 'metadata' : 'stack';
@@ -118,7 +178,7 @@ export async function prepareRequests(run: RunInput, deps: PrepareDeps): Promise
   };
 
   try {
-    for await (const line of readJsonlLines(await store.read(run.bucket, run.key), { maxLineBytes })) {
+    for await (const line of readJsonlLines(body.body, { maxLineBytes })) {
       lineCount += 1;
       if ('problem' in line) {
         await rejectLine(line.lineNumber, REASONS[line.problem](maxLineBytes), line.excerpt);
@@ -145,6 +205,12 @@ export async function prepareRequests(run: RunInput, deps: PrepareDeps): Promise
       const limits = limitsFor(parsed.model);
       const text = parsed.verbatim ? line.text : JSON.stringify(parsed.line);
       const textBytes = parsed.verbatim ? line.byteLength : Buffer.byteLength(text);
+      // The line limit holds for what is sent, too: a bare request gains its key, an OpenAI body
+      // its model, so a line just under the limit may come out over it.
+      if (textBytes > maxLineBytes) {
+        await rejectLine(line.lineNumber, REASONS['too-long-as-sent'](textBytes, maxLineBytes), line.text);
+        continue;
+      }
       const bytes = textBytes + 1;
       const tokens = estimateLineTokens(text, textBytes, parsed.request);
       if (bytes > limits.maxBytes || tokens > limits.maxTokens) {

@@ -10,7 +10,13 @@ export interface RunInput {
   readonly runId: string;
   readonly bucket: string;
   readonly key: string;
+  /** The uploaded version, in a versioned bucket: what Prepare reads, whatever is uploaded later. */
   readonly versionId?: string;
+  /**
+   * The upload's ETag (unquoted, as S3's event carries it). Without a version id, Prepare reads
+   * the object only while it still has these bytes, and fails the run if it was replaced.
+   */
+  readonly etag?: string;
   readonly sizeBytes?: number;
   /** When the upload happened (the S3 event's time), ISO 8601. */
   readonly uploadedAt: string;

@@ -4,20 +4,37 @@ import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   GetObjectCommand,
-  HeadObjectCommand,
+  type GetObjectCommandOutput,
   NoSuchKey,
-  NotFound,
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { BUFFERED, type LineWriter, ObjectNotFoundError, type ObjectStore } from './object-store.js';
+import {
+  BUFFERED,
+  type LineWriter,
+  ObjectChangedError,
+  ObjectNotFoundError,
+  type ObjectSnapshot,
+  type ObjectStore,
+  type ObjectVersion,
+  unquoteEtag,
+  type VersionedReads,
+} from './object-store.js';
 
 /** Lines are gathered into blocks of this size before they go to the upload stream. */
 const WRITE_BLOCK_BYTES = 256 * 1024;
 
-/** The ObjectStore port over S3, with `@aws-sdk/lib-storage` multipart uploads for streamed writes. */
-export class S3ObjectStore implements ObjectStore {
+/** S3's answer to a condition that does not hold (`IfMatch` on another ETag): 412 PreconditionFailed. */
+const preconditionFailed = (error: unknown): boolean =>
+  (error as { name?: string }).name === 'PreconditionFailed' ||
+  (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 412;
+
+/**
+ * The ObjectStore and VersionedReads ports over S3, with `@aws-sdk/lib-storage` multipart uploads
+ * for streamed writes.
+ */
+export class S3ObjectStore implements ObjectStore, VersionedReads {
   constructor(private readonly s3: S3Client) {}
 
   async read(bucket: string, key: string): Promise<AsyncIterable<Uint8Array>> {
@@ -31,14 +48,40 @@ export class S3ObjectStore implements ObjectStore {
     }
   }
 
-  async metadata(bucket: string, key: string): Promise<Readonly<Record<string, string>>> {
+  async openVersion(bucket: string, key: string, version: ObjectVersion): Promise<ObjectSnapshot> {
+    const expected = version.etag === undefined ? undefined : unquoteEtag(version.etag);
+    // A version id pins the bytes by itself; without one, S3 answers 412 if the ETag moved on.
+    const condition = version.versionId
+      ? { VersionId: version.versionId }
+      : expected !== undefined
+        ? { IfMatch: `"${expected}"` }
+        : {};
+    let response: GetObjectCommandOutput;
     try {
-      const { Metadata } = await this.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-      return Metadata ?? {};
+      response = await this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, ...condition }));
     } catch (error) {
-      if (error instanceof NotFound || error instanceof NoSuchKey) throw new ObjectNotFoundError(bucket, key);
+      if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchVersion') {
+        throw new ObjectNotFoundError(bucket, key, version.versionId);
+      }
+      if (expected !== undefined && preconditionFailed(error))
+        throw new ObjectChangedError(bucket, key, expected);
       throw error;
     }
+    const body = response.Body as Readable | undefined;
+    if (!body) throw new ObjectNotFoundError(bucket, key, version.versionId);
+    const found = response.ETag === undefined ? undefined : unquoteEtag(response.ETag);
+    // Checked again on the answer, before a byte is used: a store that ignores IfMatch (or a
+    // version id whose ETag is not the event's) still says which bytes it sent.
+    if (expected !== undefined && found !== expected) {
+      body.destroy();
+      throw new ObjectChangedError(bucket, key, expected, found);
+    }
+    return {
+      body,
+      metadata: response.Metadata ?? {},
+      ...(found !== undefined ? { etag: found } : {}),
+      ...(response.VersionId ? { versionId: response.VersionId } : {}),
+    };
   }
 
   async getJson<T>(bucket: string, key: string): Promise<T | undefined> {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { EventBridgeEvent } from 'aws-lambda';
+import { unquoteEtag } from '../shared/object-store.js';
 import type { RunInput, RunSalvage } from '../shared/run-state.js';
 
 /** `detail` of S3's EventBridge "Object Created" event. Unlike classic S3 notifications, the key is not URL-encoded. */
@@ -68,7 +69,10 @@ export function runIdFor(event: ObjectCreatedEvent): string {
   return `${stamp}-${digest}`;
 }
 
-/** Starts one workflow execution per uploaded `.jsonl` file under the input prefix. */
+/**
+ * Starts one workflow execution per uploaded `.jsonl` file under the input prefix, for exactly the
+ * version uploaded: the input names its version id and ETag, which Prepare reads by.
+ */
 export async function startRun(event: ObjectCreatedEvent, deps: StartRunDeps): Promise<StartRunOutcome> {
   const { bucket, object } = event.detail;
   // The rule already filters; checking again means a misconfigured rule cannot make results re-trigger runs.
@@ -81,6 +85,8 @@ export async function startRun(event: ObjectCreatedEvent, deps: StartRunDeps): P
     bucket: bucket.name,
     key: object.key,
     ...(object['version-id'] ? { versionId: object['version-id'] } : {}),
+    // The run reads exactly these bytes: a later upload of the key is a run of its own.
+    ...(object.etag ? { etag: unquoteEtag(object.etag) } : {}),
     ...(object.size !== undefined ? { sizeBytes: object.size } : {}),
     uploadedAt: new Date(event.time).toISOString(),
   };

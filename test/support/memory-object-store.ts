@@ -1,24 +1,90 @@
+import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
-import { type LineWriter, ObjectNotFoundError, type ObjectStore } from '../../lambdas/shared/object-store.js';
+import {
+  type LineWriter,
+  ObjectChangedError,
+  ObjectNotFoundError,
+  type ObjectSnapshot,
+  type ObjectStore,
+  type ObjectVersion,
+  unquoteEtag,
+  type VersionedReads,
+} from '../../lambdas/shared/object-store.js';
 
-/** An in-memory ObjectStore for core unit tests: what was written can be read back and inspected. */
-export class MemoryObjectStore implements ObjectStore {
+/** Streams `content` in pieces of `size` bytes, as a network stream would. */
+async function* inPieces(content: Buffer, size: number): AsyncGenerator<Uint8Array> {
+  for (let offset = 0; offset < content.length; offset += size) yield content.subarray(offset, offset + size);
+}
+
+/** One version of an object, as a versioned bucket keeps it. */
+interface StoredVersion {
+  readonly content: Buffer;
+  readonly metadata: Record<string, string>;
+  readonly etag: string;
+  readonly versionId: string;
+}
+
+/**
+ * An in-memory ObjectStore for core unit tests: what was written can be read back and inspected.
+ * It keeps every version of an object, as a versioned bucket does, with S3's ETag (the MD5 of the
+ * bytes, for an object put in one piece).
+ */
+export class MemoryObjectStore implements ObjectStore, VersionedReads {
+  /** The current version's bytes. */
   readonly objects = new Map<string, Buffer>();
 
-  /** User metadata by object, as S3 keeps it beside the bytes. */
+  /** User metadata of the current version, as S3 keeps it beside the bytes. */
   readonly userMetadata = new Map<string, Record<string, string>>();
+
+  // TypeScript-private, not #private: tests wrap this store in proxies, which #fields refuse.
+  private readonly versions = new Map<string, StoredVersion[]>();
+  private nextVersion = 1;
 
   /** Streams objects in small pieces, so readers are exercised on lines split across chunks. */
   constructor(private readonly chunkBytes = 7) {}
 
-  put(bucket: string, key: string, content: string | Buffer, metadata: Record<string, string> = {}): void {
-    this.objects.set(`${bucket}/${key}`, Buffer.from(content));
+  /** Stores a new version under the key; returns what S3's event for it would name. */
+  put(
+    bucket: string,
+    key: string,
+    content: string | Buffer,
+    metadata: Record<string, string> = {},
+  ): { readonly etag: string; readonly versionId: string } {
+    const bytes = Buffer.from(content);
+    const version: StoredVersion = {
+      content: bytes,
+      metadata,
+      etag: createHash('md5').update(bytes).digest('hex'),
+      versionId: `v${this.nextVersion++}`,
+    };
+    this.objects.set(`${bucket}/${key}`, bytes);
     this.userMetadata.set(`${bucket}/${key}`, metadata);
+    this.versions.set(`${bucket}/${key}`, [...(this.versions.get(`${bucket}/${key}`) ?? []), version]);
+    return { etag: version.etag, versionId: version.versionId };
   }
 
+  /** The current version's user metadata: not part of the ports, for fakes that wrap this one. */
   async metadata(bucket: string, key: string): Promise<Readonly<Record<string, string>>> {
     if (!this.objects.has(`${bucket}/${key}`)) throw new ObjectNotFoundError(bucket, key);
     return this.userMetadata.get(`${bucket}/${key}`) ?? {};
+  }
+
+  async openVersion(bucket: string, key: string, version: ObjectVersion): Promise<ObjectSnapshot> {
+    const versions = this.versions.get(`${bucket}/${key}`) ?? [];
+    const current = versions.at(-1);
+    const found = version.versionId
+      ? versions.find((stored) => stored.versionId === version.versionId)
+      : current;
+    if (!found) throw new ObjectNotFoundError(bucket, key, version.versionId);
+    if (version.etag !== undefined && unquoteEtag(version.etag) !== found.etag) {
+      throw new ObjectChangedError(bucket, key, unquoteEtag(version.etag), found.etag);
+    }
+    return {
+      body: inPieces(found.content, this.chunkBytes),
+      metadata: found.metadata,
+      etag: found.etag,
+      versionId: found.versionId,
+    };
   }
 
   text(bucket: string, key: string): string | undefined {
@@ -40,11 +106,7 @@ export class MemoryObjectStore implements ObjectStore {
   async read(bucket: string, key: string): Promise<AsyncIterable<Uint8Array>> {
     const content = this.objects.get(`${bucket}/${key}`);
     if (!content) throw new ObjectNotFoundError(bucket, key);
-    const size = this.chunkBytes;
-    return (async function* () {
-      for (let offset = 0; offset < content.length; offset += size)
-        yield content.subarray(offset, offset + size);
-    })();
+    return inPieces(content, this.chunkBytes);
   }
 
   async getJson<T>(bucket: string, key: string): Promise<T | undefined> {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   MAX_KEY_LENGTH,
+  MAX_NESTING_DEPTH,
   type ParsedRequestLine,
   parseRequestLine,
 } from '../../../lambdas/prepare-requests/parse-request-line.js';
@@ -25,6 +26,34 @@ describe('parseRequestLine', () => {
     it('a line that is not JSON, with the parser message', () => {
       expect(reasonFor('{"key": "a", "request": ')).toMatch(/^not valid JSON: .+/);
       expect(reasonFor('hello')).toMatch(/^not valid JSON: .+/);
+    });
+
+    /** A generate line whose function-call arguments nest `levels` arrays: the line itself is `levels + 8` deep. */
+    const withArgsNested = (levels: number) =>
+      `{"key":"d","request":{"contents":[{"role":"user","parts":[{"functionCall":{"name":"f","args":{"a":${'['.repeat(levels)}${']'.repeat(levels)}}}}]}]}}`;
+
+    it(`a line nested deeper than ${MAX_NESTING_DEPTH} levels, saying why, and accepts one at the limit`, () => {
+      expect(parse(withArgsNested(MAX_NESTING_DEPTH - 8))).toMatchObject({ ok: true, key: 'd' });
+      expect(reasonFor(withArgsNested(MAX_NESTING_DEPTH - 7))).toBe(
+        'JSON nested deeper than 95 levels: Gemini refuses requests nested past 100 levels, and an inline batch job adds 5 around each request; flatten the request',
+      );
+    });
+
+    it('a line nested 10,000 levels deep, without overflowing the stack', () => {
+      expect(reasonFor(withArgsNested(10_000))).toMatch(/^JSON nested deeper than 95 levels/);
+    });
+
+    it('as deep before it is parsed: a deep line that is not valid JSON', () => {
+      expect(reasonFor(`{"key":"x","request":${'['.repeat(500)}`)).toMatch(/^JSON nested deeper/);
+    });
+
+    it('a string holding a lone surrogate, naming where it is', () => {
+      expect(reasonFor('{"key":"s","request":{"contents":[{"parts":[{"text":"cut \\ud83d off"}]}]}}')).toBe(
+        'request.contents[0].parts[0].text holds a lone UTF-16 surrogate (a \\uD800-\\uDFFF escape without its pair), which is not Unicode text and cannot be sent to Gemini: keep both halves of the pair, or remove it',
+      );
+      expect(
+        reasonFor('{"custom_id":"\\udc00","method":"POST","url":"/v1/embeddings","body":{"input":"x"}}'),
+      ).toMatch(/^custom_id holds a lone UTF-16 surrogate/);
     });
 
     it('JSON that is not an object, naming what it is', () => {
@@ -202,6 +231,11 @@ describe('parseRequestLine', () => {
       expect(parse({ key: 'review-1', request })).toEqual(
         gemini('review-1', 'generate', MODELS.generate, request, true),
       );
+    });
+
+    it('a whole character written as an escaped surrogate pair', () => {
+      const parsed = parse('{"key":"e","request":{"contents":[{"parts":[{"text":"\\ud83d\\ude00"}]}]}}');
+      expect(parsed).toMatchObject({ ok: true, key: 'e', verbatim: true });
     });
 
     it('camelCase and snake_case fields, passed through untouched', () => {

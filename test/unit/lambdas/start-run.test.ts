@@ -101,7 +101,7 @@ describe('runIdFor', () => {
 });
 
 describe('startRun', () => {
-  it('starts one execution named after the run id, with the upload as its input', async () => {
+  it('starts one execution named after the run id, with the upload and its exact version as its input', async () => {
     const sfn = stepFunctions();
     const event = objectCreated();
     const outcome = await startRun(event, sfn.deps);
@@ -115,6 +115,7 @@ describe('startRun', () => {
           bucket: BUCKET,
           key: 'inputs/team/reviews.jsonl',
           versionId: 'IYV3p45BT0ac8hjHg1houSdS1a.Mro8e',
+          etag: 'b1946ac92492d2347c6235b4d2611184',
           sizeBytes: 2048,
           uploadedAt: '2026-11-03T10:15:30.000Z',
         },
@@ -122,14 +123,36 @@ describe('startRun', () => {
     ]);
   });
 
-  it('leaves versionId and size out of the input when the event has none', async () => {
+  it('leaves versionId, etag and size out of the input when the event has none', async () => {
     const sfn = stepFunctions();
-    const { 'version-id': _, size: __, ...object } = objectCreated().detail.object;
+    const { 'version-id': _, size: __, etag: ___, ...object } = objectCreated().detail.object;
     await startRun({ ...objectCreated(), detail: { bucket: { name: BUCKET }, object } }, sfn.deps);
     const [input] = [...sfn.started.values()];
     expect(input).toBeDefined();
     expect(input).not.toHaveProperty('versionId');
+    expect(input).not.toHaveProperty('etag');
     expect(input).not.toHaveProperty('sizeBytes');
+  });
+
+  it('passes the ETag on unquoted, whichever way the event spells it', async () => {
+    const sfn = stepFunctions();
+    await startRun(objectCreated({ etag: '"0f343b0931126a20f133d67c2b018a3b-3"' }), sfn.deps);
+    expect([...sfn.started.values()][0]?.etag).toBe('0f343b0931126a20f133d67c2b018a3b-3');
+  });
+
+  it('gives the overwrite of a file a run of its own, whose input names the new bytes', async () => {
+    const sfn = stepFunctions();
+    const first = await startRun(objectCreated(), sfn.deps);
+    const overwrite = await startRun(
+      objectCreated({ etag: '9e107d9d372bb6826bd81d3542a419d6', sequencer: '00617F0829BBBB0000' }),
+      sfn.deps,
+    );
+    expect(overwrite).toMatchObject({ started: true });
+    expect('runId' in overwrite && 'runId' in first && overwrite.runId !== first.runId).toBe(true);
+    expect([...sfn.started.values()].map((input) => input.etag)).toEqual([
+      'b1946ac92492d2347c6235b4d2611184',
+      '9e107d9d372bb6826bd81d3542a419d6',
+    ]);
   });
 
   it('reports started: false when the same event arrives again', async () => {
