@@ -84,6 +84,15 @@ export interface JobLedger {
   readonly updatedAt: string;
 }
 
+/**
+ * Whether the chunk's job was created with its requests inline (answers in the operation) rather
+ * than over an uploaded file: as the ledger says, or, for a ledger written before it said so, by
+ * whether it names an upload (a file job always does; a chunk once uploaded stays a file).
+ */
+export function sentInline(ledger: Pick<JobLedger, 'inline' | 'uploadedFile'>): boolean {
+  return ledger.inline ?? !ledger.uploadedFile;
+}
+
 /** One lookup that found no job before a chunk was created again (see {@link JobLedger.emptyLookups}). */
 export interface EmptyLookup {
   readonly at: string;
