@@ -206,23 +206,28 @@ function progressRank(state: string): number {
 }
 
 /**
- * The jobs found under one chunk's display name, the one to keep first: the furthest along
- * (SUCCEEDED, then RUNNING, then PENDING, then ended without answers), and among equals the oldest
- * (queued longest; ties by name). Keeping the furthest along keeps answers Gemini may already have;
- * the order is also stable across retries: the jobs a first attempt cancelled rank last on the
- * next, so a retry after a crash between cancelling and recording keeps the same job.
+ * The jobs found under one chunk's display name (newest first, as listed), the one to keep first:
+ * the furthest along (SUCCEEDED, then RUNNING, then PENDING, then ended without answers), and among
+ * equals the oldest (queued longest): by creation time, and where that ties (the compat layer
+ * gives whole seconds) or is missing, by place in the listing, the oldest last. Keeping the
+ * furthest along keeps answers Gemini may already have; the order is also stable across retries:
+ * the jobs a first attempt cancelled rank last on the next, so a retry after a crash between
+ * cancelling and recording keeps the same job.
  */
 export function rankRecovered(found: readonly FoundBatch[]): FoundBatch[] {
   const created = (job: FoundBatch) => {
     const time = Date.parse(job.createTime ?? '');
     return Number.isNaN(time) ? Number.POSITIVE_INFINITY : time;
   };
-  return [...found].sort(
-    (a, b) =>
-      progressRank(a.state) - progressRank(b.state) ||
-      created(a) - created(b) ||
-      a.name.localeCompare(b.name),
-  );
+  return found
+    .map((job, listed) => ({ job, listed }))
+    .sort(
+      (a, b) =>
+        progressRank(a.job.state) - progressRank(b.job.state) ||
+        created(a.job) - created(b.job) ||
+        b.listed - a.listed,
+    )
+    .map(({ job }) => job);
 }
 
 async function submitChunk(

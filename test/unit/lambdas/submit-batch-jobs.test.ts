@@ -672,6 +672,14 @@ describe('rankRecovered', () => {
     ]);
     expect(ranked.map((found) => found.name)).toEqual(['batches/a', 'batches/b', 'batches/c']);
   });
+
+  it('takes the one listed last for the older when creation times tie, as whole seconds do', () => {
+    const ranked = rankRecovered([
+      job('batches/a-newer', 'BATCH_STATE_PENDING', '2026-11-03T12:00:00.000Z'),
+      job('batches/z-older', 'BATCH_STATE_PENDING', '2026-11-03T12:00:00.000Z'),
+    ]);
+    expect(ranked.map((found) => found.name)).toEqual(['batches/z-older', 'batches/a-newer']);
+  });
 });
 
 describe('estimateAnswerBytes', () => {
