@@ -115,7 +115,11 @@ function awaitResponsesFile(
   waitMs: number,
   log: PollDeps['log'],
 ): JobStatusRecord {
-  if (!awaitsResponsesFile(record)) return record;
+  if (!awaitsResponsesFile(record)) {
+    // Kept once the file is named: the record then says Gemini named it late.
+    const awaited = known?.responsesFileAwaitedSince;
+    return awaited && record.responsesFile ? { ...record, responsesFileAwaitedSince: awaited } : record;
+  }
   const since = known?.responsesFileAwaitedSince ?? now.toISOString();
   const givenUp = now.getTime() - Date.parse(since) >= waitMs;
   log?.(

@@ -382,7 +382,10 @@ describe('pollBatchJobs', () => {
       const third = await pollBatchJobs(runState({ poll: second }), { ...deps(), now: at(10) });
 
       expect(third.allDone).toBe(true);
-      expect((await pollStatus())?.jobs[0]).toMatchObject({ responsesFile: named.responsesFile });
+      expect((await pollStatus())?.jobs[0]).toMatchObject({
+        responsesFile: named.responsesFile,
+        responsesFileAwaitedSince: '2026-11-03T12:00:00.000Z',
+      });
       expect(fake.calls.getBatch).toBe(3);
     });
 
