@@ -281,7 +281,8 @@ export async function finalizeRun(run: RunState, deps: FinalizeDeps): Promise<Fi
  * The manifest's `risks`: jobs that may exist on Gemini unknown to the run. An OpenAI-format chunk
  * that got a job was created through the compat layer, which takes no display name: finding it
  * again after a crash rests on that layer listing batches and echoing `metadata`, which Google
- * does not document. A chunk created again after a lookup found nothing may have a second job.
+ * does not document. A chunk created again after a lookup found nothing may have a second job,
+ * unless a later lookup back to the same time found its jobs.
  */
 function withRisks(plan: RunPlan | undefined, ledgers: readonly JobLedger[]): { risks?: string[] } {
   const risks: string[] = [];
@@ -300,7 +301,8 @@ function withRisks(plan: RunPlan | undefined, ledgers: readonly JobLedger[]): { 
   }
   for (const ledger of ledgers) {
     const lookups = ledger.emptyLookups ?? [];
-    if (lookups.length === 0) continue;
+    // A later lookup, back to the same time, found the chunk's jobs and kept or cancelled each one.
+    if (lookups.length === 0 || ledger.recovered) continue;
     const incomplete = lookups.find((lookup) => lookup.incomplete)?.incomplete;
     risks.push(
       `chunk ${ledger.chunk}: a create call's answer was lost and ${lookups.length} lookup(s) by display name ` +

@@ -559,6 +559,21 @@ describe('finalizeRun', () => {
       expect(risks[0]).toContain('metadata.display_name');
     });
 
+    it("names no such risk once a later lookup found the chunk's jobs", async () => {
+      await succeededRun();
+      const ledger = await store.getJson<Record<string, unknown>>(BUCKET, WORK.ledger(1));
+      await store.putJson(BUCKET, WORK.ledger(1), {
+        ...ledger,
+        recovered: true,
+        duplicates: ['batches/dup'],
+        emptyLookups: [{ at: '2026-11-03T10:20:00.000Z', since: '2026-11-03T10:07:00.000Z' }],
+      });
+
+      await finalizeRun(runState(), deps());
+
+      expect(await manifest()).not.toHaveProperty('risks');
+    });
+
     it('names the risk of a chunk created again after a lookup found no job', async () => {
       await succeededRun();
       const ledger = await store.getJson<Record<string, unknown>>(BUCKET, WORK.ledger(1));
