@@ -372,7 +372,9 @@ async function cleanUpGemini(
   for (const ledger of ledgers) {
     // Submit may have died between creating a job and recording it: look for it by display name.
     let batchName = ledger.batchName;
-    if (!batchName && (ledger.creating || ledger.uploadedFile)) {
+    // A create Gemini refused (with no earlier create's outcome unknown) made nothing to look for.
+    const refused = ledger.createError !== undefined && !ledger.creating;
+    if (!batchName && !refused && (ledger.creating || ledger.uploadedFile)) {
       await attempt(`look up ${ledger.displayName}`, async () => {
         batchName = await gemini.findBatchByDisplayName(ledger.displayName);
       });

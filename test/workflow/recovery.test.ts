@@ -254,7 +254,10 @@ describe('a chunk Gemini refuses to create', () => {
       'batches.createEmbeddings': 1,
       'openai.batches.create': 1,
     });
+    // No cancel, and no lookup by display name: a refusal makes no job to look for.
     expect(run.calls['batches.cancel']).toBeUndefined();
+    expect(run.calls['batches.list']).toBeUndefined();
+    expect(run.calls['openai.batches.list']).toBeUndefined();
     const poll = await readJson<PollStatus>(workKeys(run.runId).pollStatus);
     expect(poll.refusedChunks).toEqual([1, 2]);
   });

@@ -487,6 +487,8 @@ describe('finalizeRun', () => {
       expect(written.reason).toContain('2 requests failed');
       expect(written.counts).toMatchObject({ succeeded: 1, failed: 2 });
       expect(fake.deletedFiles).toContain('files/up-2');
+      // The refusal made no job: nothing to look for by display name.
+      expect(fake.calls.findBatchByDisplayName).toBe(0);
     });
 
     it('ends FAILED when nothing at all succeeded, saying why', async () => {
