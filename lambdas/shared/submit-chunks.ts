@@ -42,6 +42,12 @@ export const DEFAULT_SUBMIT_CONCURRENCY = 4;
 export const RECOVERY_MARGIN_MS = 10 * 60 * 1000;
 
 /**
+ * The most of Gemini's refusal a ledger keeps: Collect repeats it on every key of the chunk (up
+ * to 200,000 lines), and Google's field-violation answers can run long. The start names the field.
+ */
+export const MAX_CREATE_ERROR_CHARS = 2000;
+
+/**
  * What Gemini's JSON spends on one embedding value: up to ~20 characters (`-0.0034119852`,
  * `1.2345678e-05`), a separator and, pretty-printed, a line break and indentation. A 2026 capture
  * measured about 48 KB per inline answer at 768 dimensions, both copies: ~31 bytes a value a copy.
@@ -388,7 +394,13 @@ async function submitChunk(
       const { creatingSince: _unused, ...rest } = ledger;
       await record({
         ...(outcomeUnknown ? ledger : { ...rest, creating: false }),
-        createError: { code: error.status, message: error.message },
+        createError: {
+          code: error.status,
+          message:
+            error.message.length > MAX_CREATE_ERROR_CHARS
+              ? `${error.message.slice(0, MAX_CREATE_ERROR_CHARS)}…`
+              : error.message,
+        },
         updatedAt: now(),
       });
       deps.log?.("Gemini refused to create the chunk's job; its keys will carry the refusal", {

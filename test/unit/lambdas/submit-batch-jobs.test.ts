@@ -18,6 +18,7 @@ import {
   EMBED_BYTES_PER_VALUE,
   estimateAnswerBytes,
   isFinalRefusal,
+  MAX_CREATE_ERROR_CHARS,
   RECOVERY_MARGIN_MS,
   rankRecovered,
 } from '../../../lambdas/shared/submit-chunks.js';
@@ -430,6 +431,17 @@ describe('submitBatchJobs', () => {
     });
     expect(refused).not.toHaveProperty('batchName');
     expect(refused).not.toHaveProperty('creatingSince');
+  });
+
+  it('keeps the start of a long refusal, which every key of the chunk repeats', async () => {
+    await writePlan(store, [{ kind: 'generate', keys: ['a'] }]);
+    fake.refuse('createBatch', 400, `Unknown name "x". ${'detail '.repeat(1000)}`);
+
+    await submitBatchJobs(runState(), deps());
+
+    const message = (await readLedger(store, 0))?.createError?.message ?? '';
+    expect(message).toHaveLength(MAX_CREATE_ERROR_CHARS + 1);
+    expect(message).toContain('Unknown name "x"');
   });
 
   it('never asks Gemini again for a chunk it refused for good', async () => {
