@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import {
   BATCH_METHODS,
   type BatchJobStatus,
+  type BatchSearch,
   type CreateBatchRequest,
   type GeminiBatchApi,
   type InlineResponse,
@@ -104,6 +105,14 @@ export class FileGemini implements GeminiBatchApi {
 
   async findBatchByDisplayName(displayName: string): Promise<string | undefined> {
     return Object.entries(this.state.batches).find(([, batch]) => batch.displayName === displayName)?.[0];
+  }
+
+  /** Every job "runs" at once: each one found under the name has succeeded. */
+  async findBatchesByDisplayName(displayName: string): Promise<BatchSearch> {
+    const found = Object.entries(this.state.batches)
+      .filter(([, batch]) => batch.displayName === displayName)
+      .map(([name]) => ({ name, state: 'BATCH_STATE_SUCCEEDED' }));
+    return { found: found.reverse() };
   }
 
   #batch(name: string) {

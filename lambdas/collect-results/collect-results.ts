@@ -7,10 +7,15 @@ import type { GeminiBatchApi, InlineResponse } from '../shared/gemini/gemini-bat
 import { type JsonlLine, readJsonlLines } from '../shared/jsonl.js';
 import { chunkId, resultKeys, workKeys } from '../shared/layout.js';
 import type { ObjectStore } from '../shared/object-store.js';
-import type { ChunkPlan, JobStatusRecord, ModelUsage } from '../shared/run-records.js';
-import { type CollectSummary, emptyModelUsage, LONG_PROMPT_TOKENS } from '../shared/run-records.js';
+import type { ChunkPlan, JobLedger, JobStatusRecord, ModelUsage } from '../shared/run-records.js';
+import {
+  type CollectSummary,
+  emptyModelUsage,
+  LONG_PROMPT_TOKENS,
+  sentInline,
+} from '../shared/run-records.js';
 import type { CollectedRun, RunState } from '../shared/run-state.js';
-import { readPlan, readPollStatus } from '../shared/run-store.js';
+import { readLedgers, readPlan, readPollStatus } from '../shared/run-store.js';
 
 /** Result lines can be long (embeddings of 3072 floats, long generations); a bound still applies. */
 const MAX_RESULT_LINE_BYTES = 64 * 1024 * 1024;
@@ -24,9 +29,16 @@ export interface CollectDeps {
   readonly now?: () => Date;
 }
 
-/** An error the pipeline itself writes for a key, alongside the errors Gemini writes. */
+/**
+ * An error the pipeline itself writes for a key, alongside the errors Gemini writes:
+ * - `JOB_NOT_SUCCEEDED`: the job failed, was cancelled or expired;
+ * - `NOT_SUBMITTED`: Gemini still refused the chunk's job (429, 5xx) at the submit deadline;
+ * - `CREATE_REFUSED`: Gemini refused to create the chunk's job for good (a 4xx), so the request was not sent;
+ * - `NO_RESULT_FILE`: the job succeeded over a file, but Gemini never named its result file;
+ * - `NO_RESULT`: Gemini's output has no answer carrying the key.
+ */
 type PipelineError = {
-  readonly status: 'JOB_NOT_SUCCEEDED' | 'NOT_SUBMITTED' | 'NO_RESULT';
+  readonly status: 'JOB_NOT_SUCCEEDED' | 'NOT_SUBMITTED' | 'CREATE_REFUSED' | 'NO_RESULT_FILE' | 'NO_RESULT';
   readonly message: string;
 };
 
@@ -215,6 +227,8 @@ interface ChunkContext {
   readonly run: RunState;
   readonly chunk: ChunkPlan;
   readonly job: JobStatusRecord;
+  /** Whether the job went inline, as its ledger says: never guessed from what Gemini names. */
+  readonly inline: boolean;
   readonly deps: CollectDeps;
   readonly tally: Tally;
   readonly format: ResultFormat;
@@ -245,7 +259,13 @@ interface ChunkContext {
  * request order (see {@link indexedAnswers}); identical repeats are harmless.
  *
  * Keys of a job that did not succeed, and keys left without an answer, get an error line saying
- * so; a key left without one while unkeyed or stray answers exist says where those are kept.
+ * so; a key left without one while unkeyed or stray answers exist says where those are kept. So do
+ * the keys of a chunk Gemini refused to create a job for (`CREATE_REFUSED`, from its ledger).
+ *
+ * Whether a job's answers are inline or in a result file is what its ledger says, never whether
+ * Gemini named a file: Gemini has reported a file job SUCCEEDED before naming its file. A file
+ * job recorded without one is asked about once more; still without one, its keys get a
+ * `NO_RESULT_FILE` error, never an empty inline read.
  */
 export async function collectResults(run: RunState, deps: CollectDeps): Promise<CollectedRun> {
   const { store } = deps;
@@ -253,6 +273,9 @@ export async function collectResults(run: RunState, deps: CollectDeps): Promise<
   const pollStatus = await readPollStatus(store, run);
   const jobs = new Map(pollStatus?.jobs.map((job) => [job.chunk, job]));
   const abandoned = new Set(pollStatus?.abandonedChunks);
+  const ledgers = new Map<number, JobLedger>(
+    (await readLedgers(store, run, plan)).map((ledger) => [ledger.chunk, ledger]),
+  );
   const tally: Tally = {
     succeeded: 0,
     failed: 0,
@@ -267,6 +290,14 @@ export async function collectResults(run: RunState, deps: CollectDeps): Promise<
   const unmatchedOutput = store.openLineWriter(run.bucket, keys.unmatched);
   const sources = plan.chunks.map((chunk) => {
     const job = jobs.get(chunk.index);
+    const ledger = ledgers.get(chunk.index);
+    if (!job && ledger?.createError) {
+      const message = `Gemini refused to create this chunk's batch job, so this request was not sent: ${ledger.createError.message}`;
+      return {
+        firstLine: chunk.firstLine,
+        answers: failedAnswers(run, chunk, tally, deps, { status: 'CREATE_REFUSED', message }),
+      };
+    }
     if (!job && abandoned.has(chunk.index)) {
       const message = pollStatus?.abandonedReason
         ? `${pollStatus.abandonedReason} before this chunk's batch job was created; this request was not sent`
@@ -277,6 +308,9 @@ export async function collectResults(run: RunState, deps: CollectDeps): Promise<
       };
     }
     if (!job) throw new RunStateError(`chunk ${chunk.index} of run ${run.runId} has no polled batch job`);
+    if (!ledger) {
+      throw new RunStateError(`chunk ${chunk.index} of run ${run.runId} has a batch job but no ledger`);
+    }
     const unmatched: Unmatched = {
       NO_KEY: 0,
       UNKNOWN_KEY: 0,
@@ -289,6 +323,7 @@ export async function collectResults(run: RunState, deps: CollectDeps): Promise<
       run,
       chunk,
       job,
+      inline: sentInline(ledger),
       deps,
       tally,
       format: FORMATS[chunk.format],
@@ -519,15 +554,22 @@ async function* chunkAnswers(context: ChunkContext): AsyncGenerator<Answer> {
     yield* failedAnswers(run, chunk, context.tally, deps, { status: 'JOB_NOT_SUCCEEDED', message });
     return;
   }
-  const expected = expectedKeys(deps.store, run.bucket, chunk);
-  // A succeeded job with no responses file was an inline batch: its answers are in the operation.
-  if (!job.responsesFile) {
+  if (context.inline) {
+    const expected = expectedKeys(deps.store, run.bucket, chunk);
     yield* inlineAnswers(context, await deps.gemini.getInlineResponses(job.batchName), expected);
     return;
   }
+  // Poll gave up waiting for Gemini to name the file (or recorded the job before it waited): ask once more.
+  const responsesFile = job.responsesFile ?? (await deps.gemini.getBatch(job.batchName)).responsesFile;
+  if (!responsesFile) {
+    const message = `Gemini reported batch job ${job.batchName} SUCCEEDED but never named its result file, so its answers could not be read; the job is listed in manifest.json`;
+    yield* failedAnswers(run, chunk, context.tally, deps, { status: 'NO_RESULT_FILE', message });
+    return;
+  }
 
+  const expected = expectedKeys(deps.store, run.bucket, chunk);
   const path = join(deps.tmpDir, `${run.runId}-${chunkId(chunk.index)}-results.jsonl`);
-  await deps.gemini.downloadFile(job.responsesFile, path);
+  await deps.gemini.downloadFile(responsesFile, path);
   const results = readJsonlLines(createReadStream(path), { maxLineBytes: MAX_RESULT_LINE_BYTES });
   try {
     // Lockstep: Gemini answers in request order, so each result line is normally the next key's.

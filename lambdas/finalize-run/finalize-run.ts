@@ -90,9 +90,17 @@ export interface Manifest {
     /** Whether the requests went inline in the create call (answers in the operation) or as a file. */
     readonly inline?: boolean;
     readonly state?: string;
+    /** The job's error; for a chunk Gemini refused to create a job for, that refusal (no `batchName`). */
     readonly error?: { readonly code?: number; readonly message: string };
     readonly recovered?: boolean;
+    /** Other jobs found under the chunk's display name at recovery: cancelled, never collected. */
+    readonly duplicates?: readonly string[];
   }[];
+  /**
+   * What this run could not rule out, in words a person can act on: jobs that may exist on Gemini
+   * without the run knowing them. Absent when there is none.
+   */
+  readonly risks?: readonly string[];
   readonly timings: {
     readonly uploadedAt: string;
     readonly preparedAt?: string;
@@ -118,6 +126,7 @@ function decideStatus(
   plan: RunPlan | undefined,
   poll: PollStatus | undefined,
   collected: CollectSummary | undefined,
+  ledgers: readonly JobLedger[] = [],
 ): { status: RunStatus; reason?: string } {
   // A run that ended early still had its finished jobs collected (Stop Batch Jobs, then Collect).
   const salvaged = collected
@@ -141,6 +150,13 @@ function decideStatus(
   const jobProblems = unsuccessful.map(
     (job) => `batch job ${job.batchName} ended ${job.state}${job.error ? `: ${job.error.message}` : ''}`,
   );
+  for (const ledger of ledgers) {
+    if (!ledger.createError || ledger.batchName) continue;
+    const status = ledger.createError.code !== undefined ? ` (HTTP ${ledger.createError.code})` : '';
+    jobProblems.push(
+      `Gemini refused to create the batch job of chunk ${ledger.chunk}${status}; its requests were not sent`,
+    );
+  }
   const abandoned = poll?.abandonedChunks ?? [];
   if (abandoned.length > 0) {
     jobProblems.push(
@@ -183,7 +199,7 @@ export async function finalizeRun(run: RunState, deps: FinalizeDeps): Promise<Fi
   const ledgers: JobLedger[] = plan ? await readLedgers(store, run, plan) : [];
   const poll = await readPollStatus(store, run);
   const collected = await readCollectSummary(store, run);
-  const { status, reason } = decideStatus(run, plan, poll, collected);
+  const { status, reason } = decideStatus(run, plan, poll, collected, ledgers);
   const cleanup = await cleanUpGemini(ledgers, poll, collected !== undefined, deps);
 
   const keys = resultKeys(run.key, run.runId, deps.inputPrefix);
@@ -234,9 +250,12 @@ export async function finalizeRun(run: RunState, deps: FinalizeDeps): Promise<Fi
         ...(ledger?.batchName && ledger.inline !== undefined ? { inline: ledger.inline } : {}),
         ...(job ? { state: job.state } : {}),
         ...(job?.error ? { error: job.error } : {}),
+        ...(!job && ledger?.createError ? { error: ledger.createError } : {}),
         ...(ledger?.recovered ? { recovered: true } : {}),
+        ...(ledger?.duplicates?.length ? { duplicates: ledger.duplicates } : {}),
       };
     }),
+    ...withRisks(plan, ledgers),
     timings: {
       uploadedAt: run.uploadedAt,
       ...(plan ? { preparedAt: plan.preparedAt } : {}),
@@ -262,6 +281,43 @@ export async function finalizeRun(run: RunState, deps: FinalizeDeps): Promise<Fi
     counts: manifest.counts,
   });
   return { status, manifest: keys.manifest };
+}
+
+/**
+ * The manifest's `risks`: jobs that may exist on Gemini unknown to the run. An OpenAI-format chunk
+ * that got a job was created through the compat layer, which takes no display name: finding it
+ * again after a crash rests on that layer listing batches and echoing `metadata`, which Google
+ * does not document. A chunk created again after a lookup found nothing may have a second job,
+ * unless a later lookup back to the same time found its jobs.
+ */
+function withRisks(plan: RunPlan | undefined, ledgers: readonly JobLedger[]): { risks?: string[] } {
+  const risks: string[] = [];
+  const byChunk = new Map(ledgers.map((ledger) => [ledger.chunk, ledger]));
+  const compat = (plan?.chunks ?? []).filter(
+    (chunk) => chunk.format === 'openai' && byChunk.get(chunk.index)?.batchName,
+  );
+  if (compat.length > 0) {
+    risks.push(
+      `chunk(s) ${compat.map((chunk) => chunk.index).join(', ')} went through Gemini's OpenAI-compatible batch layer, ` +
+        'which takes no display name: each job carries its name in metadata.display_name, and finding a job again ' +
+        'after Submit dies between creating and recording it rests on that layer listing batches and echoing their ' +
+        'metadata, neither documented by Google; had such a lookup missed, the chunk would have been created again ' +
+        '(its ledger records every such lookup) and the first job would run unrecorded',
+    );
+  }
+  for (const ledger of ledgers) {
+    const lookups = ledger.emptyLookups ?? [];
+    // A later lookup, back to the same time, found the chunk's jobs and kept or cancelled each one.
+    if (lookups.length === 0 || ledger.recovered) continue;
+    const incomplete = lookups.find((lookup) => lookup.incomplete)?.incomplete;
+    risks.push(
+      `chunk ${ledger.chunk}: a create call's answer was lost and ${lookups.length} lookup(s) by display name ` +
+        `found no job (listing back to ${lookups[0]?.since}${incomplete ? `; ${incomplete}` : ''}) before the chunk ` +
+        `was created again: if the lost call made a job after all, a second job named "${ledger.displayName}" ` +
+        'exists that this run neither collected nor cancelled',
+    );
+  }
+  return risks.length > 0 ? { risks } : {};
 }
 
 /** A timestamp from a run record, or undefined when it is missing or not a date. */
@@ -322,7 +378,9 @@ async function cleanUpGemini(
   for (const ledger of ledgers) {
     // Submit may have died between creating a job and recording it: look for it by display name.
     let batchName = ledger.batchName;
-    if (!batchName && (ledger.creating || ledger.uploadedFile)) {
+    // A create Gemini refused (with no earlier create's outcome unknown) made nothing to look for.
+    const refused = ledger.createError !== undefined && !ledger.creating;
+    if (!batchName && !refused && (ledger.creating || ledger.uploadedFile)) {
       await attempt(`look up ${ledger.displayName}`, async () => {
         batchName = await gemini.findBatchByDisplayName(ledger.displayName);
       });
@@ -331,6 +389,10 @@ async function cleanUpGemini(
     // A job still running when the run ends would go on costing money for results nobody collects.
     if (batchName && !(state && isTerminalState(state))) {
       const name = batchName;
+      if (await attempt(`cancel ${name}`, () => gemini.cancelBatch(name))) cancelledJobs.push(name);
+    }
+    // Duplicates Submit could not cancel when it found them would run, and bill, for nobody.
+    for (const name of ledger.duplicatesLeftRunning ?? []) {
       if (await attempt(`cancel ${name}`, () => gemini.cancelBatch(name))) cancelledJobs.push(name);
     }
     if (ledger.uploadedFile) {

@@ -1,7 +1,7 @@
 import { GeminiRateLimitError, GeminiUnavailableError } from '../shared/errors.js';
 import { type BatchJobStatus, isTerminalState } from '../shared/gemini/gemini-batch-api.js';
 import { workKeys } from '../shared/layout.js';
-import type { JobStatusRecord, PollStatus } from '../shared/run-records.js';
+import { type JobStatusRecord, type PollStatus, sentInline } from '../shared/run-records.js';
 import type { PollState, RunState } from '../shared/run-state.js';
 import { readLedgers, readPlan, readPollStatus } from '../shared/run-store.js';
 import { type SubmitChunksDeps, submitChunks } from '../shared/submit-chunks.js';
@@ -35,11 +35,41 @@ export function nextWaitSeconds(
  */
 export const DEFAULT_SUBMIT_DEADLINE_SECONDS = 12 * 60 * 60;
 
+/**
+ * How long Poll goes on reading a file job Gemini reports SUCCEEDED without naming its responses
+ * file, counted from the pass that first saw it so: 1 hour. Gemini has been seen to report the
+ * state before the file (a job recorded then came back with no answer for any key); an hour is
+ * far past any such lag, and short beside the 48 hours Gemini keeps the job and its file. At the
+ * bound the job counts as finished without a file: Collect asks Gemini once more, and if there is
+ * still none, answers each of its keys with a NO_RESULT_FILE error naming the job.
+ */
+export const DEFAULT_RESPONSES_FILE_WAIT_SECONDS = 60 * 60;
+
 /** Poll also submits chunks still waiting for Gemini to accept them, so it needs what Submit needs. */
 export interface PollDeps extends SubmitChunksDeps {
   readonly schedule: PollSchedule;
   /** @default DEFAULT_SUBMIT_DEADLINE_SECONDS */
   readonly submitDeadlineSeconds?: number;
+  /** @default DEFAULT_RESPONSES_FILE_WAIT_SECONDS */
+  readonly responsesFileWaitSeconds?: number;
+}
+
+/**
+ * Whether Poll is done with a job: it has ended, and, if it succeeded over a file, Gemini has
+ * named the responses file (or Poll has given up waiting for it). An inline job's answers are in
+ * its operation, so it is done when it ends.
+ */
+export function isFinished(job: JobStatusRecord): boolean {
+  return isTerminalState(job.state) && !awaitsResponsesFile(job);
+}
+
+function awaitsResponsesFile(job: JobStatusRecord): boolean {
+  return (
+    job.state === 'BATCH_STATE_SUCCEEDED' &&
+    job.inline === false &&
+    !job.responsesFile &&
+    job.responsesFileGivenUp !== true
+  );
 }
 
 /** What `poll-status.json` keeps of a job: its chunk and what Gemini said of it. */
@@ -75,10 +105,41 @@ function unreadRecord(
 }
 
 /**
+ * A fresh read of a file job that succeeded without naming its responses file: marked as awaited
+ * since the first pass that saw it so, and given up on once `waitMs` has passed since then.
+ */
+function awaitResponsesFile(
+  record: JobStatusRecord,
+  known: JobStatusRecord | undefined,
+  now: Date,
+  waitMs: number,
+  log: PollDeps['log'],
+): JobStatusRecord {
+  if (!awaitsResponsesFile(record)) {
+    // Kept once the file is named: the record then says Gemini named it late.
+    const awaited = known?.responsesFileAwaitedSince;
+    return awaited && record.responsesFile ? { ...record, responsesFileAwaitedSince: awaited } : record;
+  }
+  const since = known?.responsesFileAwaitedSince ?? now.toISOString();
+  const givenUp = now.getTime() - Date.parse(since) >= waitMs;
+  log?.(
+    givenUp
+      ? 'Gemini still names no responses file for a succeeded job; giving up on it'
+      : 'Gemini reports a job succeeded but names no responses file yet; reading it again next pass',
+    { chunk: record.chunk, batchName: record.batchName, since },
+  );
+  return { ...record, responsesFileAwaitedSince: since, ...(givenUp ? { responsesFileGivenUp: true } : {}) };
+}
+
+/**
  * One pass of the poll loop: first submits chunks still waiting for Gemini to accept their job,
- * then asks Gemini about every job not yet terminal (terminal ones are not asked again), records
- * every job's state in `poll-status.json`, and tells the loop whether all are done and how long to
- * wait before the next pass.
+ * then asks Gemini about every job not yet finished ({@link isFinished}: finished ones are not
+ * asked again), records every job's state in `poll-status.json`, and tells the loop whether all
+ * are done and how long to wait before the next pass. A chunk Gemini refused to create a job for,
+ * for good, is done without one (`refusedChunks`).
+ *
+ * A file job Gemini reports SUCCEEDED without naming its responses file is not finished: it is
+ * read again on later passes, for up to {@link DEFAULT_RESPONSES_FILE_WAIT_SECONDS}.
  *
  * A read Gemini answers 429 or 5xx is a wait, never a failed run: the job keeps its last record
  * (with `readError`) and the pass is not done. After a 429 the pass reads no further job — the
@@ -88,30 +149,50 @@ function unreadRecord(
 export async function pollBatchJobs(run: RunState, deps: PollDeps): Promise<PollState> {
   const { store, gemini, schedule } = deps;
   const plan = await readPlan(store, run);
-  // The last pass's record names each chunk's job; only chunks it lacks need their ledger read.
-  const previous = new Map((await readPollStatus(store, run))?.jobs.map((job) => [job.chunk, job]));
-  const unknown = { ...plan, chunks: plan.chunks.filter((chunk) => !previous.has(chunk.index)) };
+  const now = deps.now?.() ?? new Date();
+  const waitMs = (deps.responsesFileWaitSeconds ?? DEFAULT_RESPONSES_FILE_WAIT_SECONDS) * 1000;
+  // The last pass's record names each chunk's job or refusal; only chunks it lacks need their ledger read.
+  const last = await readPollStatus(store, run);
+  const previous = new Map(last?.jobs.map((job) => [job.chunk, job]));
+  const refused = new Set(last?.refusedChunks);
+  const unknown = {
+    ...plan,
+    chunks: plan.chunks.filter((chunk) => !previous.has(chunk.index) && !refused.has(chunk.index)),
+  };
   if (unknown.chunks.length > 0) await submitChunks(run, unknown, deps);
-  const created = new Map(
-    (await readLedgers(store, run, unknown)).map((ledger) => [ledger.chunk, ledger.batchName]),
-  );
+  const created = new Map<number, { readonly batchName: string; readonly inline: boolean }>();
+  for (const ledger of await readLedgers(store, run, unknown)) {
+    if (ledger.batchName)
+      created.set(ledger.chunk, { batchName: ledger.batchName, inline: sentInline(ledger) });
+    else if (ledger.createError) refused.add(ledger.chunk);
+  }
 
   const jobs: JobStatusRecord[] = [];
   let throttled: GeminiRateLimitError | undefined;
   for (const chunk of plan.chunks) {
     const known = previous.get(chunk.index);
-    if (known && isTerminalState(known.state)) {
+    if (known && isFinished(known)) {
       jobs.push(known);
       continue;
     }
-    const batchName = known?.batchName ?? created.get(chunk.index);
-    if (!batchName) continue; // still waiting for Gemini to accept its job
+    const batchName = known?.batchName ?? created.get(chunk.index)?.batchName;
+    if (!batchName) continue; // refused for good, or still waiting for Gemini to accept its job
     if (throttled) {
       jobs.push(unreadRecord(known, chunk.index, batchName, `not read: ${throttled.message}`));
       continue;
     }
     try {
-      jobs.push(toJobStatusRecord(chunk.index, await gemini.getBatch(batchName)));
+      const inline = known?.inline ?? created.get(chunk.index)?.inline;
+      const read = toJobStatusRecord(chunk.index, await gemini.getBatch(batchName));
+      jobs.push(
+        awaitResponsesFile(
+          { ...read, ...(inline !== undefined ? { inline } : {}) },
+          known,
+          now,
+          waitMs,
+          deps.log,
+        ),
+      );
     } catch (error) {
       if (error instanceof GeminiRateLimitError) throttled = error;
       else if (!(error instanceof GeminiUnavailableError)) throw error;
@@ -124,9 +205,10 @@ export async function pollBatchJobs(run: RunState, deps: PollDeps): Promise<Poll
       jobs.push(unreadRecord(known, chunk.index, batchName, error.message));
     }
   }
-  const now = deps.now?.() ?? new Date();
   const withJob = new Set(jobs.map((job) => job.chunk));
-  const waiting = plan.chunks.filter((chunk) => !withJob.has(chunk.index)).map((chunk) => chunk.index);
+  const waiting = plan.chunks
+    .filter((chunk) => !withJob.has(chunk.index) && !refused.has(chunk.index))
+    .map((chunk) => chunk.index);
   // Past the deadline, stop waiting: the run collects what it has instead of running into its timeout.
   const deadline =
     Date.parse(run.uploadedAt) + (deps.submitDeadlineSeconds ?? DEFAULT_SUBMIT_DEADLINE_SECONDS) * 1000;
@@ -136,6 +218,7 @@ export async function pollBatchJobs(run: RunState, deps: PollDeps): Promise<Poll
     polledAt: now.toISOString(),
     jobs,
     ...(abandonedChunks.length > 0 ? { abandonedChunks } : {}),
+    ...(refused.size > 0 ? { refusedChunks: [...refused].sort((a, b) => a - b) } : {}),
   };
   await store.putJson(run.bucket, workKeys(run.runId).pollStatus, record);
 
@@ -145,7 +228,7 @@ export async function pollBatchJobs(run: RunState, deps: PollDeps): Promise<Poll
   return {
     attempt,
     waitSeconds: throttled ? Math.min(schedule.maxSeconds, Math.max(scheduled, 2 * lastWait)) : scheduled,
-    allDone: waitingCount === 0 && jobs.every((job) => isTerminalState(job.state)),
+    allDone: waitingCount === 0 && jobs.every(isFinished),
     waitingCount,
     requestCount: jobs.reduce((sum, job) => sum + job.requestCount, 0),
     completedCount: jobs.reduce((sum, job) => sum + job.successfulCount + job.failedCount, 0),

@@ -40,9 +40,19 @@ export class GeminiUnavailableError extends PipelineError {
   override readonly name = ERROR_NAMES.geminiUnavailable;
 }
 
-/** Gemini refused the request itself (4xx other than 429): retrying cannot help. */
+/** Gemini refused the request itself (4xx other than 408 and 429): retrying cannot help. */
 export class GeminiRequestError extends PipelineError {
   override readonly name = ERROR_NAMES.geminiRequest;
+  /**
+   * The HTTP status of Gemini's refusal, when it was one: absent for refusals the adapter makes
+   * itself (an answer too large to hold), which say nothing about what Gemini would accept.
+   */
+  readonly status?: number;
+
+  constructor(message: string, options?: ErrorOptions & { readonly status?: number }) {
+    super(message, options);
+    if (options?.status !== undefined) this.status = options.status;
+  }
 }
 
 /** Run state in S3 is missing or inconsistent with the step asking for it. Not retried. */

@@ -54,10 +54,52 @@ export interface JobLedger {
   readonly answerBytesEstimate?: number;
   /** Set just before the create call: from then on a job may exist that the ledger does not name. */
   readonly creating?: boolean;
+  /**
+   * When `creating` was set, kept across attempts while no create's outcome is known: a job made by
+   * any of them is no older than this, so recovery lists jobs back to here (less a margin), not further.
+   */
+  readonly creatingSince?: string;
   readonly batchName?: string;
   /** True when the job was found by display name after a crash, not created by this attempt. */
   readonly recovered?: boolean;
+  /**
+   * Gemini refused to create the chunk's job for a reason waiting cannot change (HTTP 4xx other
+   * than 408 and 429): the chunk has no job and never will; its keys are answered with that error.
+   * `code` is the HTTP status.
+   */
+  readonly createError?: { readonly code?: number; readonly message: string };
+  /**
+   * Other jobs recovery found under the chunk's display name besides `batchName` (made by a retry
+   * after a create whose answer was lost), each asked to cancel. Their answers are never collected.
+   */
+  readonly duplicates?: readonly string[];
+  /** Of `duplicates`, those Gemini would not cancel when asked (429, 5xx): Finalize asks again. */
+  readonly duplicatesLeftRunning?: readonly string[];
+  /**
+   * Lookups by display name that found no job although an earlier create's outcome was unknown
+   * (its answer lost to a 5xx or a timeout), each followed by a new create: if the lost call made a
+   * job after all and the listing missed it, that job exists unrecorded. Recorded before the create.
+   */
+  readonly emptyLookups?: readonly EmptyLookup[];
   readonly updatedAt: string;
+}
+
+/**
+ * Whether the chunk's job was created with its requests inline (answers in the operation) rather
+ * than over an uploaded file: as the ledger says, or, for a ledger written before it said so, by
+ * whether it names an upload (a file job always does; a chunk once uploaded stays a file).
+ */
+export function sentInline(ledger: Pick<JobLedger, 'inline' | 'uploadedFile'>): boolean {
+  return ledger.inline ?? !ledger.uploadedFile;
+}
+
+/** One lookup that found no job before a chunk was created again (see {@link JobLedger.emptyLookups}). */
+export interface EmptyLookup {
+  readonly at: string;
+  /** How far back it looked: jobs created before this were not listed. */
+  readonly since: string;
+  /** Why the lookup could not look everywhere, when it could not (a listing Gemini refused). */
+  readonly incomplete?: string;
 }
 
 /** One job's latest state, as Poll Batch Jobs last saw it. */
@@ -70,6 +112,18 @@ export interface JobStatusRecord {
   readonly failedCount: number;
   readonly error?: { readonly code?: number; readonly message: string };
   readonly responsesFile?: string;
+  /** Whether the chunk went inline (answers in the operation) or as a file, from its ledger. */
+  readonly inline?: boolean;
+  /**
+   * When Poll first saw this file job SUCCEEDED without a responses file: Gemini has reported the
+   * state before naming the file, so the job is read again, until the file is named or the bound passes.
+   */
+  readonly responsesFileAwaitedSince?: string;
+  /**
+   * Set once the bound passed with no responses file named: the job counts as finished, and
+   * Collect (after asking once more) answers its keys with an error saying so.
+   */
+  readonly responsesFileGivenUp?: boolean;
   /**
    * Why the last pass could not read the job (429, 5xx): the rest of the record is from the pass
    * before, or, for a job never read, a non-terminal placeholder.
@@ -91,6 +145,11 @@ export interface PollStatus {
    * them (429) until the submit deadline; a run that stopped early says why it stopped.
    */
   readonly abandonedReason?: string;
+  /**
+   * Chunks Gemini refused to create a job for, for good (their ledgers hold the error): done,
+   * with no job, and never submitted again.
+   */
+  readonly refusedChunks?: readonly number[];
 }
 
 /**

@@ -1,12 +1,20 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
-import { GeminiRateLimitError, GeminiUnavailableError } from './errors.js';
-import type { BatchKind, GeminiBatchApi, InlineRequest, RequestFormat } from './gemini/gemini-batch-api.js';
+import { GeminiRateLimitError, GeminiRequestError, GeminiUnavailableError } from './errors.js';
+import {
+  type BatchKind,
+  type BatchSearch,
+  type FoundBatch,
+  type GeminiBatchApi,
+  type InlineRequest,
+  isTerminalState,
+  type RequestFormat,
+} from './gemini/gemini-batch-api.js';
 import { readJsonlLines } from './jsonl.js';
 import { chunkId, jobDisplayName, workKeys } from './layout.js';
 import type { ObjectStore } from './object-store.js';
-import type { ChunkPlan, JobLedger, RunPlan } from './run-records.js';
+import type { ChunkPlan, EmptyLookup, JobLedger, RunPlan } from './run-records.js';
 
 /**
  * Gemini refuses inline batches over 20 MB (the whole create request). Chunks up to this size go
@@ -23,6 +31,21 @@ export const DEFAULT_INLINE_MAX_BYTES = 15 * 1024 * 1024;
 export const DEFAULT_INLINE_MAX_ANSWER_BYTES = 32 * 1024 * 1024;
 /** Chunks uploaded and created at once: enough to overlap uploads, few enough for Lambda's network and /tmp. */
 export const DEFAULT_SUBMIT_CONCURRENCY = 4;
+
+/**
+ * How much further back than the ledger's `creatingSince` recovery lists jobs: 10 minutes. The
+ * ledger is written before the create call, so a job that call made is newer than `creatingSince`
+ * by the Lambda's clock; the margin covers the difference between that clock and Google's (both
+ * NTP-synchronised, well within a second) and the whole seconds the OpenAI-compatible layer
+ * reports, hundreds of times over, at the price of listing ten more minutes of the project's jobs.
+ */
+export const RECOVERY_MARGIN_MS = 10 * 60 * 1000;
+
+/**
+ * The most of Gemini's refusal a ledger keeps: Collect repeats it on every key of the chunk (up
+ * to 200,000 lines), and Google's field-violation answers can run long. The start names the field.
+ */
+export const MAX_CREATE_ERROR_CHARS = 2000;
 
 /**
  * What Gemini's JSON spends on one embedding value: up to ~20 characters (`-0.0034119852`,
@@ -108,7 +131,15 @@ export interface SubmitOutcome {
   readonly submitted: number;
   /** Chunks Gemini refused for now (429) or could not take (5xx, unreachable): tried again by the poll loop. */
   readonly waiting: number;
+  /**
+   * Chunks Gemini refused to create a job for, for good (HTTP 4xx other than 408 and 429): done,
+   * without a job; their ledgers say why, and Collect answers their keys with it.
+   */
+  readonly refused: number;
 }
+
+/** What became of one chunk. */
+type ChunkOutcome = 'submitted' | 'waiting' | 'refused';
 
 /**
  * Gives every chunk of the plan one Gemini job, at most once however often it runs. Each step is
@@ -122,6 +153,17 @@ export interface SubmitOutcome {
  * run failed: the poll loop tries again until the submit deadline. A 429 on create made nothing, so
  * `creating` is cleared; after a 5xx or timeout the job may exist, so it is kept, and the next
  * attempt looks for the job before creating one.
+ *
+ * Recovery lists jobs back to the ledger's `creatingSince` (less {@link RECOVERY_MARGIN_MS}). If it
+ * finds several under the chunk's name (a retry created one while an earlier create's lost answer
+ * had made another), it keeps one ({@link rankRecovered}), cancels the others and records them in
+ * the ledger as `duplicates`. If it finds none, the chunk is created again, and that lookup is
+ * written to the ledger (`emptyLookups`) before the create call, so a job the listing missed is
+ * never a silent second one.
+ *
+ * A create Gemini refuses for a reason waiting cannot change (HTTP 4xx other than 408 and 429: a
+ * bad request, an unknown model) fails that chunk, not the run: the ledger keeps the refusal as
+ * `createError`, no job is made, and the other chunks go on. Any other failure still throws.
  */
 export async function submitChunks(
   run: { readonly bucket: string; readonly runId: string },
@@ -136,20 +178,69 @@ export async function submitChunks(
   );
   const failure = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
   if (failure) throw failure.reason;
-  const outcomes = settled.map((result) => (result as PromiseFulfilledResult<'submitted' | 'waiting'>).value);
-  const waiting = outcomes.filter((outcome) => outcome === 'waiting').length;
-  return { submitted: outcomes.length - waiting, waiting };
+  const outcomes = settled.map((result) => (result as PromiseFulfilledResult<ChunkOutcome>).value);
+  const counted = (wanted: ChunkOutcome) => outcomes.filter((outcome) => outcome === wanted).length;
+  return { submitted: counted('submitted'), waiting: counted('waiting'), refused: counted('refused') };
 }
 
 /** Gemini's answers that mean "not now": a quota (429), or Gemini unavailable or unreachable. */
 const isWait = (error: unknown): error is GeminiRateLimitError | GeminiUnavailableError =>
   error instanceof GeminiRateLimitError || error instanceof GeminiUnavailableError;
 
+/**
+ * Gemini's HTTP refusals that no wait can change: 4xx other than 408 (a timeout) and 429 (a quota).
+ * A `GeminiRequestError` without a status is the adapter's own verdict, not Gemini's: not one.
+ */
+export function isFinalRefusal(error: unknown): error is GeminiRequestError & { readonly status: number } {
+  if (!(error instanceof GeminiRequestError) || error.status === undefined) return false;
+  return error.status >= 400 && error.status < 500 && error.status !== 408 && error.status !== 429;
+}
+
+/** How far along a job is, for choosing among jobs of one chunk: lower is further. */
+function progressRank(state: string): number {
+  switch (state) {
+    case 'BATCH_STATE_SUCCEEDED':
+      return 0;
+    case 'BATCH_STATE_RUNNING':
+      return 1;
+    case 'BATCH_STATE_PENDING':
+      return 2;
+    default:
+      // Ended without answers (failed, cancelled, expired) last; states this code does not know before them.
+      return isTerminalState(state) ? 4 : 3;
+  }
+}
+
+/**
+ * The jobs found under one chunk's display name (newest first, as listed), the one to keep first:
+ * the furthest along (SUCCEEDED, then RUNNING, then PENDING, then ended without answers), and among
+ * equals the oldest (queued longest): by creation time, and where that ties (the compat layer
+ * gives whole seconds) or is missing, by place in the listing, the oldest last. Keeping the
+ * furthest along keeps answers Gemini may already have; the order is also stable across retries:
+ * the jobs a first attempt cancelled rank last on the next, so a retry after a crash between
+ * cancelling and recording keeps the same job.
+ */
+export function rankRecovered(found: readonly FoundBatch[]): FoundBatch[] {
+  const created = (job: FoundBatch) => {
+    const time = Date.parse(job.createTime ?? '');
+    return Number.isNaN(time) ? Number.POSITIVE_INFINITY : time;
+  };
+  return found
+    .map((job, listed) => ({ job, listed }))
+    .sort(
+      (a, b) =>
+        progressRank(a.job.state) - progressRank(b.job.state) ||
+        created(a.job) - created(b.job) ||
+        b.listed - a.listed,
+    )
+    .map(({ job }) => job);
+}
+
 async function submitChunk(
   run: { readonly bucket: string; readonly runId: string },
   chunk: ChunkPlan,
   deps: SubmitChunksDeps,
-): Promise<'submitted' | 'waiting'> {
+): Promise<ChunkOutcome> {
   const { store, gemini } = deps;
   const ledgerKey = workKeys(run.runId).ledger(chunk.index);
   const now = () => (deps.now?.() ?? new Date()).toISOString();
@@ -169,21 +260,54 @@ async function submitChunk(
     updatedAt: now(),
   };
   if (ledger.batchName) return 'submitted';
+  if (ledger.createError) return 'refused';
 
-  if (ledger.creating) {
-    let found: string | undefined;
+  // An earlier create's outcome is unknown (it died, or its answer was lost): look before creating.
+  const outcomeUnknown = ledger.creating === true;
+  let emptyLookup: EmptyLookup | undefined;
+  if (outcomeUnknown) {
+    const from = Date.parse(ledger.creatingSince ?? ledger.updatedAt);
+    const since = new Date(Number.isNaN(from) ? 0 : from - RECOVERY_MARGIN_MS);
+    let search: BatchSearch;
     try {
-      found = await gemini.findBatchByDisplayName(displayName);
+      search = await gemini.findBatchesByDisplayName(displayName, {
+        format: chunk.format,
+        createdAfter: since,
+      });
     } catch (error) {
       // Without the listing the job may exist: creating now could pay twice.
       if (isWait(error)) return wait('list jobs to look for this chunk', error);
       throw error;
     }
-    if (found) {
-      deps.log?.('recovered a job created before a crash', { chunk: chunk.index, batchName: found });
-      await record({ ...ledger, batchName: found, recovered: true, creating: false, updatedAt: now() });
+    const [kept, ...duplicates] = rankRecovered(search.found);
+    if (kept) {
+      const leftRunning = await cancelDuplicates(chunk.index, duplicates, deps);
+      deps.log?.('recovered a job created before a crash', {
+        chunk: chunk.index,
+        batchName: kept.name,
+        ...(duplicates.length > 0 ? { duplicates: duplicates.map((job) => job.name) } : {}),
+      });
+      await record({
+        ...ledger,
+        batchName: kept.name,
+        recovered: true,
+        creating: false,
+        ...(duplicates.length > 0 ? { duplicates: duplicates.map((job) => job.name) } : {}),
+        ...(leftRunning.length > 0 ? { duplicatesLeftRunning: leftRunning } : {}),
+        updatedAt: now(),
+      });
       return 'submitted';
     }
+    emptyLookup = {
+      at: now(),
+      since: since.toISOString(),
+      ...(search.incomplete ? { incomplete: search.incomplete } : {}),
+    };
+    deps.log?.('found no job for a create whose outcome is unknown; creating the chunk again', {
+      chunk: chunk.index,
+      since: emptyLookup.since,
+      ...(search.incomplete ? { incomplete: search.incomplete } : {}),
+    });
   }
 
   // Gemini's OpenAI-compatible layer creates batches from files only; a chunk once uploaded stays a file.
@@ -235,12 +359,17 @@ async function submitChunk(
   }
 
   const inline = 'inlineRequests' in source;
+  const at = now();
   ledger = {
     ...ledger,
     inline,
     ...(read ? { answerBytesEstimate: read.answerBytes } : {}),
     creating: true,
-    updatedAt: now(),
+    // The first attempt whose outcome is still unknown bounds how far back a later lookup must go.
+    creatingSince: outcomeUnknown ? (ledger.creatingSince ?? ledger.updatedAt) : at,
+    // Written before the create: a second job the lookup missed is never made without a record.
+    ...(emptyLookup ? { emptyLookups: [...(ledger.emptyLookups ?? []), emptyLookup] } : {}),
+    updatedAt: at,
   };
   await record(ledger);
   let batchName: string;
@@ -248,18 +377,73 @@ async function submitChunk(
     batchName = await gemini.createBatch({ kind: chunk.kind, model: chunk.model, displayName, ...source });
   } catch (error) {
     if (error instanceof GeminiRateLimitError) {
-      // A 429 created nothing: without this, every later attempt would first search for the job by name.
-      await record({ ...ledger, creating: false, updatedAt: now() });
+      // A 429 created nothing: without this, every later attempt would first search for the job by
+      // name. Unless an earlier attempt's outcome is still unknown: then the next one looks again.
+      if (!outcomeUnknown) {
+        const { creatingSince: _unused, ...rest } = ledger;
+        await record({ ...rest, creating: false, updatedAt: now() });
+      }
       return wait('accept the job (quota)', error);
     }
     // A 5xx or a timeout may come after Gemini made the job: `creating` stays, so the next attempt
     // looks for it by display name before creating one.
     if (error instanceof GeminiUnavailableError) return wait('answer the create call', error);
+    if (isFinalRefusal(error)) {
+      // The refusal made nothing; `creating` stays only if an earlier attempt's outcome is unknown,
+      // so that Finalize still looks for that job.
+      const { creatingSince: _unused, ...rest } = ledger;
+      await record({
+        ...(outcomeUnknown ? ledger : { ...rest, creating: false }),
+        createError: {
+          code: error.status,
+          message:
+            error.message.length > MAX_CREATE_ERROR_CHARS
+              ? `${error.message.slice(0, MAX_CREATE_ERROR_CHARS)}…`
+              : error.message,
+        },
+        updatedAt: now(),
+      });
+      deps.log?.("Gemini refused to create the chunk's job; its keys will carry the refusal", {
+        chunk: chunk.index,
+        status: error.status,
+        reason: error.message,
+      });
+      return 'refused';
+    }
     throw error;
   }
   await record({ ...ledger, batchName, creating: false, updatedAt: now() });
   deps.log?.('created batch job', { chunk: chunk.index, batchName, requests: chunk.requestCount, inline });
   return 'submitted';
+}
+
+/**
+ * Asks Gemini to cancel each duplicate still able to run; returns those it would not cancel for
+ * now (429, 5xx, another refusal), for Finalize to ask again. A duplicate that already ended has
+ * nothing left to stop. A failed cancel never fails the chunk: its own job is found and kept.
+ */
+async function cancelDuplicates(
+  chunk: number,
+  duplicates: readonly FoundBatch[],
+  deps: SubmitChunksDeps,
+): Promise<string[]> {
+  const leftRunning: string[] = [];
+  for (const duplicate of duplicates) {
+    if (isTerminalState(duplicate.state)) continue;
+    try {
+      await deps.gemini.cancelBatch(duplicate.name);
+    } catch (error) {
+      if (!(isWait(error) || error instanceof GeminiRequestError)) throw error;
+      leftRunning.push(duplicate.name);
+      deps.log?.('could not cancel a duplicate job; Finalize asks again', {
+        chunk,
+        batchName: duplicate.name,
+        error: error.name,
+        reason: error.message,
+      });
+    }
+  }
+  return leftRunning;
 }
 
 /**

@@ -2,9 +2,10 @@ import { toJobStatusRecord } from '../poll-batch-jobs/poll-batch-jobs.js';
 import { type GeminiBatchApi, isTerminalState } from '../shared/gemini/gemini-batch-api.js';
 import { jobDisplayName, workKeys } from '../shared/layout.js';
 import type { ObjectStore } from '../shared/object-store.js';
-import type { JobLedger, JobStatusRecord, PollStatus } from '../shared/run-records.js';
+import type { ChunkPlan, JobLedger, JobStatusRecord, PollStatus } from '../shared/run-records.js';
 import { describeFailure, type RunState } from '../shared/run-state.js';
 import { readLedgers, readPlan, readPollStatus } from '../shared/run-store.js';
+import { RECOVERY_MARGIN_MS, rankRecovered } from '../shared/submit-chunks.js';
 
 export interface StopDeps {
   readonly store: ObjectStore;
@@ -44,18 +45,22 @@ export async function stopBatchJobs(run: RunState, deps: StopDeps): Promise<Stop
   const { store, gemini } = deps;
   const plan = await readPlan(store, run);
   const ledgers = new Map((await readLedgers(store, run, plan)).map((ledger) => [ledger.chunk, ledger]));
-  const previous = new Map((await readPollStatus(store, run))?.jobs.map((job) => [job.chunk, job]));
+  const last = await readPollStatus(store, run);
+  const previous = new Map(last?.jobs.map((job) => [job.chunk, job]));
+  // A chunk Gemini refused for good keeps its refusal: Collect answers its keys with the reason.
+  const refused = new Set(last?.refusedChunks);
+  for (const ledger of ledgers.values()) if (ledger.createError) refused.add(ledger.chunk);
   const jobs: JobStatusRecord[] = [];
   const unsubmitted: number[] = [];
   let cancelledCount = 0;
   for (const chunk of plan.chunks) {
+    if (refused.has(chunk.index)) continue;
     const known = previous.get(chunk.index);
     if (known && isTerminalState(known.state)) {
       jobs.push(known);
       continue;
     }
-    const batchName =
-      known?.batchName ?? (await recordedJob(run, chunk.index, ledgers.get(chunk.index), deps));
+    const batchName = known?.batchName ?? (await recordedJob(run, chunk, ledgers.get(chunk.index), deps));
     if (!batchName) {
       unsubmitted.push(chunk.index);
       continue;
@@ -74,6 +79,7 @@ export async function stopBatchJobs(run: RunState, deps: StopDeps): Promise<Stop
     polledAt: (deps.now?.() ?? new Date()).toISOString(),
     jobs,
     ...(unsubmitted.length > 0 ? { abandonedChunks: unsubmitted, abandonedReason: reason } : {}),
+    ...(refused.size > 0 ? { refusedChunks: [...refused].sort((a, b) => a - b) } : {}),
   };
   await store.putJson(run.bucket, workKeys(run.runId).pollStatus, record);
   return {
@@ -85,24 +91,35 @@ export async function stopBatchJobs(run: RunState, deps: StopDeps): Promise<Stop
 
 /**
  * The chunk's job as its ledger names it; or, when the ledger says a create was under way, the job
- * Gemini holds under the chunk's display name (recorded now, so Finalize and Collect see it).
+ * Gemini holds under the chunk's display name, looked for as Submit's recovery does (back to the
+ * creating time): the furthest along is kept and recorded, so Finalize and Collect see it, and any
+ * other copy is cancelled at once.
  */
 async function recordedJob(
   run: RunState,
-  chunk: number,
+  chunk: ChunkPlan,
   ledger: JobLedger | undefined,
   deps: StopDeps,
 ): Promise<string | undefined> {
   if (ledger?.batchName) return ledger.batchName;
   if (!ledger?.creating) return undefined;
-  const found = await deps.gemini.findBatchByDisplayName(jobDisplayName(run.runId, chunk));
-  if (!found) return undefined;
-  await deps.store.putJson(run.bucket, workKeys(run.runId).ledger(chunk), {
+  const from = Date.parse(ledger.creatingSince ?? ledger.updatedAt);
+  const { found } = await deps.gemini.findBatchesByDisplayName(jobDisplayName(run.runId, chunk.index), {
+    format: chunk.format,
+    createdAfter: new Date(Number.isNaN(from) ? 0 : from - RECOVERY_MARGIN_MS),
+  });
+  const [kept, ...others] = rankRecovered(found);
+  if (!kept) return undefined;
+  for (const other of others) {
+    if (!isTerminalState(other.state)) await deps.gemini.cancelBatch(other.name);
+  }
+  await deps.store.putJson(run.bucket, workKeys(run.runId).ledger(chunk.index), {
     ...ledger,
-    batchName: found,
+    batchName: kept.name,
     recovered: true,
     creating: false,
+    ...(others.length > 0 ? { duplicates: others.map((other) => other.name) } : {}),
     updatedAt: (deps.now?.() ?? new Date()).toISOString(),
   } satisfies JobLedger);
-  return found;
+  return kept.name;
 }

@@ -83,6 +83,7 @@ export async function startGeminiEmulator(options: GeminiEmulatorOptions = {}): 
       catalogue,
       staleListStats: roughness.staleListStats,
       refuseUnknownFields: roughness.refuseUnknownFields,
+      faults,
     }),
     ...modelRoutes({ catalogue }),
     ...openAiRoutes({

@@ -125,6 +125,18 @@ export interface RefuseMimeTypeFault extends FaultTrigger {
   readonly mimeType?: string;
 }
 
+/**
+ * A file job that has SUCCEEDED is read (`batches.get`) without its result file: no `output` under
+ * `metadata` nor `response`, as if Gemini set the state before naming the file. Seen by this
+ * pipeline about once in 25 runs: a poller that took the job for finished then had no file to read.
+ * Each read it spoils counts once against `times`; listings and inline jobs are left alone.
+ */
+export interface LateResponsesFileFault extends FaultTrigger {
+  readonly kind: 'late-responses-file';
+  /** Only jobs whose display name contains this. @default - every file job */
+  readonly displayName?: string;
+}
+
 export type Fault =
   | HttpErrorFault
   | DropConnectionFault
@@ -133,7 +145,8 @@ export type Fault =
   | JobOutcomeFault
   | UploadNoFileFault
   | UploadNotFinalFault
-  | RefuseMimeTypeFault;
+  | RefuseMimeTypeFault
+  | LateResponsesFileFault;
 
 /** What a `refuse-mime-type` fault refuses when it names no type. */
 export const DEFAULT_REFUSED_MIME_TYPE = 'application/jsonl';
@@ -277,6 +290,17 @@ export class FaultInjector {
     );
   }
 
+  /** Whether this read of a succeeded file job named `displayName` leaves its result file out. */
+  takeLateResponsesFile(displayName: string): boolean {
+    return (
+      this.#take(
+        (fault): fault is LateResponsesFileFault =>
+          fault.kind === 'late-responses-file' &&
+          (fault.displayName === undefined || displayName.includes(fault.displayName)),
+      ) !== undefined
+    );
+  }
+
   /**
    * The error to write instead of a response for one request, if a line-error fault covers it.
    * Pure in the seed, the request's position and its text (never the job's name, which is random),
@@ -354,6 +378,7 @@ function validateFault(fault: Fault): void {
       return;
     case 'upload-no-file':
     case 'refuse-mime-type':
+    case 'late-responses-file':
       return;
     case 'upload-not-final':
       if (fault.status !== undefined && !['cancelled', 'active', 'absent'].includes(fault.status)) {

@@ -8,6 +8,8 @@ import {
   BATCH_METHODS,
   type BatchJobStatus,
   type BatchKind,
+  type BatchSearch,
+  type BatchSearchOptions,
   type CreateBatchRequest,
   type GeminiBatchApi,
   type InlineRequest,
@@ -25,6 +27,7 @@ const METHODS: readonly GeminiMethod[] = [
   'uploadJsonl',
   'createBatch',
   'findBatchByDisplayName',
+  'findBatchesByDisplayName',
   'getBatch',
   'getInlineResponses',
   'cancelBatch',
@@ -49,6 +52,8 @@ export interface FakeBatch {
   failedCount: number;
   error?: { readonly code?: number; readonly message: string };
   responsesFile?: string;
+  /** When the job was made, by the fake's `now`; none while the test has not set one. */
+  readonly createTime?: string;
 }
 
 /** How a test ends a job: its final state, the result lines Gemini wrote, the job's error. */
@@ -107,6 +112,18 @@ export class FakeGemini implements GeminiBatchApi {
   readonly reusedUploads: string[] = [];
   /** How the next answers are made rough; none by default. */
   rough: Roughness = {};
+  /**
+   * The fake's clock, for the jobs' `createTime`. Unset by default: jobs then have no creation
+   * time, and searches by display name read every job, as Gemini's would read past them.
+   */
+  now: (() => Date) | undefined;
+  /** Jobs the listings leave out, as a listing that lags behind a create would. */
+  readonly unlisted = new Set<string>();
+  /**
+   * When set, `findBatchesByDisplayName` says it could not look everywhere, with this reason (as a
+   * compat listing Gemini refuses does), though it still returns what it found.
+   */
+  searchIncomplete: string | undefined;
 
   readonly #failures = new Map<GeminiMethod, Error[]>();
   readonly #failuresAfter = new Map<GeminiMethod, Error[]>();
@@ -134,6 +151,17 @@ export class FakeGemini implements GeminiBatchApi {
     for (let i = 0; i < times; i++)
       this.failNext(method, new GeminiUnavailableError('Gemini refused the call (HTTP 503): unavailable'));
     return this;
+  }
+
+  /**
+   * The next call of `method` is refused with HTTP `status`, a 4xx no wait changes, as the adapter
+   * reports Gemini's (a misspelled field, an unknown model).
+   */
+  refuse(method: GeminiMethod, status = 400, message = 'Request contains an invalid argument.'): this {
+    return this.failNext(
+      method,
+      new GeminiRequestError(`Gemini refused the call (HTTP ${status}): ${message}`, { status }),
+    );
   }
 
   /** The next call of `method` does its work, then throws `error`: its answer was lost on the way. */
@@ -207,7 +235,32 @@ export class FakeGemini implements GeminiBatchApi {
   async findBatchByDisplayName(displayName: string): Promise<string | undefined> {
     this.#enter('findBatchByDisplayName');
     // Newest first, as Gemini lists them.
-    return [...this.batches.values()].reverse().find((batch) => batch.displayName === displayName)?.name;
+    return this.#listed().find((batch) => batch.displayName === displayName)?.name;
+  }
+
+  /** Every options object `findBatchesByDisplayName` was called with, in order. */
+  readonly searches: BatchSearchOptions[] = [];
+
+  async findBatchesByDisplayName(displayName: string, options: BatchSearchOptions): Promise<BatchSearch> {
+    this.#enter('findBatchesByDisplayName');
+    this.searches.push(options);
+    const found = [];
+    for (const batch of this.#listed()) {
+      if (batch.createTime !== undefined && Date.parse(batch.createTime) < options.createdAfter.getTime())
+        break;
+      if (batch.displayName !== displayName) continue;
+      found.push({
+        name: batch.name,
+        state: batch.state,
+        ...(batch.createTime ? { createTime: batch.createTime } : {}),
+      });
+    }
+    return { found, ...(this.searchIncomplete ? { incomplete: this.searchIncomplete } : {}) };
+  }
+
+  /** Jobs as a listing shows them: newest first, without the unlisted ones. */
+  #listed(): FakeBatch[] {
+    return [...this.batches.values()].reverse().filter((batch) => !this.unlisted.has(batch.name));
   }
 
   async getBatch(name: string): Promise<BatchJobStatus> {
@@ -278,6 +331,7 @@ export class FakeGemini implements GeminiBatchApi {
       requestCount: init.inlineRequests?.length ?? this.inputLinesOf(init.fileName).length,
       successfulCount: 0,
       failedCount: 0,
+      ...(this.now ? { createTime: this.now().toISOString() } : {}),
     };
     this.batches.set(batch.name, batch);
     return batch;

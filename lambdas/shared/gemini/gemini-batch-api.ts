@@ -90,6 +90,41 @@ export interface InlineResponse {
   readonly metadata?: { readonly key?: unknown };
 }
 
+/** A job found under a display name ({@link GeminiBatchApi.findBatchesByDisplayName}). */
+export interface FoundBatch {
+  /** `batches/…`. */
+  readonly name: string;
+  /** `BATCH_STATE_*` as the listing shows it: current enough to rank jobs by (its counts may be stale). */
+  readonly state: string;
+  /** When Gemini created the job, RFC 3339, if the listing says. */
+  readonly createTime?: string;
+}
+
+/** Where and how far back {@link GeminiBatchApi.findBatchesByDisplayName} looks. */
+export interface BatchSearchOptions {
+  /**
+   * The chunk's format: a Gemini-format job carries its display name natively; an OpenAI-format
+   * one, created through the compat layer (which takes no display name), in `metadata.display_name`.
+   */
+  readonly format: RequestFormat;
+  /**
+   * Listings come newest first: the search stops at the first job created before this instant,
+   * instead of reading the project's whole history. Jobs whose creation time is not given never stop it.
+   */
+  readonly createdAfter: Date;
+}
+
+/** What a search by display name found. */
+export interface BatchSearch {
+  /** Every job carrying the display name, newest first. */
+  readonly found: readonly FoundBatch[];
+  /**
+   * Why the search could not look everywhere such a job could be (a listing Gemini refused), when
+   * it could not: then an empty `found` proves nothing.
+   */
+  readonly incomplete?: string;
+}
+
 /** Options of an upload. */
 export interface UploadOptions {
   /**
@@ -118,8 +153,13 @@ export interface GeminiBatchApi {
   uploadJsonl(path: string, displayName: string, options?: UploadOptions): Promise<string>;
   /** Creates a batch job; returns its name, `batches/…`. Not idempotent on Gemini's side. */
   createBatch(request: CreateBatchRequest): Promise<string>;
-  /** The job carrying this display name, if one exists: recovers a job created but not recorded. */
+  /** The newest job carrying this display name, if one exists: recovers a job created but not recorded. */
   findBatchByDisplayName(displayName: string): Promise<string | undefined>;
+  /**
+   * Every job carrying this display name created since `options.createdAfter`, newest first: how
+   * Submit recovers a job whose create answer was lost, and notices a second one made by a retry.
+   */
+  findBatchesByDisplayName(displayName: string, options: BatchSearchOptions): Promise<BatchSearch>;
   /** The job's state and counts, never its inline answers (a poll must stay a small read). */
   getBatch(name: string): Promise<BatchJobStatus>;
   /** The answers of a succeeded inline batch, in the order Gemini lists them (which is no proof of identity). */

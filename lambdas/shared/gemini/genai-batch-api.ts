@@ -4,7 +4,10 @@ import OpenAI from 'openai';
 import { GeminiRateLimitError, GeminiRequestError, GeminiUnavailableError } from '../errors.js';
 import {
   type BatchJobStatus,
+  type BatchSearch,
+  type BatchSearchOptions,
   type CreateBatchRequest,
+  type FoundBatch,
   type GeminiBatchApi,
   type InlineRequest,
   type InlineResponse,
@@ -16,8 +19,32 @@ import {
 /** Google documents the Files and Batch APIs under v1beta; SDK 3.x would default to v1. */
 const API_VERSION = 'v1beta';
 const DEFAULT_BASE_URL = 'https://generativelanguage.googleapis.com';
-/** How many of the newest jobs (or files) to search for a display name before concluding there is none. */
+/**
+ * How many of the newest files to search for an upload's display name, and of the newest jobs for
+ * `findBatchByDisplayName` (Finalize's clean-up), before concluding there is none. Submit's
+ * recovery (`findBatchesByDisplayName`) is bounded by time instead.
+ */
 const RECOVERY_SCAN_LIMIT = 1000;
+
+/** The SDK renames `BATCH_STATE_*` to `JOB_STATE_*`; the pipeline speaks REST's names. */
+function restState(state: string | undefined): string {
+  return state ? state.replace(/^JOB_STATE_/, 'BATCH_STATE_') : 'BATCH_STATE_UNSPECIFIED';
+}
+
+/**
+ * OpenAI statuses as the compat layer reports them, in the pipeline's `BATCH_STATE_*` terms. Only
+ * `in_progress` and `completed` have been seen live; the rest follow OpenAI's meanings.
+ */
+const OPENAI_STATES: Readonly<Record<string, string>> = {
+  validating: 'BATCH_STATE_PENDING',
+  in_progress: 'BATCH_STATE_RUNNING',
+  finalizing: 'BATCH_STATE_RUNNING',
+  completed: 'BATCH_STATE_SUCCEEDED',
+  failed: 'BATCH_STATE_FAILED',
+  expired: 'BATCH_STATE_EXPIRED',
+  cancelling: 'BATCH_STATE_CANCELLED',
+  cancelled: 'BATCH_STATE_CANCELLED',
+};
 
 /**
  * MIME types tried for a JSONL upload, in order. `application/jsonl` first: it names the content,
@@ -79,7 +106,7 @@ export function toPipelineError(error: unknown, doing: string): Error {
     if (error.status === 429) return new GeminiRateLimitError(message, { cause: error });
     if (error.status === 408 || error.status >= 500)
       return new GeminiUnavailableError(message, { cause: error });
-    return new GeminiRequestError(message, { cause: error });
+    return new GeminiRequestError(message, { cause: error, status: error.status });
   }
   if (error instanceof TypeError) {
     return new GeminiUnavailableError(`could not reach Gemini to ${doing}: ${error.message}`, {
@@ -233,7 +260,11 @@ export class GenaiBatchApi implements GeminiBatchApi {
         kind === 'generate'
           ? await this.#ai.batches.create({ model, src: fileName, config: { displayName } })
           : await this.#ai.batches.createEmbeddings({ model, src: { fileName }, config: { displayName } });
-      if (!job.name) throw new GeminiRequestError(`Gemini created batch ${displayName} but returned no name`);
+      // The job exists but is not named: a wait, so that the next attempt finds it by display name
+      // (`creating` stays set) instead of the chunk being taken for refused.
+      if (!job.name) {
+        throw new GeminiUnavailableError(`Gemini created batch ${displayName} but returned no name`);
+      }
       return job.name;
     });
   }
@@ -305,6 +336,70 @@ export class GenaiBatchApi implements GeminiBatchApi {
       }
       return this.#findOpenAiBatch(displayName);
     });
+  }
+
+  /**
+   * Reads the listing newest first, down to the first job created before `createdAfter`: Gemini's
+   * native listing for Gemini-format chunks, the OpenAI-compatible layer's (matching
+   * `metadata.display_name`) for OpenAI-format ones. A compat listing Gemini refuses with a 4xx
+   * (Google does not document listing there) makes the search `incomplete`, not an error: the
+   * caller decides, and records, what to do without it. 429 and 5xx are waits, as everywhere.
+   */
+  findBatchesByDisplayName(displayName: string, options: BatchSearchOptions): Promise<BatchSearch> {
+    return attempt('list batch jobs', () =>
+      options.format === 'openai'
+        ? this.#searchOpenAi(displayName, options.createdAfter)
+        : this.#searchNative(displayName, options.createdAfter),
+    );
+  }
+
+  async #searchNative(displayName: string, createdAfter: Date): Promise<BatchSearch> {
+    const found: FoundBatch[] = [];
+    for await (const job of await this.#ai.batches.list({ config: { pageSize: 100 } })) {
+      // NaN (no createTime) compares false: such a job never ends the search early.
+      if (Date.parse(job.createTime ?? '') < createdAfter.getTime()) break;
+      if (job.displayName === displayName && job.name) {
+        found.push({
+          name: job.name,
+          state: restState(job.state),
+          ...(job.createTime ? { createTime: job.createTime } : {}),
+        });
+      }
+    }
+    return { found };
+  }
+
+  async #searchOpenAi(displayName: string, createdAfter: Date): Promise<BatchSearch> {
+    const found: FoundBatch[] = [];
+    try {
+      for await (const batch of this.#openai.batches.list({ limit: 100 })) {
+        // `created_at` is whole seconds: the caller's margin covers the truncation.
+        const created = typeof batch.created_at === 'number' ? batch.created_at * 1000 : Number.NaN;
+        if (created < createdAfter.getTime()) break;
+        if (batch.metadata?.display_name === displayName) {
+          found.push({
+            name: batch.id,
+            state: OPENAI_STATES[batch.status] ?? 'BATCH_STATE_UNSPECIFIED',
+            ...(Number.isFinite(created) ? { createTime: new Date(created).toISOString() } : {}),
+          });
+        }
+      }
+    } catch (error) {
+      if (
+        error instanceof OpenAI.APIError &&
+        error.status !== undefined &&
+        error.status < 500 &&
+        error.status !== 429 &&
+        error.status !== 408
+      ) {
+        return {
+          found,
+          incomplete: `Gemini refused to list batches on its OpenAI-compatible layer (HTTP ${error.status}), which Google does not document`,
+        };
+      }
+      throw error;
+    }
+    return { found };
   }
 
   /**

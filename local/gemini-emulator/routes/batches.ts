@@ -8,6 +8,7 @@ import {
   type JobView,
 } from '../batch-store.js';
 import type { EmulatorClock } from '../clock.js';
+import type { FaultInjector } from '../faults.js';
 import { paginate, type RequestContext, type Route, readJsonBody, sendJson } from '../http.js';
 import { readField } from '../json-fields.js';
 import type { ModelCatalogue } from '../model-catalogue.js';
@@ -25,6 +26,8 @@ export interface BatchesDeps {
   readonly staleListStats: boolean;
   /** Inline creates with a field Gemini's schema lacks are refused with 400. */
   readonly refuseUnknownFields: boolean;
+  /** For `late-responses-file` faults, which spoil reads of succeeded file jobs. @default - none */
+  readonly faults?: FaultInjector;
 }
 
 const BATCH_METHODS: Readonly<Record<BatchKind, string>> = {
@@ -48,9 +51,11 @@ export function operationResource(
   view: JobView,
   clock: EmulatorClock,
   includeInline: boolean,
+  /** Leave the output out, as a `late-responses-file` fault does. */
+  withholdOutput = false,
 ) {
   const batchType = job.kind === 'generate' ? 'GenerateContentBatch' : 'EmbedContentBatch';
-  const output = outputOf(job, view, includeInline);
+  const output = withholdOutput ? undefined : outputOf(job, view, includeInline);
   const { requests, succeeded, failed } = view.stats;
   // int64 fields travel as strings and zero values are left out, as proto3 JSON does.
   const batchStats = Object.fromEntries(
@@ -123,6 +128,7 @@ export function batchRoutes({
   catalogue,
   staleListStats,
   refuseUnknownFields,
+  faults,
 }: BatchesDeps): Route[] {
   const create = (kind: BatchKind) => async (ctx: RequestContext) => {
     const model = ctx.params[1] ?? '';
@@ -181,7 +187,12 @@ export function batchRoutes({
       endpoint: 'batches.get',
       handle: (ctx) => {
         const job = jobOf(ctx);
-        sendJson(ctx.res, 200, operationResource(job, batches.view(job), clock, true));
+        const view = batches.view(job);
+        const late =
+          view.state === 'BATCH_STATE_SUCCEEDED' &&
+          job.source.type === 'file' &&
+          (faults?.takeLateResponsesFile(job.displayName ?? '') ?? false);
+        sendJson(ctx.res, 200, operationResource(job, view, clock, true, late));
       },
     },
     {

@@ -200,6 +200,123 @@ describe('collectResults', () => {
     });
   });
 
+  it('answers every key of a chunk Gemini refused to create with CREATE_REFUSED, in input order', async () => {
+    const plan = await writePlan(store, [
+      { kind: 'generate', keys: ['a'] },
+      { kind: 'embed', keys: ['b', 'c'] },
+    ]);
+    const [job] = await submitDirectly(store, fake, { ...plan, chunks: plan.chunks.slice(0, 1) });
+    fake.answer(job ?? '');
+    const createError = { code: 400, message: 'Gemini refused to create batch job (HTTP 400): bad request' };
+    await writeLedger(store, { chunk: 1, displayName: jobDisplayName(RUN_ID, 1), createError });
+    await store.putJson(BUCKET, WORK.pollStatus, {
+      polledAt: fixedNow().toISOString(),
+      jobs: [pollRecord(fake, 0, job ?? '')],
+      refusedChunks: [1],
+    });
+
+    const outcome = await collectResults(runState(), deps());
+
+    expect(outcome).toEqual({ succeededCount: 1, failedCount: 2 });
+    expect(keysOf(results())).toEqual(['a', 'b', 'c']);
+    for (const line of results().slice(1)) {
+      expect(line.error).toEqual({
+        status: 'CREATE_REFUSED',
+        message: `Gemini refused to create this chunk's batch job, so this request was not sent: ${createError.message}`,
+      });
+    }
+    expect(await summary()).toMatchObject({ succeededCount: 1, failedCount: 2, missingCount: 0 });
+  });
+
+  it("answers the keys of a refused OpenAI-format chunk in OpenAI's error shape", async () => {
+    const plan = await writePlan(store, [{ kind: 'generate', keys: ['r-1', 'r-2'] }]);
+    await store.putJson(BUCKET, WORK.plan, {
+      ...plan,
+      chunks: plan.chunks.map((chunk) => ({ ...chunk, format: 'openai' })),
+    });
+    await writeLedger(store, {
+      chunk: 0,
+      displayName: jobDisplayName(RUN_ID, 0),
+      createError: { code: 400, message: 'refused' },
+    });
+    await store.putJson(BUCKET, WORK.pollStatus, {
+      polledAt: fixedNow().toISOString(),
+      jobs: [],
+      refusedChunks: [0],
+    });
+
+    await collectResults(runState(), deps());
+
+    expect(results()).toEqual([
+      {
+        custom_id: 'r-1',
+        response: null,
+        error: { code: 'CREATE_REFUSED', message: expect.stringContaining('refused to create') },
+      },
+      {
+        custom_id: 'r-2',
+        response: null,
+        error: { code: 'CREATE_REFUSED', message: expect.stringContaining('refused to create') },
+      },
+    ]);
+  });
+
+  describe('a file job recorded SUCCEEDED without a result file', () => {
+    /** One file chunk whose job has succeeded, recorded by Poll before Gemini named its file. */
+    async function recordedWithoutFile(): Promise<string> {
+      const run = await submitted([{ kind: 'embed', keys: ['a', 'b'] }]);
+      const [job] = run.jobs as [string];
+      fake.setState(job, 'BATCH_STATE_SUCCEEDED');
+      await writePollStatus(store, [
+        { ...pollRecord(fake, 0, job), inline: false, responsesFileGivenUp: true },
+      ]);
+      return job;
+    }
+
+    it('asks Gemini once more and reads the file it names now, never the inline path', async () => {
+      const job = await recordedWithoutFile();
+      fake.answer(job);
+
+      const outcome = await collectResults(runState(), deps());
+
+      expect(outcome).toEqual({ succeededCount: 2, failedCount: 0 });
+      expect(vectorIn(resultOf('a'))).toEqual(vectorOf('a'));
+      expect(fake.calls.getBatch).toBe(1);
+      expect(fake.calls.getInlineResponses).toBe(0);
+    });
+
+    it('answers each key with NO_RESULT_FILE naming the job when Gemini still names none', async () => {
+      const job = await recordedWithoutFile();
+
+      const outcome = await collectResults(runState(), deps());
+
+      expect(outcome).toEqual({ succeededCount: 0, failedCount: 2 });
+      expect(results()).toEqual(
+        ['a', 'b'].map((key) => ({
+          key,
+          error: {
+            status: 'NO_RESULT_FILE',
+            message: expect.stringContaining(`${job} SUCCEEDED but never named`),
+          },
+        })),
+      );
+      expect(fake.calls.getInlineResponses).toBe(0);
+      expect(fake.calls.downloadFile).toBe(0);
+    });
+
+    it('reads an inline job by its ledger, without asking for a file', async () => {
+      const run = await submittedInline([{ kind: 'generate', keys: ['a'] }]);
+      fake.answer(run.jobs[0] ?? '');
+      await polled(run);
+
+      await collectResults(runState(), deps());
+
+      expect(resultOf('a')?.response).toBeDefined();
+      expect(fake.calls.getBatch).toBe(0);
+      expect(fake.calls.getInlineResponses).toBe(1);
+    });
+  });
+
   it('counts a duplicate that follows an out-of-order line, and writes each key once', async () => {
     const run = await submitted([{ kind: 'generate', keys: ['a', 'b', 'c'] }]);
     const [job] = run.jobs as [string];

@@ -465,6 +465,162 @@ describe('finalizeRun', () => {
     ]);
   });
 
+  describe('a chunk Gemini refused to create a job for', () => {
+    const createError = { code: 400, message: 'Gemini refused to create batch job (HTTP 400): bad field' };
+
+    /** Chunk 0 answered, chunk 1 refused at create (its ledger says so, with its uploaded file). */
+    async function partlyRefused(succeededCount: number): Promise<string> {
+      const plan = await writePlan(store, [
+        { kind: 'generate', keys: ['a'] },
+        { kind: 'embed', keys: ['b', 'c'] },
+      ]);
+      const [job] = await submitDirectly(store, fake, { ...plan, chunks: plan.chunks.slice(0, 1) });
+      fake.answer(job ?? '');
+      await writeLedger(store, {
+        chunk: 1,
+        displayName: jobDisplayName(RUN_ID, 1),
+        uploadedFile: 'files/up-2',
+        creating: false,
+        createError,
+      });
+      await store.putJson(BUCKET, WORK.pollStatus, {
+        polledAt: '2026-11-03T11:00:00.000Z',
+        jobs: [pollRecord(fake, 0, job ?? '')],
+        refusedChunks: [1],
+      });
+      await writeCollected(store, { succeededCount, failedCount: 3 - succeededCount });
+      return job ?? '';
+    }
+
+    it('lists its job with the refusal and no batch name, and ends COMPLETED_WITH_ERRORS naming it', async () => {
+      await partlyRefused(1);
+
+      const finalized = await finalizeRun(runState(), deps());
+
+      expect(finalized.status).toBe('COMPLETED_WITH_ERRORS');
+      const written = await manifest();
+      expect(written.jobs[1]).toEqual({
+        chunk: 1,
+        kind: 'embed',
+        model: MODELS.embed,
+        requests: 2,
+        error: createError,
+      });
+      expect(written.reason).toContain(
+        'Gemini refused to create the batch job of chunk 1 (HTTP 400); its requests were not sent',
+      );
+      expect(written.reason).toContain('2 requests failed');
+      expect(written.counts).toMatchObject({ succeeded: 1, failed: 2 });
+      expect(fake.deletedFiles).toContain('files/up-2');
+      // The refusal made no job: nothing to look for by display name.
+      expect(fake.calls.findBatchByDisplayName).toBe(0);
+    });
+
+    it('ends FAILED when nothing at all succeeded, saying why', async () => {
+      await partlyRefused(0);
+
+      const finalized = await finalizeRun(runState(), deps());
+
+      expect(finalized.status).toBe('FAILED');
+      expect((await manifest()).reason).toContain('Gemini refused to create the batch job of chunk 1');
+    });
+  });
+
+  describe('duplicate jobs and what the run cannot rule out', () => {
+    it("names a chunk's duplicate jobs on its manifest entry", async () => {
+      const run = await succeededRun();
+      const ledger = await store.getJson<Record<string, unknown>>(BUCKET, WORK.ledger(0));
+      await store.putJson(BUCKET, WORK.ledger(0), {
+        ...ledger,
+        recovered: true,
+        duplicates: ['batches/dup-1'],
+      });
+
+      await finalizeRun(runState(), deps());
+
+      const written = await manifest();
+      expect(written.jobs[0]).toMatchObject({
+        batchName: run.jobs[0],
+        recovered: true,
+        duplicates: ['batches/dup-1'],
+      });
+      expect(written.jobs[1]).not.toHaveProperty('duplicates');
+      expect(written.status).toBe('SUCCEEDED');
+      expect(written).not.toHaveProperty('risks');
+    });
+
+    it('cancels a duplicate Submit could not cancel when it found it', async () => {
+      await succeededRun();
+      const duplicate = fake.addBatch({
+        kind: 'generate',
+        model: MODELS.generate,
+        displayName: jobDisplayName(RUN_ID, 0),
+        fileName: 'files/up-1',
+        state: 'BATCH_STATE_RUNNING',
+      });
+      const ledger = await store.getJson<Record<string, unknown>>(BUCKET, WORK.ledger(0));
+      await store.putJson(BUCKET, WORK.ledger(0), {
+        ...ledger,
+        duplicates: [duplicate.name],
+        duplicatesLeftRunning: [duplicate.name],
+      });
+
+      await finalizeRun(runState(), deps());
+
+      expect(fake.statusOf(duplicate.name).state).toBe('BATCH_STATE_CANCELLED');
+      expect((await manifest()).cleanup.cancelledJobs).toEqual([duplicate.name]);
+    });
+
+    it("names the risk of OpenAI-format chunks: their recovery rests on the compat layer's undocumented metadata echo", async () => {
+      const run = await succeededRun();
+      await store.putJson(BUCKET, WORK.plan, {
+        ...run.plan,
+        chunks: run.plan.chunks.map((chunk) => (chunk.index === 1 ? { ...chunk, format: 'openai' } : chunk)),
+      });
+
+      await finalizeRun(runState(), deps());
+
+      const risks = (await manifest()).risks ?? [];
+      expect(risks).toHaveLength(1);
+      expect(risks[0]).toMatch(/^chunk\(s\) 1 went through Gemini's OpenAI-compatible batch layer/);
+      expect(risks[0]).toContain('metadata.display_name');
+    });
+
+    it("names no such risk once a later lookup found the chunk's jobs", async () => {
+      await succeededRun();
+      const ledger = await store.getJson<Record<string, unknown>>(BUCKET, WORK.ledger(1));
+      await store.putJson(BUCKET, WORK.ledger(1), {
+        ...ledger,
+        recovered: true,
+        duplicates: ['batches/dup'],
+        emptyLookups: [{ at: '2026-11-03T10:20:00.000Z', since: '2026-11-03T10:07:00.000Z' }],
+      });
+
+      await finalizeRun(runState(), deps());
+
+      expect(await manifest()).not.toHaveProperty('risks');
+    });
+
+    it('names the risk of a chunk created again after a lookup found no job', async () => {
+      await succeededRun();
+      const ledger = await store.getJson<Record<string, unknown>>(BUCKET, WORK.ledger(1));
+      await store.putJson(BUCKET, WORK.ledger(1), {
+        ...ledger,
+        emptyLookups: [{ at: '2026-11-03T10:20:00.000Z', since: '2026-11-03T10:07:00.000Z' }],
+      });
+
+      await finalizeRun(runState(), deps());
+
+      expect((await manifest()).risks).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            `^chunk 1: a create call's answer was lost .*listing back to 2026-11-03T10:07:00.000Z.*"${RUN_ID}/chunk-00001"`,
+          ),
+        ),
+      ]);
+    });
+  });
+
   it('publishes the run-finished event after manifest.json is written, with the status and URIs', async () => {
     await succeededRun({ failedCount: 1 });
     await finalizeRun(runState(), deps());

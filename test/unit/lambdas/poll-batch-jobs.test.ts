@@ -1,6 +1,7 @@
 import { tmpdir } from 'node:os';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import {
+  DEFAULT_RESPONSES_FILE_WAIT_SECONDS,
   nextWaitSeconds,
   type PollDeps,
   type PollSchedule,
@@ -14,6 +15,7 @@ import { MemoryObjectStore } from '../../support/memory-object-store.js';
 import {
   BUCKET,
   fixedNow,
+  RUN_ID,
   readLedger,
   rejection,
   runState,
@@ -81,7 +83,9 @@ describe('pollBatchJobs', () => {
     fake.answer(first);
     fake.finish(second, {
       state,
-      ...(state === 'BATCH_STATE_SUCCEEDED' ? {} : { error: { message: 'ended' } }),
+      ...(state === 'BATCH_STATE_SUCCEEDED'
+        ? { results: answerAll(fake.inputLines(second)) }
+        : { error: { message: 'ended' } }),
     });
     const poll = await pollBatchJobs(runState(), deps());
     expect(poll.allDone).toBe(true);
@@ -153,6 +157,7 @@ describe('pollBatchJobs', () => {
           successfulCount: 3,
           failedCount: 0,
           responsesFile: done.responsesFile,
+          inline: false,
         },
         {
           chunk: 1,
@@ -162,6 +167,7 @@ describe('pollBatchJobs', () => {
           successfulCount: 0,
           failedCount: 0,
           error: { code: 13, message: 'internal error' },
+          inline: false,
         },
       ],
     });
@@ -308,5 +314,127 @@ describe('pollBatchJobs', () => {
     const accepted = await pollBatchJobs(runState({ poll: refused }), deps());
     expect(accepted).toMatchObject({ allDone: false, waitingCount: 0 });
     expect(fake.batches.size).toBe(2);
+  });
+
+  it('takes a chunk Gemini refused to create for done, with no job, and never submits it again', async () => {
+    await writePlan(store, [
+      { kind: 'generate', keys: ['a'] },
+      { kind: 'embed', keys: ['b'] },
+    ]);
+    fake.refuse('createBatch', 400);
+
+    const first = await pollBatchJobs(runState(), { ...deps(), concurrency: 1 });
+
+    expect(first).toMatchObject({ allDone: false, waitingCount: 0 });
+    expect(await pollStatus()).toMatchObject({ refusedChunks: [0], jobs: [{ chunk: 1 }] });
+    fake.answer(fake.batchNamed(`${RUN_ID}/chunk-00001`).name);
+    const getJson = vi.spyOn(store, 'getJson');
+
+    const second = await pollBatchJobs(runState({ poll: first }), deps());
+
+    expect(second).toMatchObject({ allDone: true, waitingCount: 0 });
+    expect(fake.calls.createBatch).toBe(2);
+    expect((await pollStatus())?.refusedChunks).toEqual([0]);
+    expect((await pollStatus())?.abandonedChunks).toBeUndefined();
+    // The refused chunk's ledger is not read again: poll-status.json says it is done.
+    expect(getJson.mock.calls.map(([, key]) => key)).not.toContain(WORK.ledger(0));
+  });
+
+  it('is done at once when Gemini refused every chunk, abandoning none at the deadline', async () => {
+    await writePlan(store, [{ kind: 'generate', keys: ['a'] }]);
+    fake.refuse('createBatch', 404);
+
+    const poll = await pollBatchJobs(runState(), { ...deps(), submitDeadlineSeconds: 60 });
+
+    expect(poll).toMatchObject({ allDone: true, waitingCount: 0, requestCount: 0 });
+    expect(await pollStatus()).toMatchObject({ jobs: [], refusedChunks: [0] });
+    expect((await pollStatus())?.abandonedChunks).toBeUndefined();
+  });
+
+  describe('a file job Gemini reports SUCCEEDED before naming its responses file', () => {
+    const at = (minutes: number) => () => new Date(Date.parse('2026-11-03T12:00:00.000Z') + minutes * 60_000);
+    /** One file job that has succeeded, its responses file not named yet. */
+    async function succeededWithoutFile(): Promise<string> {
+      const plan = await writePlan(store, [{ kind: 'embed', keys: ['a', 'b'] }]);
+      const [job] = await submitDirectly(store, fake, plan);
+      if (!job) throw new Error('expected a job');
+      fake.setState(job, 'BATCH_STATE_SUCCEEDED');
+      return job;
+    }
+
+    it('is read again on the next pass until Gemini names the file, and only then done', async () => {
+      const job = await succeededWithoutFile();
+
+      const first = await pollBatchJobs(runState(), { ...deps(), now: at(0) });
+
+      expect(first.allDone).toBe(false);
+      expect((await pollStatus())?.jobs[0]).toMatchObject({
+        state: 'BATCH_STATE_SUCCEEDED',
+        inline: false,
+        responsesFileAwaitedSince: '2026-11-03T12:00:00.000Z',
+      });
+
+      const second = await pollBatchJobs(runState({ poll: first }), { ...deps(), now: at(5) });
+      expect(second.allDone).toBe(false);
+      expect((await pollStatus())?.jobs[0]?.responsesFileAwaitedSince).toBe('2026-11-03T12:00:00.000Z');
+
+      const named = fake.finish(job, { results: answerAll(fake.inputLines(job)) });
+      const third = await pollBatchJobs(runState({ poll: second }), { ...deps(), now: at(10) });
+
+      expect(third.allDone).toBe(true);
+      expect((await pollStatus())?.jobs[0]).toMatchObject({
+        responsesFile: named.responsesFile,
+        responsesFileAwaitedSince: '2026-11-03T12:00:00.000Z',
+      });
+      expect(fake.calls.getBatch).toBe(3);
+    });
+
+    it('gives up once the bound has passed since it was first seen so, and counts as done', async () => {
+      await succeededWithoutFile();
+      const first = await pollBatchJobs(runState(), { ...deps(), now: at(0), responsesFileWaitSeconds: 600 });
+      const second = await pollBatchJobs(runState({ poll: first }), {
+        ...deps(),
+        now: at(9),
+        responsesFileWaitSeconds: 600,
+      });
+      expect(second.allDone).toBe(false);
+
+      const third = await pollBatchJobs(runState({ poll: second }), {
+        ...deps(),
+        now: at(10),
+        responsesFileWaitSeconds: 600,
+      });
+
+      expect(third.allDone).toBe(true);
+      expect((await pollStatus())?.jobs[0]).toMatchObject({ responsesFileGivenUp: true });
+      await pollBatchJobs(runState({ poll: third }), deps());
+      expect(fake.calls.getBatch).toBe(3);
+    });
+
+    it('waits an hour by default', () => {
+      expect(DEFAULT_RESPONSES_FILE_WAIT_SECONDS).toBe(3600);
+    });
+
+    it('takes an inline job that succeeded for done: its answers are in the operation', async () => {
+      const plan = await writePlan(store, [{ kind: 'generate', keys: ['a'] }]);
+      const batch = fake.addBatch({
+        kind: 'generate',
+        model: 'm',
+        displayName: `${RUN_ID}/chunk-00000`,
+        fileName: '',
+        inlineRequests: [{ key: 'a', request: {} }],
+      });
+      await writeLedger(store, {
+        chunk: 0,
+        displayName: batch.displayName,
+        inline: true,
+        batchName: batch.name,
+      });
+      fake.answer(batch.name);
+
+      expect((await pollBatchJobs(runState(), deps())).allDone).toBe(true);
+      expect(plan.chunks).toHaveLength(1);
+      expect((await pollStatus())?.jobs[0]).toMatchObject({ inline: true });
+    });
   });
 });

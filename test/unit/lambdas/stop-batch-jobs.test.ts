@@ -101,6 +101,21 @@ describe('stopBatchJobs', () => {
     });
   });
 
+  it('keeps a chunk Gemini refused for good as refused, not as unsubmitted', async () => {
+    await writePlan(store, [{ kind: 'generate', keys: ['a'] }]);
+    await writeLedger(store, {
+      chunk: 0,
+      displayName: jobDisplayName(RUN_ID, 0),
+      createError: { code: 400, message: 'bad request' },
+    });
+
+    const stopped = await stopBatchJobs(runState(), deps());
+
+    expect(stopped.unsubmittedCount).toBe(0);
+    expect(await pollStatus()).toMatchObject({ jobs: [], refusedChunks: [0] });
+    expect(await pollStatus()).not.toHaveProperty('abandonedChunks');
+  });
+
   it('stops nothing twice: a second call finds every job already ended', async () => {
     await threeJobs();
     await stopBatchJobs(runState(), deps());

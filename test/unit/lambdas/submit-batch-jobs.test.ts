@@ -17,6 +17,10 @@ import {
   DEFAULT_OUTPUT_TOKENS,
   EMBED_BYTES_PER_VALUE,
   estimateAnswerBytes,
+  isFinalRefusal,
+  MAX_CREATE_ERROR_CHARS,
+  RECOVERY_MARGIN_MS,
+  rankRecovered,
 } from '../../../lambdas/shared/submit-chunks.js';
 import { type SubmitDeps, submitBatchJobs } from '../../../lambdas/submit-batch-jobs/submit-batch-jobs.js';
 import { FakeGemini } from '../../support/fake-gemini.js';
@@ -121,6 +125,7 @@ describe('submitBatchJobs', () => {
         uploadedFile: 'files/up-1',
         inline: false,
         creating: false,
+        creatingSince: fixedNow().toISOString(),
         batchName: 'batches/b-1',
         updatedAt: fixedNow().toISOString(),
       },
@@ -130,6 +135,7 @@ describe('submitBatchJobs', () => {
         uploadedFile: 'files/up-2',
         inline: false,
         creating: false,
+        creatingSince: fixedNow().toISOString(),
         batchName: 'batches/b-2',
         updatedAt: fixedNow().toISOString(),
       },
@@ -151,7 +157,7 @@ describe('submitBatchJobs', () => {
     await submitBatchJobs(runState(), deps());
     const ledgers = [await readLedger(store, 0), await readLedger(store, 1)];
     await submitBatchJobs(runState(), deps({ now: () => new Date('2026-11-03T13:00:00.000Z') }));
-    expect(fake.calls.findBatchByDisplayName).toBe(0);
+    expect(fake.calls.findBatchesByDisplayName).toBe(0);
     expect([await readLedger(store, 0), await readLedger(store, 1)]).toEqual(ledgers);
   });
 
@@ -178,6 +184,7 @@ describe('submitBatchJobs', () => {
       uploadedFile: 'files/up-1',
       inline: false,
       creating: false,
+      creatingSince: fixedNow().toISOString(),
       batchName: fake.batchNamed(`${RUN_ID}/chunk-00000`).name,
       recovered: true,
       updatedAt: fixedNow().toISOString(),
@@ -229,7 +236,7 @@ describe('submitBatchJobs', () => {
     expect(fake.batches.size).toBe(2);
     expect(fake.calls.createBatch).toBe(3); // chunk 0 once; chunk 1 failed once, then succeeded
     // The 503 may have come after Gemini made the job: the retry looked for it before creating.
-    expect(fake.calls.findBatchByDisplayName).toBe(1);
+    expect(fake.calls.findBatchesByDisplayName).toBe(1);
     expect(fake.calls.uploadJsonl).toBe(2);
     expect(await readLedger(store, 0)).toMatchObject({ batchName: 'batches/b-1' });
     expect(await readLedger(store, 1)).toMatchObject({
@@ -344,7 +351,7 @@ describe('submitBatchJobs', () => {
     fake.rateLimit('createBatch');
     await submitBatchJobs(runState(), deps());
     await submitBatchJobs(runState(), deps());
-    expect(fake.calls.findBatchByDisplayName).toBe(0);
+    expect(fake.calls.findBatchesByDisplayName).toBe(0);
     expect(fake.batches.size).toBe(1);
   });
 
@@ -366,7 +373,7 @@ describe('submitBatchJobs', () => {
     await writePlan(store, [{ kind: 'generate', keys: ['a'] }]);
     fake.failAfter('createBatch', new GeminiUnavailableError('503'));
     await submitBatchJobs(runState(), deps());
-    fake.rateLimit('findBatchByDisplayName');
+    fake.rateLimit('findBatchesByDisplayName');
 
     expect(await submitBatchJobs(runState(), deps())).toMatchObject({ waitingCount: 1 });
 
@@ -407,10 +414,211 @@ describe('submitBatchJobs', () => {
     expect(ledger).not.toHaveProperty('uploading');
   });
 
-  it('fails the run on a refusal retrying cannot change (4xx)', async () => {
+  it("records a create Gemini refuses for good (4xx) in the chunk's ledger and submits the other chunks", async () => {
+    await twoChunks();
+    fake.refuse('createBatch', 400, 'Invalid JSON payload received.');
+
+    const outcome = await submitBatchJobs(runState(), deps({ concurrency: 1 }));
+
+    expect(outcome).toEqual({ chunkCount: 2, submittedCount: 1, waitingCount: 0 });
+    expect(fake.batches.size).toBe(1);
+    expect(fake.batchNamed(`${RUN_ID}/chunk-00001`).kind).toBe('embed');
+    const refused = await readLedger(store, 0);
+    expect(refused).toMatchObject({
+      creating: false,
+      uploadedFile: 'files/up-1',
+      createError: { code: 400, message: expect.stringContaining('Invalid JSON payload received.') },
+    });
+    expect(refused).not.toHaveProperty('batchName');
+    expect(refused).not.toHaveProperty('creatingSince');
+  });
+
+  it('keeps the start of a long refusal, which every key of the chunk repeats', async () => {
+    await writePlan(store, [{ kind: 'generate', keys: ['a'] }]);
+    fake.refuse('createBatch', 400, `Unknown name "x". ${'detail '.repeat(1000)}`);
+
+    await submitBatchJobs(runState(), deps());
+
+    const message = (await readLedger(store, 0))?.createError?.message ?? '';
+    expect(message).toHaveLength(MAX_CREATE_ERROR_CHARS + 1);
+    expect(message).toContain('Unknown name "x"');
+  });
+
+  it('never asks Gemini again for a chunk it refused for good', async () => {
+    await writePlan(store, [{ kind: 'generate', keys: ['a'] }]);
+    fake.refuse('createBatch', 404, 'models/gemini-9 is not found');
+    await submitBatchJobs(runState(), deps());
+
+    expect(await submitBatchJobs(runState(), deps())).toEqual({
+      chunkCount: 1,
+      submittedCount: 0,
+      waitingCount: 0,
+    });
+
+    expect(fake.calls.createBatch).toBe(1);
+    expect(fake.calls.uploadJsonl).toBe(1);
+    expect(fake.calls.findBatchesByDisplayName).toBe(0);
+    expect((await readLedger(store, 0))?.createError?.code).toBe(404);
+  });
+
+  it('keeps creating on a refusal after a create whose outcome is unknown, so Finalize still looks', async () => {
+    await writePlan(store, [{ kind: 'generate', keys: ['a'] }]);
+    fake.unavailable('createBatch');
+    await submitBatchJobs(runState(), deps());
+    fake.refuse('createBatch');
+
+    await submitBatchJobs(runState(), deps());
+
+    expect(await readLedger(store, 0)).toMatchObject({ creating: true, createError: { code: 400 } });
+  });
+
+  it('fails the run on a refusal that is not an HTTP answer of Gemini, which proves nothing about the chunk', async () => {
     await writePlan(store, [{ kind: 'generate', keys: ['a'] }]);
     fake.failNext('createBatch', new GeminiRequestError('model not found'));
     expect((await rejection(submitBatchJobs(runState(), deps()))).name).toBe('GeminiRequestError');
+  });
+
+  it('looks for a job only as far back as the create whose outcome is unknown, less the margin', async () => {
+    await writePlan(store, [{ kind: 'embed', keys: ['a'] }]);
+    fake.unavailable('createBatch');
+    await submitBatchJobs(runState(), deps({ now: () => new Date('2026-11-03T12:00:00.000Z') }));
+
+    await submitBatchJobs(runState(), deps({ now: () => new Date('2026-11-03T15:00:00.000Z') }));
+
+    expect(fake.searches).toEqual([
+      {
+        format: 'gemini',
+        createdAfter: new Date(Date.parse('2026-11-03T12:00:00.000Z') - RECOVERY_MARGIN_MS),
+      },
+    ]);
+    expect(RECOVERY_MARGIN_MS).toBe(10 * 60 * 1000);
+  });
+
+  it('does not take a job created before the lookup bound for this chunk', async () => {
+    await writePlan(store, [{ kind: 'embed', keys: ['a'] }]);
+    fake.now = () => new Date('2026-11-03T11:00:00.000Z');
+    fake.addBatch({ kind: 'embed', model: 'm', displayName: `${RUN_ID}/chunk-00000`, fileName: '' });
+    fake.now = fixedNow;
+    fake.unavailable('createBatch');
+    await submitBatchJobs(runState(), deps());
+
+    await submitBatchJobs(runState(), deps());
+
+    expect(fake.calls.findBatchesByDisplayName).toBe(1);
+    expect(await readLedger(store, 0)).toMatchObject({ batchName: 'batches/b-2' });
+    expect(await readLedger(store, 0)).not.toHaveProperty('recovered');
+  });
+
+  it('keeps one of two jobs found under the chunk name, cancels the other and records it as a duplicate', async () => {
+    await writePlan(store, [{ kind: 'generate', keys: ['a'] }]);
+    fake.now = fixedNow;
+    const crashing = new CrashingStore(store, (_key, value) => (value as JobLedger).batchName !== undefined);
+    await rejection(submitBatchJobs(runState(), deps({ store: crashing })));
+    // A retry made a second job while the first create's answer was lost.
+    const second = fake.addBatch({
+      kind: 'generate',
+      model: 'm',
+      displayName: `${RUN_ID}/chunk-00000`,
+      fileName: 'files/up-1',
+    });
+
+    await submitBatchJobs(runState(), deps());
+
+    expect(fake.cancelledBatches).toEqual([second.name]);
+    expect(fake.batches.get('batches/b-1')?.state).toBe('BATCH_STATE_PENDING');
+    expect(await readLedger(store, 0)).toMatchObject({
+      batchName: 'batches/b-1',
+      recovered: true,
+      creating: false,
+      duplicates: [second.name],
+    });
+    expect(await readLedger(store, 0)).not.toHaveProperty('duplicatesLeftRunning');
+    expect(fake.calls.createBatch).toBe(1);
+  });
+
+  it('keeps the duplicate that has succeeded over an older one still pending, and cancels the older', async () => {
+    await writePlan(store, [{ kind: 'generate', keys: ['a'] }]);
+    fake.failAfter('createBatch', new GeminiUnavailableError('504'));
+    await submitBatchJobs(runState(), deps());
+    const newer = fake.addBatch({
+      kind: 'generate',
+      model: 'm',
+      displayName: `${RUN_ID}/chunk-00000`,
+      fileName: 'files/up-1',
+      state: 'BATCH_STATE_SUCCEEDED',
+    });
+
+    await submitBatchJobs(runState(), deps());
+
+    expect(fake.cancelledBatches).toEqual(['batches/b-1']);
+    expect(await readLedger(store, 0)).toMatchObject({ batchName: newer.name, duplicates: ['batches/b-1'] });
+  });
+
+  it('records a duplicate Gemini would not cancel for now, for Finalize to ask again', async () => {
+    await writePlan(store, [{ kind: 'generate', keys: ['a'] }]);
+    fake.failAfter('createBatch', new GeminiUnavailableError('504'));
+    await submitBatchJobs(runState(), deps());
+    fake.addBatch({
+      kind: 'generate',
+      model: 'm',
+      displayName: `${RUN_ID}/chunk-00000`,
+      fileName: 'files/up-1',
+    });
+    fake.rateLimit('cancelBatch');
+
+    expect(await submitBatchJobs(runState(), deps())).toMatchObject({ submittedCount: 1 });
+
+    expect(await readLedger(store, 0)).toMatchObject({
+      batchName: 'batches/b-1',
+      duplicates: ['batches/b-2'],
+      duplicatesLeftRunning: ['batches/b-2'],
+    });
+  });
+
+  it('records a lookup that found nothing before creating the chunk again', async () => {
+    await writePlan(store, [{ kind: 'generate', keys: ['a'] }]);
+    fake.failAfter('createBatch', new GeminiUnavailableError('504 Gateway Timeout'));
+    await submitBatchJobs(runState(), deps({ now: () => new Date('2026-11-03T12:00:00.000Z') }));
+    // The listing lags behind the create: the job the lost answer made is not in it yet.
+    fake.unlisted.add('batches/b-1');
+    // The second create's answer is lost too: what the ledger says before it is what survives.
+    fake.unavailable('createBatch');
+
+    await submitBatchJobs(runState(), deps({ now: () => new Date('2026-11-03T12:05:00.000Z') }));
+
+    expect(await readLedger(store, 0)).toMatchObject({
+      creating: true,
+      creatingSince: '2026-11-03T12:00:00.000Z',
+      emptyLookups: [{ at: '2026-11-03T12:05:00.000Z', since: '2026-11-03T11:50:00.000Z' }],
+    });
+  });
+
+  it('records why a lookup could not look everywhere, as when the compat listing is refused', async () => {
+    await writePlan(store, [{ kind: 'generate', keys: ['a'] }]);
+    fake.unavailable('createBatch');
+    await submitBatchJobs(runState(), deps());
+    fake.searchIncomplete = 'Gemini refused to list batches on its OpenAI-compatible layer (HTTP 404)';
+
+    await submitBatchJobs(runState(), deps());
+
+    expect(fake.batches.size).toBe(1);
+    expect((await readLedger(store, 0))?.emptyLookups).toEqual([
+      expect.objectContaining({ incomplete: fake.searchIncomplete }),
+    ]);
+  });
+
+  it('keeps creating after a 429 that follows a create whose outcome is unknown, and looks again next time', async () => {
+    await writePlan(store, [{ kind: 'generate', keys: ['a'] }]);
+    fake.unavailable('createBatch');
+    await submitBatchJobs(runState(), deps());
+    fake.rateLimit('createBatch');
+    await submitBatchJobs(runState(), deps());
+    expect(await readLedger(store, 0)).toMatchObject({ creating: true });
+
+    await submitBatchJobs(runState(), deps());
+
+    expect(fake.calls.findBatchesByDisplayName).toBe(2);
+    expect(fake.batches.size).toBe(1);
   });
 
   it('recovers an inline job created before a crash, found by display name, without creating another', async () => {
@@ -426,6 +634,63 @@ describe('submitBatchJobs', () => {
     expect(fake.calls.createBatch).toBe(2);
     expect(fake.batches.size).toBe(2);
     expect((await readLedger(store, 0))?.recovered).toBe(true);
+  });
+});
+
+describe('isFinalRefusal', () => {
+  it.each([400, 403, 404, 409, 422])('takes HTTP %i for a refusal no wait changes', (status) => {
+    expect(isFinalRefusal(new GeminiRequestError('refused', { status }))).toBe(true);
+  });
+
+  it('takes no 408, 429, 5xx, status-less refusal or other error for one', () => {
+    expect(isFinalRefusal(new GeminiRequestError('timeout', { status: 408 }))).toBe(false);
+    expect(isFinalRefusal(new GeminiRequestError('quota', { status: 429 }))).toBe(false);
+    expect(isFinalRefusal(new GeminiRequestError('odd', { status: 503 }))).toBe(false);
+    expect(isFinalRefusal(new GeminiRequestError('too large to hold'))).toBe(false);
+    expect(isFinalRefusal(new GeminiRateLimitError('429'))).toBe(false);
+    expect(isFinalRefusal(new Error('400'))).toBe(false);
+  });
+});
+
+describe('rankRecovered', () => {
+  const job = (name: string, state: string, createTime?: string) => ({
+    name,
+    state,
+    ...(createTime ? { createTime } : {}),
+  });
+
+  it('puts the furthest along first: succeeded, running, pending, then ended without answers', () => {
+    const ranked = rankRecovered([
+      job('batches/cancelled', 'BATCH_STATE_CANCELLED', '2026-11-03T12:00:00Z'),
+      job('batches/pending', 'BATCH_STATE_PENDING', '2026-11-03T12:00:01Z'),
+      job('batches/succeeded', 'BATCH_STATE_SUCCEEDED', '2026-11-03T12:00:02Z'),
+      job('batches/odd', 'BATCH_STATE_QUEUED', '2026-11-03T12:00:03Z'),
+      job('batches/running', 'BATCH_STATE_RUNNING', '2026-11-03T12:00:04Z'),
+    ]);
+    expect(ranked.map((found) => found.name)).toEqual([
+      'batches/succeeded',
+      'batches/running',
+      'batches/pending',
+      'batches/odd',
+      'batches/cancelled',
+    ]);
+  });
+
+  it('puts the oldest first among jobs as far along, and one without a creation time after them', () => {
+    const ranked = rankRecovered([
+      job('batches/c', 'BATCH_STATE_RUNNING'),
+      job('batches/b', 'BATCH_STATE_RUNNING', '2026-11-03T12:00:05Z'),
+      job('batches/a', 'BATCH_STATE_RUNNING', '2026-11-03T12:00:01Z'),
+    ]);
+    expect(ranked.map((found) => found.name)).toEqual(['batches/a', 'batches/b', 'batches/c']);
+  });
+
+  it('takes the one listed last for the older when creation times tie, as whole seconds do', () => {
+    const ranked = rankRecovered([
+      job('batches/a-newer', 'BATCH_STATE_PENDING', '2026-11-03T12:00:00.000Z'),
+      job('batches/z-older', 'BATCH_STATE_PENDING', '2026-11-03T12:00:00.000Z'),
+    ]);
+    expect(ranked.map((found) => found.name)).toEqual(['batches/z-older', 'batches/a-newer']);
   });
 });
 
