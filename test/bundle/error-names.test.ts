@@ -8,9 +8,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stateMachineDefinition, synthesizePipelineTemplate } from '../../infra/template-workflow.js';
 import { ERROR_NAMES, type PipelineErrorName } from '../../lambdas/shared/errors.js';
-import type { RunState } from '../../lambdas/shared/run-state.js';
-import type { LocalPipeline, TaskHandler } from '../../local/local-pipeline.js';
-import { startTestPipeline } from '../support/test-pipeline.js';
+import type { LocalPipeline } from '../../local/local-pipeline.js';
+import { oneShotTaskHooks, startTestPipeline } from '../support/test-pipeline.js';
 
 const definition = stateMachineDefinition(synthesizePipelineTemplate());
 
@@ -23,7 +22,7 @@ function expectedAttempts(state: string, error: string): number {
 let pipeline: LocalPipeline;
 const failures: { state: string; name: string }[] = [];
 /** A change to one Task's input or surroundings, applied on its next invocation only. */
-const hooks = new Map<string, (input: RunState, invoke: TaskHandler) => Promise<unknown>>();
+const { hooks, wrapTask } = oneShotTaskHooks();
 
 beforeAll(async () => {
   pipeline = await startTestPipeline({
@@ -34,12 +33,7 @@ beforeAll(async () => {
     onProgress: (event) => {
       if (event.phase === 'failed') failures.push({ state: event.state, name: event.error.name });
     },
-    wrapTask: (state, invoke) => async (input) => {
-      const hook = hooks.get(state);
-      if (!hook) return invoke(input);
-      hooks.delete(state);
-      return hook(input, invoke);
-    },
+    wrapTask,
   });
 });
 

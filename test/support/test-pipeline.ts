@@ -1,8 +1,10 @@
 import { inject } from 'vitest';
+import type { RunState } from '../../lambdas/shared/run-state.js';
 import {
   type LocalPipeline,
   type LocalPipelineOptions,
   startLocalPipeline,
+  type TaskHandler,
 } from '../../local/local-pipeline.js';
 
 /**
@@ -15,4 +17,28 @@ export function startTestPipeline(options: LocalPipelineOptions = {}): Promise<L
     ...options,
     ...(assemblyDir ? { code: 'bundled' as const, assemblyDir } : { code: 'source' as const }),
   });
+}
+
+/** A change to one Task's input or surroundings, given the input and the function it would call. */
+export type TaskHook = (input: RunState, handler: TaskHandler) => Promise<unknown>;
+
+/**
+ * One-shot hooks into Tasks: a test sets a hook for a state, and the next invocation of that state
+ * runs it instead of the function (once), e.g. to crash Submit after it created its jobs or to
+ * hold Prepare while the input is overwritten. Pass `wrapTask` to the pipeline.
+ */
+export function oneShotTaskHooks(): {
+  readonly hooks: Map<string, TaskHook>;
+  readonly wrapTask: NonNullable<LocalPipelineOptions['wrapTask']>;
+} {
+  const hooks = new Map<string, TaskHook>();
+  return {
+    hooks,
+    wrapTask: (state, handler) => async (input) => {
+      const hook = hooks.get(state);
+      if (!hook) return handler(input);
+      hooks.delete(state);
+      return hook(input, handler);
+    },
+  };
 }

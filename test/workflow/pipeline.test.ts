@@ -13,24 +13,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_MODELS } from '../../infra/constructs/gemini-batch-pipeline.js';
 import { workKeys } from '../../lambdas/shared/layout.js';
 import type { JobLedger } from '../../lambdas/shared/run-records.js';
-import type { RunState } from '../../lambdas/shared/run-state.js';
-import type { LocalPipeline, TaskHandler } from '../../local/local-pipeline.js';
-import { startTestPipeline } from '../support/test-pipeline.js';
+import type { LocalPipeline } from '../../local/local-pipeline.js';
+import { oneShotTaskHooks, startTestPipeline } from '../support/test-pipeline.js';
 
 let pipeline: LocalPipeline;
 /** Per-test hooks into a Task, set by a test and cleared after it runs once. */
-const taskHooks = new Map<string, (input: RunState, handler: TaskHandler) => Promise<unknown>>();
+const { hooks: taskHooks, wrapTask } = oneShotTaskHooks();
 
 beforeAll(async () => {
   pipeline = await startTestPipeline({
     emulator: { timing: { pendingMs: 50, runningMs: 150 } },
     pollWaitMs: 20,
-    wrapTask: (state, handler) => async (input) => {
-      const hook = taskHooks.get(state);
-      if (!hook) return handler(input);
-      taskHooks.delete(state);
-      return hook(input, handler);
-    },
+    wrapTask,
   });
 });
 

@@ -11,13 +11,12 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { jobDisplayName, workKeys } from '../../lambdas/shared/layout.js';
 import type { JobLedger, PollStatus, RunPlan } from '../../lambdas/shared/run-records.js';
-import type { RunState } from '../../lambdas/shared/run-state.js';
-import type { LocalPipeline, TaskHandler } from '../../local/local-pipeline.js';
-import { startTestPipeline } from '../support/test-pipeline.js';
+import type { LocalPipeline } from '../../local/local-pipeline.js';
+import { oneShotTaskHooks, startTestPipeline } from '../support/test-pipeline.js';
 
 let pipeline: LocalPipeline;
 /** Per-test hooks into a Task, set by a test and cleared after it runs once. */
-const taskHooks = new Map<string, (input: RunState, handler: TaskHandler) => Promise<unknown>>();
+const { hooks: taskHooks, wrapTask } = oneShotTaskHooks();
 /** The emulator's request log: one `METHOD /path status time` line per call. */
 const requests: string[] = [];
 
@@ -30,12 +29,7 @@ beforeAll(async () => {
       },
     },
     pollWaitMs: 20,
-    wrapTask: (state, handler) => async (input) => {
-      const hook = taskHooks.get(state);
-      if (!hook) return handler(input);
-      taskHooks.delete(state);
-      return hook(input, handler);
-    },
+    wrapTask,
   });
 });
 
