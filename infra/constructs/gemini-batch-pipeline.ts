@@ -503,16 +503,8 @@ export class GeminiBatchPipeline extends Construct {
     objects.put(collectResults, RESULTS_PREFIX);
     objects.read(finalizeRun, WORK_PREFIX);
     objects.readWrite(finalizeRun, RESULTS_PREFIX);
-    for (const fn of [
-      prepareRequests,
-      submitBatchJobs,
-      pollBatchJobs,
-      stopBatchJobs,
-      collectResults,
-      finalizeRun,
-    ]) {
-      this.apiKeySecret.grantRead(fn);
-    }
+    // Every function but start-run calls Gemini, so reads the key (never an environment variable).
+    for (const fn of all.filter((each) => each !== startRun)) this.apiKeySecret.grantRead(fn);
     this.eventBus.grantPutEventsTo(finalizeRun);
     for (const fn of all) {
       acknowledgeWildcards(
