@@ -6,7 +6,7 @@ import { RunStateError } from '../shared/errors.js';
 import type { GeminiBatchApi, InlineResponse } from '../shared/gemini/gemini-batch-api.js';
 import { type JsonlLine, readJsonlLines } from '../shared/jsonl.js';
 import { chunkId, resultKeys, workKeys } from '../shared/layout.js';
-import type { ObjectStore } from '../shared/object-store.js';
+import { BUFFERED, type ObjectStore } from '../shared/object-store.js';
 import type { ChunkPlan, JobLedger, JobStatusRecord, ModelUsage } from '../shared/run-records.js';
 import {
   type CollectSummary,
@@ -171,6 +171,8 @@ const FORMATS: Readonly<Record<ChunkPlan['format'], ResultFormat>> = {
 interface Answer {
   readonly line: number;
   readonly text: string;
+  /** The key was sent again in a newer chunk: this older attempt is read (to keep step) but not written. */
+  readonly superseded?: boolean;
 }
 
 /** Why an answer Gemini returned was not written under a key. */
@@ -235,6 +237,8 @@ interface ChunkContext {
   /** Writes an answer to unmatched.jsonl and counts it. */
   readonly keep: (answer: Omit<UnmatchedAnswer, 'job' | 'chunk'>, raw?: string) => Promise<void>;
   readonly unmatched: Unmatched;
+  /** Whether a newer chunk sent this line's request again, so that chunk's answer is the one written. */
+  readonly superseded: (line: number) => boolean;
 }
 
 /**
@@ -285,6 +289,11 @@ export async function collectResults(run: RunState, deps: CollectDeps): Promise<
     unmatched: 0,
     usage: {},
   };
+  const newest = await newestChunkByLine(store, run.bucket, plan.chunks);
+  const supersededIn = (chunk: ChunkPlan) => (line: number) => {
+    const holder = newest?.[line] ?? 0;
+    return holder !== 0 && holder !== chunk.index + 1;
+  };
   const keys = resultKeys(run.key, run.runId, deps.inputPrefix);
   const output = store.openLineWriter(run.bucket, keys.results);
   const unmatchedOutput = store.openLineWriter(run.bucket, keys.unmatched);
@@ -295,7 +304,7 @@ export async function collectResults(run: RunState, deps: CollectDeps): Promise<
       const message = `Gemini refused to create this chunk's batch job, so this request was not sent: ${ledger.createError.message}`;
       return {
         firstLine: chunk.firstLine,
-        answers: failedAnswers(run, chunk, tally, deps, { status: 'CREATE_REFUSED', message }),
+        answers: failedAnswers(run, chunk, tally, deps, { status: 'CREATE_REFUSED', message }, supersededIn(chunk)),
       };
     }
     if (!job && abandoned.has(chunk.index)) {
@@ -304,7 +313,7 @@ export async function collectResults(run: RunState, deps: CollectDeps): Promise<
         : "Gemini did not accept this chunk's batch job before the submit deadline (it kept answering 429 or 5xx); this request was not sent";
       return {
         firstLine: chunk.firstLine,
-        answers: failedAnswers(run, chunk, tally, deps, { status: 'NOT_SUBMITTED', message }),
+        answers: failedAnswers(run, chunk, tally, deps, { status: 'NOT_SUBMITTED', message }, supersededIn(chunk)),
       };
     }
     if (!job) throw new RunStateError(`chunk ${chunk.index} of run ${run.runId} has no polled batch job`);
@@ -328,6 +337,7 @@ export async function collectResults(run: RunState, deps: CollectDeps): Promise<
       tally,
       format: FORMATS[chunk.format],
       unmatched,
+      superseded: supersededIn(chunk),
       keep: (answer, raw) => {
         unmatched[answer.reason] += 1;
         tally.unmatched += 1;
@@ -338,7 +348,7 @@ export async function collectResults(run: RunState, deps: CollectDeps): Promise<
     return { firstLine: chunk.firstLine, answers: chunkAnswers(context) };
   });
   try {
-    await mergeInInputOrder(sources, (answer) => output.write(answer.text));
+    await mergeInInputOrder(sources, (answer) => (answer.superseded ? BUFFERED : output.write(answer.text)));
     await output.close();
     await unmatchedOutput.close();
   } catch (error) {
@@ -458,12 +468,45 @@ async function* failedAnswers(
   tally: Tally,
   deps: CollectDeps,
   error: PipelineError,
+  superseded: (line: number) => boolean,
 ): AsyncGenerator<Answer> {
   const format = FORMATS[chunk.format];
   for await (const [line, key] of expectedKeys(deps.store, run.bucket, chunk)) {
+    if (superseded(line)) {
+      yield { line, text: '', superseded: true };
+      continue;
+    }
     tally.failed += 1;
     yield { line, text: format.renderError(key, error) };
   }
+}
+
+/**
+ * For each input line whose request was sent again, the newest chunk holding it (its index + 1; 0
+ * for a line never sent again): that chunk's answer is the key's last attempt, the one written.
+ * Retry chunks are appended to the plan round by round, so the last chunk read holding a line is
+ * the newest. Undefined when no chunk was sent again. A typed array, 4 bytes per line up to the
+ * highest line sent again: bounded however many keys were retried, and no key strings held.
+ */
+async function newestChunkByLine(
+  store: ObjectStore,
+  bucket: string,
+  chunks: readonly ChunkPlan[],
+): Promise<Uint32Array | undefined> {
+  const retries = chunks.filter((chunk) => (chunk.round ?? 0) > 0);
+  if (retries.length === 0) return undefined;
+  let newest = new Uint32Array(1024);
+  for (const chunk of [...retries].sort((a, b) => a.index - b.index)) {
+    for await (const [line] of expectedKeys(store, bucket, chunk)) {
+      if (line >= newest.length) {
+        const grown = new Uint32Array(Math.max(line + 1, newest.length * 2));
+        grown.set(newest);
+        newest = grown;
+      }
+      newest[line] = chunk.index + 1;
+    }
+  }
+  return newest;
 }
 
 /** The chunk's `[line, key]` pairs, in chunk (= input) order. */
@@ -517,6 +560,8 @@ function answerFor(
   message?: string,
 ): Answer {
   const { tally, format, job, chunk } = context;
+  // Counted, and its usage added, only where it is written: in the newest chunk holding the line.
+  if (context.superseded(line)) return { line, text: '', superseded: true };
   if (found === undefined) {
     tally.missing += 1;
     tally.failed += 1;
@@ -551,7 +596,14 @@ async function* chunkAnswers(context: ChunkContext): AsyncGenerator<Answer> {
   if (job.state !== 'BATCH_STATE_SUCCEEDED') {
     const reason = job.error?.message ? `: ${job.error.message}` : '';
     const message = `batch job ${job.batchName} ended ${job.state}${reason}; this request was not answered`;
-    yield* failedAnswers(run, chunk, context.tally, deps, { status: 'JOB_NOT_SUCCEEDED', message });
+    yield* failedAnswers(
+      run,
+      chunk,
+      context.tally,
+      deps,
+      { status: 'JOB_NOT_SUCCEEDED', message },
+      context.superseded,
+    );
     return;
   }
   if (context.inline) {
@@ -563,7 +615,14 @@ async function* chunkAnswers(context: ChunkContext): AsyncGenerator<Answer> {
   const responsesFile = job.responsesFile ?? (await deps.gemini.getBatch(job.batchName)).responsesFile;
   if (!responsesFile) {
     const message = `Gemini reported batch job ${job.batchName} SUCCEEDED but never named its result file, so its answers could not be read; the job is listed in manifest.json`;
-    yield* failedAnswers(run, chunk, context.tally, deps, { status: 'NO_RESULT_FILE', message });
+    yield* failedAnswers(
+      run,
+      chunk,
+      context.tally,
+      deps,
+      { status: 'NO_RESULT_FILE', message },
+      context.superseded,
+    );
     return;
   }
 
