@@ -304,7 +304,14 @@ export async function collectResults(run: RunState, deps: CollectDeps): Promise<
       const message = `Gemini refused to create this chunk's batch job, so this request was not sent: ${ledger.createError.message}`;
       return {
         firstLine: chunk.firstLine,
-        answers: failedAnswers(run, chunk, tally, deps, { status: 'CREATE_REFUSED', message }, supersededIn(chunk)),
+        answers: failedAnswers(
+          run,
+          chunk,
+          tally,
+          deps,
+          { status: 'CREATE_REFUSED', message },
+          supersededIn(chunk),
+        ),
       };
     }
     if (!job && abandoned.has(chunk.index)) {
@@ -313,7 +320,14 @@ export async function collectResults(run: RunState, deps: CollectDeps): Promise<
         : "Gemini did not accept this chunk's batch job before the submit deadline (it kept answering 429 or 5xx); this request was not sent";
       return {
         firstLine: chunk.firstLine,
-        answers: failedAnswers(run, chunk, tally, deps, { status: 'NOT_SUBMITTED', message }, supersededIn(chunk)),
+        answers: failedAnswers(
+          run,
+          chunk,
+          tally,
+          deps,
+          { status: 'NOT_SUBMITTED', message },
+          supersededIn(chunk),
+        ),
       };
     }
     if (!job) throw new RunStateError(`chunk ${chunk.index} of run ${run.runId} has no polled batch job`);

@@ -83,7 +83,8 @@ export function retryCutoff(uploadedAt: string, seconds = DEFAULT_RETRY_CUTOFF_S
 /** Whether a chunk's ended job is one whose requests are resubmitted whole (split), not line by line. */
 export function endedUnstarted(job: JobStatusRecord): boolean {
   return (
-    job.state === 'BATCH_STATE_EXPIRED' || (job.cancelledAsStuck === true && job.state === 'BATCH_STATE_CANCELLED')
+    job.state === 'BATCH_STATE_EXPIRED' ||
+    (job.cancelledAsStuck === true && job.state === 'BATCH_STATE_CANCELLED')
   );
 }
 
