@@ -146,6 +146,7 @@ export async function planRetries(
       continue;
     }
     if (job.state !== 'BATCH_STATE_SUCCEEDED' || round - resubmits >= lineRounds) continue;
+    if (answeredInFull(job)) continue;
     const failed = await transientKeys(run, chunk, job, deps);
     if (failed.size === 0) continue;
     const written = await writeRetryChunk(deps.store, run, chunk, nextIndex, (_at, key) => failed.has(key), {
@@ -171,6 +172,15 @@ export async function planRetries(
     });
   }
   return added;
+}
+
+/**
+ * Whether Gemini's counts say every request of the job succeeded: then its results hold no error
+ * to retry, and are not read (a file job's would otherwise be downloaded twice, here and by
+ * Collect). Counts Gemini did not report (all zero) prove nothing, so the results are read.
+ */
+function answeredInFull(job: JobStatusRecord): boolean {
+  return job.failedCount === 0 && job.successfulCount > 0 && job.successfulCount >= job.requestCount;
 }
 
 /**

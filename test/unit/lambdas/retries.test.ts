@@ -236,3 +236,11 @@ describe('expired and stuck jobs', () => {
     expect(fake.calls.createBatch).toBe(2);
   });
 });
+
+describe('reading results for retries', () => {
+  it('does not download the results of a job Gemini counts as answered in full', async () => {
+    await fileChunk((answers) => answers);
+    expect((await poll()).allDone).toBe(true);
+    expect(fake.calls.downloadFile).toBe(0);
+  });
+});
