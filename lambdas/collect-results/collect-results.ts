@@ -266,6 +266,10 @@ interface ChunkContext {
  * so; a key left without one while unkeyed or stray answers exist says where those are kept. So do
  * the keys of a chunk Gemini refused to create a job for (`CREATE_REFUSED`, from its ledger).
  *
+ * A request Poll sent again (a retry chunk of a later round, see `planRetries`) is in several
+ * chunks: the newest chunk holding its line writes it — its last attempt — and older chunks read
+ * their answer for it (to keep step) without writing or counting it ({@link newestChunkByLine}).
+ *
  * Whether a job's answers are inline or in a result file is what its ledger says, never whether
  * Gemini named a file: Gemini has reported a file job SUCCEEDED before naming its file. A file
  * job recorded without one is asked about once more; still without one, its keys get a

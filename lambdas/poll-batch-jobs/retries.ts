@@ -12,10 +12,11 @@ export const DEFAULT_LINE_RETRY_ROUNDS = 2;
 /** Times the requests of an expired (or stuck) job are resubmitted, split in halves. */
 export const DEFAULT_EXPIRED_RESUBMIT_ROUNDS = 1;
 /**
- * How long a job may stay PENDING before Poll cancels and resubmits it: 12 hours. Shorter than the
- * default retry cutoff (23 h) less the default submit deadline (12 h) would need; a job Gemini has
- * not started in 12 hours is unlikely to start soon, and one created at the submit deadline is then
- * found stuck at 24 h, past the cutoff, so it is left to expire rather than resubmitted too late.
+ * How long a job may stay PENDING before Poll cancels and resubmits it: 12 hours. A job Gemini has
+ * not started in 12 hours is unlikely to start soon, and the timeout must leave room before the
+ * retry cutoff (23 h by default): a job created at the upload is found stuck at 12 h and resubmitted
+ * in time; one created at the submit deadline (12 h) is found stuck at 24 h, past the cutoff, and is
+ * left to Gemini to expire.
  */
 export const DEFAULT_PENDING_TIMEOUT_SECONDS = 12 * 60 * 60;
 /**
