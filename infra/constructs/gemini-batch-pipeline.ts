@@ -13,6 +13,11 @@ import {
   DEFAULT_POLL_SCHEDULE,
   DEFAULT_SUBMIT_DEADLINE_SECONDS,
 } from '../../lambdas/poll-batch-jobs/poll-batch-jobs.js';
+import {
+  DEFAULT_EXPIRED_RESUBMIT_ROUNDS,
+  DEFAULT_LINE_RETRY_ROUNDS,
+  DEFAULT_PENDING_TIMEOUT_SECONDS,
+} from '../../lambdas/poll-batch-jobs/retries.js';
 import { ENV } from '../../lambdas/shared/env.js';
 import { DEFAULT_INPUT_PREFIX, RESULTS_PREFIX, WORK_PREFIX } from '../../lambdas/shared/layout.js';
 import { type ModelPrice, type PriceEntry, parsePriceModels } from '../../lambdas/shared/pricing.js';
@@ -233,6 +238,33 @@ export interface GeminiBatchPipelineProps {
   readonly submitDeadline?: Duration;
 
   /**
+   * Rounds in which requests Gemini answered with a transient error (429/8 RESOURCE_EXHAUSTED,
+   * 500/13 INTERNAL, 503/14 UNAVAILABLE, 504/4 DEADLINE_EXCEEDED) are re-batched into new jobs, once
+   * every job of the round before has ended. Each key's results line is its last attempt. 0 turns
+   * line retries off. Permanent errors (400 …) are never sent again.
+   *
+   * @default 2
+   */
+  readonly lineRetryRounds?: number;
+
+  /**
+   * Times the requests of a job Gemini expired (or that stayed PENDING past `pendingTimeout` and
+   * was cancelled) are resubmitted, split in two halves. A resubmitted job that expires again leaves
+   * its keys with the expiry error. 0 turns resubmission off.
+   *
+   * @default 1
+   */
+  readonly expiredResubmitRounds?: number;
+
+  /**
+   * How long a job may stay PENDING before Poll cancels it and resubmits its requests (within
+   * `expiredResubmitRounds` and before the retry cutoff: the execution timeout less 49 hours).
+   *
+   * @default Duration.hours(12)
+   */
+  readonly pendingTimeout?: Duration;
+
+  /**
    * The longest a run may take before Step Functions stops it (at most 365 days). Gemini expires
    * jobs that have not finished after 48 hours; the rest is room for Collect and retries.
    *
@@ -331,6 +363,16 @@ export class GeminiBatchPipeline extends Construct {
     const jobLimitsEnvironment = jobLimitEnvironment(props.jobLimits ?? {});
     const submitDeadline = props.submitDeadline ?? defaultSubmitDeadline(executionTimeout);
     validateSubmitDeadline(submitDeadline, executionTimeout);
+    const lineRetryRounds = validatedRounds(
+      'lineRetryRounds',
+      props.lineRetryRounds ?? DEFAULT_LINE_RETRY_ROUNDS,
+    );
+    const expiredResubmitRounds = validatedRounds(
+      'expiredResubmitRounds',
+      props.expiredResubmitRounds ?? DEFAULT_EXPIRED_RESUBMIT_ROUNDS,
+    );
+    const pendingTimeout = props.pendingTimeout ?? Duration.seconds(DEFAULT_PENDING_TIMEOUT_SECONDS);
+    validatePendingTimeout(pendingTimeout);
     this.inputPrefix = inputPrefix;
 
     // Storage -----------------------------------------------------------------------------------
@@ -441,6 +483,10 @@ export class GeminiBatchPipeline extends Construct {
         [ENV.pollMaxSeconds]: String(pollSchedule.max.toSeconds()),
         [ENV.pollBackoffRate]: String(pollSchedule.backoffRate),
         [ENV.submitDeadlineSeconds]: String(submitDeadline.toSeconds()),
+        [ENV.lineRetryRounds]: String(lineRetryRounds),
+        [ENV.expiredResubmitRounds]: String(expiredResubmitRounds),
+        [ENV.pendingTimeoutSeconds]: String(pendingTimeout.toSeconds()),
+        [ENV.retryCutoffSeconds]: String(retryCutoffSeconds(executionTimeout)),
       },
     });
     // Stop reads and cancels jobs only: no uploads, no /tmp.
@@ -721,6 +767,32 @@ const JOB_LIFETIME_WITH_MARGIN_SECONDS = 49 * 3600;
 function defaultSubmitDeadline(executionTimeout: Duration): Duration {
   const room = executionTimeout.toSeconds() - JOB_LIFETIME_WITH_MARGIN_SECONDS;
   return Duration.seconds(Math.min(DEFAULT_SUBMIT_DEADLINE_SECONDS, Math.max(60, room)));
+}
+
+/**
+ * How long after the upload Poll may still create a retry or resubmitted job: the execution timeout
+ * less 49 hours (48 for Gemini to run or expire the job, one to collect and finalize), so that every
+ * job it creates ends inside the execution. 23 hours by default; 0 (no retries) when the timeout is
+ * 49 hours or less.
+ */
+function retryCutoffSeconds(executionTimeout: Duration): number {
+  return Math.max(0, executionTimeout.toSeconds() - JOB_LIFETIME_WITH_MARGIN_SECONDS);
+}
+
+function validatedRounds(name: string, rounds: number): number {
+  if (!(Number.isInteger(rounds) && rounds >= 0 && rounds <= 10)) {
+    throw new Error(`${name} must be a whole number from 0 to 10, got ${rounds}`);
+  }
+  return rounds;
+}
+
+function validatePendingTimeout(timeout: Duration): void {
+  const seconds = timeout.toSeconds();
+  if (!(seconds >= 60 && seconds < 48 * 3600)) {
+    throw new Error(
+      `pendingTimeout must be at least 1 minute and under 48 hours (Gemini expires jobs then), got ${seconds / 3600} hours`,
+    );
+  }
 }
 
 function validateSubmitDeadline(deadline: Duration, executionTimeout: Duration): void {

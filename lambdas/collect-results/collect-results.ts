@@ -6,7 +6,7 @@ import { RunStateError } from '../shared/errors.js';
 import type { GeminiBatchApi, InlineResponse } from '../shared/gemini/gemini-batch-api.js';
 import { type JsonlLine, readJsonlLines } from '../shared/jsonl.js';
 import { chunkId, resultKeys, workKeys } from '../shared/layout.js';
-import type { ObjectStore } from '../shared/object-store.js';
+import { BUFFERED, type ObjectStore } from '../shared/object-store.js';
 import type { ChunkPlan, JobLedger, JobStatusRecord, ModelUsage } from '../shared/run-records.js';
 import {
   type CollectSummary,
@@ -171,6 +171,8 @@ const FORMATS: Readonly<Record<ChunkPlan['format'], ResultFormat>> = {
 interface Answer {
   readonly line: number;
   readonly text: string;
+  /** The key was sent again in a newer chunk: this older attempt is read (to keep step) but not written. */
+  readonly superseded?: boolean;
 }
 
 /** Why an answer Gemini returned was not written under a key. */
@@ -235,6 +237,8 @@ interface ChunkContext {
   /** Writes an answer to unmatched.jsonl and counts it. */
   readonly keep: (answer: Omit<UnmatchedAnswer, 'job' | 'chunk'>, raw?: string) => Promise<void>;
   readonly unmatched: Unmatched;
+  /** Whether a newer chunk sent this line's request again, so that chunk's answer is the one written. */
+  readonly superseded: (line: number) => boolean;
 }
 
 /**
@@ -262,6 +266,10 @@ interface ChunkContext {
  * so; a key left without one while unkeyed or stray answers exist says where those are kept. So do
  * the keys of a chunk Gemini refused to create a job for (`CREATE_REFUSED`, from its ledger).
  *
+ * A request Poll sent again (a retry chunk of a later round, see `planRetries`) is in several
+ * chunks: the newest chunk holding its line writes it — its last attempt — and older chunks read
+ * their answer for it (to keep step) without writing or counting it ({@link newestChunkByLine}).
+ *
  * Whether a job's answers are inline or in a result file is what its ledger says, never whether
  * Gemini named a file: Gemini has reported a file job SUCCEEDED before naming its file. A file
  * job recorded without one is asked about once more; still without one, its keys get a
@@ -285,6 +293,11 @@ export async function collectResults(run: RunState, deps: CollectDeps): Promise<
     unmatched: 0,
     usage: {},
   };
+  const newest = await newestChunkByLine(store, run.bucket, plan.chunks);
+  const supersededIn = (chunk: ChunkPlan) => (line: number) => {
+    const holder = newest?.[line] ?? 0;
+    return holder !== 0 && holder !== chunk.index + 1;
+  };
   const keys = resultKeys(run.key, run.runId, deps.inputPrefix);
   const output = store.openLineWriter(run.bucket, keys.results);
   const unmatchedOutput = store.openLineWriter(run.bucket, keys.unmatched);
@@ -295,7 +308,14 @@ export async function collectResults(run: RunState, deps: CollectDeps): Promise<
       const message = `Gemini refused to create this chunk's batch job, so this request was not sent: ${ledger.createError.message}`;
       return {
         firstLine: chunk.firstLine,
-        answers: failedAnswers(run, chunk, tally, deps, { status: 'CREATE_REFUSED', message }),
+        answers: failedAnswers(
+          run,
+          chunk,
+          tally,
+          deps,
+          { status: 'CREATE_REFUSED', message },
+          supersededIn(chunk),
+        ),
       };
     }
     if (!job && abandoned.has(chunk.index)) {
@@ -304,7 +324,14 @@ export async function collectResults(run: RunState, deps: CollectDeps): Promise<
         : "Gemini did not accept this chunk's batch job before the submit deadline (it kept answering 429 or 5xx); this request was not sent";
       return {
         firstLine: chunk.firstLine,
-        answers: failedAnswers(run, chunk, tally, deps, { status: 'NOT_SUBMITTED', message }),
+        answers: failedAnswers(
+          run,
+          chunk,
+          tally,
+          deps,
+          { status: 'NOT_SUBMITTED', message },
+          supersededIn(chunk),
+        ),
       };
     }
     if (!job) throw new RunStateError(`chunk ${chunk.index} of run ${run.runId} has no polled batch job`);
@@ -328,6 +355,7 @@ export async function collectResults(run: RunState, deps: CollectDeps): Promise<
       tally,
       format: FORMATS[chunk.format],
       unmatched,
+      superseded: supersededIn(chunk),
       keep: (answer, raw) => {
         unmatched[answer.reason] += 1;
         tally.unmatched += 1;
@@ -338,7 +366,7 @@ export async function collectResults(run: RunState, deps: CollectDeps): Promise<
     return { firstLine: chunk.firstLine, answers: chunkAnswers(context) };
   });
   try {
-    await mergeInInputOrder(sources, (answer) => output.write(answer.text));
+    await mergeInInputOrder(sources, (answer) => (answer.superseded ? BUFFERED : output.write(answer.text)));
     await output.close();
     await unmatchedOutput.close();
   } catch (error) {
@@ -458,12 +486,45 @@ async function* failedAnswers(
   tally: Tally,
   deps: CollectDeps,
   error: PipelineError,
+  superseded: (line: number) => boolean,
 ): AsyncGenerator<Answer> {
   const format = FORMATS[chunk.format];
   for await (const [line, key] of expectedKeys(deps.store, run.bucket, chunk)) {
+    if (superseded(line)) {
+      yield { line, text: '', superseded: true };
+      continue;
+    }
     tally.failed += 1;
     yield { line, text: format.renderError(key, error) };
   }
+}
+
+/**
+ * For each input line whose request was sent again, the newest chunk holding it (its index + 1; 0
+ * for a line never sent again): that chunk's answer is the key's last attempt, the one written.
+ * Retry chunks are appended to the plan round by round, so the last chunk read holding a line is
+ * the newest. Undefined when no chunk was sent again. A typed array, 4 bytes per line up to the
+ * highest line sent again: bounded however many keys were retried, and no key strings held.
+ */
+async function newestChunkByLine(
+  store: ObjectStore,
+  bucket: string,
+  chunks: readonly ChunkPlan[],
+): Promise<Uint32Array | undefined> {
+  const retries = chunks.filter((chunk) => (chunk.round ?? 0) > 0);
+  if (retries.length === 0) return undefined;
+  let newest = new Uint32Array(1024);
+  for (const chunk of [...retries].sort((a, b) => a.index - b.index)) {
+    for await (const [line] of expectedKeys(store, bucket, chunk)) {
+      if (line >= newest.length) {
+        const grown = new Uint32Array(Math.max(line + 1, newest.length * 2));
+        grown.set(newest);
+        newest = grown;
+      }
+      newest[line] = chunk.index + 1;
+    }
+  }
+  return newest;
 }
 
 /** The chunk's `[line, key]` pairs, in chunk (= input) order. */
@@ -517,6 +578,8 @@ function answerFor(
   message?: string,
 ): Answer {
   const { tally, format, job, chunk } = context;
+  // Counted, and its usage added, only where it is written: in the newest chunk holding the line.
+  if (context.superseded(line)) return { line, text: '', superseded: true };
   if (found === undefined) {
     tally.missing += 1;
     tally.failed += 1;
@@ -551,7 +614,14 @@ async function* chunkAnswers(context: ChunkContext): AsyncGenerator<Answer> {
   if (job.state !== 'BATCH_STATE_SUCCEEDED') {
     const reason = job.error?.message ? `: ${job.error.message}` : '';
     const message = `batch job ${job.batchName} ended ${job.state}${reason}; this request was not answered`;
-    yield* failedAnswers(run, chunk, context.tally, deps, { status: 'JOB_NOT_SUCCEEDED', message });
+    yield* failedAnswers(
+      run,
+      chunk,
+      context.tally,
+      deps,
+      { status: 'JOB_NOT_SUCCEEDED', message },
+      context.superseded,
+    );
     return;
   }
   if (context.inline) {
@@ -563,7 +633,14 @@ async function* chunkAnswers(context: ChunkContext): AsyncGenerator<Answer> {
   const responsesFile = job.responsesFile ?? (await deps.gemini.getBatch(job.batchName)).responsesFile;
   if (!responsesFile) {
     const message = `Gemini reported batch job ${job.batchName} SUCCEEDED but never named its result file, so its answers could not be read; the job is listed in manifest.json`;
-    yield* failedAnswers(run, chunk, context.tally, deps, { status: 'NO_RESULT_FILE', message });
+    yield* failedAnswers(
+      run,
+      chunk,
+      context.tally,
+      deps,
+      { status: 'NO_RESULT_FILE', message },
+      context.superseded,
+    );
     return;
   }
 

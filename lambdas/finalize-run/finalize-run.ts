@@ -74,6 +74,13 @@ export interface Manifest {
     readonly unknownResults: number;
     /** Answers Gemini returned that no key received, kept in unmatched.jsonl. */
     readonly unmatchedResults: number;
+    /**
+     * Requests sent again in a later round — transient line errors (429, 5xx, timeouts) re-batched,
+     * and the requests of expired or stuck jobs resubmitted — counted once per resend.
+     */
+    readonly linesRetried: number;
+    /** The rounds of resends the run made (0: every request was sent once). */
+    readonly retryRounds: number;
   };
   readonly usage: { readonly byModel: Readonly<Record<string, ModelUsage>>; readonly total: ModelUsage };
   /**
@@ -188,6 +195,15 @@ function decideStatus(
   return { status: 'SUCCEEDED' };
 }
 
+/** What the plan's retry chunks add up to: requests sent again, and in how many rounds. */
+function retryCounts(plan: RunPlan | undefined): { linesRetried: number; retryRounds: number } {
+  const retries = (plan?.chunks ?? []).filter((chunk) => (chunk.round ?? 0) > 0);
+  return {
+    linesRetried: retries.reduce((sum, chunk) => sum + chunk.requestCount, 0),
+    retryRounds: Math.max(0, ...retries.map((chunk) => chunk.round ?? 0)),
+  };
+}
+
 /**
  * Ends every run, successful or not: cancels jobs a failed run leaves running, deletes the files
  * the run put on Gemini (keeping result files that were never collected), writes `manifest.json`
@@ -231,6 +247,7 @@ export async function finalizeRun(run: RunState, deps: FinalizeDeps): Promise<Fi
       duplicateResults: collected?.duplicateResultCount ?? 0,
       unknownResults: collected?.unknownResultCount ?? 0,
       unmatchedResults: collected?.unmatchedCount ?? 0,
+      ...retryCounts(plan),
     },
     usage: { byModel: collected?.usageByModel ?? {}, total },
     cost: estimateCost(

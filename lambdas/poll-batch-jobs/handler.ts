@@ -4,6 +4,12 @@ import { geminiFromEnvironment } from '../shared/gemini/from-environment.js';
 import { logger } from '../shared/logger.js';
 import type { RunState } from '../shared/run-state.js';
 import { DEFAULT_POLL_SCHEDULE, DEFAULT_SUBMIT_DEADLINE_SECONDS, pollBatchJobs } from './poll-batch-jobs.js';
+import {
+  DEFAULT_EXPIRED_RESUBMIT_ROUNDS,
+  DEFAULT_LINE_RETRY_ROUNDS,
+  DEFAULT_PENDING_TIMEOUT_SECONDS,
+  DEFAULT_RETRY_CUTOFF_SECONDS,
+} from './retries.js';
 
 const schedule = {
   initialSeconds: numberEnv(ENV.pollInitialSeconds, DEFAULT_POLL_SCHEDULE.initialSeconds),
@@ -13,6 +19,12 @@ const schedule = {
 
 const inlineChoice = inlineChoiceEnv();
 const submitDeadlineSeconds = numberEnv(ENV.submitDeadlineSeconds, DEFAULT_SUBMIT_DEADLINE_SECONDS);
+const retries = {
+  lineRetryRounds: numberEnv(ENV.lineRetryRounds, DEFAULT_LINE_RETRY_ROUNDS),
+  expiredResubmitRounds: numberEnv(ENV.expiredResubmitRounds, DEFAULT_EXPIRED_RESUBMIT_ROUNDS),
+  pendingTimeoutSeconds: numberEnv(ENV.pendingTimeoutSeconds, DEFAULT_PENDING_TIMEOUT_SECONDS),
+  retryCutoffSeconds: numberEnv(ENV.retryCutoffSeconds, DEFAULT_RETRY_CUTOFF_SECONDS),
+};
 
 export const handler = async (run: RunState) => {
   logger.appendKeys({ runId: run.runId });
@@ -21,6 +33,7 @@ export const handler = async (run: RunState) => {
     gemini: await geminiFromEnvironment(),
     schedule,
     submitDeadlineSeconds,
+    ...retries,
     tmpDir,
     ...inlineChoice,
     log: (message, fields) => logger.info(message, fields),

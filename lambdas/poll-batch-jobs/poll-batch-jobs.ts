@@ -1,10 +1,17 @@
 import { GeminiRateLimitError, GeminiUnavailableError } from '../shared/errors.js';
 import { type BatchJobStatus, isTerminalState } from '../shared/gemini/gemini-batch-api.js';
 import { workKeys } from '../shared/layout.js';
-import { type JobStatusRecord, type PollStatus, sentInline } from '../shared/run-records.js';
+import { type ChunkPlan, type JobStatusRecord, type PollStatus, sentInline } from '../shared/run-records.js';
 import type { PollState, RunState } from '../shared/run-state.js';
 import { readLedgers, readPlan, readPollStatus } from '../shared/run-store.js';
 import { type SubmitChunksDeps, submitChunks } from '../shared/submit-chunks.js';
+import {
+  DEFAULT_EXPIRED_RESUBMIT_ROUNDS,
+  DEFAULT_PENDING_TIMEOUT_SECONDS,
+  planRetries,
+  type RetryDeps,
+  retryCutoff,
+} from './retries.js';
 
 /** The poll loop's backoff: early polls are frequent, later ones rare, never more than `maxSeconds` apart. */
 export interface PollSchedule {
@@ -46,8 +53,12 @@ export const DEFAULT_SUBMIT_DEADLINE_SECONDS = 12 * 60 * 60;
 export const DEFAULT_RESPONSES_FILE_WAIT_SECONDS = 60 * 60;
 
 /** Poll also submits chunks still waiting for Gemini to accept them, so it needs what Submit needs. */
-export interface PollDeps extends SubmitChunksDeps {
+export interface PollDeps
+  extends SubmitChunksDeps,
+    Pick<RetryDeps, 'lineRetryRounds' | 'expiredResubmitRounds' | 'retryCutoffSeconds'> {
   readonly schedule: PollSchedule;
+  /** @default DEFAULT_PENDING_TIMEOUT_SECONDS */
+  readonly pendingTimeoutSeconds?: number;
   /** @default DEFAULT_SUBMIT_DEADLINE_SECONDS */
   readonly submitDeadlineSeconds?: number;
   /** @default DEFAULT_RESPONSES_FILE_WAIT_SECONDS */
@@ -132,6 +143,49 @@ function awaitResponsesFile(
 }
 
 /**
+ * Tracks how long a job has been PENDING (from the first pass that saw it so) and, once that passes
+ * the pending timeout, asks Gemini to cancel it, so that its requests are resubmitted like an
+ * expired job's (see `planRetries`). Only while its requests may still be resubmitted: before the
+ * retry cutoff and within `expiredResubmitRounds`; otherwise it is left to run or expire. A cancel
+ * Gemini refuses for now is asked again on the next pass.
+ */
+async function watchPending(
+  record: JobStatusRecord,
+  known: JobStatusRecord | undefined,
+  chunk: ChunkPlan,
+  now: Date,
+  cutoff: number,
+  deps: PollDeps,
+): Promise<JobStatusRecord> {
+  if (known?.cancelledAsStuck) return { ...record, cancelledAsStuck: true };
+  if (record.state !== 'BATCH_STATE_PENDING') return record;
+  const pendingSince = known?.pendingSince ?? now.toISOString();
+  const waited = now.getTime() - Date.parse(pendingSince);
+  const limitMs = (deps.pendingTimeoutSeconds ?? DEFAULT_PENDING_TIMEOUT_SECONDS) * 1000;
+  const resubmittable =
+    (chunk.resubmits ?? 0) < (deps.expiredResubmitRounds ?? DEFAULT_EXPIRED_RESUBMIT_ROUNDS) &&
+    now.getTime() < cutoff;
+  if (waited < limitMs || !resubmittable) return { ...record, pendingSince };
+  try {
+    await deps.gemini.cancelBatch(record.batchName);
+  } catch (error) {
+    if (!(error instanceof GeminiRateLimitError || error instanceof GeminiUnavailableError)) throw error;
+    deps.log?.('could not cancel a job stuck PENDING; asking again next pass', {
+      chunk: record.chunk,
+      batchName: record.batchName,
+      reason: error.message,
+    });
+    return { ...record, pendingSince };
+  }
+  deps.log?.('cancelled a job stuck PENDING; its requests will be resubmitted', {
+    chunk: record.chunk,
+    batchName: record.batchName,
+    pendingSince,
+  });
+  return { ...record, pendingSince, cancelledAsStuck: true };
+}
+
+/**
  * One pass of the poll loop: first submits chunks still waiting for Gemini to accept their job,
  * then asks Gemini about every job not yet finished ({@link isFinished}: finished ones are not
  * asked again), records every job's state in `poll-status.json`, and tells the loop whether all
@@ -167,6 +221,7 @@ export async function pollBatchJobs(run: RunState, deps: PollDeps): Promise<Poll
     else if (ledger.createError) refused.add(ledger.chunk);
   }
 
+  const cutoff = retryCutoff(run.uploadedAt, deps.retryCutoffSeconds);
   const jobs: JobStatusRecord[] = [];
   let throttled: GeminiRateLimitError | undefined;
   for (const chunk of plan.chunks) {
@@ -184,15 +239,14 @@ export async function pollBatchJobs(run: RunState, deps: PollDeps): Promise<Poll
     try {
       const inline = known?.inline ?? created.get(chunk.index)?.inline;
       const read = toJobStatusRecord(chunk.index, await gemini.getBatch(batchName));
-      jobs.push(
-        awaitResponsesFile(
-          { ...read, ...(inline !== undefined ? { inline } : {}) },
-          known,
-          now,
-          waitMs,
-          deps.log,
-        ),
+      const fresh = awaitResponsesFile(
+        { ...read, ...(inline !== undefined ? { inline } : {}) },
+        known,
+        now,
+        waitMs,
+        deps.log,
       );
+      jobs.push(await watchPending(fresh, known, chunk, now, cutoff, deps));
     } catch (error) {
       if (error instanceof GeminiRateLimitError) throttled = error;
       else if (!(error instanceof GeminiUnavailableError)) throw error;
@@ -206,13 +260,15 @@ export async function pollBatchJobs(run: RunState, deps: PollDeps): Promise<Poll
     }
   }
   const withJob = new Set(jobs.map((job) => job.chunk));
-  const waiting = plan.chunks
-    .filter((chunk) => !withJob.has(chunk.index) && !refused.has(chunk.index))
-    .map((chunk) => chunk.index);
+  const waitingChunks = plan.chunks.filter((chunk) => !withJob.has(chunk.index) && !refused.has(chunk.index));
+  const waiting = waitingChunks.map((chunk) => chunk.index);
   // Past the deadline, stop waiting: the run collects what it has instead of running into its timeout.
+  // A retry chunk, created later, may wait until the retry cutoff: a job accepted then still ends in time.
   const deadline =
     Date.parse(run.uploadedAt) + (deps.submitDeadlineSeconds ?? DEFAULT_SUBMIT_DEADLINE_SECONDS) * 1000;
-  const abandonedChunks = waiting.length > 0 && now.getTime() >= deadline ? waiting : [];
+  const abandonedChunks = waitingChunks
+    .filter((chunk) => now.getTime() >= ((chunk.round ?? 0) > 0 ? cutoff : deadline))
+    .map((chunk) => chunk.index);
   const waitingCount = waiting.length - abandonedChunks.length;
   const record: PollStatus = {
     polledAt: now.toISOString(),
@@ -225,11 +281,22 @@ export async function pollBatchJobs(run: RunState, deps: PollDeps): Promise<Poll
   const attempt = (run.poll?.attempt ?? 0) + 1;
   const scheduled = nextWaitSeconds(attempt, schedule);
   const lastWait = run.poll?.waitSeconds ?? schedule.initialSeconds;
+  let allDone = waitingCount === 0 && jobs.every(isFinished);
+  let retryWaiting = 0;
+  if (allDone) {
+    // The round has ended: requests that failed transiently, and expired or stuck jobs, go again.
+    const added = await planRetries(run, plan, new Map(jobs.map((job) => [job.chunk, job])), now, deps);
+    if (added.length > 0) {
+      const outcome = await submitChunks(run, { ...plan, chunks: added }, deps);
+      retryWaiting = outcome.waiting;
+      allDone = false;
+    }
+  }
   return {
     attempt,
     waitSeconds: throttled ? Math.min(schedule.maxSeconds, Math.max(scheduled, 2 * lastWait)) : scheduled,
-    allDone: waitingCount === 0 && jobs.every(isFinished),
-    waitingCount,
+    allDone,
+    waitingCount: waitingCount + retryWaiting,
     requestCount: jobs.reduce((sum, job) => sum + job.requestCount, 0),
     completedCount: jobs.reduce((sum, job) => sum + job.successfulCount + job.failedCount, 0),
   };

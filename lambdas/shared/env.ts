@@ -34,6 +34,14 @@ export const ENV = {
   inlineEmbeddings: 'INLINE_EMBEDDINGS',
   /** poll-batch-jobs: how long after the upload chunks may wait for Gemini to accept their job. */
   submitDeadlineSeconds: 'SUBMIT_DEADLINE_SECONDS',
+  /** poll-batch-jobs: how many rounds requests that failed transiently (429, 5xx, timeouts) are sent again. */
+  lineRetryRounds: 'LINE_RETRY_ROUNDS',
+  /** poll-batch-jobs: how many times the requests of an expired or stuck job are resubmitted. */
+  expiredResubmitRounds: 'EXPIRED_RESUBMIT_ROUNDS',
+  /** poll-batch-jobs: how long a job may stay PENDING before it is cancelled and resubmitted. */
+  pendingTimeoutSeconds: 'PENDING_TIMEOUT_SECONDS',
+  /** poll-batch-jobs: how long after the upload retry and resubmitted chunks may still be created. */
+  retryCutoffSeconds: 'RETRY_CUTOFF_SECONDS',
   /** finalize-run: batch prices to add to or replace the built-in table, as JSON. */
   batchPricesJson: 'BATCH_PRICES_JSON',
   /** finalize-run: where the run-finished event goes. */

@@ -20,6 +20,20 @@ export interface ChunkPlan {
   readonly estimatedTokens: number;
   /** Line number of the chunk's first request: chunks of one group follow each other in input order. */
   readonly firstLine: number;
+  /**
+   * Which attempt this chunk is: absent (0) for the chunks Prepare wrote; a chunk Poll wrote to send
+   * requests again (transient line errors, an expired or stuck job) is one round past its source.
+   */
+  readonly round?: number;
+  /** The chunk whose requests this one sends again (absent on Prepare's chunks). */
+  readonly retryOf?: number;
+  /** Why this chunk sends its requests again: lines that failed transiently, or a job that expired or stuck. */
+  readonly retryReason?: 'LINE_ERRORS' | 'EXPIRED' | 'STUCK_PENDING';
+  /**
+   * How many times this chunk's requests have been resubmitted because a job expired or stuck,
+   * counting this chunk: what bounds resubmission by `expiredResubmitRounds`.
+   */
+  readonly resubmits?: number;
 }
 
 /** `work/<runId>/plan.json`, written by Prepare Requests. */
@@ -33,6 +47,11 @@ export interface RunPlan {
   readonly rejectedCount: number;
   readonly chunks: readonly ChunkPlan[];
   readonly preparedAt: string;
+  /**
+   * The newest round whose ended jobs Poll has looked through for requests to send again (its retry
+   * chunks, if any, are in `chunks`): absent until the first round has ended.
+   */
+  readonly retriedThrough?: number;
 }
 
 /**
@@ -129,6 +148,13 @@ export interface JobStatusRecord {
    * before, or, for a job never read, a non-terminal placeholder.
    */
   readonly readError?: string;
+  /** When Poll first saw this job PENDING: how long it has waited to start. */
+  readonly pendingSince?: string;
+  /**
+   * Set when Poll asked Gemini to cancel the job because it stayed PENDING past the threshold: its
+   * requests are resubmitted like an expired job's.
+   */
+  readonly cancelledAsStuck?: boolean;
 }
 
 /** `work/<runId>/poll-status.json`. */

@@ -73,6 +73,12 @@ export interface LineErrorFault {
   /** @default 13 (INTERNAL) */
   readonly code?: number;
   readonly message?: string;
+  /**
+   * Fail only the first `times` requests the fault covers, then pass the rest (the fault is then
+   * gone): how a test makes a request fail once and succeed when it is sent again.
+   * @default - every covered request, for as long as the fault is active
+   */
+  readonly times?: number;
 }
 
 /**
@@ -307,12 +313,18 @@ export class FaultInjector {
    * so the same input fails on the same lines in every run.
    */
   lineError(index: number, requestJson: string): { code: number; message: string } | undefined {
-    for (const { fault } of this.#active) {
+    for (const active of this.#active) {
+      const { fault } = active;
       if (fault.kind !== 'line-error') continue;
       const byMarker = fault.marker !== undefined && requestJson.includes(fault.marker);
       const byRate =
         fault.rate !== undefined && seededFraction(this.#seed, 'line', index, requestJson) < fault.rate;
       if (byMarker || byRate) {
+        // Counted down only when `times` is set: an unbounded line-error stays pure in its inputs.
+        if (fault.times !== undefined) {
+          active.remaining -= 1;
+          if (active.remaining <= 0) this.remove(active.id);
+        }
         return {
           code: fault.code ?? 13,
           message: fault.message ?? 'Emulated per-request failure injected by a line-error fault.',

@@ -58,6 +58,10 @@ const FUNCTIONS: Record<
       ENV.pollMaxSeconds,
       ENV.pollBackoffRate,
       ENV.submitDeadlineSeconds,
+      ENV.lineRetryRounds,
+      ENV.expiredResubmitRounds,
+      ENV.pendingTimeoutSeconds,
+      ENV.retryCutoffSeconds,
     ],
   },
   'stop-batch-jobs': { timeout: 900, memory: 512, env: [ENV.apiKeySecretArn] },
@@ -256,6 +260,11 @@ describe('GeminiBatchPipeline with default props', () => {
         [ENV.pollMaxSeconds]: '720',
         [ENV.submitDeadlineSeconds]: String(12 * 3600),
         [ENV.pollBackoffRate]: '1.5',
+        [ENV.lineRetryRounds]: '2',
+        [ENV.expiredResubmitRounds]: '1',
+        [ENV.pendingTimeoutSeconds]: String(12 * 3600),
+        // 72 h less 48 h for a job Gemini may run before expiring it, less 1 h to collect.
+        [ENV.retryCutoffSeconds]: String(23 * 3600),
       });
       expect(environmentOf(synth.json, synth.logicalId('finalize-run'))[ENV.eventBusName]).toBe('default');
       expect(environmentOf(synth.json, synth.logicalId('start-run'))[ENV.stateMachineArn]).toEqual({
@@ -600,6 +609,25 @@ describe('GeminiBatchPipeline with props overridden', () => {
     expect(stateMachineDefinition(synth.json).TimeoutSeconds).toBe(50 * 3600);
     expect(environmentOf(synth.json, synth.logicalId('poll-batch-jobs'))).toMatchObject({
       [ENV.submitDeadlineSeconds]: String(3600),
+      [ENV.retryCutoffSeconds]: String(3600),
+    });
+  });
+
+  it('creates no retry job when the execution timeout leaves a resubmitted job no time to end', () => {
+    const synth = synthPipeline({ executionTimeout: Duration.hours(48) });
+    expect(environmentOf(synth.json, synth.logicalId('poll-batch-jobs'))[ENV.retryCutoffSeconds]).toBe('0');
+  });
+
+  it('passes custom retry rounds and pending timeout to Poll', () => {
+    const synth = synthPipeline({
+      lineRetryRounds: 0,
+      expiredResubmitRounds: 3,
+      pendingTimeout: Duration.hours(6),
+    });
+    expect(environmentOf(synth.json, synth.logicalId('poll-batch-jobs'))).toMatchObject({
+      [ENV.lineRetryRounds]: '0',
+      [ENV.expiredResubmitRounds]: '3',
+      [ENV.pendingTimeoutSeconds]: String(6 * 3600),
     });
   });
 
@@ -730,6 +758,9 @@ describe('GeminiBatchPipeline prop validation', () => {
       'submit deadline must be at least 1 minute and less than the execution timeout (72 hours), got 72 hours',
     ],
     [{ submitDeadline: Duration.seconds(10) }, 'submit deadline must be at least 1 minute'],
+    [{ lineRetryRounds: -1 }, 'lineRetryRounds must be a whole number from 0 to 10, got -1'],
+    [{ expiredResubmitRounds: 1.5 }, 'expiredResubmitRounds must be a whole number from 0 to 10, got 1.5'],
+    [{ pendingTimeout: Duration.hours(48) }, 'pendingTimeout must be at least 1 minute and under 48 hours'],
     [
       { batchPrices: { m: { inputPerMillion: -1, outputPerMillion: 0 } } },
       'batchPrices: m needs a numeric inputPerMillion (USD per million tokens at batch prices, not negative), got -1',

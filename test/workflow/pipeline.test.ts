@@ -149,7 +149,8 @@ describe('the pipeline on the synthesized state machine', () => {
 
   it.each([
     ['FAILED', { kind: 'job-outcome', outcome: 'FAILED', errorMessage: 'emulated job failure' } as const],
-    ['EXPIRED', { kind: 'job-outcome', outcome: 'EXPIRED' } as const],
+    // Three times: the job and the two halves it is resubmitted in (expiredResubmitRounds, 1) all expire.
+    ['EXPIRED', { kind: 'job-outcome', outcome: 'EXPIRED', times: 3 } as const],
   ])(
     'writes a manifest that says the job ended %s, with an error line for every key',
     async (state, fault) => {

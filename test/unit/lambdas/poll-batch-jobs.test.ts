@@ -87,7 +87,8 @@ describe('pollBatchJobs', () => {
         ? { results: answerAll(fake.inputLines(second)) }
         : { error: { message: 'ended' } }),
     });
-    const poll = await pollBatchJobs(runState(), deps());
+    // Without resubmission: an expired job's requests would otherwise go again (see retries.test.ts).
+    const poll = await pollBatchJobs(runState(), { ...deps(), expiredResubmitRounds: 0 });
     expect(poll.allDone).toBe(true);
     expect((await pollStatus())?.jobs.map((job) => job.state)).toEqual(['BATCH_STATE_SUCCEEDED', state]);
   });
