@@ -154,9 +154,11 @@ function decideStatus(
   if (!plan || !collected)
     return { status: 'FAILED', reason: 'the run ended before its results were collected' };
   const unsuccessful = (poll?.jobs ?? []).filter((job) => job.state !== 'BATCH_STATE_SUCCEEDED');
-  const jobProblems = unsuccessful.map(
-    (job) => `batch job ${job.batchName} ended ${job.state}${job.error ? `: ${job.error.message}` : ''}`,
-  );
+  // A job whose requests were resubmitted is not a problem by itself: its keys' lines are the retry's.
+  const resubmitted = new Set(plan.chunks.map((chunk) => chunk.retryOf).filter((of) => of !== undefined));
+  const jobProblems = unsuccessful
+    .filter((job) => !resubmitted.has(job.chunk))
+    .map((job) => `batch job ${job.batchName} ended ${job.state}${job.error ? `: ${job.error.message}` : ''}`);
   for (const ledger of ledgers) {
     if (!ledger.createError || ledger.batchName) continue;
     const status = ledger.createError.code !== undefined ? ` (HTTP ${ledger.createError.code})` : '';

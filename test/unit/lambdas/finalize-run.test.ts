@@ -7,7 +7,7 @@ import {
 } from '../../../lambdas/finalize-run/finalize-run.js';
 import { jobDisplayName } from '../../../lambdas/shared/layout.js';
 import { DEFAULT_BATCH_PRICES, estimateCost, priceTableWith } from '../../../lambdas/shared/pricing.js';
-import type { RunPlan } from '../../../lambdas/shared/run-records.js';
+import type { ChunkPlan, RunPlan } from '../../../lambdas/shared/run-records.js';
 import { describeFailure, type RunFailure, type RunState } from '../../../lambdas/shared/run-state.js';
 import { FakeGemini } from '../../support/fake-gemini.js';
 import { MemoryObjectStore } from '../../support/memory-object-store.js';
@@ -277,6 +277,30 @@ describe('finalizeRun', () => {
 
     expect(status).toBe('FAILED');
     expect((await manifest()).reason).toBe(`batch job ${job} ended BATCH_STATE_FAILED: internal error`);
+  });
+
+  it("does not name an expired job whose requests were resubmitted: its keys' lines are the retry's", async () => {
+    const run = await scenario([
+      { kind: 'generate', keys: ['a', 'b'] },
+      { kind: 'generate', keys: ['c'] },
+    ]);
+    const [expired, other] = run.jobs as [string, string];
+    fake.finish(expired, { state: 'BATCH_STATE_EXPIRED' });
+    fake.finish(other, { state: 'BATCH_STATE_FAILED', error: { code: 13, message: 'internal error' } });
+    await recordPoll(run);
+    // The expired chunk's requests went again as a retry chunk (which answered them).
+    const [first, second] = run.plan.chunks as [ChunkPlan, ChunkPlan];
+    await store.putJson(BUCKET, WORK.plan, {
+      ...run.plan,
+      chunks: [first, second, { ...first, index: 2, round: 1, retryOf: 0, retryReason: 'EXPIRED' }],
+    });
+    await writeCollected(store, { succeededCount: 2, failedCount: 1 });
+
+    await finalizeRun(runState(), deps());
+
+    const { reason } = await manifest();
+    expect(reason).toContain(`batch job ${other} ended BATCH_STATE_FAILED`);
+    expect(reason).not.toContain(expired);
   });
 
   it('ends a run whose jobs succeeded but every request failed as FAILED', async () => {
