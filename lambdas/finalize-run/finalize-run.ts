@@ -158,7 +158,9 @@ function decideStatus(
   const resubmitted = new Set(plan.chunks.map((chunk) => chunk.retryOf).filter((of) => of !== undefined));
   const jobProblems = unsuccessful
     .filter((job) => !resubmitted.has(job.chunk))
-    .map((job) => `batch job ${job.batchName} ended ${job.state}${job.error ? `: ${job.error.message}` : ''}`);
+    .map(
+      (job) => `batch job ${job.batchName} ended ${job.state}${job.error ? `: ${job.error.message}` : ''}`,
+    );
   for (const ledger of ledgers) {
     if (!ledger.createError || ledger.batchName) continue;
     const status = ledger.createError.code !== undefined ? ` (HTTP ${ledger.createError.code})` : '';
