@@ -103,10 +103,6 @@ export class FileGemini implements GeminiBatchApi {
     return name;
   }
 
-  async findBatchByDisplayName(displayName: string): Promise<string | undefined> {
-    return Object.entries(this.state.batches).find(([, batch]) => batch.displayName === displayName)?.[0];
-  }
-
   /** Every job "runs" at once: each one found under the name has succeeded. */
   async findBatchesByDisplayName(displayName: string): Promise<BatchSearch> {
     const found = Object.entries(this.state.batches)

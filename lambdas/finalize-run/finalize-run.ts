@@ -1,4 +1,4 @@
-import { type GeminiBatchApi, isTerminalState } from '../shared/gemini/gemini-batch-api.js';
+import { type FoundBatch, type GeminiBatchApi, isTerminalState } from '../shared/gemini/gemini-batch-api.js';
 import { resultKeys } from '../shared/layout.js';
 import { type ObjectStore, s3Uri } from '../shared/object-store.js';
 import {
@@ -16,6 +16,7 @@ import {
   type PollStatus,
   type RunPlan,
   type RunStatus,
+  recoverySearchSince,
 } from '../shared/run-records.js';
 import { describeFailure, type RunState } from '../shared/run-state.js';
 import { readCollectSummary, readLedgers, readPlan, readPollStatus } from '../shared/run-store.js';
@@ -220,7 +221,7 @@ export async function finalizeRun(run: RunState, deps: FinalizeDeps): Promise<Fi
   const poll = await readPollStatus(store, run);
   const collected = await readCollectSummary(store, run);
   const { status, reason } = decideStatus(run, plan, poll, collected, ledgers);
-  const cleanup = await cleanUpGemini(ledgers, poll, collected !== undefined, deps);
+  const cleanup = await cleanUpGemini(plan, ledgers, poll, collected !== undefined, deps);
 
   const keys = resultKeys(run.key, run.runId, deps.inputPrefix);
   const jobsByChunk = new Map(poll?.jobs.map((job) => [job.chunk, job]));
@@ -366,6 +367,7 @@ function costDates(
 }
 
 async function cleanUpGemini(
+  plan: RunPlan | undefined,
   ledgers: readonly JobLedger[],
   poll: PollStatus | undefined,
   resultsCollected: boolean,
@@ -376,6 +378,7 @@ async function cleanUpGemini(
   const problems: string[] = [];
   if (ledgers.length === 0) return { cancelledJobs, deletedFiles, problems };
   const stateOf = new Map(poll?.jobs.map((job) => [job.batchName, job.state]));
+  const formatOf = new Map(plan?.chunks.map((chunk) => [chunk.index, chunk.format]));
   let gemini: GeminiBatchApi;
   try {
     gemini = await deps.gemini();
@@ -397,14 +400,23 @@ async function cleanUpGemini(
     }
   };
   for (const ledger of ledgers) {
-    // Submit may have died between creating a job and recording it: look for it by display name.
-    let batchName = ledger.batchName;
-    // A create Gemini refused (with no earlier create's outcome unknown) made nothing to look for.
+    const batchName = ledger.batchName;
+    // Submit may have died between creating a job and recording it: look for any job under the
+    // chunk's display name as Submit's recovery does (back to the creating time), and cancel each
+    // one still running. A create Gemini refused (with no earlier outcome unknown) made nothing.
     const refused = ledger.createError !== undefined && !ledger.creating;
     if (!batchName && !refused && (ledger.creating || ledger.uploadedFile)) {
+      let unrecorded: readonly FoundBatch[] = [];
       await attempt(`look up ${ledger.displayName}`, async () => {
-        batchName = await gemini.findBatchByDisplayName(ledger.displayName);
+        ({ found: unrecorded } = await gemini.findBatchesByDisplayName(ledger.displayName, {
+          format: formatOf.get(ledger.chunk) ?? 'gemini',
+          createdAfter: recoverySearchSince(ledger),
+        }));
       });
+      for (const { name, state } of unrecorded) {
+        if (isTerminalState(state)) continue;
+        if (await attempt(`cancel ${name}`, () => gemini.cancelBatch(name))) cancelledJobs.push(name);
+      }
     }
     const state = batchName ? stateOf.get(batchName) : undefined;
     // A job still running when the run ends would go on costing money for results nobody collects.

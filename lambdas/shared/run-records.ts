@@ -121,6 +121,21 @@ export interface EmptyLookup {
   readonly incomplete?: string;
 }
 
+/**
+ * How much further back than the ledger's `creatingSince` recovery lists jobs: 10 minutes. The
+ * ledger is written before the create call, so a job that call made is newer than `creatingSince`
+ * by the Lambda's clock; the margin covers the difference between that clock and Google's (both
+ * NTP-synchronised, well within a second) and the whole seconds the OpenAI-compatible layer
+ * reports, hundreds of times over, at the price of listing ten more minutes of the project's jobs.
+ */
+export const RECOVERY_MARGIN_MS = 10 * 60 * 1000;
+
+/** How far back a search for a chunk's unrecorded job must look: its creating time, less the margin. */
+export function recoverySearchSince(ledger: Pick<JobLedger, 'creatingSince' | 'updatedAt'>): Date {
+  const from = Date.parse(ledger.creatingSince ?? ledger.updatedAt);
+  return new Date(Number.isNaN(from) ? 0 : from - RECOVERY_MARGIN_MS);
+}
+
 /** One job's latest state, as Poll Batch Jobs last saw it. */
 export interface JobStatusRecord {
   readonly chunk: number;

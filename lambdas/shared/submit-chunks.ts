@@ -14,7 +14,13 @@ import {
 import { readJsonlLines } from './jsonl.js';
 import { chunkId, jobDisplayName, workKeys } from './layout.js';
 import type { ObjectStore } from './object-store.js';
-import type { ChunkPlan, EmptyLookup, JobLedger, RunPlan } from './run-records.js';
+import {
+  type ChunkPlan,
+  type EmptyLookup,
+  type JobLedger,
+  type RunPlan,
+  recoverySearchSince,
+} from './run-records.js';
 
 /**
  * Gemini refuses inline batches over 20 MB (the whole create request). Chunks up to this size go
@@ -31,15 +37,6 @@ export const DEFAULT_INLINE_MAX_BYTES = 15 * 1024 * 1024;
 export const DEFAULT_INLINE_MAX_ANSWER_BYTES = 32 * 1024 * 1024;
 /** Chunks uploaded and created at once: enough to overlap uploads, few enough for Lambda's network and /tmp. */
 export const DEFAULT_SUBMIT_CONCURRENCY = 4;
-
-/**
- * How much further back than the ledger's `creatingSince` recovery lists jobs: 10 minutes. The
- * ledger is written before the create call, so a job that call made is newer than `creatingSince`
- * by the Lambda's clock; the margin covers the difference between that clock and Google's (both
- * NTP-synchronised, well within a second) and the whole seconds the OpenAI-compatible layer
- * reports, hundreds of times over, at the price of listing ten more minutes of the project's jobs.
- */
-export const RECOVERY_MARGIN_MS = 10 * 60 * 1000;
 
 /**
  * The most of Gemini's refusal a ledger keeps: Collect repeats it on every key of the chunk (up
@@ -266,8 +263,7 @@ async function submitChunk(
   const outcomeUnknown = ledger.creating === true;
   let emptyLookup: EmptyLookup | undefined;
   if (outcomeUnknown) {
-    const from = Date.parse(ledger.creatingSince ?? ledger.updatedAt);
-    const since = new Date(Number.isNaN(from) ? 0 : from - RECOVERY_MARGIN_MS);
+    const since = recoverySearchSince(ledger);
     let search: BatchSearch;
     try {
       search = await gemini.findBatchesByDisplayName(displayName, {

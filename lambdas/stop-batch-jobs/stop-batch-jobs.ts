@@ -2,10 +2,16 @@ import { toJobStatusRecord } from '../poll-batch-jobs/poll-batch-jobs.js';
 import { type GeminiBatchApi, isTerminalState } from '../shared/gemini/gemini-batch-api.js';
 import { jobDisplayName, workKeys } from '../shared/layout.js';
 import type { ObjectStore } from '../shared/object-store.js';
-import type { ChunkPlan, JobLedger, JobStatusRecord, PollStatus } from '../shared/run-records.js';
+import {
+  type ChunkPlan,
+  type JobLedger,
+  type JobStatusRecord,
+  type PollStatus,
+  recoverySearchSince,
+} from '../shared/run-records.js';
 import { describeFailure, type RunState } from '../shared/run-state.js';
 import { readLedgers, readPlan, readPollStatus } from '../shared/run-store.js';
-import { RECOVERY_MARGIN_MS, rankRecovered } from '../shared/submit-chunks.js';
+import { rankRecovered } from '../shared/submit-chunks.js';
 
 export interface StopDeps {
   readonly store: ObjectStore;
@@ -103,10 +109,9 @@ async function recordedJob(
 ): Promise<string | undefined> {
   if (ledger?.batchName) return ledger.batchName;
   if (!ledger?.creating) return undefined;
-  const from = Date.parse(ledger.creatingSince ?? ledger.updatedAt);
   const { found } = await deps.gemini.findBatchesByDisplayName(jobDisplayName(run.runId, chunk.index), {
     format: chunk.format,
-    createdAfter: new Date(Number.isNaN(from) ? 0 : from - RECOVERY_MARGIN_MS),
+    createdAfter: recoverySearchSince(ledger),
   });
   const [kept, ...others] = rankRecovered(found);
   if (!kept) return undefined;

@@ -26,7 +26,6 @@ const METHODS: readonly GeminiMethod[] = [
   'getModel',
   'uploadJsonl',
   'createBatch',
-  'findBatchByDisplayName',
   'findBatchesByDisplayName',
   'getBatch',
   'getInlineResponses',
@@ -230,12 +229,6 @@ export class FakeGemini implements GeminiBatchApi {
   async getInlineResponses(name: string): Promise<readonly InlineResponse[]> {
     this.#enter('getInlineResponses');
     return this.#batch(name).inlineResponses ?? [];
-  }
-
-  async findBatchByDisplayName(displayName: string): Promise<string | undefined> {
-    this.#enter('findBatchByDisplayName');
-    // Newest first, as Gemini lists them.
-    return this.#listed().find((batch) => batch.displayName === displayName)?.name;
   }
 
   /** Every options object `findBatchesByDisplayName` was called with, in order. */

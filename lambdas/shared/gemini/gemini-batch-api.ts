@@ -153,8 +153,6 @@ export interface GeminiBatchApi {
   uploadJsonl(path: string, displayName: string, options?: UploadOptions): Promise<string>;
   /** Creates a batch job; returns its name, `batches/…`. Not idempotent on Gemini's side. */
   createBatch(request: CreateBatchRequest): Promise<string>;
-  /** The newest job carrying this display name, if one exists: recovers a job created but not recorded. */
-  findBatchByDisplayName(displayName: string): Promise<string | undefined>;
   /**
    * Every job carrying this display name created since `options.createdAfter`, newest first: how
    * Submit recovers a job whose create answer was lost, and notices a second one made by a retry.

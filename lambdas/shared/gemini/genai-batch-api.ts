@@ -20,9 +20,8 @@ import {
 const API_VERSION = 'v1beta';
 const DEFAULT_BASE_URL = 'https://generativelanguage.googleapis.com';
 /**
- * How many of the newest files to search for an upload's display name, and of the newest jobs for
- * `findBatchByDisplayName` (Finalize's clean-up), before concluding there is none. Submit's
- * recovery (`findBatchesByDisplayName`) is bounded by time instead.
+ * How many of the newest files to search for an upload's display name before concluding there is
+ * none. The search for jobs by display name (`findBatchesByDisplayName`) is bounded by time instead.
  */
 const RECOVERY_SCAN_LIMIT = 1000;
 
@@ -327,17 +326,6 @@ export class GenaiBatchApi implements GeminiBatchApi {
     return { ...scan, masked: false };
   }
 
-  findBatchByDisplayName(displayName: string): Promise<string | undefined> {
-    return attempt('list batch jobs', async () => {
-      let scanned = 0;
-      for await (const job of await this.#ai.batches.list({ config: { pageSize: 100 } })) {
-        if (job.displayName === displayName) return job.name;
-        if (++scanned >= RECOVERY_SCAN_LIMIT) break;
-      }
-      return this.#findOpenAiBatch(displayName);
-    });
-  }
-
   /**
    * Reads the listing newest first, down to the first job created before `createdAfter`: Gemini's
    * native listing for Gemini-format chunks, the OpenAI-compatible layer's (matching
@@ -400,31 +388,6 @@ export class GenaiBatchApi implements GeminiBatchApi {
       throw error;
     }
     return { found };
-  }
-
-  /**
-   * A job created through the OpenAI-compatible layer carries its display name in metadata only.
-   * Google does not document listing there: if the listing is refused, there is nothing to find.
-   */
-  async #findOpenAiBatch(displayName: string): Promise<string | undefined> {
-    try {
-      let scanned = 0;
-      for await (const batch of this.#openai.batches.list({ limit: 100 })) {
-        if (batch.metadata?.display_name === displayName) return batch.id;
-        if (++scanned >= RECOVERY_SCAN_LIMIT) break;
-      }
-    } catch (error) {
-      if (
-        error instanceof OpenAI.APIError &&
-        error.status !== undefined &&
-        error.status < 500 &&
-        error.status !== 429
-      ) {
-        return undefined;
-      }
-      throw error;
-    }
-    return undefined;
   }
 
   /**

@@ -537,7 +537,7 @@ describe('finalizeRun', () => {
       expect(written.counts).toMatchObject({ succeeded: 1, failed: 2 });
       expect(fake.deletedFiles).toContain('files/up-2');
       // The refusal made no job: nothing to look for by display name.
-      expect(fake.calls.findBatchByDisplayName).toBe(0);
+      expect(fake.calls.findBatchesByDisplayName).toBe(0);
     });
 
     it('ends FAILED when nothing at all succeeded, saying why', async () => {
@@ -725,6 +725,21 @@ describe('finalizeRun', () => {
     expect((await manifest()).cleanup.cancelledJobs).toEqual([orphan.name]);
   });
 
+  it("cancels every job found under an unrecorded chunk, a retry's copy too, and leaves ended ones", async () => {
+    const plan = await writePlan(store, [{ kind: 'generate', keys: ['a'] }]);
+    const displayName = jobDisplayName(RUN_ID, 0);
+    const uploadedFile = fake.addFile(store.text(BUCKET, plan.chunks[0]?.key ?? '') ?? '', 'files/up-1');
+    const job = { kind: 'generate', model: MODELS.generate, displayName, fileName: uploadedFile } as const;
+    const [first, copy, ended] = [fake.addBatch(job), fake.addBatch(job), fake.addBatch(job)];
+    fake.finish(ended.name, { state: 'BATCH_STATE_FAILED', error: { message: 'x' } });
+    await writeLedger(store, { chunk: 0, displayName, uploadedFile, creating: true });
+
+    await finalizeRun(runState({ failure: lambdaFailure('Error', 'S3 is unavailable') }), deps());
+
+    expect([...(await manifest()).cleanup.cancelledJobs].sort()).toEqual([first.name, copy.name].sort());
+    expect(fake.statusOf(ended.name).state).toBe('BATCH_STATE_FAILED');
+  });
+
   it('deletes the uploaded request files of a successful run, and its collected responses files', async () => {
     const run = await succeededRun();
     await finalizeRun(runState(), deps());
@@ -838,7 +853,7 @@ describe('finalizeRun', () => {
       { kind: 'embed', keys: ['b'] },
     ]);
     await writeLedger(store, { chunk: 1, displayName: jobDisplayName(RUN_ID, 1), creating: true });
-    fake.rateLimit('cancelBatch', 5).rateLimit('deleteFile', 5).rateLimit('findBatchByDisplayName', 5);
+    fake.rateLimit('cancelBatch', 5).rateLimit('deleteFile', 5).rateLimit('findBatchesByDisplayName', 5);
     const failure = lambdaFailure('GeminiRateLimitError', 'Gemini refused to read batch job (HTTP 429)');
 
     const { status } = await finalizeRun(runState({ failure }), deps());

@@ -213,7 +213,11 @@ describe('GenaiBatchApi on 429', () => {
   it.each([
     ['getBatch', (gemini: GenaiBatchApi) => gemini.getBatch('batches/x')],
     ['getInlineResponses', (gemini: GenaiBatchApi) => gemini.getInlineResponses('batches/x')],
-    ['findBatchByDisplayName', (gemini: GenaiBatchApi) => gemini.findBatchByDisplayName('run/chunk-00000')],
+    [
+      'findBatchesByDisplayName',
+      (gemini: GenaiBatchApi) =>
+        gemini.findBatchesByDisplayName('run/chunk-00000', { format: 'gemini', createdAfter: new Date(0) }),
+    ],
     ['downloadFile', (gemini: GenaiBatchApi) => gemini.downloadFile('files/out', join(dir, 'out.jsonl'))],
     ['cancelBatch', (gemini: GenaiBatchApi) => gemini.cancelBatch('batches/x')],
     ['deleteFile', (gemini: GenaiBatchApi) => gemini.deleteFile('files/out')],

@@ -9,6 +9,7 @@ import {
 } from '../../../lambdas/shared/errors.js';
 import type { LineWriter, ObjectStore } from '../../../lambdas/shared/object-store.js';
 import type { JobLedger } from '../../../lambdas/shared/run-records.js';
+import { RECOVERY_MARGIN_MS } from '../../../lambdas/shared/run-records.js';
 import {
   ANSWER_OVERHEAD_BYTES,
   BYTES_PER_OUTPUT_TOKEN,
@@ -19,7 +20,6 @@ import {
   estimateAnswerBytes,
   isFinalRefusal,
   MAX_CREATE_ERROR_CHARS,
-  RECOVERY_MARGIN_MS,
   rankRecovered,
 } from '../../../lambdas/shared/submit-chunks.js';
 import { type SubmitDeps, submitBatchJobs } from '../../../lambdas/submit-batch-jobs/submit-batch-jobs.js';
