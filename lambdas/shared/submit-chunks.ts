@@ -233,6 +233,20 @@ export function rankRecovered(found: readonly FoundBatch[]): FoundBatch[] {
     .map(({ job }) => job);
 }
 
+/** What a chunk's ledger keeps of Gemini's final refusal of its upload or its create. */
+function refusal(
+  step: 'upload' | 'create',
+  error: { readonly status?: number; readonly message: string },
+): NonNullable<JobLedger['createError']> {
+  const message =
+    step === 'upload' ? `the upload of the chunk's requests was refused: ${error.message}` : error.message;
+  return {
+    ...(error.status !== undefined ? { code: error.status } : {}),
+    message:
+      message.length > MAX_CREATE_ERROR_CHARS ? `${message.slice(0, MAX_CREATE_ERROR_CHARS)}…` : message,
+  };
+}
+
 async function submitChunk(
   run: { readonly bucket: string; readonly runId: string },
   chunk: ChunkPlan,
@@ -345,6 +359,16 @@ async function submitChunk(
         uploadedFile = await uploadChunk(run, chunk, displayName, deps, reuseUploaded);
       } catch (error) {
         if (isWait(error)) return wait('take the upload', error);
+        if (isFinalRefusal(error)) {
+          // An upload refused for a reason waiting cannot fix (a 4xx) fails this chunk, not the run.
+          await record({ ...ledger, createError: refusal('upload', error), updatedAt: now() });
+          deps.log?.("Gemini refused the chunk's upload; its keys will carry the refusal", {
+            chunk: chunk.index,
+            status: error.status,
+            reason: error.message,
+          });
+          return 'refused';
+        }
         throw error;
       }
       const { uploading: _uploaded, ...rest } = ledger;
@@ -390,13 +414,7 @@ async function submitChunk(
       const { creatingSince: _unused, ...rest } = ledger;
       await record({
         ...(outcomeUnknown ? ledger : { ...rest, creating: false }),
-        createError: {
-          code: error.status,
-          message:
-            error.message.length > MAX_CREATE_ERROR_CHARS
-              ? `${error.message.slice(0, MAX_CREATE_ERROR_CHARS)}…`
-              : error.message,
-        },
+        createError: refusal('create', error),
         updatedAt: now(),
       });
       deps.log?.("Gemini refused to create the chunk's job; its keys will carry the refusal", {

@@ -433,6 +433,26 @@ describe('submitBatchJobs', () => {
     expect(refused).not.toHaveProperty('creatingSince');
   });
 
+  it('fails only the chunk whose upload Gemini refuses for good, and never creates its job', async () => {
+    await writePlan(store, [
+      { kind: 'embed', keys: ['a'] },
+      { kind: 'embed', keys: ['b'] },
+    ]);
+    fake.refuse('uploadJsonl', 400, 'Unsupported MIME type: application/json');
+
+    const outcome = await submitBatchJobs(runState(), deps({ concurrency: 1 }));
+
+    expect(outcome).toEqual({ chunkCount: 2, submittedCount: 1, waitingCount: 0 });
+    expect(fake.batches.size).toBe(1);
+    expect(await readLedger(store, 0)).toMatchObject({
+      createError: {
+        code: 400,
+        message: expect.stringContaining("the upload of the chunk's requests was refused: "),
+      },
+    });
+    expect(await readLedger(store, 0)).not.toHaveProperty('batchName');
+  });
+
   it('keeps the start of a long refusal, which every key of the chunk repeats', async () => {
     await writePlan(store, [{ kind: 'generate', keys: ['a'] }]);
     fake.refuse('createBatch', 400, `Unknown name "x". ${'detail '.repeat(1000)}`);
