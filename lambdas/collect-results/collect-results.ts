@@ -301,38 +301,23 @@ export async function collectResults(run: RunState, deps: CollectDeps): Promise<
   const keys = resultKeys(run.key, run.runId, deps.inputPrefix);
   const output = store.openLineWriter(run.bucket, keys.results);
   const unmatchedOutput = store.openLineWriter(run.bucket, keys.unmatched);
+  /** A chunk with no job to read: every key gets the same pipeline error. */
+  const unanswered = (chunk: ChunkPlan, error: PipelineError): AnswerSource => ({
+    firstLine: chunk.firstLine,
+    answers: failedAnswers(run, chunk, tally, deps, error, supersededIn(chunk)),
+  });
   const sources = plan.chunks.map((chunk) => {
     const job = jobs.get(chunk.index);
     const ledger = ledgers.get(chunk.index);
     if (!job && ledger?.createError) {
       const message = `Gemini refused to create this chunk's batch job, so this request was not sent: ${ledger.createError.message}`;
-      return {
-        firstLine: chunk.firstLine,
-        answers: failedAnswers(
-          run,
-          chunk,
-          tally,
-          deps,
-          { status: 'CREATE_REFUSED', message },
-          supersededIn(chunk),
-        ),
-      };
+      return unanswered(chunk, { status: 'CREATE_REFUSED', message });
     }
     if (!job && abandoned.has(chunk.index)) {
       const message = pollStatus?.abandonedReason
         ? `${pollStatus.abandonedReason} before this chunk's batch job was created; this request was not sent`
         : "Gemini did not accept this chunk's batch job before the submit deadline (it kept answering 429 or 5xx); this request was not sent";
-      return {
-        firstLine: chunk.firstLine,
-        answers: failedAnswers(
-          run,
-          chunk,
-          tally,
-          deps,
-          { status: 'NOT_SUBMITTED', message },
-          supersededIn(chunk),
-        ),
-      };
+      return unanswered(chunk, { status: 'NOT_SUBMITTED', message });
     }
     if (!job) throw new RunStateError(`chunk ${chunk.index} of run ${run.runId} has no polled batch job`);
     if (!ledger) {

@@ -8,6 +8,7 @@ import { gzipSync } from 'node:zlib';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalPipeline } from '../../local/local-pipeline.js';
+import { generateLine } from '../support/request-lines.js';
 import { oneShotTaskHooks, startTestPipeline } from '../support/test-pipeline.js';
 
 let pipeline: LocalPipeline;
@@ -25,9 +26,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await pipeline?.close();
 });
-
-const generateLine = (key: string, text: string) =>
-  JSON.stringify({ key, request: { contents: [{ role: 'user', parts: [{ text }] }] } });
 
 /** A request whose function-call arguments nest `levels` arrays deep: valid JSON, and hostile. */
 const deepLine = (key: string, levels: number) =>

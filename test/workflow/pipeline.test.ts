@@ -14,6 +14,7 @@ import { DEFAULT_MODELS } from '../../infra/constructs/gemini-batch-pipeline.js'
 import { workKeys } from '../../lambdas/shared/layout.js';
 import type { JobLedger } from '../../lambdas/shared/run-records.js';
 import type { LocalPipeline } from '../../local/local-pipeline.js';
+import { embedLine, generateLine } from '../support/request-lines.js';
 import { oneShotTaskHooks, startTestPipeline } from '../support/test-pipeline.js';
 
 let pipeline: LocalPipeline;
@@ -31,12 +32,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await pipeline?.close();
 });
-
-const generateLine = (key: string, text: string) =>
-  JSON.stringify({ key, request: { contents: [{ role: 'user', parts: [{ text }] }] } });
-
-const embedLine = (key: string, text: string) =>
-  JSON.stringify({ key, request: { content: { parts: [{ text }] }, outputDimensionality: 8 } });
 
 let uploads = 0;
 /** Uploads lines as a new input file and waits for the run it starts. */

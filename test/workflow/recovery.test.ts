@@ -12,6 +12,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { jobDisplayName, workKeys } from '../../lambdas/shared/layout.js';
 import type { JobLedger, PollStatus, RunPlan } from '../../lambdas/shared/run-records.js';
 import type { LocalPipeline } from '../../local/local-pipeline.js';
+import { embedLine, generateLine } from '../support/request-lines.js';
 import { oneShotTaskHooks, startTestPipeline } from '../support/test-pipeline.js';
 
 let pipeline: LocalPipeline;
@@ -42,10 +43,6 @@ beforeEach(() => {
   pipeline.emulator?.faults.clear();
 });
 
-const generateLine = (key: string, text: string) =>
-  JSON.stringify({ key, request: { contents: [{ role: 'user', parts: [{ text }] }] } });
-const embedLine = (key: string, text: string) =>
-  JSON.stringify({ key, request: { content: { parts: [{ text }] }, outputDimensionality: 8 } });
 const chatLine = (id: string, content: string) =>
   JSON.stringify({
     custom_id: id,

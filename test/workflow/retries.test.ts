@@ -10,6 +10,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { workKeys } from '../../lambdas/shared/layout.js';
 import type { RunPlan } from '../../lambdas/shared/run-records.js';
 import type { LocalPipeline } from '../../local/local-pipeline.js';
+import { embedLine, generateLine } from '../support/request-lines.js';
 import { startTestPipeline } from '../support/test-pipeline.js';
 
 let pipeline: LocalPipeline;
@@ -36,11 +37,6 @@ beforeEach(() => {
   requests.length = 0;
   pipeline.emulator?.faults.clear();
 });
-
-const generateLine = (key: string, text: string) =>
-  JSON.stringify({ key, request: { contents: [{ role: 'user', parts: [{ text }] }] } });
-const embedLine = (key: string, text: string) =>
-  JSON.stringify({ key, request: { content: { parts: [{ text }] }, outputDimensionality: 8 } });
 
 /** Job creates the run made (native generate and embedding batches), from the emulator's log. */
 const creates = () =>
