@@ -7,7 +7,7 @@
  * `nextWaitSeconds`, the function the Poll Lambda itself uses.
  */
 import { nextWaitSeconds, type PollSchedule } from '../lambdas/poll-batch-jobs/poll-batch-jobs.js';
-import { ENV } from '../lambdas/shared/env.js';
+import { ENV } from '../lambdas/shared/runtime/env.js';
 import { type BenchRow, count } from './support/table.js';
 
 interface AslStateLike {
@@ -79,7 +79,7 @@ function pollSchedule(environment: Record<string, unknown>): PollSchedule {
 
 export async function benchPollTransitions(): Promise<BenchRow[]> {
   const { stateMachineDefinition, synthesizePipelineTemplate } = await import(
-    '../infra/template-workflow.js'
+    '../local/template/template-workflow.js'
   );
   const template = synthesizePipelineTemplate();
   const definition = stateMachineDefinition(template);

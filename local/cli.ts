@@ -11,8 +11,8 @@ import { basename, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { Manifest } from '../lambdas/finalize-run/finalize-run.js';
-import { resultKeys } from '../lambdas/shared/layout.js';
-import type { PollState, PreparedRun } from '../lambdas/shared/run-state.js';
+import { resultKeys } from '../lambdas/shared/run/bucket-layout.js';
+import type { PollState, PreparedRun } from '../lambdas/shared/run/state-payloads.js';
 import {
   GEMINI_API_URL,
   type GeminiEndpoint,

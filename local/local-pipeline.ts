@@ -23,7 +23,19 @@ import {
   type StateMachineDefinition,
 } from 'aws-local-stepfunctions';
 import { startFauxqs } from 'fauxqs';
-import { matchesEventPattern } from '../infra/event-pattern.js';
+import type { Manifest } from '../lambdas/finalize-run/finalize-run.js';
+import { resultKeys } from '../lambdas/shared/run/bucket-layout.js';
+import type { RunInput, RunState } from '../lambdas/shared/run/state-payloads.js';
+import { ENV } from '../lambdas/shared/runtime/env.js';
+import type { ExecutionStatusChangeEvent, ObjectCreatedEvent } from '../lambdas/start-run/start-run.js';
+import { type AwsStandIns, type PublishedEvent, startAwsStandIns } from './aws-stand-ins.js';
+import {
+  type GeminiEmulator,
+  type GeminiEmulatorOptions,
+  startGeminiEmulator,
+} from './gemini-emulator/index.js';
+import { type LocalFunction, startLocalFunction } from './lambda/local-function.js';
+import { matchesEventPattern } from './template/event-pattern.js';
 import {
   type CfnTemplate,
   executionRuleEventPattern,
@@ -34,19 +46,7 @@ import {
   synthesizePipelineTemplate,
   type TemplateFunction,
   templateFunctions,
-} from '../infra/template-workflow.js';
-import type { Manifest } from '../lambdas/finalize-run/finalize-run.js';
-import { ENV } from '../lambdas/shared/env.js';
-import { resultKeys } from '../lambdas/shared/layout.js';
-import type { RunInput, RunState } from '../lambdas/shared/run-state.js';
-import type { ExecutionStatusChangeEvent, ObjectCreatedEvent } from '../lambdas/start-run/start-run.js';
-import { type AwsStandIns, type PublishedEvent, startAwsStandIns } from './aws-stand-ins.js';
-import {
-  type GeminiEmulator,
-  type GeminiEmulatorOptions,
-  startGeminiEmulator,
-} from './gemini-emulator/index.js';
-import { type LocalFunction, startLocalFunction } from './lambda/local-function.js';
+} from './template/template-workflow.js';
 
 const REGION = 'us-east-1';
 /** The local S3 checks no signature, but the SDK signs every request. */

@@ -17,7 +17,7 @@ import {
   type ObjectStore,
   type ObjectVersion,
   type VersionedReads,
-} from '../../lambdas/shared/object-store.js';
+} from '../../lambdas/shared/object-store/object-store.js';
 
 /** Same block size as `S3ObjectStore`: fewer, larger stream writes. */
 const WRITE_BLOCK_BYTES = 256 * 1024;

@@ -9,7 +9,7 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pollBatchJobs } from '../../lambdas/poll-batch-jobs/poll-batch-jobs.js';
-import type { PreparedRun, RunInput, RunState } from '../../lambdas/shared/run-state.js';
+import type { PreparedRun, RunInput, RunState } from '../../lambdas/shared/run/state-payloads.js';
 import { submitBatchJobs } from '../../lambdas/submit-batch-jobs/submit-batch-jobs.js';
 import type { CollectWorkerInput } from '../workers/collect-worker.js';
 import type { PrepareWorkerInput } from '../workers/prepare-worker.js';

@@ -4,7 +4,7 @@
  * process's peak RSS.
  */
 import { collectResults } from '../../lambdas/collect-results/collect-results.js';
-import type { RunState } from '../../lambdas/shared/run-state.js';
+import type { RunState } from '../../lambdas/shared/run/state-payloads.js';
 import { BENCH_INPUT_PREFIX } from '../support/bench-run.js';
 import { reportResult, workerInput } from '../support/child.js';
 import { FileGemini } from '../support/file-gemini.js';

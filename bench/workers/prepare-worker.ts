@@ -4,7 +4,7 @@
  */
 import { prepareRequests } from '../../lambdas/prepare-requests/prepare-requests.js';
 import { BATCH_METHODS } from '../../lambdas/shared/gemini/gemini-batch-api.js';
-import type { RunInput } from '../../lambdas/shared/run-state.js';
+import type { RunInput } from '../../lambdas/shared/run/state-payloads.js';
 import { BENCH_INPUT_PREFIX, BENCH_MODELS } from '../support/bench-run.js';
 import { reportResult, workerInput } from '../support/child.js';
 import { FsObjectStore } from '../support/fs-object-store.js';

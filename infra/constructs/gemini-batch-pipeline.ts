@@ -9,6 +9,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { type ModelPrice, type PriceEntry, parsePriceModels } from '../../lambdas/finalize-run/pricing.js';
 import {
   DEFAULT_POLL_SCHEDULE,
   DEFAULT_SUBMIT_DEADLINE_SECONDS,
@@ -18,9 +19,8 @@ import {
   DEFAULT_LINE_RETRY_ROUNDS,
   DEFAULT_PENDING_TIMEOUT_SECONDS,
 } from '../../lambdas/poll-batch-jobs/retries.js';
-import { ENV } from '../../lambdas/shared/env.js';
-import { DEFAULT_INPUT_PREFIX, RESULTS_PREFIX, WORK_PREFIX } from '../../lambdas/shared/layout.js';
-import { type ModelPrice, type PriceEntry, parsePriceModels } from '../../lambdas/shared/pricing.js';
+import { DEFAULT_INPUT_PREFIX, RESULTS_PREFIX, WORK_PREFIX } from '../../lambdas/shared/run/bucket-layout.js';
+import { ENV } from '../../lambdas/shared/runtime/env.js';
 import { SALVAGED_STATUSES } from '../../lambdas/start-run/start-run.js';
 import { acknowledge, acknowledgeWildcards } from './nag.js';
 import { PipelineFunction } from './pipeline-function.js';
@@ -223,7 +223,7 @@ export interface GeminiBatchPipelineProps {
    * `source`); a model given here replaces all of its built-in entries.
    *
    * @default - the current Gemini models' batch prices, each with its effective dates and source
-   * (see `DEFAULT_BATCH_PRICES` in lambdas/shared/pricing.ts)
+   * (see `DEFAULT_BATCH_PRICES` in lambdas/finalize-run/pricing.ts)
    */
   readonly batchPrices?: Readonly<Record<string, ModelPrice | readonly PriceEntry[]>>;
 

@@ -5,17 +5,17 @@ import { Heap } from 'heap-js';
 import { RunStateError } from '../shared/errors.js';
 import type { GeminiBatchApi, InlineResponse } from '../shared/gemini/gemini-batch-api.js';
 import { type JsonlLine, readJsonlLines } from '../shared/jsonl.js';
-import { chunkId, resultKeys, workKeys } from '../shared/layout.js';
-import { BUFFERED, type ObjectStore } from '../shared/object-store.js';
-import type { ChunkPlan, JobLedger, JobStatusRecord, ModelUsage } from '../shared/run-records.js';
+import { BUFFERED, type ObjectStore } from '../shared/object-store/object-store.js';
+import { chunkId, resultKeys, workKeys } from '../shared/run/bucket-layout.js';
+import { readLedgers, readPlan, readPollStatus } from '../shared/run/read-work-records.js';
+import type { CollectedRun, RunState } from '../shared/run/state-payloads.js';
+import type { ChunkPlan, JobLedger, JobStatusRecord, ModelUsage } from '../shared/run/work-records.js';
 import {
   type CollectSummary,
   emptyModelUsage,
   LONG_PROMPT_TOKENS,
   sentInline,
-} from '../shared/run-records.js';
-import type { CollectedRun, RunState } from '../shared/run-state.js';
-import { readLedgers, readPlan, readPollStatus } from '../shared/run-store.js';
+} from '../shared/run/work-records.js';
 
 /** Result lines can be long (embeddings of 3072 floats, long generations); a bound still applies. */
 const MAX_RESULT_LINE_BYTES = 64 * 1024 * 1024;

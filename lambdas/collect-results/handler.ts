@@ -1,7 +1,7 @@
-import { inputPrefix, store, tmpDir } from '../shared/aws-clients.js';
 import { geminiFromEnvironment } from '../shared/gemini/from-environment.js';
-import { logger } from '../shared/logger.js';
-import type { RunState } from '../shared/run-state.js';
+import type { RunState } from '../shared/run/state-payloads.js';
+import { inputPrefix, store, tmpDir } from '../shared/runtime/aws-clients.js';
+import { logger } from '../shared/runtime/logger.js';
 import { collectResults } from './collect-results.js';
 
 export const handler = async (run: RunState) => {

@@ -1,13 +1,13 @@
 import { type FoundBatch, type GeminiBatchApi, isTerminalState } from '../shared/gemini/gemini-batch-api.js';
-import { resultKeys } from '../shared/layout.js';
-import { type ObjectStore, s3Uri } from '../shared/object-store.js';
+import { type ObjectStore, s3Uri } from '../shared/object-store/object-store.js';
+import { resultKeys } from '../shared/run/bucket-layout.js';
 import {
-  type CostDates,
-  type CostEstimate,
-  DEFAULT_BATCH_PRICES,
-  estimateCost,
-  type PriceTable,
-} from '../shared/pricing.js';
+  readCollectSummary,
+  readLedgers,
+  readPlan,
+  readPollStatus,
+} from '../shared/run/read-work-records.js';
+import { describeFailure, type RunState } from '../shared/run/state-payloads.js';
 import {
   type CollectSummary,
   emptyModelUsage,
@@ -17,9 +17,14 @@ import {
   type RunPlan,
   type RunStatus,
   recoverySearchSince,
-} from '../shared/run-records.js';
-import { describeFailure, type RunState } from '../shared/run-state.js';
-import { readCollectSummary, readLedgers, readPlan, readPollStatus } from '../shared/run-store.js';
+} from '../shared/run/work-records.js';
+import {
+  type CostDates,
+  type CostEstimate,
+  DEFAULT_BATCH_PRICES,
+  estimateCost,
+  type PriceTable,
+} from './pricing.js';
 
 export interface FinalizeDeps {
   readonly store: ObjectStore;

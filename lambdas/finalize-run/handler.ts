@@ -1,11 +1,15 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { inputPrefix, store } from '../shared/aws-clients.js';
-import { ENV, requireEnv } from '../shared/env.js';
 import { geminiFromEnvironment } from '../shared/gemini/from-environment.js';
-import { logger } from '../shared/logger.js';
-import { priceTableWith } from '../shared/pricing.js';
-import { GEMINI_BATCH_EVENT_SOURCE, RUN_FINISHED_DETAIL_TYPE, type RunState } from '../shared/run-state.js';
+import {
+  GEMINI_BATCH_EVENT_SOURCE,
+  RUN_FINISHED_DETAIL_TYPE,
+  type RunState,
+} from '../shared/run/state-payloads.js';
+import { inputPrefix, store } from '../shared/runtime/aws-clients.js';
+import { ENV, requireEnv } from '../shared/runtime/env.js';
+import { logger } from '../shared/runtime/logger.js';
 import { finalizeRun } from './finalize-run.js';
+import { priceTableWith } from './pricing.js';
 
 const eventBusName = requireEnv(ENV.eventBusName);
 const prices = priceTableWith(process.env[ENV.batchPricesJson]);

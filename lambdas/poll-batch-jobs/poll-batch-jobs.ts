@@ -1,10 +1,15 @@
+import { type SubmitChunksDeps, submitChunks } from '../shared/batch-jobs/submit-chunks.js';
 import { GeminiRateLimitError, GeminiUnavailableError } from '../shared/errors.js';
 import { type BatchJobStatus, isTerminalState } from '../shared/gemini/gemini-batch-api.js';
-import { workKeys } from '../shared/layout.js';
-import { type ChunkPlan, type JobStatusRecord, type PollStatus, sentInline } from '../shared/run-records.js';
-import type { PollState, RunState } from '../shared/run-state.js';
-import { readLedgers, readPlan, readPollStatus } from '../shared/run-store.js';
-import { type SubmitChunksDeps, submitChunks } from '../shared/submit-chunks.js';
+import { workKeys } from '../shared/run/bucket-layout.js';
+import { readLedgers, readPlan, readPollStatus } from '../shared/run/read-work-records.js';
+import type { PollState, RunState } from '../shared/run/state-payloads.js';
+import {
+  type ChunkPlan,
+  type JobStatusRecord,
+  type PollStatus,
+  sentInline,
+} from '../shared/run/work-records.js';
 import {
   DEFAULT_EXPIRED_RESUBMIT_ROUNDS,
   DEFAULT_PENDING_TIMEOUT_SECONDS,

@@ -3,9 +3,9 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { GeminiBatchApi } from '../shared/gemini/gemini-batch-api.js';
 import { readJsonlLines } from '../shared/jsonl.js';
-import { chunkId, workKeys } from '../shared/layout.js';
-import type { ObjectStore } from '../shared/object-store.js';
-import type { ChunkPlan, JobStatusRecord, RunPlan } from '../shared/run-records.js';
+import type { ObjectStore } from '../shared/object-store/object-store.js';
+import { chunkId, workKeys } from '../shared/run/bucket-layout.js';
+import type { ChunkPlan, JobStatusRecord, RunPlan } from '../shared/run/work-records.js';
 
 /** Rounds in which requests that failed transiently are sent again. */
 export const DEFAULT_LINE_RETRY_ROUNDS = 2;

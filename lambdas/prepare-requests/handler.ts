@@ -1,8 +1,8 @@
-import { inputPrefix, store } from '../shared/aws-clients.js';
-import { ENV, optionalNumberEnv, requireEnv } from '../shared/env.js';
 import { geminiFromEnvironment } from '../shared/gemini/from-environment.js';
-import { logger } from '../shared/logger.js';
-import type { RunInput } from '../shared/run-state.js';
+import type { RunInput } from '../shared/run/state-payloads.js';
+import { inputPrefix, store } from '../shared/runtime/aws-clients.js';
+import { ENV, optionalNumberEnv, requireEnv } from '../shared/runtime/env.js';
+import { logger } from '../shared/runtime/logger.js';
 import { prepareRequests } from './prepare-requests.js';
 
 const models = { generate: requireEnv(ENV.generateModel), embed: requireEnv(ENV.embedModel) };

@@ -1,11 +1,11 @@
 import { type BatchKind, OPENAI_ENDPOINTS, type RequestFormat } from '../shared/gemini/gemini-batch-api.js';
+import { loneSurrogateIn, nestsDeeperThan } from '../shared/jsonl.js';
 import {
   closestKnownField,
   REQUEST_ROOTS,
   type UnknownField,
   unknownRequestFields,
-} from '../shared/gemini/request-schema.js';
-import { loneSurrogateIn, nestsDeeperThan } from '../shared/jsonl.js';
+} from './request-schema.js';
 
 /** Keys longer than this are refused: they are identifiers, and they are repeated in every result. */
 export const MAX_KEY_LENGTH = 256;

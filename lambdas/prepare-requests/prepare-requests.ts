@@ -1,4 +1,3 @@
-import { type ChunkLimits, chunkLimitsFor } from '../shared/chunk-limits.js';
 import { EmptyInputError, InputValidationError } from '../shared/errors.js';
 import type { GeminiBatchApi } from '../shared/gemini/gemini-batch-api.js';
 import {
@@ -8,20 +7,21 @@ import {
   SNIFF_BYTES,
   sniffFileEncoding,
 } from '../shared/jsonl.js';
-import { KeyLineIndex } from '../shared/key-index.js';
-import { resultKeys, workKeys } from '../shared/layout.js';
 import {
   type LineWriter,
   ObjectChangedError,
   type ObjectStore,
   s3Uri,
   type VersionedReads,
-} from '../shared/object-store.js';
-import type { ChunkPlan, RunPlan } from '../shared/run-records.js';
-import type { PreparedRun, RunInput } from '../shared/run-state.js';
-import { estimateLineTokens } from '../shared/token-estimate.js';
+} from '../shared/object-store/object-store.js';
+import { resultKeys, workKeys } from '../shared/run/bucket-layout.js';
+import type { PreparedRun, RunInput } from '../shared/run/state-payloads.js';
+import type { ChunkPlan, RunPlan } from '../shared/run/work-records.js';
+import { type ChunkLimits, chunkLimitsFor } from './chunk-limits.js';
+import { KeyLineIndex } from './key-index.js';
 import { ModelCheck, type ModelSource } from './model-check.js';
 import { type DefaultModels, parseRequestLine } from './parse-request-line.js';
+import { estimateLineTokens } from './token-estimate.js';
 
 /**
  * Object metadata that picks a file's models over the stack's defaults, e.g.

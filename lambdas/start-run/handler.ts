@@ -1,7 +1,7 @@
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { ENV, requireEnv } from '../shared/env.js';
-import { DEFAULT_INPUT_PREFIX } from '../shared/layout.js';
-import { logger } from '../shared/logger.js';
+import { DEFAULT_INPUT_PREFIX } from '../shared/run/bucket-layout.js';
+import { ENV, requireEnv } from '../shared/runtime/env.js';
+import { logger } from '../shared/runtime/logger.js';
 import {
   type ExecutionStatusChangeEvent,
   type ObjectCreatedEvent,

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { EventBridgeEvent } from 'aws-lambda';
-import { unquoteEtag } from '../shared/object-store.js';
-import type { RunInput, RunSalvage } from '../shared/run-state.js';
+import { unquoteEtag } from '../shared/object-store/object-store.js';
+import type { RunInput, RunSalvage } from '../shared/run/state-payloads.js';
 
 /** `detail` of S3's EventBridge "Object Created" event. Unlike classic S3 notifications, the key is not URL-encoded. */
 export interface ObjectCreatedDetail {

@@ -1,7 +1,7 @@
-import { store } from '../shared/aws-clients.js';
 import { geminiFromEnvironment } from '../shared/gemini/from-environment.js';
-import { logger } from '../shared/logger.js';
-import type { RunState } from '../shared/run-state.js';
+import type { RunState } from '../shared/run/state-payloads.js';
+import { store } from '../shared/runtime/aws-clients.js';
+import { logger } from '../shared/runtime/logger.js';
 import { stopBatchJobs } from './stop-batch-jobs.js';
 
 export const handler = async (run: RunState) => {

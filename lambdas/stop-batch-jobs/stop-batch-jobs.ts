@@ -1,17 +1,17 @@
 import { toJobStatusRecord } from '../poll-batch-jobs/poll-batch-jobs.js';
+import { rankRecovered } from '../shared/batch-jobs/submit-chunks.js';
 import { type GeminiBatchApi, isTerminalState } from '../shared/gemini/gemini-batch-api.js';
-import { jobDisplayName, workKeys } from '../shared/layout.js';
-import type { ObjectStore } from '../shared/object-store.js';
+import type { ObjectStore } from '../shared/object-store/object-store.js';
+import { jobDisplayName, workKeys } from '../shared/run/bucket-layout.js';
+import { readLedgers, readPlan, readPollStatus } from '../shared/run/read-work-records.js';
+import { describeFailure, type RunState } from '../shared/run/state-payloads.js';
 import {
   type ChunkPlan,
   type JobLedger,
   type JobStatusRecord,
   type PollStatus,
   recoverySearchSince,
-} from '../shared/run-records.js';
-import { describeFailure, type RunState } from '../shared/run-state.js';
-import { readLedgers, readPlan, readPollStatus } from '../shared/run-store.js';
-import { rankRecovered } from '../shared/submit-chunks.js';
+} from '../shared/run/work-records.js';
 
 export interface StopDeps {
   readonly store: ObjectStore;

@@ -1,8 +1,8 @@
-import { store, tmpDir } from '../shared/aws-clients.js';
-import { inlineChoiceEnv } from '../shared/env.js';
 import { geminiFromEnvironment } from '../shared/gemini/from-environment.js';
-import { logger } from '../shared/logger.js';
-import type { RunState } from '../shared/run-state.js';
+import type { RunState } from '../shared/run/state-payloads.js';
+import { store, tmpDir } from '../shared/runtime/aws-clients.js';
+import { inlineChoiceEnv } from '../shared/runtime/env.js';
+import { logger } from '../shared/runtime/logger.js';
 import { submitBatchJobs } from './submit-batch-jobs.js';
 
 const inlineChoice = inlineChoiceEnv();

@@ -1,6 +1,6 @@
-import type { RunState, SubmittedRun } from '../shared/run-state.js';
-import { readPlan } from '../shared/run-store.js';
-import { type SubmitChunksDeps, submitChunks } from '../shared/submit-chunks.js';
+import { type SubmitChunksDeps, submitChunks } from '../shared/batch-jobs/submit-chunks.js';
+import { readPlan } from '../shared/run/read-work-records.js';
+import type { RunState, SubmittedRun } from '../shared/run/state-payloads.js';
 
 export type SubmitDeps = SubmitChunksDeps;
 

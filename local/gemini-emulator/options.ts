@@ -92,7 +92,7 @@ export interface RoughnessOptions {
    * Requests with a field Gemini's v1beta schema lacks are refused as Google's JSON parser refuses
    * them: an inline create with 400 `INVALID_ARGUMENT` ("Invalid JSON payload received. Unknown name
    * … Cannot find field."), a file line with an error line of code 400 (an assumption). The schema
-   * is the pipeline's `lambdas/shared/gemini/request-schema.ts`.
+   * is the pipeline's `lambdas/prepare-requests/request-schema.ts`.
    * @default true
    */
   readonly refuseUnknownFields?: boolean;

@@ -10,7 +10,7 @@ import {
   type UnknownField,
   unknownFieldMessage,
   unknownRequestFields,
-} from '../../lambdas/shared/gemini/request-schema.js';
+} from '../../lambdas/prepare-requests/request-schema.js';
 import { GoogleApiError } from './api-error.js';
 import type { BatchKind } from './batch-processor.js';
 import { isRecord } from './json-fields.js';

@@ -1,7 +1,7 @@
 /**
  * What the check sends: a handful of tiny requests per probe, and what they can cost at most.
  */
-import { estimateTokens } from '../../lambdas/shared/token-estimate.js';
+import { estimateTokens } from '../../lambdas/prepare-requests/token-estimate.js';
 
 export interface CheckModels {
   /** Model id for generate jobs, without `models/`. */

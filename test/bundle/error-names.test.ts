@@ -6,9 +6,12 @@
  * would run once and the manifest's reason would name a mangled class.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stateMachineDefinition, synthesizePipelineTemplate } from '../../infra/template-workflow.js';
 import { ERROR_NAMES, type PipelineErrorName } from '../../lambdas/shared/errors.js';
 import type { LocalPipeline } from '../../local/local-pipeline.js';
+import {
+  stateMachineDefinition,
+  synthesizePipelineTemplate,
+} from '../../local/template/template-workflow.js';
 import { oneShotTaskHooks, startTestPipeline } from '../support/test-pipeline.js';
 
 const definition = stateMachineDefinition(synthesizePipelineTemplate());

@@ -11,8 +11,8 @@ import {
   PIPELINE_FUNCTION_NAMES,
   type PipelineFunctionName,
 } from '../../infra/constructs/gemini-batch-pipeline.js';
-import { stateMachineDefinition } from '../../infra/template-workflow.js';
-import { ENV } from '../../lambdas/shared/env.js';
+import { ENV } from '../../lambdas/shared/runtime/env.js';
+import { stateMachineDefinition } from '../../local/template/template-workflow.js';
 import {
   actionsOf,
   environmentOf,

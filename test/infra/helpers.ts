@@ -14,7 +14,7 @@ import {
   cdkJsonContext,
   SYNTH_ACCOUNT,
   SYNTH_REGION,
-} from '../../infra/template-workflow.js';
+} from '../../local/template/template-workflow.js';
 
 /**
  * Where this test process's apps write their cloud assemblies. Without an outdir CDK makes a new

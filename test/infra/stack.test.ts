@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { API_KEY_PLACEHOLDER } from '../../infra/constructs/gemini-batch-pipeline.js';
-import { type CfnTemplate, synthesizePipelineTemplate } from '../../infra/template-workflow.js';
+import { type CfnTemplate, synthesizePipelineTemplate } from '../../local/template/template-workflow.js';
 import { environmentOf, flatten } from './helpers.js';
 
 const logicalId = (template: CfnTemplate, type: string): string => {

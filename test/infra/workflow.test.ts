@@ -9,7 +9,7 @@ import {
   kebabCase,
   stateMachineDefinition,
   synthesizePipelineTemplate,
-} from '../../infra/template-workflow.js';
+} from '../../local/template/template-workflow.js';
 
 const TASKS = [
   STATE_NAMES.prepareRequests,

@@ -9,7 +9,7 @@ import {
   type ObjectVersion,
   unquoteEtag,
   type VersionedReads,
-} from '../../lambdas/shared/object-store.js';
+} from '../../lambdas/shared/object-store/object-store.js';
 
 /** Streams `content` in pieces of `size` bytes, as a network stream would. */
 async function* inPieces(content: Buffer, size: number): AsyncGenerator<Uint8Array> {

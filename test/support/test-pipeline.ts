@@ -1,5 +1,5 @@
 import { inject } from 'vitest';
-import type { RunState } from '../../lambdas/shared/run-state.js';
+import type { RunState } from '../../lambdas/shared/run/state-payloads.js';
 import {
   type LocalPipeline,
   type LocalPipelineOptions,

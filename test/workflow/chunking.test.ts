@@ -4,8 +4,8 @@
  * into inline and file chunks of both kinds, and results must still come back in input order.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { workKeys } from '../../lambdas/shared/layout.js';
-import type { JobLedger, RunPlan } from '../../lambdas/shared/run-records.js';
+import { workKeys } from '../../lambdas/shared/run/bucket-layout.js';
+import type { JobLedger, RunPlan } from '../../lambdas/shared/run/work-records.js';
 import type { LocalPipeline } from '../../local/local-pipeline.js';
 import { startTestPipeline } from '../support/test-pipeline.js';
 

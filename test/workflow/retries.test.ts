@@ -7,8 +7,8 @@
  */
 import { GoogleGenAI } from '@google/genai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { workKeys } from '../../lambdas/shared/layout.js';
-import type { RunPlan } from '../../lambdas/shared/run-records.js';
+import { workKeys } from '../../lambdas/shared/run/bucket-layout.js';
+import type { RunPlan } from '../../lambdas/shared/run/work-records.js';
 import type { LocalPipeline } from '../../local/local-pipeline.js';
 import { embedLine, generateLine } from '../support/request-lines.js';
 import { startTestPipeline } from '../support/test-pipeline.js';

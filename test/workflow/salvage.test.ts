@@ -7,7 +7,7 @@
  */
 import { GoogleGenAI } from '@google/genai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PollState, RunState } from '../../lambdas/shared/run-state.js';
+import type { PollState, RunState } from '../../lambdas/shared/run/state-payloads.js';
 import type { LocalPipeline, TaskHandler } from '../../local/local-pipeline.js';
 import { startTestPipeline } from '../support/test-pipeline.js';
 

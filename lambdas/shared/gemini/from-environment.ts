@@ -1,5 +1,5 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
-import { ENV } from '../env.js';
+import { ENV } from '../runtime/env.js';
 import type { GeminiBatchApi } from './gemini-batch-api.js';
 import { GenaiBatchApi } from './genai-batch-api.js';
 

@@ -5,7 +5,8 @@
  */
 import { toJobStatusRecord } from '../../../lambdas/poll-batch-jobs/poll-batch-jobs.js';
 import type { BatchKind } from '../../../lambdas/shared/gemini/gemini-batch-api.js';
-import { jobDisplayName, workKeys } from '../../../lambdas/shared/layout.js';
+import { jobDisplayName, workKeys } from '../../../lambdas/shared/run/bucket-layout.js';
+import type { RunState } from '../../../lambdas/shared/run/state-payloads.js';
 import {
   type ChunkPlan,
   type CollectSummary,
@@ -14,8 +15,7 @@ import {
   type JobStatusRecord,
   type ModelUsage,
   type RunPlan,
-} from '../../../lambdas/shared/run-records.js';
-import type { RunState } from '../../../lambdas/shared/run-state.js';
+} from '../../../lambdas/shared/run/work-records.js';
 import type { FakeGemini } from '../../support/fake-gemini.js';
 import type { MemoryObjectStore } from '../../support/memory-object-store.js';
 
