@@ -1,6 +1,6 @@
 /**
  * Figure 2: Collect's throughput over the result files of a large run, one CPU, beside a bare
- * JSON.parse loop over the same result files (DESIGN.md section 8: at least 50% of it). The run's
+ * JSON.parse loop over the same result files (docs/architecture.md, Targets: at least 50% of it). The run's
  * records come from the real Prepare, Submit and Poll cores; results are "downloaded" by copying.
  */
 import { bareJsonParse } from './support/baseline.js';

@@ -1,7 +1,7 @@
 /**
  * Figure 5: the local end-to-end run, 100k requests from upload to manifest, through the same
  * synthesized state machine and handlers as AWS, against the Gemini emulator at zero job timings
- * (DESIGN.md section 8: within 60 s on a 2-core machine, so the worker is not pinned to one CPU).
+ * (docs/architecture.md, Targets: within 60 s on a 2-core machine, so the worker is not pinned to one CPU).
  */
 import { join } from 'node:path';
 import { resultOf, runWorker } from './support/child.js';

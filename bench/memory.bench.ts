@@ -1,6 +1,6 @@
 /**
  * Figure 3: peak RSS (VmHWM) of the Prepare and Collect cores, each in its own process, on a large
- * input (DESIGN.md section 8: at most 256 MB for any input up to 2 GB). The reference is the same
+ * input (docs/architecture.md, Targets: at most 256 MB for any input up to 2 GB). The reference is the same
  * worker doing nothing: what Node and the tsx loader cost before any data.
  */
 import { bareJsonParse } from './support/baseline.js';

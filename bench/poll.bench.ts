@@ -1,6 +1,6 @@
 /**
  * Figure 7: Step Functions state transitions for a run whose jobs take 10 minutes, 1 hour or
- * 24 hours, under the deployed backoff schedule (DESIGN.md section 8: at most 400 for 24 h), beside
+ * 24 hours, under the deployed backoff schedule (docs/architecture.md, Targets: at most 400 for 24 h), beside
  * what a fixed 30 s poll would cost. Nothing is hard-coded: the states come from the synthesized
  * definition (the happy path from StartAt, and the loop a Choice sends back into), the schedule
  * from the poll function's environment and `Start Polling`'s first wait, and each later wait from

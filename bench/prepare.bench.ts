@@ -1,6 +1,6 @@
 /**
  * Figure 1: Prepare's throughput on a large generate file, one CPU, beside a bare JSON.parse loop
- * over the same file's lines in the same run (DESIGN.md section 8: at least 70% of it). The real
+ * over the same file's lines in the same run (docs/architecture.md, Targets: at least 70% of it). The real
  * core runs against a filesystem store, so S3 emulation costs nothing here.
  */
 import { bareJsonParse } from './support/baseline.js';

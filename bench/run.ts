@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- options]`: generates its own data, measures, prints one table in which every
- * figure stands beside a reference measured in the same run and its target (DESIGN.md section 8).
+ * figure stands beside a reference measured in the same run and its target (docs/architecture.md, Targets).
  * Figures are reported, never asserted: a missed target is a finding, not a failure.
  *
  *   --large-mib N      size of the large generate file (default 1024)
@@ -30,7 +30,7 @@ import { pinnedToOneCpu, profileWorkersInto, stopWorkers, workersTmpDirIn } from
 import { type BenchRow, errorRow, MIB, renderTable } from './support/table.js';
 import { LargeFileWorkspace } from './support/workspace.js';
 
-/** Table order: DESIGN.md's figures first, then the emulator's own. */
+/** Table order: the targets' figures first, then the emulator's own. */
 const SECTIONS = ['prepare', 'collect', 'memory', 'snippet', 'e2e', 'bundle', 'poll', 'emulator'] as const;
 type Section = (typeof SECTIONS)[number];
 /** What an error row is called when a whole section fails. */

@@ -1,6 +1,6 @@
 /**
  * The one table `npm run bench` prints: every figure beside a reference measured in the same run
- * and the target it is held to (DESIGN.md section 8). Figures are reported, never asserted.
+ * and the target it is held to (docs/architecture.md, Targets). Figures are reported, never asserted.
  */
 
 export interface BenchRow {
@@ -9,7 +9,7 @@ export interface BenchRow {
   readonly value: string;
   /** What the figure is compared with, measured in the same run (or a note when nothing is). */
   readonly reference: string;
-  /** The target from DESIGN.md section 8, or `none`. */
+  /** The target from docs/architecture.md, Targets, or `none`. */
   readonly target: string;
 }
 
