@@ -82,7 +82,7 @@ export type CreateBatchRequest =
  * One answer of an inline batch, as Gemini returned it. Its key is the one Gemini echoes in
  * `metadata.key` (the pipeline sends one with every inline request, generate and embed alike), and
  * nothing else: Gemini has been seen to return inline answers in another order than the requests,
- * and without the echo (gemini-reality-2026.md), so the position of an answer proves nothing.
+ * and without the echo (docs/gemini-protocol.md), so the position of an answer proves nothing.
  */
 export interface InlineResponse {
   readonly response?: unknown;
