@@ -51,8 +51,7 @@ export function createClients({ apiKey, baseUrl }: GenaiBatchApiOptions): GenaiC
     ai: new GoogleGenAI({
       apiKey,
       apiVersion: API_VERSION,
-      // Only an explicit base URL is passed: the SDK's default stays the SDK's.
-      ...(baseUrl ? { httpOptions: { baseUrl: root } } : {}),
+      httpOptions: baseUrl ? { baseUrl: root } : undefined,
     }),
     // Retries belong to the state machine, as for the Gemini SDK (which retries nothing by default).
     openai: new OpenAI({ apiKey, baseURL: `${root}/${API_VERSION}/openai/`, maxRetries: 0 }),
