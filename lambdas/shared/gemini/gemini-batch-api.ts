@@ -35,6 +35,7 @@ export interface ModelInfo {
   readonly outputTokenLimit?: number;
 }
 
+/** The states a batch job never leaves. */
 export const TERMINAL_BATCH_STATES = [
   'BATCH_STATE_SUCCEEDED',
   'BATCH_STATE_FAILED',
@@ -170,6 +171,7 @@ export interface GeminiBatchApi {
   deleteFile(fileName: string): Promise<void>;
 }
 
+/** Whether a job in this `BATCH_STATE_*` has ended: succeeded, failed, cancelled or expired. */
 export function isTerminalState(state: string): boolean {
   return (TERMINAL_BATCH_STATES as readonly string[]).includes(state);
 }
