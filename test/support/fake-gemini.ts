@@ -1,3 +1,10 @@
+/**
+ * The in-memory fake of the GeminiBatchApi port that the cores' unit tests run against. One file
+ * over 300 lines because it is one class: the port's nine methods and the test controls that steer
+ * them (queued failures, job states, rough answers, the clock, unlisted jobs) share the fake's
+ * private state, which splitting the class would have to expose. The result lines it answers with
+ * are built in `gemini-answer-lines.ts`.
+ */
 import { readFile, writeFile } from 'node:fs/promises';
 import {
   GeminiRateLimitError,
@@ -18,6 +25,18 @@ import {
   type ModelInfo,
   type UploadOptions,
 } from '../../lambdas/shared/gemini/gemini-batch-api.js';
+import { answerAll, generateAnswer } from './gemini-answer-lines.js';
+
+// Exported here too, for the tests that import them along with the fake.
+export {
+  ANSWER_USAGE,
+  answerAll,
+  EMBED_TOKEN_COUNT,
+  embedAnswer,
+  errorAnswer,
+  generateAnswer,
+  vectorOf,
+} from './gemini-answer-lines.js';
 
 /** The port's methods, by name: what `calls` counts and `failNext` can break. */
 export type GeminiMethod = keyof GeminiBatchApi;
@@ -49,7 +68,7 @@ export interface FakeBatch {
   requestCount: number;
   successfulCount: number;
   failedCount: number;
-  error?: { readonly code?: number; readonly message: string };
+  error?: BatchJobStatus['error'];
   responsesFile?: string;
   /** When the job was made, by the fake's `now`; none while the test has not set one. */
   readonly createTime?: string;
@@ -61,11 +80,11 @@ export interface FinishOptions {
   readonly state?: string;
   /** JSONL lines of the responses file; the file `files/out-<n>` is created only when given. */
   readonly results?: readonly string[];
-  readonly error?: { readonly code?: number; readonly message: string };
+  readonly error?: BatchJobStatus['error'];
 }
 
 /**
- * Ways the fake answers as roughly as Gemini has been reported to (gemini-reality-2026.md). They
+ * Ways the fake answers as roughly as Gemini has been reported to (docs/gemini-protocol.md). They
  * apply to the answers `answer()` writes; a test sets them on `rough` before ending its jobs.
  */
 export interface Roughness {
@@ -242,13 +261,9 @@ export class FakeGemini implements GeminiBatchApi {
       if (batch.createTime !== undefined && Date.parse(batch.createTime) < options.createdAfter.getTime())
         break;
       if (batch.displayName !== displayName) continue;
-      found.push({
-        name: batch.name,
-        state: batch.state,
-        ...(batch.createTime ? { createTime: batch.createTime } : {}),
-      });
+      found.push({ name: batch.name, state: batch.state, createTime: batch.createTime });
     }
-    return { found, ...(this.searchIncomplete ? { incomplete: this.searchIncomplete } : {}) };
+    return { found, incomplete: this.searchIncomplete };
   }
 
   /** Jobs as a listing shows them: newest first, without the unlisted ones. */
@@ -319,12 +334,12 @@ export class FakeGemini implements GeminiBatchApi {
       kind: init.kind,
       model: init.model,
       fileName: init.fileName,
-      ...(init.inlineRequests ? { inlineRequests: init.inlineRequests } : {}),
+      inlineRequests: init.inlineRequests,
       state: init.state ?? 'BATCH_STATE_PENDING',
       requestCount: init.inlineRequests?.length ?? this.inputLinesOf(init.fileName).length,
       successfulCount: 0,
       failedCount: 0,
-      ...(this.now ? { createTime: this.now().toISOString() } : {}),
+      createTime: this.now?.().toISOString(),
     };
     this.batches.set(batch.name, batch);
     return batch;
@@ -445,53 +460,4 @@ function parsedOrEmpty(line: string): object {
   } catch {
     return {};
   }
-}
-
-/** Token counts the answer helpers put in each response. */
-export const ANSWER_USAGE = { promptTokenCount: 7, candidatesTokenCount: 5, totalTokenCount: 12 } as const;
-export const EMBED_TOKEN_COUNT = 3;
-
-/** A generateContent result line for `key`, echoing `text`. */
-export function generateAnswer(
-  key: string,
-  text = `answer to ${key}`,
-  usage: Record<string, number> = ANSWER_USAGE,
-): string {
-  return JSON.stringify({
-    key,
-    response: {
-      candidates: [{ content: { role: 'model', parts: [{ text }] }, finishReason: 'STOP', index: 0 }],
-      usageMetadata: usage,
-    },
-  });
-}
-
-/** A vector of three values that differs from key to key: an answer given to the wrong key shows. */
-export function vectorOf(key: string): number[] {
-  const hash = [...key].reduce((sum, char) => (sum * 33 + char.charCodeAt(0)) % 1_000_003, 5381);
-  return [hash / 1_000_003, -(hash % 997) / 997, key.length / 100];
-}
-
-/** An embedContent result line for `key`; `tokenCount` is an int64, hence a string, as Gemini sends it. */
-export function embedAnswer(key: string, tokenCount = EMBED_TOKEN_COUNT): string {
-  return JSON.stringify({
-    response: { tokenCount: String(tokenCount), embedding: { values: vectorOf(key) } },
-    key,
-  });
-}
-
-/** A per-request error line, a `google.rpc.Status` under `error`. */
-export function errorAnswer(key: string, message = 'the request was refused', code = 3): string {
-  return JSON.stringify({ key, error: { code, message } });
-}
-
-/**
- * One result line per chunk line (`{"key","request"}`): an embedding for an embed request
- * (`request.content`), a generated answer otherwise.
- */
-export function answerAll(chunkLines: readonly string[]): string[] {
-  return chunkLines.map((line) => {
-    const { key, request } = JSON.parse(line) as { key: string; request?: Record<string, unknown> };
-    return request && 'content' in request ? embedAnswer(key) : generateAnswer(key);
-  });
 }

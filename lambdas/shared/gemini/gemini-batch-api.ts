@@ -35,6 +35,7 @@ export interface ModelInfo {
   readonly outputTokenLimit?: number;
 }
 
+/** The states a batch job never leaves. */
 export const TERMINAL_BATCH_STATES = [
   'BATCH_STATE_SUCCEEDED',
   'BATCH_STATE_FAILED',
@@ -82,7 +83,7 @@ export type CreateBatchRequest =
  * One answer of an inline batch, as Gemini returned it. Its key is the one Gemini echoes in
  * `metadata.key` (the pipeline sends one with every inline request, generate and embed alike), and
  * nothing else: Gemini has been seen to return inline answers in another order than the requests,
- * and without the echo (gemini-reality-2026.md), so the position of an answer proves nothing.
+ * and without the echo (docs/gemini-protocol.md), so the position of an answer proves nothing.
  */
 export interface InlineResponse {
   readonly response?: unknown;
@@ -170,6 +171,7 @@ export interface GeminiBatchApi {
   deleteFile(fileName: string): Promise<void>;
 }
 
+/** Whether a job in this `BATCH_STATE_*` has ended: succeeded, failed, cancelled or expired. */
 export function isTerminalState(state: string): boolean {
   return (TERMINAL_BATCH_STATES as readonly string[]).includes(state);
 }

@@ -2,7 +2,7 @@
  * The JSON records one run keeps under `work/<runId>/` (and its manifest under `results/`). They
  * are how the functions hand work to each other; the state machine only carries pointers.
  */
-import type { BatchKind, RequestFormat } from '../gemini/gemini-batch-api.js';
+import type { BatchJobStatus, BatchKind, RequestFormat } from '../gemini/gemini-batch-api.js';
 
 /** One group of requests sent as one Gemini job. */
 export interface ChunkPlan {
@@ -136,16 +136,14 @@ export function recoverySearchSince(ledger: Pick<JobLedger, 'creatingSince' | 'u
   return new Date(Number.isNaN(from) ? 0 : from - RECOVERY_MARGIN_MS);
 }
 
-/** One job's latest state, as Poll Batch Jobs last saw it. */
-export interface JobStatusRecord {
+/**
+ * One job's latest state, as Poll Batch Jobs last saw it: what Gemini said of it (the port's
+ * {@link BatchJobStatus}, its `name` kept as `batchName` and its display name left out), plus what
+ * the run itself tracks of the job.
+ */
+export interface JobStatusRecord extends Omit<BatchJobStatus, 'name' | 'displayName'> {
   readonly chunk: number;
   readonly batchName: string;
-  readonly state: string;
-  readonly requestCount: number;
-  readonly successfulCount: number;
-  readonly failedCount: number;
-  readonly error?: { readonly code?: number; readonly message: string };
-  readonly responsesFile?: string;
   /** Whether the chunk went inline (answers in the operation) or as a file, from its ledger. */
   readonly inline?: boolean;
   /**
