@@ -4,9 +4,9 @@ import { objectStoreFromEnvironment } from '../shared/object-store/from-environm
 import type { RunState } from '../shared/run/state-payloads.js';
 import { ENV, requireEnv } from '../shared/runtime/env.js';
 import { taskHandler } from '../shared/runtime/lambda-handler.js';
-import { collectResults } from './collect-results.js';
+import { type CollectDeps, collectResults } from './collect-results.js';
 
-const deps = {
+const deps: Omit<CollectDeps, 'gemini'> = {
   store: objectStoreFromEnvironment(),
   inputPrefix: requireEnv(ENV.inputPrefix),
   tmpDir: tmpdir(),

@@ -3,9 +3,9 @@ import { objectStoreFromEnvironment } from '../shared/object-store/from-environm
 import type { RunState } from '../shared/run/state-payloads.js';
 import { taskHandler } from '../shared/runtime/lambda-handler.js';
 import { logInfo } from '../shared/runtime/logger.js';
-import { stopBatchJobs } from './stop-batch-jobs.js';
+import { type StopDeps, stopBatchJobs } from './stop-batch-jobs.js';
 
-const deps = { store: objectStoreFromEnvironment(), log: logInfo };
+const deps: Omit<StopDeps, 'gemini'> = { store: objectStoreFromEnvironment(), log: logInfo };
 const gemini = geminiFromEnvironment();
 
 export const handler = taskHandler('stopped the run before its end', async (run: RunState) =>

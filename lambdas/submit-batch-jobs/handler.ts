@@ -5,9 +5,14 @@ import type { RunState } from '../shared/run/state-payloads.js';
 import { inlineChoiceEnv } from '../shared/runtime/env.js';
 import { taskHandler } from '../shared/runtime/lambda-handler.js';
 import { logInfo } from '../shared/runtime/logger.js';
-import { submitBatchJobs } from './submit-batch-jobs.js';
+import { type SubmitDeps, submitBatchJobs } from './submit-batch-jobs.js';
 
-const deps = { store: objectStoreFromEnvironment(), tmpDir: tmpdir(), ...inlineChoiceEnv(), log: logInfo };
+const deps: Omit<SubmitDeps, 'gemini'> = {
+  store: objectStoreFromEnvironment(),
+  tmpDir: tmpdir(),
+  ...inlineChoiceEnv(),
+  log: logInfo,
+};
 const gemini = geminiFromEnvironment();
 
 export const handler = taskHandler('submitted batch jobs', async (run: RunState) =>
