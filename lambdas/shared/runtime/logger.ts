@@ -8,4 +8,5 @@ import { Logger } from '@aws-lambda-powertools/logger';
 export const logger = new Logger();
 
 /** The cores' `log` dependency: one INFO line, carrying the invocation's keys. */
-export const logInfo = (message: string, fields: Record<string, unknown>): void => logger.info(message, fields);
+export const logInfo = (message: string, fields: Record<string, unknown>): void =>
+  logger.info(message, fields);
