@@ -1,17 +1,18 @@
+import { tmpdir } from 'node:os';
 import { geminiFromEnvironment } from '../shared/gemini/from-environment.js';
+import { objectStoreFromEnvironment } from '../shared/object-store/from-environment.js';
 import type { RunState } from '../shared/run/state-payloads.js';
-import { inputPrefix, store, tmpDir } from '../shared/runtime/aws-clients.js';
-import { logger } from '../shared/runtime/logger.js';
-import { collectResults } from './collect-results.js';
+import { ENV, requireEnv } from '../shared/runtime/env.js';
+import { taskHandler } from '../shared/runtime/lambda-handler.js';
+import { type CollectDeps, collectResults } from './collect-results.js';
 
-export const handler = async (run: RunState) => {
-  logger.appendKeys({ runId: run.runId });
-  const collected = await collectResults(run, {
-    store,
-    gemini: await geminiFromEnvironment(),
-    inputPrefix,
-    tmpDir,
-  });
-  logger.info('collected results', { ...collected });
-  return collected;
+const deps: Omit<CollectDeps, 'gemini'> = {
+  store: objectStoreFromEnvironment(),
+  inputPrefix: requireEnv(ENV.inputPrefix),
+  tmpDir: tmpdir(),
 };
+const gemini = geminiFromEnvironment();
+
+export const handler = taskHandler('collected results', async (run: RunState) =>
+  collectResults(run, { ...deps, gemini: await gemini() }),
+);

@@ -1,34 +1,26 @@
 import { geminiFromEnvironment } from '../shared/gemini/from-environment.js';
+import { objectStoreFromEnvironment } from '../shared/object-store/from-environment.js';
 import type { RunInput } from '../shared/run/state-payloads.js';
-import { inputPrefix, store } from '../shared/runtime/aws-clients.js';
 import { ENV, optionalNumberEnv, requireEnv } from '../shared/runtime/env.js';
-import { logger } from '../shared/runtime/logger.js';
-import { prepareRequests } from './prepare-requests.js';
+import { taskHandler } from '../shared/runtime/lambda-handler.js';
+import { type PrepareDeps, prepareRequests } from './prepare-requests.js';
 
-const models = { generate: requireEnv(ENV.generateModel), embed: requireEnv(ENV.embedModel) };
 const limitOverrides = {
   maxBytes: optionalNumberEnv(ENV.maxChunkBytes),
   maxRequests: optionalNumberEnv(ENV.maxChunkRequests),
   maxTokens: optionalNumberEnv(ENV.maxTokensPerJob),
 };
-/** Only the limits the stack sets override the per-model defaults. */
-const maxLineBytes = optionalNumberEnv(ENV.maxLineBytes);
-const chunkLimits = Object.fromEntries(
-  Object.entries(limitOverrides).filter(([, value]) => value !== undefined),
-);
-
-export const handler = async (run: RunInput) => {
-  logger.appendKeys({ runId: run.runId });
-  const prepared = await prepareRequests(run, {
-    store,
-    // Per invocation: the key is cached for minutes by the secrets provider, so a rotated key is
-    // picked up, and the models are looked up afresh for every run.
-    gemini: await geminiFromEnvironment(),
-    models,
-    inputPrefix,
-    chunkLimits,
-    ...(maxLineBytes !== undefined ? { maxLineBytes } : {}),
-  });
-  logger.info('prepared requests', { ...prepared });
-  return prepared;
+const deps: Omit<PrepareDeps, 'gemini'> = {
+  store: objectStoreFromEnvironment(),
+  models: { generate: requireEnv(ENV.generateModel), embed: requireEnv(ENV.embedModel) },
+  inputPrefix: requireEnv(ENV.inputPrefix),
+  // The construct sets only the limits the stack overrides; an unset one must not reach the
+  // per-model defaults as `undefined`, which would replace them.
+  chunkLimits: Object.fromEntries(Object.entries(limitOverrides).filter(([, value]) => value !== undefined)),
+  maxLineBytes: optionalNumberEnv(ENV.maxLineBytes),
 };
+const gemini = geminiFromEnvironment();
+
+export const handler = taskHandler('prepared requests', async (run: RunInput) =>
+  prepareRequests(run, { ...deps, gemini: await gemini() }),
+);

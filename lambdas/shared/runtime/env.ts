@@ -5,9 +5,9 @@
 export const ENV = {
   /** start-run: the state machine to start. */
   stateMachineArn: 'STATE_MACHINE_ARN',
-  /** all: where uploads land (default `inputs/`). */
+  /** start-run, prepare-requests, collect-results, finalize-run: where uploads land. */
   inputPrefix: 'INPUT_PREFIX',
-  /** prepare-requests, submit-batch-jobs: default models by kind. */
+  /** prepare-requests: default models by kind. */
   generateModel: 'GENERATE_MODEL',
   embedModel: 'EMBED_MODEL',
   /** functions that call Gemini, in AWS: the Secrets Manager secret holding the API key. */
@@ -57,36 +57,36 @@ export function requireEnv(name: string, env: NodeJS.ProcessEnv = process.env): 
   return value;
 }
 
-/** A numeric variable with a default; throws naming it if set to something that is not a number. */
-export function numberEnv(name: string, fallback: number, env: NodeJS.ProcessEnv = process.env): number {
+/** A required numeric variable; throws naming it if it is missing, empty or not a number. */
+export function requireNumberEnv(name: string, env: NodeJS.ProcessEnv = process.env): number {
+  return parsedNumber(name, requireEnv(name, env));
+}
+
+/** A numeric variable that is absent unless set: for overrides whose default lives elsewhere. */
+export function optionalNumberEnv(name: string, env: NodeJS.ProcessEnv = process.env): number | undefined {
   const value = env[name];
-  if (value === undefined || value === '') return fallback;
+  return value === undefined || value === '' ? undefined : parsedNumber(name, value);
+}
+
+function parsedNumber(name: string, value: string): number {
   const parsed = Number(value);
   if (!Number.isFinite(parsed))
     throw new Error(`environment variable ${name} must be a number, got '${value}'`);
   return parsed;
 }
 
-/** A numeric variable that is absent unless set: for overrides whose default lives elsewhere. */
-export function optionalNumberEnv(name: string, env: NodeJS.ProcessEnv = process.env): number | undefined {
-  const value = env[name];
-  return value === undefined || value === '' ? undefined : numberEnv(name, 0, env);
-}
-
 /**
- * How Submit and Poll choose between inline and file jobs: the settings both take, read once. Unset
- * variables leave the core's defaults.
+ * How Submit and Poll choose between inline and file jobs: the settings both take, read once. The
+ * construct sets the bounds only when the stack overrides them; unset ones leave the core's defaults.
  */
 export function inlineChoiceEnv(env: NodeJS.ProcessEnv = process.env): {
   readonly inlineMaxBytes?: number;
   readonly inlineMaxAnswerBytes?: number;
   readonly inlineEmbeddings: boolean;
 } {
-  const inlineMaxBytes = optionalNumberEnv(ENV.inlineMaxBytes, env);
-  const inlineMaxAnswerBytes = optionalNumberEnv(ENV.inlineMaxAnswerBytes, env);
   return {
-    ...(inlineMaxBytes !== undefined ? { inlineMaxBytes } : {}),
-    ...(inlineMaxAnswerBytes !== undefined ? { inlineMaxAnswerBytes } : {}),
+    inlineMaxBytes: optionalNumberEnv(ENV.inlineMaxBytes, env),
+    inlineMaxAnswerBytes: optionalNumberEnv(ENV.inlineMaxAnswerBytes, env),
     inlineEmbeddings: env[ENV.inlineEmbeddings] === 'true',
   };
 }

@@ -1,4 +1,12 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 
-/** One structured logger per function; correlation keys (runId, chunk, batchName) go on each line. */
-export const logger = new Logger({ serviceName: 'gemini-batch-pipeline' });
+/**
+ * One structured logger per function; correlation keys (runId, chunk, batchName) go on each line.
+ * Its service name and level come from `POWERTOOLS_SERVICE_NAME` and `POWERTOOLS_LOG_LEVEL`, which
+ * the construct sets on every function.
+ */
+export const logger = new Logger();
+
+/** The cores' `log` dependency: one INFO line, carrying the invocation's keys. */
+export const logInfo = (message: string, fields: Record<string, unknown>): void =>
+  logger.info(message, fields);
