@@ -49,17 +49,18 @@ export async function* inlineAnswers(
     await unmatched.keep({ ...stray, answer: responses[stray.index ?? 0] });
   }
   for await (const at of keys.inOrder()) {
-    const answers = ambiguous.get(at[1]);
+    const [, key] = at;
+    const answers = ambiguous.get(key);
     if (answers !== undefined) {
       yield reading.answers.unanswered(at, unmatched.ambiguousMessage(answers));
       continue;
     }
-    const index = byKey.get(at[1])?.[0];
+    const index = byKey.get(key)?.[0];
     const response = index === undefined ? undefined : responses[index];
     yield answerOrNoResult(
       reading,
       at,
-      response && { result: response as BatchResult, carried: eliminated ? at[1] : response.metadata?.key },
+      response && { result: response as BatchResult, carried: eliminated ? key : response.metadata?.key },
     );
   }
 }

@@ -20,11 +20,12 @@ export async function* resultFileAnswers(reading: ChunkReading, path: string): A
       const next = await expected.next();
       if (next.done) break;
       const at = next.value;
+      const [, key] = at;
       const result = await results.next();
       const raw = !result.done && 'text' in result.value ? result.value.text : undefined;
       const parsed = raw === undefined ? undefined : parseResult(raw);
       const carried = parsed && format.keyOf(parsed);
-      if (parsed !== undefined && carried === at[1]) {
+      if (parsed !== undefined && carried === key) {
         yield reading.answers.answered(at, { result: parsed, carried, raw });
         continue;
       }
