@@ -1,0 +1,56 @@
+import { createReadStream } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { type JsonlLine, readJsonlLines } from '../../shared/jsonl.js';
+import { parseResult } from '../result-formats.js';
+import { keptKey, strayReason } from '../unmatched.js';
+import type { ChunkReading } from './key-answers.js';
+
+/** Result lines can be long (embeddings of 3072 floats, long generations); a bound still applies. */
+export const MAX_RESULT_LINE_BYTES = 64 * 1024 * 1024;
+
+/** The lines of a downloaded result file, one at a time. */
+export function readResultLines(path: string): AsyncGenerator<JsonlLine> {
+  return readJsonlLines(createReadStream(path), { maxLineBytes: MAX_RESULT_LINE_BYTES });
+}
+
+/** A result line carrying a key of this chunk, and where it is in the file. */
+export interface KeyedLine {
+  readonly key: string;
+  readonly text: string;
+  readonly line: number;
+  readonly offset: number;
+  readonly length: number;
+}
+
+/**
+ * A result line carrying one of the chunk's keys (`known`), or undefined once a line carrying none
+ * (no key, an unknown key, not JSON, unreadable) has been kept in unmatched.jsonl.
+ */
+export async function keyedLine(
+  { format, unmatched }: Pick<ChunkReading, 'format' | 'unmatched'>,
+  line: JsonlLine,
+  known: ReadonlySet<string>,
+): Promise<KeyedLine | undefined> {
+  if (!('text' in line)) {
+    await unmatched.keep({ reason: 'UNREADABLE', line: line.lineNumber, text: line.excerpt });
+    return undefined;
+  }
+  const parsed = parseResult(line.text);
+  if (parsed === undefined) {
+    await unmatched.keep({ reason: 'NOT_JSON', line: line.lineNumber, text: line.text });
+    return undefined;
+  }
+  const key = format.keyOf(parsed);
+  if (typeof key !== 'string' || !known.has(key)) {
+    await unmatched.keep({ reason: strayReason(key), line: line.lineNumber, key: keptKey(key) }, line.text);
+    return undefined;
+  }
+  return { key, text: line.text, line: line.lineNumber, offset: line.byteOffset, length: line.byteLength };
+}
+
+/** A keyed line's text, read again by its position. */
+export async function readKeyedLine(file: FileHandle, at: KeyedLine): Promise<string> {
+  const bytes = Buffer.alloc(at.length);
+  await file.read(bytes, 0, at.length, at.offset);
+  return bytes.toString('utf8');
+}

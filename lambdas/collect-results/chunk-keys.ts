@@ -1,0 +1,75 @@
+/**
+ * A chunk's keys file, `[line, key]` pairs in chunk (= input) order as Prepare or Poll wrote it:
+ * the keys a chunk's answers are read against, and which chunk sent each request last.
+ */
+import { readJsonlLines } from '../shared/jsonl.js';
+import type { ObjectStore } from '../shared/object-store/object-store.js';
+import type { ChunkPlan } from '../shared/run/work-records.js';
+import { MAX_RESULT_LINE_BYTES } from './chunk-answers/result-lines.js';
+
+/** A key of a chunk and the input line its request came from. */
+export type KeyAtLine = readonly [line: number, key: string];
+
+/** Whether a newer chunk sent a line's request again, so that chunk's answer is the one written. */
+export type Superseded = (line: number) => boolean;
+
+/** The keys of one chunk, read from its keys file each time they are asked for. */
+export interface ChunkKeys {
+  /** The `[line, key]` pairs, in chunk order, read lazily. */
+  inOrder(): AsyncGenerator<KeyAtLine>;
+  /** Every key of the chunk, for telling its answers from strangers. */
+  set(): Promise<Set<string>>;
+}
+
+export function chunkKeys(store: ObjectStore, bucket: string, chunk: ChunkPlan): ChunkKeys {
+  const inOrder = () => keysInOrder(store, bucket, chunk);
+  return {
+    inOrder,
+    set: async () => {
+      const keys = new Set<string>();
+      for await (const [, key] of inOrder()) keys.add(key);
+      return keys;
+    },
+  };
+}
+
+async function* keysInOrder(store: ObjectStore, bucket: string, chunk: ChunkPlan): AsyncGenerator<KeyAtLine> {
+  for await (const line of readJsonlLines(await store.read(bucket, chunk.keysKey), {
+    maxLineBytes: MAX_RESULT_LINE_BYTES,
+  })) {
+    if ('text' in line) yield JSON.parse(line.text) as KeyAtLine;
+  }
+}
+
+/**
+ * For each chunk, which of its lines a newer chunk sent again (a retry chunk of a later round,
+ * see `planRetries`): the newest chunk holding a line writes it, its last attempt.
+ *
+ * Retry chunks are appended to the plan round by round, so the last chunk read holding a line is
+ * the newest. Held as a typed array of the newest chunk's index + 1 by line (0: never sent again),
+ * 4 bytes per line up to the highest line sent again: bounded however many keys were retried, and
+ * no key strings held.
+ */
+export async function newerAttempts(
+  store: ObjectStore,
+  bucket: string,
+  chunks: readonly ChunkPlan[],
+): Promise<(chunk: ChunkPlan) => Superseded> {
+  const retries = chunks.filter((chunk) => (chunk.round ?? 0) > 0);
+  if (retries.length === 0) return () => () => false;
+  let newest = new Uint32Array(1024);
+  for (const chunk of [...retries].sort((a, b) => a.index - b.index)) {
+    for await (const [line] of keysInOrder(store, bucket, chunk)) {
+      if (line >= newest.length) {
+        const grown = new Uint32Array(Math.max(line + 1, newest.length * 2));
+        grown.set(newest);
+        newest = grown;
+      }
+      newest[line] = chunk.index + 1;
+    }
+  }
+  return (chunk) => (line) => {
+    const holder = newest[line] ?? 0;
+    return holder !== 0 && holder !== chunk.index + 1;
+  };
+}
