@@ -1,6 +1,8 @@
+import { toJobStatusRecord } from '../shared/batch-jobs/job-status.js';
+import { isWait } from '../shared/batch-jobs/refusals.js';
 import { type SubmitChunksDeps, submitChunks } from '../shared/batch-jobs/submit-chunks.js';
-import { GeminiRateLimitError, GeminiUnavailableError } from '../shared/errors.js';
-import { type BatchJobStatus, isTerminalState } from '../shared/gemini/gemini-batch-api.js';
+import { GeminiRateLimitError } from '../shared/errors.js';
+import { isTerminalState } from '../shared/gemini/gemini-batch-api.js';
 import { workKeys } from '../shared/run/bucket-layout.js';
 import { readLedgers, readPlan, readPollStatus } from '../shared/run/read-work-records.js';
 import type { PollState, RunState } from '../shared/run/state-payloads.js';
@@ -17,6 +19,9 @@ import {
   type RetryDeps,
   retryCutoff,
 } from './retries.js';
+
+// Only for test/unit/lambdas/run-fixtures.ts, until it imports from shared/batch-jobs/job-status.ts.
+export { toJobStatusRecord };
 
 /** The poll loop's backoff: early polls are frequent, later ones rare, never more than `maxSeconds` apart. */
 export interface PollSchedule {
@@ -86,14 +91,6 @@ function awaitsResponsesFile(job: JobStatusRecord): boolean {
     !job.responsesFile &&
     job.responsesFileGivenUp !== true
   );
-}
-
-/** What `poll-status.json` keeps of a job: its chunk and what Gemini said of it. */
-export function toJobStatusRecord(
-  chunk: number,
-  { name, displayName: _displayName, ...status }: BatchJobStatus,
-): JobStatusRecord {
-  return { chunk, batchName: name, ...status };
 }
 
 /**
@@ -174,7 +171,7 @@ async function watchPending(
   try {
     await deps.gemini.cancelBatch(record.batchName);
   } catch (error) {
-    if (!(error instanceof GeminiRateLimitError || error instanceof GeminiUnavailableError)) throw error;
+    if (!isWait(error)) throw error;
     deps.log?.('could not cancel a job stuck PENDING; asking again next pass', {
       chunk: record.chunk,
       batchName: record.batchName,
@@ -244,17 +241,11 @@ export async function pollBatchJobs(run: RunState, deps: PollDeps): Promise<Poll
     try {
       const inline = known?.inline ?? created.get(chunk.index)?.inline;
       const read = toJobStatusRecord(chunk.index, await gemini.getBatch(batchName));
-      const fresh = awaitResponsesFile(
-        { ...read, ...(inline !== undefined ? { inline } : {}) },
-        known,
-        now,
-        waitMs,
-        deps.log,
-      );
+      const fresh = awaitResponsesFile({ ...read, inline }, known, now, waitMs, deps.log);
       jobs.push(await watchPending(fresh, known, chunk, now, cutoff, deps));
     } catch (error) {
+      if (!isWait(error)) throw error;
       if (error instanceof GeminiRateLimitError) throttled = error;
-      else if (!(error instanceof GeminiUnavailableError)) throw error;
       deps.log?.('could not read a batch job; keeping its last state', {
         chunk: chunk.index,
         batchName,

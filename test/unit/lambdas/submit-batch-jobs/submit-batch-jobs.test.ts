@@ -10,10 +10,9 @@ import {
   DEFAULT_OUTPUT_TOKENS,
   EMBED_BYTES_PER_VALUE,
   estimateAnswerBytes,
-  isFinalRefusal,
-  MAX_CREATE_ERROR_CHARS,
-  rankRecovered,
-} from '../../../../lambdas/shared/batch-jobs/submit-chunks.js';
+} from '../../../../lambdas/shared/batch-jobs/inline-or-file.js';
+import { isFinalRefusal, MAX_CREATE_ERROR_CHARS } from '../../../../lambdas/shared/batch-jobs/refusals.js';
+import { rankRecovered } from '../../../../lambdas/shared/batch-jobs/unrecorded-jobs.js';
 import {
   GeminiRateLimitError,
   GeminiRequestError,
