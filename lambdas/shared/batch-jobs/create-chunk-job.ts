@@ -1,13 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { GeminiRateLimitError, GeminiRequestError, GeminiUnavailableError } from '../errors.js';
-import {
-  type FoundBatch,
-  type GeminiBatchApi,
-  type InlineRequest,
-  isTerminalState,
-  type RequestFormat,
-} from '../gemini/gemini-batch-api.js';
+import { GeminiRateLimitError, type GeminiRequestError, GeminiUnavailableError } from '../errors.js';
+import type { GeminiBatchApi, InlineRequest, RequestFormat } from '../gemini/gemini-batch-api.js';
 import type { ObjectStore } from '../object-store/object-store.js';
 import { chunkId, jobDisplayName, workKeys } from '../run/bucket-layout.js';
 import type { RunInput } from '../run/state-payloads.js';
@@ -15,6 +9,7 @@ import type { ChunkPlan, EmptyLookup, JobLedger } from '../run/work-records.js';
 import { type InlineChoice, type InlineRead, readForInline } from './inline-or-file.js';
 import { isFinalRefusal, isWait, ledgerRefusal } from './refusals.js';
 import {
+  cancelDuplicates,
   rankRecovered,
   recoveredLedger,
   searchUnrecorded,
@@ -160,7 +155,10 @@ async function recover(
   }
   const [kept, ...duplicates] = rankRecovered(search.found);
   if (kept) {
-    const leftRunning = await cancelDuplicates(steps, duplicates);
+    const leftRunning = await cancelDuplicates(deps.gemini, duplicates, {
+      chunk: chunk.index,
+      log: deps.log,
+    });
     deps.log?.('recovered a job created before a crash', {
       chunk: chunk.index,
       batchName: kept.name,
@@ -180,31 +178,6 @@ async function recover(
     incomplete: search.incomplete,
   });
   return { emptyLookup };
-}
-
-/**
- * Asks Gemini to cancel each duplicate still able to run; returns those it would not cancel for
- * now (429, 5xx, another refusal), for Finalize to ask again. A duplicate that already ended has
- * nothing left to stop. A failed cancel never fails the chunk: its own job is found and kept.
- */
-async function cancelDuplicates(steps: ChunkSteps, duplicates: readonly FoundBatch[]): Promise<string[]> {
-  const leftRunning: string[] = [];
-  for (const duplicate of duplicates) {
-    if (isTerminalState(duplicate.state)) continue;
-    try {
-      await steps.deps.gemini.cancelBatch(duplicate.name);
-    } catch (error) {
-      if (!(isWait(error) || error instanceof GeminiRequestError)) throw error;
-      leftRunning.push(duplicate.name);
-      steps.deps.log?.('could not cancel a duplicate job; Finalize asks again', {
-        chunk: steps.chunk.index,
-        batchName: duplicate.name,
-        error: error.name,
-        reason: error.message,
-      });
-    }
-  }
-  return leftRunning;
 }
 
 /**

@@ -4,6 +4,7 @@
  * retries, several. Submit's recovery and Stop Batch Jobs look for them by the chunk's display name
  * and keep the same one.
  */
+import { GeminiRequestError } from '../errors.js';
 import {
   type BatchSearch,
   type FoundBatch,
@@ -12,6 +13,7 @@ import {
   type RequestFormat,
 } from '../gemini/gemini-batch-api.js';
 import { type JobLedger, recoverySearchSince } from '../run/work-records.js';
+import { isWait } from './refusals.js';
 
 /** The jobs found under a chunk's display name, and how far back the search looked. */
 export interface UnrecordedSearch extends BatchSearch {
@@ -102,4 +104,36 @@ export function recoveredLedger(
     ...(leftRunning.length > 0 ? { duplicatesLeftRunning: leftRunning } : {}),
     updatedAt: at,
   };
+}
+
+/**
+ * Asks Gemini to cancel each duplicate still able to run; returns those it would not cancel for
+ * now (429, 5xx, another refusal), for Finalize to ask again. A duplicate that already ended has
+ * nothing left to stop. A failed cancel never fails the chunk: its own job is found and kept.
+ */
+export async function cancelDuplicates(
+  gemini: GeminiBatchApi,
+  duplicates: readonly FoundBatch[],
+  context: {
+    readonly chunk: number;
+    readonly log?: ((message: string, fields: Record<string, unknown>) => void) | undefined;
+  },
+): Promise<string[]> {
+  const leftRunning: string[] = [];
+  for (const duplicate of duplicates) {
+    if (isTerminalState(duplicate.state)) continue;
+    try {
+      await gemini.cancelBatch(duplicate.name);
+    } catch (error) {
+      if (!(isWait(error) || error instanceof GeminiRequestError)) throw error;
+      leftRunning.push(duplicate.name);
+      context.log?.('could not cancel a duplicate job; Finalize asks again', {
+        chunk: context.chunk,
+        batchName: duplicate.name,
+        error: error.name,
+        reason: error.message,
+      });
+    }
+  }
+  return leftRunning;
 }

@@ -1,7 +1,7 @@
 import { tmpdir } from 'node:os';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { DEFAULT_RESPONSES_FILE_WAIT_SECONDS } from '../../../../lambdas/poll-batch-jobs/job-reads.js';
 import {
-  DEFAULT_RESPONSES_FILE_WAIT_SECONDS,
   nextWaitSeconds,
   type PollDeps,
   type PollSchedule,
