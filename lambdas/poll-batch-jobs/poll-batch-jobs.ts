@@ -1,22 +1,15 @@
+import { isWait } from '../shared/batch-jobs/refusals.js';
 import { type SubmitChunksDeps, submitChunks } from '../shared/batch-jobs/submit-chunks.js';
-import { GeminiRateLimitError, GeminiUnavailableError } from '../shared/errors.js';
-import { type BatchJobStatus, isTerminalState } from '../shared/gemini/gemini-batch-api.js';
+import { GeminiRateLimitError } from '../shared/errors.js';
 import { workKeys } from '../shared/run/bucket-layout.js';
 import { readLedgers, readPlan, readPollStatus } from '../shared/run/read-work-records.js';
 import type { PollState, RunState } from '../shared/run/state-payloads.js';
-import {
-  type ChunkPlan,
-  type JobStatusRecord,
-  type PollStatus,
-  sentInline,
-} from '../shared/run/work-records.js';
-import {
-  DEFAULT_EXPIRED_RESUBMIT_ROUNDS,
-  DEFAULT_PENDING_TIMEOUT_SECONDS,
-  planRetries,
-  type RetryDeps,
-  retryCutoff,
-} from './retries.js';
+import { type JobStatusRecord, type PollStatus, sentInline } from '../shared/run/work-records.js';
+import { isFinished, type JobReadDeps, readJob, unreadRecord } from './job-reads.js';
+import { planRetries, type RetryDeps, retryCutoff } from './retries.js';
+
+// Only for test/unit/lambdas/run-fixtures.ts, until it imports from shared/batch-jobs/job-status.ts.
+export { toJobStatusRecord } from '../shared/batch-jobs/job-status.js';
 
 /** The poll loop's backoff: early polls are frequent, later ones rare, never more than `maxSeconds` apart. */
 export interface PollSchedule {
@@ -47,147 +40,14 @@ export function nextWaitSeconds(
  */
 export const DEFAULT_SUBMIT_DEADLINE_SECONDS = 12 * 60 * 60;
 
-/**
- * How long Poll goes on reading a file job Gemini reports SUCCEEDED without naming its responses
- * file, counted from the pass that first saw it so: 1 hour. Gemini has been seen to report the
- * state before the file (a job recorded then came back with no answer for any key); an hour is
- * far past any such lag, and short beside the 48 hours Gemini keeps the job and its file. At the
- * bound the job counts as finished without a file: Collect asks Gemini once more, and if there is
- * still none, answers each of its keys with a NO_RESULT_FILE error naming the job.
- */
-export const DEFAULT_RESPONSES_FILE_WAIT_SECONDS = 60 * 60;
-
 /** Poll also submits chunks still waiting for Gemini to accept them, so it needs what Submit needs. */
 export interface PollDeps
   extends SubmitChunksDeps,
+    JobReadDeps,
     Pick<RetryDeps, 'lineRetryRounds' | 'expiredResubmitRounds' | 'retryCutoffSeconds'> {
   readonly schedule: PollSchedule;
-  /** @default DEFAULT_PENDING_TIMEOUT_SECONDS */
-  readonly pendingTimeoutSeconds?: number;
   /** @default DEFAULT_SUBMIT_DEADLINE_SECONDS */
   readonly submitDeadlineSeconds?: number;
-  /** @default DEFAULT_RESPONSES_FILE_WAIT_SECONDS */
-  readonly responsesFileWaitSeconds?: number;
-}
-
-/**
- * Whether Poll is done with a job: it has ended, and, if it succeeded over a file, Gemini has
- * named the responses file (or Poll has given up waiting for it). An inline job's answers are in
- * its operation, so it is done when it ends.
- */
-export function isFinished(job: JobStatusRecord): boolean {
-  return isTerminalState(job.state) && !awaitsResponsesFile(job);
-}
-
-function awaitsResponsesFile(job: JobStatusRecord): boolean {
-  return (
-    job.state === 'BATCH_STATE_SUCCEEDED' &&
-    job.inline === false &&
-    !job.responsesFile &&
-    job.responsesFileGivenUp !== true
-  );
-}
-
-/** What `poll-status.json` keeps of a job: its chunk and what Gemini said of it. */
-export function toJobStatusRecord(
-  chunk: number,
-  { name, displayName: _displayName, ...status }: BatchJobStatus,
-): JobStatusRecord {
-  return { chunk, batchName: name, ...status };
-}
-
-/**
- * What a pass records of a job it could not read: the last record, or — for a job never read yet —
- * a state that is not terminal, so the job keeps the run polling and is never taken for a chunk
- * still waiting to be submitted (which the deadline could abandon while its job runs).
- */
-function unreadRecord(
-  known: JobStatusRecord | undefined,
-  chunk: number,
-  batchName: string,
-  reason: string,
-): JobStatusRecord {
-  return known
-    ? { ...known, readError: reason }
-    : {
-        chunk,
-        batchName,
-        state: 'BATCH_STATE_UNSPECIFIED',
-        requestCount: 0,
-        successfulCount: 0,
-        failedCount: 0,
-        readError: reason,
-      };
-}
-
-/**
- * A fresh read of a file job that succeeded without naming its responses file: marked as awaited
- * since the first pass that saw it so, and given up on once `waitMs` has passed since then.
- */
-function awaitResponsesFile(
-  record: JobStatusRecord,
-  known: JobStatusRecord | undefined,
-  now: Date,
-  waitMs: number,
-  log: PollDeps['log'],
-): JobStatusRecord {
-  if (!awaitsResponsesFile(record)) {
-    // Kept once the file is named: the record then says Gemini named it late.
-    const awaited = known?.responsesFileAwaitedSince;
-    return awaited && record.responsesFile ? { ...record, responsesFileAwaitedSince: awaited } : record;
-  }
-  const since = known?.responsesFileAwaitedSince ?? now.toISOString();
-  const givenUp = now.getTime() - Date.parse(since) >= waitMs;
-  log?.(
-    givenUp
-      ? 'Gemini still names no responses file for a succeeded job; giving up on it'
-      : 'Gemini reports a job succeeded but names no responses file yet; reading it again next pass',
-    { chunk: record.chunk, batchName: record.batchName, since },
-  );
-  return { ...record, responsesFileAwaitedSince: since, ...(givenUp ? { responsesFileGivenUp: true } : {}) };
-}
-
-/**
- * Tracks how long a job has been PENDING (from the first pass that saw it so) and, once that passes
- * the pending timeout, asks Gemini to cancel it, so that its requests are resubmitted like an
- * expired job's (see `planRetries`). Only while its requests may still be resubmitted: before the
- * retry cutoff and within `expiredResubmitRounds`; otherwise it is left to run or expire. A cancel
- * Gemini refuses for now is asked again on the next pass.
- */
-async function watchPending(
-  record: JobStatusRecord,
-  known: JobStatusRecord | undefined,
-  chunk: ChunkPlan,
-  now: Date,
-  cutoff: number,
-  deps: PollDeps,
-): Promise<JobStatusRecord> {
-  if (known?.cancelledAsStuck) return { ...record, cancelledAsStuck: true };
-  if (record.state !== 'BATCH_STATE_PENDING') return record;
-  const pendingSince = known?.pendingSince ?? now.toISOString();
-  const waited = now.getTime() - Date.parse(pendingSince);
-  const limitMs = (deps.pendingTimeoutSeconds ?? DEFAULT_PENDING_TIMEOUT_SECONDS) * 1000;
-  const resubmittable =
-    (chunk.resubmits ?? 0) < (deps.expiredResubmitRounds ?? DEFAULT_EXPIRED_RESUBMIT_ROUNDS) &&
-    now.getTime() < cutoff;
-  if (waited < limitMs || !resubmittable) return { ...record, pendingSince };
-  try {
-    await deps.gemini.cancelBatch(record.batchName);
-  } catch (error) {
-    if (!(error instanceof GeminiRateLimitError || error instanceof GeminiUnavailableError)) throw error;
-    deps.log?.('could not cancel a job stuck PENDING; asking again next pass', {
-      chunk: record.chunk,
-      batchName: record.batchName,
-      reason: error.message,
-    });
-    return { ...record, pendingSince };
-  }
-  deps.log?.('cancelled a job stuck PENDING; its requests will be resubmitted', {
-    chunk: record.chunk,
-    batchName: record.batchName,
-    pendingSince,
-  });
-  return { ...record, pendingSince, cancelledAsStuck: true };
 }
 
 /**
@@ -198,7 +58,7 @@ async function watchPending(
  * for good, is done without one (`refusedChunks`).
  *
  * A file job Gemini reports SUCCEEDED without naming its responses file is not finished: it is
- * read again on later passes, for up to {@link DEFAULT_RESPONSES_FILE_WAIT_SECONDS}.
+ * read again on later passes, for up to `responsesFileWaitSeconds` (an hour by default).
  *
  * A read Gemini answers 429 or 5xx is a wait, never a failed run: the job keeps its last record
  * (with `readError`) and the pass is not done. After a 429 the pass reads no further job — the
@@ -206,10 +66,9 @@ async function watchPending(
  * (at most `maxSeconds`) instead of following the schedule.
  */
 export async function pollBatchJobs(run: RunState, deps: PollDeps): Promise<PollState> {
-  const { store, gemini, schedule } = deps;
+  const { store, schedule } = deps;
   const plan = await readPlan(store, run);
   const now = deps.now?.() ?? new Date();
-  const waitMs = (deps.responsesFileWaitSeconds ?? DEFAULT_RESPONSES_FILE_WAIT_SECONDS) * 1000;
   // The last pass's record names each chunk's job or refusal; only chunks it lacks need their ledger read.
   const last = await readPollStatus(store, run);
   const previous = new Map(last?.jobs.map((job) => [job.chunk, job]));
@@ -237,31 +96,23 @@ export async function pollBatchJobs(run: RunState, deps: PollDeps): Promise<Poll
     }
     const batchName = known?.batchName ?? created.get(chunk.index)?.batchName;
     if (!batchName) continue; // refused for good, or still waiting for Gemini to accept its job
+    const job = { chunk, batchName, known, inline: known?.inline ?? created.get(chunk.index)?.inline };
     if (throttled) {
-      jobs.push(unreadRecord(known, chunk.index, batchName, `not read: ${throttled.message}`));
+      jobs.push(unreadRecord(job, `not read: ${throttled.message}`));
       continue;
     }
     try {
-      const inline = known?.inline ?? created.get(chunk.index)?.inline;
-      const read = toJobStatusRecord(chunk.index, await gemini.getBatch(batchName));
-      const fresh = awaitResponsesFile(
-        { ...read, ...(inline !== undefined ? { inline } : {}) },
-        known,
-        now,
-        waitMs,
-        deps.log,
-      );
-      jobs.push(await watchPending(fresh, known, chunk, now, cutoff, deps));
+      jobs.push(await readJob(job, { now, cutoff }, deps));
     } catch (error) {
+      if (!isWait(error)) throw error;
       if (error instanceof GeminiRateLimitError) throttled = error;
-      else if (!(error instanceof GeminiUnavailableError)) throw error;
       deps.log?.('could not read a batch job; keeping its last state', {
         chunk: chunk.index,
         batchName,
         error: error.name,
         reason: error.message,
       });
-      jobs.push(unreadRecord(known, chunk.index, batchName, error.message));
+      jobs.push(unreadRecord(job, error.message));
     }
   }
   const withJob = new Set(jobs.map((job) => job.chunk));

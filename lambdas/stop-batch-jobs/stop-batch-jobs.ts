@@ -1,17 +1,11 @@
-import { toJobStatusRecord } from '../poll-batch-jobs/poll-batch-jobs.js';
-import { rankRecovered } from '../shared/batch-jobs/submit-chunks.js';
+import { toJobStatusRecord } from '../shared/batch-jobs/job-status.js';
+import { rankRecovered, recoveredLedger, searchUnrecorded } from '../shared/batch-jobs/unrecorded-jobs.js';
 import { type GeminiBatchApi, isTerminalState } from '../shared/gemini/gemini-batch-api.js';
 import type { ObjectStore } from '../shared/object-store/object-store.js';
 import { jobDisplayName, workKeys } from '../shared/run/bucket-layout.js';
 import { readLedgers, readPlan, readPollStatus } from '../shared/run/read-work-records.js';
 import { describeFailure, type RunState } from '../shared/run/state-payloads.js';
-import {
-  type ChunkPlan,
-  type JobLedger,
-  type JobStatusRecord,
-  type PollStatus,
-  recoverySearchSince,
-} from '../shared/run/work-records.js';
+import type { ChunkPlan, JobLedger, JobStatusRecord, PollStatus } from '../shared/run/work-records.js';
 
 export interface StopDeps {
   readonly store: ObjectStore;
@@ -109,22 +103,21 @@ async function recordedJob(
 ): Promise<string | undefined> {
   if (ledger?.batchName) return ledger.batchName;
   if (!ledger?.creating) return undefined;
-  const { found } = await deps.gemini.findBatchesByDisplayName(jobDisplayName(run.runId, chunk.index), {
+  const { found } = await searchUnrecorded(deps.gemini, {
+    displayName: jobDisplayName(run.runId, chunk.index),
     format: chunk.format,
-    createdAfter: recoverySearchSince(ledger),
+    ledger,
   });
-  const [kept, ...others] = rankRecovered(found);
+  const [kept, ...duplicates] = rankRecovered(found);
   if (!kept) return undefined;
-  for (const other of others) {
-    if (!isTerminalState(other.state)) await deps.gemini.cancelBatch(other.name);
+  for (const duplicate of duplicates) {
+    if (!isTerminalState(duplicate.state)) await deps.gemini.cancelBatch(duplicate.name);
   }
-  await deps.store.putJson(run.bucket, workKeys(run.runId).ledger(chunk.index), {
-    ...ledger,
-    batchName: kept.name,
-    recovered: true,
-    creating: false,
-    ...(others.length > 0 ? { duplicates: others.map((other) => other.name) } : {}),
-    updatedAt: (deps.now?.() ?? new Date()).toISOString(),
-  } satisfies JobLedger);
+  const at = (deps.now?.() ?? new Date()).toISOString();
+  await deps.store.putJson(
+    run.bucket,
+    workKeys(run.runId).ledger(chunk.index),
+    recoveredLedger(ledger, { kept, duplicates, at }),
+  );
   return kept.name;
 }

@@ -1,10 +1,8 @@
 import { tmpdir } from 'node:os';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import {
-  DEFAULT_RESPONSES_FILE_WAIT_SECONDS,
   nextWaitSeconds,
   type PollDeps,
-  type PollSchedule,
   pollBatchJobs,
 } from '../../../../lambdas/poll-batch-jobs/poll-batch-jobs.js';
 import { GeminiRateLimitError, GeminiRequestError } from '../../../../lambdas/shared/errors.js';
@@ -17,15 +15,13 @@ import {
   fixedNow,
   RUN_ID,
   readLedger,
-  rejection,
   runState,
   submitDirectly,
   WORK,
   writeLedger,
   writePlan,
 } from '../run-fixtures.js';
-
-const SCHEDULE: PollSchedule = { initialSeconds: 30, maxSeconds: 600, backoffRate: 1.5 };
+import { SCHEDULE, twoJobs as twoJobsOf } from './poll-fixtures.js';
 
 let store: MemoryObjectStore;
 let fake: FakeGemini;
@@ -36,24 +32,11 @@ beforeEach(() => {
   fake = new FakeGemini();
 });
 
-/** A run with two submitted chunks; returns their job names. */
-async function twoJobs(): Promise<[string, string]> {
-  const plan = await writePlan(store, [
-    { kind: 'generate', keys: ['a', 'b', 'c'] },
-    { kind: 'embed', keys: ['d', 'e'] },
-  ]);
-  const [first, second] = await submitDirectly(store, fake, plan);
-  if (!first || !second) throw new Error('expected two jobs');
-  return [first, second];
-}
+const twoJobs = () => twoJobsOf(store, fake);
 
 const pollStatus = () => store.getJson<PollStatus>(BUCKET, WORK.pollStatus);
 
 describe('nextWaitSeconds', () => {
-  it('waits initialSeconds before the first poll', () => {
-    expect(nextWaitSeconds(0, SCHEDULE)).toBe(30);
-  });
-
   it('follows 30 s × 1.5 per poll, rounded, up to the 600 s cap', () => {
     const waits = Array.from({ length: 10 }, (_, attempt) => nextWaitSeconds(attempt, SCHEDULE));
     expect(waits).toEqual([30, 45, 68, 101, 152, 228, 342, 513, 600, 600]);
@@ -125,9 +108,9 @@ describe('pollBatchJobs', () => {
   it('counts its attempts from the previous poll state', async () => {
     await twoJobs();
     const first = await pollBatchJobs(runState(), deps());
-    expect(first).toMatchObject({ attempt: 1, waitSeconds: nextWaitSeconds(1, SCHEDULE), allDone: false });
+    expect(first).toMatchObject({ attempt: 1, waitSeconds: 45, allDone: false });
     const second = await pollBatchJobs(runState({ poll: first }), deps());
-    expect(second).toMatchObject({ attempt: 2, waitSeconds: nextWaitSeconds(2, SCHEDULE) });
+    expect(second).toMatchObject({ attempt: 2, waitSeconds: 68 });
     const late = await pollBatchJobs(
       runState({ poll: { attempt: 20, waitSeconds: 600, allDone: false } }),
       deps(),
@@ -189,7 +172,7 @@ describe('pollBatchJobs', () => {
     expect((await readLedger(store, 1))?.batchName).toBeDefined();
   });
 
-  it('keeps a chunk Gemini still refuses (429) waiting, and the run not done', async () => {
+  it('keeps a chunk Gemini still refuses (429) waiting before the submit deadline, and the run not done', async () => {
     const [first] = await twoJobs();
     fake.answer(first);
     const ledger = await readLedger(store, 1);
@@ -200,6 +183,7 @@ describe('pollBatchJobs', () => {
 
     expect(poll).toMatchObject({ allDone: false, waitingCount: 1 });
     expect((await readLedger(store, 1))?.batchName).toBeUndefined();
+    expect((await pollStatus())?.abandonedChunks).toBeUndefined();
   });
 
   it('gives up on a chunk Gemini still refuses once the submit deadline has passed, so the run can finish', async () => {
@@ -213,91 +197,17 @@ describe('pollBatchJobs', () => {
     const poll = await pollBatchJobs(runState(), { ...deps(), submitDeadlineSeconds: 3600 });
 
     expect(poll).toMatchObject({ allDone: true, waitingCount: 0 });
-    expect((await store.getJson<PollStatus>(BUCKET, WORK.pollStatus))?.abandonedChunks).toEqual([1]);
-  });
-
-  it('keeps waiting for a refused chunk before the submit deadline', async () => {
-    const [first] = await twoJobs();
-    fake.answer(first);
-    const ledger = await readLedger(store, 1);
-    await writeLedger(store, { chunk: 1, displayName: ledger?.displayName ?? '' });
-    fake.failNext('createBatch', new GeminiRateLimitError('429'));
-
-    const poll = await pollBatchJobs(runState(), { ...deps(), submitDeadlineSeconds: 24 * 3600 });
-
-    expect(poll).toMatchObject({ allDone: false, waitingCount: 1 });
-    expect((await store.getJson<PollStatus>(BUCKET, WORK.pollStatus))?.abandonedChunks).toBeUndefined();
+    expect((await pollStatus())?.abandonedChunks).toEqual([1]);
   });
 
   it('throws RunStateError when the run has no plan', async () => {
-    expect((await rejection(pollBatchJobs(runState(), deps()))).name).toBe('RunStateError');
+    await expect(pollBatchJobs(runState(), deps())).rejects.toMatchObject({ name: 'RunStateError' });
   });
 
   it('lets a refusal retrying cannot change (4xx) through with its name', async () => {
     await twoJobs();
     fake.failNext('getBatch', new GeminiRequestError('404 no such batch'));
-    expect((await rejection(pollBatchJobs(runState(), deps()))).name).toBe('GeminiRequestError');
-  });
-
-  it('keeps the last record of a job whose read answers 429, reads no other job, and doubles the wait', async () => {
-    const [first, second] = await twoJobs();
-    fake.setState(first, 'BATCH_STATE_RUNNING');
-    fake.setState(second, 'BATCH_STATE_RUNNING');
-    const firstPoll = await pollBatchJobs(runState(), deps());
-    const recorded = (await pollStatus())?.jobs;
-    fake.answer(first);
-    fake.answer(second);
-    fake.rateLimit('getBatch');
-    const before = fake.calls.getBatch;
-
-    const poll = await pollBatchJobs(runState({ poll: firstPoll }), deps());
-
-    expect(fake.calls.getBatch - before).toBe(1);
-    expect(poll.allDone).toBe(false);
-    expect(poll.waitSeconds).toBe(Math.min(SCHEDULE.maxSeconds, 2 * firstPoll.waitSeconds));
-    expect(poll.waitSeconds).toBeGreaterThan(nextWaitSeconds(poll.attempt, SCHEDULE));
-    const jobs = (await pollStatus())?.jobs ?? [];
-    expect(jobs.map(({ readError: _, ...job }) => job)).toEqual(recorded);
-    expect(jobs[0]?.readError).toContain('RESOURCE_EXHAUSTED');
-    expect(jobs[1]?.readError).toContain('not read');
-
-    const next = await pollBatchJobs(runState({ poll }), deps());
-    expect(next.allDone).toBe(true);
-    expect((await pollStatus())?.jobs.every((job) => job.readError === undefined)).toBe(true);
-  });
-
-  it('keeps the last record of a job whose read answers 503 and still reads the others', async () => {
-    const [first, second] = await twoJobs();
-    fake.answer(second);
-    fake.unavailable('getBatch');
-
-    const poll = await pollBatchJobs(runState(), deps());
-
-    expect(poll.allDone).toBe(false);
-    expect(poll.waitSeconds).toBe(nextWaitSeconds(1, SCHEDULE));
-    expect((await pollStatus())?.jobs).toEqual([
-      {
-        chunk: 0,
-        batchName: first,
-        state: 'BATCH_STATE_UNSPECIFIED',
-        requestCount: 0,
-        successfulCount: 0,
-        failedCount: 0,
-        readError: expect.stringContaining('503'),
-      },
-      expect.objectContaining({ chunk: 1, batchName: second, state: 'BATCH_STATE_SUCCEEDED' }),
-    ]);
-  });
-
-  it('never abandons at the deadline a chunk whose job exists but could not be read', async () => {
-    await twoJobs();
-    fake.rateLimit('getBatch', 2);
-
-    const poll = await pollBatchJobs(runState(), { ...deps(), submitDeadlineSeconds: 60 });
-
-    expect(poll).toMatchObject({ allDone: false, waitingCount: 0 });
-    expect((await pollStatus())?.abandonedChunks).toBeUndefined();
-    expect(fake.calls.createBatch).toBe(0);
+    await expect(pollBatchJobs(runState(), deps())).rejects.toMatchObject({ name: 'GeminiRequestError' });
   });
 
   it('keeps polling a run none of whose chunks has a job yet, and submits them as Gemini accepts', async () => {
@@ -350,92 +260,5 @@ describe('pollBatchJobs', () => {
     expect(poll).toMatchObject({ allDone: true, waitingCount: 0, requestCount: 0 });
     expect(await pollStatus()).toMatchObject({ jobs: [], refusedChunks: [0] });
     expect((await pollStatus())?.abandonedChunks).toBeUndefined();
-  });
-
-  describe('a file job Gemini reports SUCCEEDED before naming its responses file', () => {
-    const at = (minutes: number) => () => new Date(Date.parse('2026-11-03T12:00:00.000Z') + minutes * 60_000);
-    /** One file job that has succeeded, its responses file not named yet. */
-    async function succeededWithoutFile(): Promise<string> {
-      const plan = await writePlan(store, [{ kind: 'embed', keys: ['a', 'b'] }]);
-      const [job] = await submitDirectly(store, fake, plan);
-      if (!job) throw new Error('expected a job');
-      fake.setState(job, 'BATCH_STATE_SUCCEEDED');
-      return job;
-    }
-
-    it('is read again on the next pass until Gemini names the file, and only then done', async () => {
-      const job = await succeededWithoutFile();
-
-      const first = await pollBatchJobs(runState(), { ...deps(), now: at(0) });
-
-      expect(first.allDone).toBe(false);
-      expect((await pollStatus())?.jobs[0]).toMatchObject({
-        state: 'BATCH_STATE_SUCCEEDED',
-        inline: false,
-        responsesFileAwaitedSince: '2026-11-03T12:00:00.000Z',
-      });
-
-      const second = await pollBatchJobs(runState({ poll: first }), { ...deps(), now: at(5) });
-      expect(second.allDone).toBe(false);
-      expect((await pollStatus())?.jobs[0]?.responsesFileAwaitedSince).toBe('2026-11-03T12:00:00.000Z');
-
-      const named = fake.finish(job, { results: answerAll(fake.inputLines(job)) });
-      const third = await pollBatchJobs(runState({ poll: second }), { ...deps(), now: at(10) });
-
-      expect(third.allDone).toBe(true);
-      expect((await pollStatus())?.jobs[0]).toMatchObject({
-        responsesFile: named.responsesFile,
-        responsesFileAwaitedSince: '2026-11-03T12:00:00.000Z',
-      });
-      expect(fake.calls.getBatch).toBe(3);
-    });
-
-    it('gives up once the bound has passed since it was first seen so, and counts as done', async () => {
-      await succeededWithoutFile();
-      const first = await pollBatchJobs(runState(), { ...deps(), now: at(0), responsesFileWaitSeconds: 600 });
-      const second = await pollBatchJobs(runState({ poll: first }), {
-        ...deps(),
-        now: at(9),
-        responsesFileWaitSeconds: 600,
-      });
-      expect(second.allDone).toBe(false);
-
-      const third = await pollBatchJobs(runState({ poll: second }), {
-        ...deps(),
-        now: at(10),
-        responsesFileWaitSeconds: 600,
-      });
-
-      expect(third.allDone).toBe(true);
-      expect((await pollStatus())?.jobs[0]).toMatchObject({ responsesFileGivenUp: true });
-      await pollBatchJobs(runState({ poll: third }), deps());
-      expect(fake.calls.getBatch).toBe(3);
-    });
-
-    it('waits an hour by default', () => {
-      expect(DEFAULT_RESPONSES_FILE_WAIT_SECONDS).toBe(3600);
-    });
-
-    it('takes an inline job that succeeded for done: its answers are in the operation', async () => {
-      const plan = await writePlan(store, [{ kind: 'generate', keys: ['a'] }]);
-      const batch = fake.addBatch({
-        kind: 'generate',
-        model: 'm',
-        displayName: `${RUN_ID}/chunk-00000`,
-        fileName: '',
-        inlineRequests: [{ key: 'a', request: {} }],
-      });
-      await writeLedger(store, {
-        chunk: 0,
-        displayName: batch.displayName,
-        inline: true,
-        batchName: batch.name,
-      });
-      fake.answer(batch.name);
-
-      expect((await pollBatchJobs(runState(), deps())).allDone).toBe(true);
-      expect(plan.chunks).toHaveLength(1);
-      expect((await pollStatus())?.jobs[0]).toMatchObject({ inline: true });
-    });
   });
 });

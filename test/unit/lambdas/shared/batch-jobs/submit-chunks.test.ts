@@ -1,0 +1,200 @@
+import { readdir, rm } from 'node:fs/promises';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { SubmitChunksDeps } from '../../../../../lambdas/shared/batch-jobs/submit-chunks.js';
+import {
+  GeminiRateLimitError,
+  GeminiRequestError,
+  GeminiUnavailableError,
+} from '../../../../../lambdas/shared/errors.js';
+import type { FakeGemini } from '../../../../support/fake-gemini.js';
+import { MemoryObjectStore } from '../../../../support/memory-object-store.js';
+import { BUCKET, fixedNow, RUN_ID, readLedger, WORK, writePlan } from '../../run-fixtures.js';
+import { CrashingStore, freshWorkspace, submit, submitDeps, twoChunks } from './submit-fixtures.js';
+
+let store: MemoryObjectStore;
+let fake: FakeGemini;
+let tmpDir: string;
+beforeEach(async () => {
+  ({ store, fake, tmpDir } = await freshWorkspace());
+});
+afterEach(() => rm(tmpDir, { recursive: true, force: true }));
+const deps = (overrides: Partial<SubmitChunksDeps> = {}) => submitDeps({ store, fake, tmpDir }, overrides);
+
+describe('submitChunks', () => {
+  it('creates one job per chunk, named <runId>/<chunk>, from the chunk file', async () => {
+    const plan = await twoChunks(store);
+    const outcome = await submit(deps());
+    expect(outcome).toEqual({ submitted: 2, waiting: 0, refused: 0 });
+    // Chunks are submitted concurrently: compare by name, not by creation order.
+    const batches = [...fake.batches.values()].sort((a, b) => a.displayName.localeCompare(b.displayName));
+    expect(batches.map(({ displayName, kind, model }) => ({ displayName, kind, model }))).toEqual([
+      { displayName: `${RUN_ID}/chunk-00000`, kind: 'generate', model: plan.chunks[0]?.model },
+      { displayName: `${RUN_ID}/chunk-00001`, kind: 'embed', model: plan.chunks[1]?.model },
+    ]);
+    for (const [index, batch] of batches.entries()) {
+      expect(fake.files.get(batch.fileName)).toBe(store.text(BUCKET, WORK.chunk(index)));
+    }
+  });
+
+  it('writes each chunk ledger with the uploaded file and the job name', async () => {
+    await twoChunks(store);
+    await submit(deps({ concurrency: 1 }));
+    const ledgers = [await readLedger(store, 0), await readLedger(store, 1)];
+    expect(ledgers).toEqual([
+      {
+        chunk: 0,
+        displayName: `${RUN_ID}/chunk-00000`,
+        uploadedFile: 'files/up-1',
+        inline: false,
+        creating: false,
+        creatingSince: fixedNow().toISOString(),
+        batchName: 'batches/b-1',
+        updatedAt: fixedNow().toISOString(),
+      },
+      {
+        chunk: 1,
+        displayName: `${RUN_ID}/chunk-00001`,
+        uploadedFile: 'files/up-2',
+        inline: false,
+        creating: false,
+        creatingSince: fixedNow().toISOString(),
+        batchName: 'batches/b-2',
+        updatedAt: fixedNow().toISOString(),
+      },
+    ]);
+    expect(ledgers[0]).not.toHaveProperty('recovered');
+  });
+
+  it('creates no second job, uploads nothing again, looks nothing up and rewrites no ledger when run twice', async () => {
+    await twoChunks(store);
+    await submit(deps());
+    const ledgers = [await readLedger(store, 0), await readLedger(store, 1)];
+
+    await submit(deps({ now: () => new Date('2026-11-03T13:00:00.000Z') }));
+
+    expect(fake.calls.createBatch).toBe(2);
+    expect(fake.calls.uploadJsonl).toBe(2);
+    expect(fake.batches.size).toBe(2);
+    expect(fake.calls.findBatchesByDisplayName).toBe(0);
+    expect([await readLedger(store, 0), await readLedger(store, 1)]).toEqual(ledgers);
+  });
+
+  it('reuses the uploaded file after a 429 on create, and creates without looking for a job first', async () => {
+    await writePlan(store, [{ kind: 'generate', keys: ['a', 'b'] }]);
+    fake.rateLimit('createBatch');
+    expect(await submit(deps())).toMatchObject({ submitted: 0, waiting: 1 });
+    expect(await readLedger(store, 0)).toMatchObject({ uploadedFile: 'files/up-1' });
+
+    await submit(deps());
+
+    expect(fake.calls.uploadJsonl).toBe(1);
+    // A 429 created nothing: `creating` was cleared, so nothing is looked up.
+    expect(fake.calls.findBatchesByDisplayName).toBe(0);
+    expect(fake.batches.size).toBe(1);
+    expect(fake.batchNamed(`${RUN_ID}/chunk-00000`).fileName).toBe('files/up-1');
+    expect(await readLedger(store, 0)).toMatchObject({
+      uploadedFile: 'files/up-1',
+      batchName: 'batches/b-1',
+    });
+    expect(await readLedger(store, 0)).not.toHaveProperty('recovered');
+  });
+
+  it('creates only the missing job on retry when Gemini failed on a later chunk', async () => {
+    await twoChunks(store);
+    fake.failAt('createBatch', 2, new GeminiUnavailableError('503 Service Unavailable'));
+    const first = await submit(deps({ concurrency: 1 }));
+    expect(first).toMatchObject({ submitted: 1, waiting: 1 });
+    expect(fake.batches.size).toBe(1);
+
+    await submit(deps());
+
+    expect(fake.batches.size).toBe(2);
+    expect(fake.calls.createBatch).toBe(3); // chunk 0 once; chunk 1 failed once, then succeeded
+    // The 503 may have come after Gemini made the job: the retry looked for it before creating.
+    expect(fake.calls.findBatchesByDisplayName).toBe(1);
+    expect(fake.calls.uploadJsonl).toBe(2);
+    expect(await readLedger(store, 0)).toMatchObject({ batchName: 'batches/b-1' });
+    expect(await readLedger(store, 1)).toMatchObject({
+      uploadedFile: 'files/up-2',
+      batchName: 'batches/b-2',
+    });
+  });
+
+  it('submits the remaining chunk after a crash on a later chunk, leaving the first job alone', async () => {
+    await twoChunks(store);
+    const crashing = new CrashingStore(store, (key) => key === WORK.ledger(1));
+    await expect(submit(deps({ store: crashing }))).rejects.toThrow('simulated crash');
+    expect(fake.batches.size).toBe(1);
+    expect(await readLedger(store, 0)).toMatchObject({ batchName: 'batches/b-1' });
+
+    await submit(deps());
+    expect(fake.batches.size).toBe(2);
+    expect(fake.calls.createBatch).toBe(2);
+  });
+
+  it('removes its staged chunk files, after success and after a failed upload', async () => {
+    await twoChunks(store);
+    await submit(deps());
+    expect(await readdir(tmpDir)).toEqual([]);
+
+    const other = new MemoryObjectStore();
+    await writePlan(other, [{ kind: 'generate', keys: ['x'] }]);
+    fake.failNext('uploadJsonl', new GeminiRequestError('file too large'));
+    await expect(submit(deps({ store: other }))).rejects.toMatchObject({ name: 'GeminiRequestError' });
+    expect(await readdir(tmpDir)).toEqual([]);
+  });
+
+  it('leaves a chunk Gemini refuses with 429 waiting while the others get their jobs', async () => {
+    await twoChunks(store);
+    fake.failAt('createBatch', 2, new GeminiRateLimitError('429 enqueued tokens'));
+
+    const submitted = await submit(deps({ concurrency: 1 }));
+
+    expect(submitted).toEqual({ submitted: 1, waiting: 1, refused: 0 });
+    expect((await readLedger(store, 1))?.batchName).toBeUndefined();
+  });
+
+  it('does not fail the run when Gemini refuses every job: all chunks wait for the poll loop', async () => {
+    await twoChunks(store);
+    fake.rateLimit('createBatch', 2);
+
+    const submitted = await submit(deps({ concurrency: 1 }));
+
+    expect(submitted).toEqual({ submitted: 0, waiting: 2, refused: 0 });
+    expect(fake.batches.size).toBe(0);
+    expect(await readLedger(store, 0)).toMatchObject({ creating: false, uploadedFile: 'files/up-1' });
+  });
+
+  it.each([
+    ['429', () => fake.rateLimit('uploadJsonl')],
+    ['503', () => fake.unavailable('uploadJsonl')],
+  ])('leaves a chunk whose upload answers %s waiting, marked as uploading', async (_status, refuse) => {
+    await writePlan(store, [{ kind: 'generate', keys: ['a'] }]);
+    refuse();
+
+    expect(await submit(deps())).toMatchObject({ submitted: 0, waiting: 1 });
+
+    expect(await readLedger(store, 0)).toMatchObject({ uploading: true });
+    expect((await readLedger(store, 0))?.uploadedFile).toBeUndefined();
+    expect(await readdir(tmpDir)).toEqual([]);
+  });
+
+  it('reuses a file Gemini kept from an upload whose answer was lost, instead of leaving an orphan', async () => {
+    await writePlan(store, [{ kind: 'generate', keys: ['a', 'b'] }]);
+    fake.failAfter(
+      'uploadJsonl',
+      new GeminiUnavailableError('Gemini ended the upload without naming the file'),
+    );
+    await submit(deps());
+    expect(fake.files.size).toBe(1);
+
+    await submit(deps());
+
+    expect(fake.reusedUploads).toEqual(['files/up-1']);
+    expect(fake.files.size).toBe(1);
+    expect(fake.batchNamed(`${RUN_ID}/chunk-00000`).fileName).toBe('files/up-1');
+    const ledger = await readLedger(store, 0);
+    expect(ledger).toMatchObject({ uploadedFile: 'files/up-1', batchName: 'batches/b-1' });
+    expect(ledger).not.toHaveProperty('uploading');
+  });
+});
