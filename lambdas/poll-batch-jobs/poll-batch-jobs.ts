@@ -8,9 +8,6 @@ import { type JobStatusRecord, type PollStatus, sentInline } from '../shared/run
 import { isFinished, type JobReadDeps, readJob, unreadRecord } from './job-reads.js';
 import { planRetries, type RetryDeps, retryCutoff } from './retries.js';
 
-// Only for test/unit/lambdas/run-fixtures.ts, until it imports from shared/batch-jobs/job-status.ts.
-export { toJobStatusRecord } from '../shared/batch-jobs/job-status.js';
-
 /** The poll loop's backoff: early polls are frequent, later ones rare, never more than `maxSeconds` apart. */
 export interface PollSchedule {
   readonly initialSeconds: number;

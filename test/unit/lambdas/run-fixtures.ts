@@ -3,7 +3,7 @@
  * ledgers, poll status and collect summary, written into a MemoryObjectStore as the earlier
  * functions would have written them. Every value is generated here, in code.
  */
-import { toJobStatusRecord } from '../../../lambdas/poll-batch-jobs/poll-batch-jobs.js';
+import { toJobStatusRecord } from '../../../lambdas/shared/batch-jobs/job-status.js';
 import type { BatchKind } from '../../../lambdas/shared/gemini/gemini-batch-api.js';
 import { jobDisplayName, workKeys } from '../../../lambdas/shared/run/bucket-layout.js';
 import type { RunState } from '../../../lambdas/shared/run/state-payloads.js';
