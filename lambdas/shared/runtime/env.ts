@@ -1,3 +1,5 @@
+import type { InlineChoice } from '../batch-jobs/inline-or-file.js';
+
 /**
  * The environment variables the functions read: set by the CDK construct in AWS, by the local
  * runner offline. Read once per cold start; a missing required one fails at start, by name.
@@ -79,11 +81,7 @@ function parsedNumber(name: string, value: string): number {
  * How Submit and Poll choose between inline and file jobs: the settings both take, read once. The
  * construct sets the bounds only when the stack overrides them; unset ones leave the core's defaults.
  */
-export function inlineChoiceEnv(env: NodeJS.ProcessEnv = process.env): {
-  readonly inlineMaxBytes?: number;
-  readonly inlineMaxAnswerBytes?: number;
-  readonly inlineEmbeddings: boolean;
-} {
+export function inlineChoiceEnv(env: NodeJS.ProcessEnv = process.env): InlineChoice {
   return {
     inlineMaxBytes: optionalNumberEnv(ENV.inlineMaxBytes, env),
     inlineMaxAnswerBytes: optionalNumberEnv(ENV.inlineMaxAnswerBytes, env),
