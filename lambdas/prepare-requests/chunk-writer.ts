@@ -121,6 +121,11 @@ export class ChunkWriter {
 
   async #close(chunk: OpenChunk): Promise<void> {
     const [{ bytes }] = await Promise.all([chunk.writer.close(), chunk.keysWriter.close()]);
-    this.#closed.push({ ...chunk.plan, requestCount: chunk.requestCount, bytes, estimatedTokens: chunk.tokens });
+    this.#closed.push({
+      ...chunk.plan,
+      requestCount: chunk.requestCount,
+      bytes,
+      estimatedTokens: chunk.tokens,
+    });
   }
 }

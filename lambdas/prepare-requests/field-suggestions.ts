@@ -3,8 +3,8 @@
  * and the reason a line with such fields is rejected.
  */
 import { type CompiledField, KIND_MESSAGE, MESSAGES } from './compiled-schema.js';
-import { REQUEST_ROOTS } from './request-schema-data.js';
 import type { UnknownField } from './request-schema.js';
+import { REQUEST_ROOTS } from './request-schema-data.js';
 
 /** `generation_Config`, `GenerationConfig` → `generationconfig`: spelling styles aside. */
 const normalized = (name: string): string => name.replace(/_/g, '').toLowerCase();

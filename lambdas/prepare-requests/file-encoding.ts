@@ -73,4 +73,3 @@ export function sniffFileEncoding(head: Uint8Array): FileEncoding | undefined {
   }
   return undefined;
 }
-

@@ -48,7 +48,8 @@ function keyProblem(field: 'key' | 'custom_id', key: unknown): string | undefine
   if (typeof key !== 'string' || key.trim() === '') {
     return `"${field}" must be a non-empty string, got ${typeof key === 'string' ? 'an empty string' : describe(key)}`;
   }
-  if (key.length > MAX_KEY_LENGTH) return `"${field}" is ${key.length} characters long; the limit is ${MAX_KEY_LENGTH}`;
+  if (key.length > MAX_KEY_LENGTH)
+    return `"${field}" is ${key.length} characters long; the limit is ${MAX_KEY_LENGTH}`;
   return undefined;
 }
 

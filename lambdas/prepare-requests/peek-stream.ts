@@ -49,4 +49,3 @@ export async function peekStream(source: AsyncIterable<Uint8Array>, bytes: numbe
   }
   return { head, body: body(), close: release };
 }
-

@@ -132,7 +132,17 @@ export async function prepareRequests(run: RunInput, deps: PrepareDeps): Promise
         continue;
       }
       const { format, kind, model, key } = parsed;
-      await chunks.add({ format, kind, model, key, lineNumber: line.lineNumber, text, bytes, tokens, limits });
+      await chunks.add({
+        format,
+        kind,
+        model,
+        key,
+        lineNumber: line.lineNumber,
+        text,
+        bytes,
+        tokens,
+        limits,
+      });
     }
     chunkPlans = await chunks.close();
   } catch (error) {
@@ -154,13 +164,23 @@ export async function prepareRequests(run: RunInput, deps: PrepareDeps): Promise
   };
   await store.putJson(run.bucket, workKeys(run.runId).plan, plan);
   if (acceptedCount === 0) {
-    throw nothingToSend(lineCount, s3Uri(run.bucket, run.key), s3Uri(run.bucket, results.rejected), modelCheck);
+    throw nothingToSend(
+      lineCount,
+      s3Uri(run.bucket, run.key),
+      s3Uri(run.bucket, results.rejected),
+      modelCheck,
+    );
   }
   return { chunkCount: chunkPlans.length, acceptedCount, rejectedCount };
 }
 
 /** The run's error when no line could be sent, leading with the likeliest cause: a retired model. */
-function nothingToSend(lineCount: number, input: string, reasons: string, modelCheck: ModelCheck): EmptyInputError {
+function nothingToSend(
+  lineCount: number,
+  input: string,
+  reasons: string,
+  modelCheck: ModelCheck,
+): EmptyInputError {
   if (lineCount === 0) {
     return new EmptyInputError(`${input} has no requests: the file is empty or holds only blank lines`);
   }
