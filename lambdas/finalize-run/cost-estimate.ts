@@ -106,8 +106,8 @@ export function estimateCost(
     total += cost.total;
     used.push({
       model,
-      ...(entry.from ? { from: entry.from } : {}),
-      ...(entry.until ? { until: entry.until } : {}),
+      from: entry.from,
+      until: entry.until,
       source: entry.source,
     });
     if (startDay < day && priceOn(entries, startDay) !== entry) {

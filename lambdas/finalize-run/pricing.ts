@@ -81,9 +81,7 @@ function ratesFrom(value: unknown, where: string, what: string): TokenRates {
   return {
     inputPerMillion: value.inputPerMillion as number,
     outputPerMillion: value.outputPerMillion as number,
-    ...(value.cachedInputPerMillion !== undefined
-      ? { cachedInputPerMillion: value.cachedInputPerMillion as number }
-      : {}),
+    cachedInputPerMillion: value.cachedInputPerMillion as number | undefined,
   };
 }
 
@@ -114,11 +112,10 @@ function entryFrom(value: unknown, where: string, what: string, defaultSource: s
   }
   return {
     ...rates,
-    ...(from ? { from } : {}),
-    ...(until ? { until } : {}),
-    ...(fields.longPrompt !== undefined
-      ? { longPrompt: ratesFrom(fields.longPrompt, `${where}.longPrompt`, what) }
-      : {}),
+    from,
+    until,
+    longPrompt:
+      fields.longPrompt === undefined ? undefined : ratesFrom(fields.longPrompt, `${where}.longPrompt`, what),
     source: (source as string | undefined) ?? defaultSource,
   };
 }

@@ -6,11 +6,13 @@
 import type { BatchKind } from '../shared/gemini/gemini-batch-api.js';
 import { type FieldSpec, FREE, REQUEST_MESSAGES, REQUEST_ROOTS, VALUE } from './request-schema-data.js';
 
+/** What a field holds, as numbers the walk compares cheaply: a value, any names, a message, a map of messages. */
 export const KIND_VALUE = 0;
 export const KIND_FREE = 1;
 export const KIND_MESSAGE = 2;
 export const KIND_MAP = 3;
 
+/** One field of a message, under both of its spellings. */
 export class CompiledField {
   constructor(
     readonly protoName: string,
@@ -21,6 +23,7 @@ export class CompiledField {
   ) {}
 }
 
+/** One message of the schema: its fields by every accepted spelling. */
 export class CompiledMessage {
   /**
    * Every accepted spelling (proto name and JSON name) to its field. A prototype-less object, not
