@@ -1,4 +1,8 @@
-import { LONG_PROMPT_TOKENS, type ModelUsage } from '../shared/run/work-records.js';
+/**
+ * A price table: its types, the entry in force on a day, and reading one from JSON (the stack's
+ * `batchPrices`, `BATCH_PRICES_JSON`) over the default table (`batch-prices.ts`).
+ */
+import { DEFAULT_BATCH_PRICES } from './batch-prices.js';
 
 /** USD per million tokens. Output includes thinking tokens, which Gemini bills as output. */
 export interface TokenRates {
@@ -21,7 +25,7 @@ export interface PriceEntry extends TokenRates {
   /** First day it no longer applies (`YYYY-MM-DD`, exclusive). Absent: until further notice. */
   readonly until?: string;
   /**
-   * The rates of a request whose prompt is longer than {@link LONG_PROMPT_TOKENS} (the whole request
+   * The rates of a request whose prompt is longer than `LONG_PROMPT_TOKENS`, 200k tokens (the whole request
    * is billed at them). Absent: the model has one rate for every prompt length.
    */
   readonly longPrompt?: TokenRates;
@@ -46,254 +50,9 @@ export interface PriceTable {
   /** Each model's entries; at most one applies on any day. */
   readonly models: Readonly<Record<string, readonly PriceEntry[]>>;
 }
-
-/** Batch jobs cost half the standard (interactive) price: Gemini API pricing page, "Batch API (50% cost reduction)". */
-export const BATCH_DISCOUNT = 0.5;
-
-const PRICING_PAGE = 'https://ai.google.dev/gemini-api/docs/pricing';
-/** Google's page as read on 2026-10-07 (transcribed verbatim in api-evangelist/deepmind, plans/deepmind-plans-pricing.yml). */
-const READ_2026_10_07 = `${PRICING_PAGE} (standard prices read 2026-10-07)`;
-
-/** The standard (interactive) prices, per model, as published: the batch table is derived from them. */
-const STANDARD_PRICES: Readonly<Record<string, readonly PriceEntry[]>> = {
-  'gemini-3.8-flash': [
-    {
-      from: '2026-09-02',
-      until: '2027-01-01',
-      inputPerMillion: 0.75,
-      outputPerMillion: 3.75,
-      cachedInputPerMillion: 0.075,
-      source: `${READ_2026_10_07}: "$0.75 through December 31, 2026", output "$3.75"; cached input $0.075 from https://docs.apiyi.com/en/models/gemini-3-8-flash (2026-09-02); released 2026-09-02 (https://apidog.com/blog/how-to-use-gemini-3-8-flash-api/)`,
-    },
-    {
-      from: '2027-01-01',
-      inputPerMillion: 1.5,
-      outputPerMillion: 7.5,
-      // Not published yet: 10% of input, the ratio of every Gemini 3 cached rate that is.
-      cachedInputPerMillion: 0.15,
-      source: `${READ_2026_10_07}: "$1.50 starting January 1, 2027", output "$7.50 starting January 1, 2027"; cached input assumed 10% of input (unpublished)`,
-    },
-  ],
-  'gemini-3.5-flash': [
-    {
-      from: '2026-05-19',
-      inputPerMillion: 1.5,
-      outputPerMillion: 9,
-      cachedInputPerMillion: 0.15,
-      source: `${READ_2026_10_07}; cached input from a third-party table of 2026-05-19 (gemini-reality-2026.md)`,
-    },
-  ],
-  'gemini-3.5-flash-lite': [{ inputPerMillion: 0.3, outputPerMillion: 2.5, source: READ_2026_10_07 }],
-  'gemini-3.1-pro-preview': [
-    {
-      inputPerMillion: 2,
-      outputPerMillion: 12,
-      longPrompt: { inputPerMillion: 4, outputPerMillion: 18 },
-      source: `${READ_2026_10_07}: $2.00 / $12.00 for prompts <= 200k tokens, $4.00 / $18.00 above`,
-    },
-  ],
-  'gemini-3-flash-preview': [
-    {
-      inputPerMillion: 0.5,
-      outputPerMillion: 3,
-      cachedInputPerMillion: 0.05,
-      source: `${PRICING_PAGE} as quoted by https://factquire.com/models/google/gemini-3-flash-preview.json (accessed 2026-07-04)`,
-    },
-  ],
-  'gemini-3.1-flash-lite-preview': [
-    {
-      inputPerMillion: 0.25,
-      outputPerMillion: 1.5,
-      cachedInputPerMillion: 0.025,
-      source: `${PRICING_PAGE} (updated 2026-03-03) as quoted by https://macaron.im/blog/gemini-flash-lite-pricing`,
-    },
-  ],
-  'gemini-2.5-pro': [
-    {
-      inputPerMillion: 1.25,
-      outputPerMillion: 10,
-      cachedInputPerMillion: 0.31,
-      longPrompt: { inputPerMillion: 2.5, outputPerMillion: 15, cachedInputPerMillion: 0.625 },
-      source: `${READ_2026_10_07}: input $1.25 <= 200k, $2.50 above; output $10 / $15 and caching $0.31 / $0.625 as quoted by https://deploybase.ai/articles/gemini-api-pricing (2026-01-08) and https://discuss.ai.google.dev/t/92919`,
-    },
-  ],
-  'gemini-2.5-flash': [
-    {
-      inputPerMillion: 0.3,
-      outputPerMillion: 2.5,
-      source: `${READ_2026_10_07}: text, image and video input (audio input is $1.00 and is priced as text here)`,
-    },
-  ],
-  'gemini-2.5-flash-lite': [{ inputPerMillion: 0.1, outputPerMillion: 0.4, source: READ_2026_10_07 }],
-  'gemini-embedding-2': [
-    { inputPerMillion: 0.2, outputPerMillion: 0, source: `${READ_2026_10_07}: text input` },
-  ],
-  'gemini-embedding-001': [
-    {
-      inputPerMillion: 0.15,
-      outputPerMillion: 0,
-      source: `${PRICING_PAGE} (read 2026-11, this table's earlier edition)`,
-    },
-  ],
-};
-
-const scaled = (rates: TokenRates, factor: number): TokenRates => ({
-  inputPerMillion: rates.inputPerMillion * factor,
-  outputPerMillion: rates.outputPerMillion * factor,
-  ...(rates.cachedInputPerMillion !== undefined
-    ? { cachedInputPerMillion: rates.cachedInputPerMillion * factor }
-    : {}),
-});
-
-/** The batch entry of a standard entry: every rate at {@link BATCH_DISCOUNT}. */
-function batchEntry(entry: PriceEntry): PriceEntry {
-  return {
-    ...entry,
-    ...scaled(entry, BATCH_DISCOUNT),
-    ...(entry.longPrompt ? { longPrompt: scaled(entry.longPrompt, BATCH_DISCOUNT) } : {}),
-    source: `${entry.source}; batch = ${BATCH_DISCOUNT * 100}% of standard`,
-  };
-}
-
-/**
- * Gemini Developer API batch prices: the published standard prices above, each halved. Which entry
- * applies is picked by date (see {@link estimateCost}). Override or extend with `BATCH_PRICES_JSON`
- * (see {@link priceTableWith}) when prices change before this table does.
- */
-export const DEFAULT_BATCH_PRICES: PriceTable = {
-  currency: 'USD',
-  basis: `batch prices: ${BATCH_DISCOUNT * 100}% of the standard prices on ${PRICING_PAGE}`,
-  models: Object.fromEntries(
-    Object.entries(STANDARD_PRICES).map(([model, entries]) => [model, entries.map(batchEntry)]),
-  ),
-};
-
-/** Which entry priced a model's usage: what the manifest shows beside the cost. */
-export interface UsedPrice {
-  readonly model: string;
-  readonly from?: string;
-  readonly until?: string;
-  readonly source: string;
-}
-
-export interface ModelCost {
-  /** Prompt tokens not served from a cache. */
-  readonly input: number;
-  readonly cachedInput: number;
-  /** Output and thinking tokens. */
-  readonly output: number;
-  readonly total: number;
-}
-
-export interface CostEstimate {
-  readonly currency: 'USD';
-  readonly basis: string;
-  /** The instant whose day picked each model's entry (see {@link CostDates}). */
-  readonly pricedAt: string;
-  readonly total: number;
-  readonly byModel: Readonly<Record<string, ModelCost>>;
-  /** The entry used for each priced model: its dates and source. */
-  readonly prices: readonly UsedPrice[];
-  /** Models used that the table has no price for on that day: their cost is not in the total. */
-  readonly unpricedModels: readonly string[];
-  /** What a reader should know about the estimate, e.g. a price change during the run. */
-  readonly notes: readonly string[];
-}
-
-/**
- * When the run's requests were billed. Gemini bills a batch request when it processes it, which is
- * some time between the job's creation and its end, so `at` should be as close to the jobs' end as
- * is known; `since` (when the run began) lets the estimate say when a price changed in between.
- */
-export interface CostDates {
-  readonly at: Date;
-  readonly since?: Date;
-}
-
-/** Rounds to a hundredth of a cent: estimates, not invoices. */
-const round = (usd: number): number => Math.round(usd * 10_000) / 10_000;
-
-const dayOf = (at: Date): string => at.toISOString().slice(0, 10);
-
 /** The entry in force on `day` (`YYYY-MM-DD`), if any. */
 export function priceOn(entries: readonly PriceEntry[], day: string): PriceEntry | undefined {
   return entries.find((entry) => (!entry.from || entry.from <= day) && (!entry.until || day < entry.until));
-}
-
-const perMillion = (tokens: number, rate: number): number => (tokens / 1e6) * rate;
-
-/** A model's cost under one entry, long-prompt requests at the long rates where the entry has them. */
-function costOf(usage: ModelUsage, entry: PriceEntry): ModelCost {
-  const long = entry.longPrompt ?? entry;
-  const cachedRate = (rates: TokenRates) => rates.cachedInputPerMillion ?? rates.inputPerMillion;
-  // promptTokens includes the cached ones, and the long-prompt counts are part of the totals.
-  const shortCached = usage.cachedTokens - usage.longPromptCachedTokens;
-  const shortInput = usage.promptTokens - usage.longPromptTokens - shortCached;
-  const shortOutput = usage.outputTokens + usage.thoughtsTokens - usage.longPromptOutputTokens;
-  const longCached = usage.longPromptCachedTokens;
-  const longInput = usage.longPromptTokens - longCached;
-  const input = perMillion(shortInput, entry.inputPerMillion) + perMillion(longInput, long.inputPerMillion);
-  const cachedInput = perMillion(shortCached, cachedRate(entry)) + perMillion(longCached, cachedRate(long));
-  const output =
-    perMillion(shortOutput, entry.outputPerMillion) +
-    perMillion(usage.longPromptOutputTokens, long.outputPerMillion);
-  return {
-    input: round(input),
-    cachedInput: round(cachedInput),
-    output: round(output),
-    total: input + cachedInput + output,
-  };
-}
-
-/**
- * The run's estimated cost at batch prices, from the token usage Gemini reported: uncached, cached
- * and output (thinking included) tokens at the rates of the entry in force on `dates.at`'s day
- * (UTC), long-prompt requests at the long-prompt rates.
- */
-export function estimateCost(
-  usageByModel: Readonly<Record<string, ModelUsage>>,
-  prices: PriceTable,
-  dates: CostDates,
-): CostEstimate {
-  const day = dayOf(dates.at);
-  const startDay = dates.since ? dayOf(dates.since) : day;
-  const byModel: Record<string, ModelCost> = {};
-  const used: UsedPrice[] = [];
-  const unpricedModels: string[] = [];
-  const notes: string[] = [];
-  let total = 0;
-  for (const [model, usage] of Object.entries(usageByModel)) {
-    const entries = prices.models[model] ?? [];
-    const entry = priceOn(entries, day);
-    if (!entry) {
-      unpricedModels.push(model);
-      continue;
-    }
-    const cost = costOf(usage, entry);
-    byModel[model] = { ...cost, total: round(cost.total) };
-    total += cost.total;
-    used.push({
-      model,
-      ...(entry.from ? { from: entry.from } : {}),
-      ...(entry.until ? { until: entry.until } : {}),
-      source: entry.source,
-    });
-    if (startDay < day && priceOn(entries, startDay) !== entry) {
-      notes.push(
-        `the price of ${model} changed during the run (${entry.from ?? 'between its start and end'}): every request is priced at the later one, although those processed before may have cost less`,
-      );
-    }
-  }
-  return {
-    currency: prices.currency,
-    basis: prices.basis,
-    pricedAt: dates.at.toISOString(),
-    total: round(total),
-    byModel,
-    prices: used,
-    unpricedModels,
-    notes,
-  };
 }
 
 const describe = (value: unknown): string =>
@@ -322,9 +81,7 @@ function ratesFrom(value: unknown, where: string, what: string): TokenRates {
   return {
     inputPerMillion: value.inputPerMillion as number,
     outputPerMillion: value.outputPerMillion as number,
-    ...(value.cachedInputPerMillion !== undefined
-      ? { cachedInputPerMillion: value.cachedInputPerMillion as number }
-      : {}),
+    cachedInputPerMillion: value.cachedInputPerMillion as number | undefined,
   };
 }
 
@@ -355,11 +112,10 @@ function entryFrom(value: unknown, where: string, what: string, defaultSource: s
   }
   return {
     ...rates,
-    ...(from ? { from } : {}),
-    ...(until ? { until } : {}),
-    ...(fields.longPrompt !== undefined
-      ? { longPrompt: ratesFrom(fields.longPrompt, `${where}.longPrompt`, what) }
-      : {}),
+    from,
+    until,
+    longPrompt:
+      fields.longPrompt === undefined ? undefined : ratesFrom(fields.longPrompt, `${where}.longPrompt`, what),
     source: (source as string | undefined) ?? defaultSource,
   };
 }

@@ -62,3 +62,22 @@ export function chunkLimitsFor(
     ...overrides,
   };
 }
+
+/**
+ * {@link chunkLimitsFor} worked out once per model: the limits depend only on the model, and a
+ * file has millions of lines but few models.
+ */
+export function chunkLimitsByModel(
+  overrides?: Partial<ChunkLimits>,
+  tokensPerJob?: Readonly<Record<string, number>>,
+): (model: string) => ChunkLimits {
+  const byModel = new Map<string, ChunkLimits>();
+  return (model) => {
+    let limits = byModel.get(model);
+    if (!limits) {
+      limits = chunkLimitsFor(model, overrides, tokensPerJob);
+      byModel.set(model, limits);
+    }
+    return limits;
+  };
+}

@@ -1,11 +1,7 @@
 import { type BatchKind, OPENAI_ENDPOINTS, type RequestFormat } from '../shared/gemini/gemini-batch-api.js';
-import { loneSurrogateIn, nestsDeeperThan } from '../shared/jsonl.js';
-import {
-  closestKnownField,
-  REQUEST_ROOTS,
-  type UnknownField,
-  unknownRequestFields,
-} from './request-schema.js';
+import { misspeltContents, unknownFieldsReason } from './field-suggestions.js';
+import { isJsonObject, loneSurrogateIn, nestsDeeperThan } from './json-checks.js';
+import { unknownRequestFields } from './request-schema.js';
 
 /** Keys longer than this are refused: they are identifiers, and they are repeated in every result. */
 export const MAX_KEY_LENGTH = 256;
@@ -42,19 +38,26 @@ export type ParsedRequestLine =
     }
   | { readonly ok: false; readonly reason: string };
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
 const describe = (value: unknown): string =>
   value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
 
 const reject = (reason: string): ParsedRequestLine => ({ ok: false, reason });
 
+/** Why a line's key (its `key`, or an OpenAI line's `custom_id`) cannot be used; undefined when it can. */
+function keyProblem(field: 'key' | 'custom_id', key: unknown): string | undefined {
+  if (typeof key !== 'string' || key.trim() === '') {
+    return `"${field}" must be a non-empty string, got ${typeof key === 'string' ? 'an empty string' : describe(key)}`;
+  }
+  if (key.length > MAX_KEY_LENGTH)
+    return `"${field}" is ${key.length} characters long; the limit is ${MAX_KEY_LENGTH}`;
+  return undefined;
+}
+
 /** `models/gemini-embedding-001` → `gemini-embedding-001`. */
 const bareModel = (model: string): string => model.replace(/^models\//, '');
 
 /**
- * Reads one input line (DESIGN.md section 3): `{"key", "request"}` for generate or embed, or a bare
+ * Reads one input line: `{"key", "request"}` for generate or embed, or a bare
  * request without `key`, which is keyed `line-<n>`. The kind follows the request's shape:
  * `contents` is generateContent, `content` is embedContent. A Gemini-format request must use only
  * field names Gemini's v1beta schema knows (`request-schema.ts`); OpenAI-format lines go through
@@ -72,28 +75,22 @@ export function parseRequestLine(text: string, lineNumber: number, models: Defau
   }
   const lone = loneSurrogateIn(text, value);
   if (lone !== undefined) return reject(loneSurrogateReason(lone));
-  if (!isObject(value)) return reject(`expected a JSON object, got ${describe(value)}`);
+  if (!isJsonObject(value)) return reject(`expected a JSON object, got ${describe(value)}`);
   if ('custom_id' in value || ('body' in value && 'url' in value)) return parseOpenAiLine(value, models);
 
   const wrapped = 'request' in value;
   // A bare request may still carry a key; it is the line's key, not part of what Gemini receives.
   const { key: _key, ...bare } = value;
   const request = wrapped ? value.request : bare;
-  if (!isObject(request)) return reject(`"request" must be a JSON object, got ${describe(request)}`);
+  if (!isJsonObject(request)) return reject(`"request" must be a JSON object, got ${describe(request)}`);
 
   // The common case, `{"key": "…", "request": {…}}` and nothing else, is sent exactly as written.
   const verbatim = wrapped && typeof value.key === 'string' && Object.keys(value).length === 2;
   let key = `line-${lineNumber}`;
   if ('key' in value) {
-    if (typeof value.key !== 'string' || value.key.trim() === '') {
-      return reject(
-        `"key" must be a non-empty string, got ${typeof value.key === 'string' ? 'an empty string' : describe(value.key)}`,
-      );
-    }
-    if (value.key.length > MAX_KEY_LENGTH) {
-      return reject(`"key" is ${value.key.length} characters long; the limit is ${MAX_KEY_LENGTH}`);
-    }
-    key = value.key;
+    const problem = keyProblem('key', value.key);
+    if (problem !== undefined) return reject(problem);
+    key = value.key as string;
   }
 
   if ('contents' in request) {
@@ -101,7 +98,7 @@ export function parseRequestLine(text: string, lineNumber: number, models: Defau
     if (!Array.isArray(contents) || contents.length === 0) {
       return reject('"request.contents" must be a non-empty array of Content objects');
     }
-    const badTurn = contents.findIndex((turn) => !isObject(turn) || !Array.isArray(turn.parts));
+    const badTurn = contents.findIndex((turn) => !isJsonObject(turn) || !Array.isArray(turn.parts));
     if (badTurn !== -1)
       return reject(`"request.contents[${badTurn}]" must be an object with a "parts" array`);
     const unknown = unknownRequestFields('generate', request);
@@ -118,7 +115,7 @@ export function parseRequestLine(text: string, lineNumber: number, models: Defau
     };
   }
   if ('content' in request) {
-    if (!isObject(request.content) || !Array.isArray(request.content.parts)) {
+    if (!isJsonObject(request.content) || !Array.isArray(request.content.parts)) {
       return reject('"request.content" must be an object with a "parts" array');
     }
     const unknown = unknownRequestFields('embed', request);
@@ -152,48 +149,6 @@ const TOO_DEEP = `JSON nested deeper than ${MAX_NESTING_DEPTH} levels: Gemini re
 const loneSurrogateReason = (path: string): string =>
   `${path} holds a lone UTF-16 surrogate (a \\uD800-\\uDFFF escape without its pair), which is not Unicode text and cannot be sent to Gemini: keep both halves of the pair, or remove it`;
 
-/** How many unknown fields a reason names before it only counts the rest. */
-const NAMED_UNKNOWN_FIELDS = 3;
-
-const withSuggestion = (field: UnknownField): string => {
-  const meant = closestKnownField(field);
-  return `"${field.path}"${meant ? ` (did you mean "${meant}"?)` : ''}`;
-};
-
-/**
- * `unknown field "generationConfg" in the request (did you mean "generationConfig"?): Gemini refuses
- * requests with unknown fields`. Gemini's parser refuses the whole request over one unknown name,
- * so the line is better rejected here, with the name to fix, than sent and lost.
- */
-function unknownFieldsReason(fields: readonly UnknownField[]): string {
-  const because = 'Gemini refuses requests with unknown fields';
-  if (fields.length === 1) {
-    const [field] = fields as [UnknownField];
-    const meant = closestKnownField(field);
-    return `unknown field "${field.path}" in the request${meant ? ` (did you mean "${meant}"?)` : ''}: ${because}`;
-  }
-  const named = fields.slice(0, NAMED_UNKNOWN_FIELDS).map(withSuggestion);
-  const more = fields.length - named.length;
-  const list =
-    more > 0
-      ? `${named.join(', ')} and ${more} more`
-      : `${named.slice(0, -1).join(', ')} and ${named.at(-1)}`;
-  return `unknown fields ${list} in the request: ${because}`;
-}
-
-/** ` (did you mean "contents" instead of "contnets"?)` when a field of a request without either is a misspelling of one. */
-function misspeltContents(request: Readonly<Record<string, unknown>>): string {
-  for (const name of Object.keys(request)) {
-    const meant = (['generate', 'embed'] as const)
-      .map((kind) => closestKnownField({ name, path: name, location: '', message: REQUEST_ROOTS[kind] }))
-      .filter((known) => known === 'contents' || known === 'content');
-    // Both are a couple of edits from `contnet`: the one of the same length is the likelier.
-    const best = meant.sort((a, b) => Math.abs(a.length - name.length) - Math.abs(b.length - name.length))[0];
-    if (best) return ` (did you mean "${best}" instead of "${name}"?)`;
-  }
-  return '';
-}
-
 const OPENAI_KINDS: Readonly<Record<string, BatchKind>> = Object.fromEntries(
   Object.entries(OPENAI_ENDPOINTS).map(([kind, url]) => [url, kind as BatchKind]),
 );
@@ -203,14 +158,10 @@ const OPENAI_KINDS: Readonly<Record<string, BatchKind>> = Object.fromEntries(
  * embeddings: sent through Gemini's OpenAI-compatible batch layer, answered in OpenAI's shape.
  */
 function parseOpenAiLine(value: Record<string, unknown>, models: DefaultModels): ParsedRequestLine {
-  const { custom_id: key, method, url, body } = value;
-  if (typeof key !== 'string' || key.trim() === '') {
-    return reject(
-      `"custom_id" must be a non-empty string, got ${typeof key === 'string' ? 'an empty string' : describe(key)}`,
-    );
-  }
-  if (key.length > MAX_KEY_LENGTH)
-    return reject(`"custom_id" is ${key.length} characters long; the limit is ${MAX_KEY_LENGTH}`);
+  const { custom_id, method, url, body } = value;
+  const problem = keyProblem('custom_id', custom_id);
+  if (problem !== undefined) return reject(problem);
+  const key = custom_id as string;
   if (method !== 'POST') return reject(`"method" must be "POST", got ${JSON.stringify(method)}`);
   const kind = typeof url === 'string' ? OPENAI_KINDS[url] : undefined;
   if (!kind) {
@@ -218,7 +169,7 @@ function parseOpenAiLine(value: Record<string, unknown>, models: DefaultModels):
       `"url" must be "/v1/chat/completions" or "/v1/embeddings" (what Gemini's OpenAI batch layer serves), got ${JSON.stringify(url)}`,
     );
   }
-  if (!isObject(body)) return reject(`"body" must be a JSON object, got ${describe(body)}`);
+  if (!isJsonObject(body)) return reject(`"body" must be a JSON object, got ${describe(body)}`);
   if (kind === 'generate' && !(Array.isArray(body.messages) && body.messages.length > 0)) {
     return reject('"body.messages" must be a non-empty array for /v1/chat/completions');
   }

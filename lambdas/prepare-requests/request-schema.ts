@@ -5,19 +5,13 @@
  * Prepare finds such lines before anything is sent, and the emulator refuses them as Google does.
  *
  * The field names are data (`request-schema-data.ts`, with its sources: the v1beta protos and
- * `@google/genai` 3.1.0, read 2026-12-01), compiled once at load into a walk that visits only
+ * `@google/genai` 3.1.0, read 2026-12-01), compiled once at load (`compiled-schema.ts`) for a walk that visits only
  * message-valued fields: strings and free-form values (`functionCall.args`, `responseJsonSchema`,
  * …) are never entered, and nothing is allocated for a request without unknown fields.
  */
 import type { BatchKind } from '../shared/gemini/gemini-batch-api.js';
-import { type FieldSpec, FREE, REQUEST_MESSAGES, REQUEST_ROOTS, VALUE } from './request-schema-data.js';
-
-/** The message each kind of request is: `GenerateContentRequest`, `EmbedContentRequest`. */
-export { REQUEST_ROOTS } from './request-schema-data.js';
-
-/** Where the field names come from, for messages and docs. */
-export const REQUEST_SCHEMA_SOURCE =
-  'Gemini API v1beta: googleapis/googleapis protos at f8291d2b and @google/genai 3.1.0, read 2026-12-01';
+import { type CompiledMessage, KIND_MAP, KIND_MESSAGE, ROOTS } from './compiled-schema.js';
+import { isJsonObject } from './json-checks.js';
 
 /** One field of a request that Gemini's v1beta schema does not have. */
 export interface UnknownField {
@@ -37,76 +31,6 @@ export interface UnknownField {
 
 /** At most this many unknown fields are reported per request: enough to act on, bounded for odd input. */
 export const MAX_UNKNOWN_FIELDS = 100;
-
-const KIND_VALUE = 0;
-const KIND_FREE = 1;
-const KIND_MESSAGE = 2;
-const KIND_MAP = 3;
-
-class CompiledField {
-  constructor(
-    readonly protoName: string,
-    readonly jsonName: string,
-    readonly kind: number,
-    /** Set for message and map fields once every message exists. */
-    public message: CompiledMessage | undefined,
-  ) {}
-}
-
-class CompiledMessage {
-  /**
-   * Every accepted spelling (proto name and JSON name) to its field. A prototype-less object, not
-   * a Map: property lookup on it measured about a fifth faster, and `__proto__` is just a name.
-   */
-  readonly fields: Record<string, CompiledField> = Object.create(null);
-  constructor(readonly name: string) {}
-}
-
-/** `response_mime_type` → `responseMimeType`: protobuf's JSON name rule. */
-const lowerCamel = (protoName: string): string =>
-  protoName.replace(/_([a-z0-9])/g, (_match, next: string) => next.toUpperCase());
-
-function compile(
-  messages: Readonly<Record<string, Readonly<Record<string, FieldSpec>>>>,
-): ReadonlyMap<string, CompiledMessage> {
-  const compiled = new Map<string, CompiledMessage>();
-  for (const name of Object.keys(messages)) compiled.set(name, new CompiledMessage(name));
-  const pending: { field: CompiledField; target: string; owner: string }[] = [];
-  for (const [name, fields] of Object.entries(messages)) {
-    const message = compiled.get(name) as CompiledMessage;
-    for (const [protoName, spec] of Object.entries(fields)) {
-      const type = typeof spec === 'object' && 'json' in spec ? spec.type : spec;
-      const jsonName = typeof spec === 'object' && 'json' in spec ? spec.json : lowerCamel(protoName);
-      const kind =
-        type === VALUE
-          ? KIND_VALUE
-          : type === FREE
-            ? KIND_FREE
-            : typeof type === 'object'
-              ? KIND_MAP
-              : KIND_MESSAGE;
-      const field = new CompiledField(protoName, jsonName, kind, undefined);
-      if (kind === KIND_MESSAGE || kind === KIND_MAP) {
-        pending.push({ field, target: typeof type === 'object' ? type.map : type, owner: name });
-      }
-      message.fields[protoName] = field;
-      message.fields[jsonName] = field;
-    }
-  }
-  for (const { field, target, owner } of pending) {
-    const message = compiled.get(target);
-    if (!message)
-      throw new Error(`request schema: ${owner}.${field.protoName} names unknown message ${target}`);
-    field.message = message;
-  }
-  return compiled;
-}
-
-const MESSAGES = compile(REQUEST_MESSAGES);
-const ROOTS: Readonly<Record<BatchKind, CompiledMessage>> = {
-  generate: MESSAGES.get(REQUEST_ROOTS.generate) as CompiledMessage,
-  embed: MESSAGES.get(REQUEST_ROOTS.embed) as CompiledMessage,
-};
 
 /**
  * Deeper than this the walk stops looking: Google's parser refuses such nesting anyway (protobuf's
@@ -130,9 +54,6 @@ let found: UnknownField[] | undefined;
 let limit = MAX_UNKNOWN_FIELDS;
 
 const EMPTY: readonly UnknownField[] = Object.freeze([]);
-
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 const pathStep = (name: string, first: boolean): string =>
@@ -191,7 +112,7 @@ function walkMessage(message: CompiledMessage, value: Record<string, unknown>): 
 function walkList(message: CompiledMessage, list: readonly unknown[]): void {
   for (let i = 0; i < list.length; i++) {
     const item = list[i];
-    if (!isObject(item)) continue;
+    if (!isJsonObject(item)) continue;
     push(FRAME_INDEX, '', '', i);
     walkMessage(message, item);
     depth -= 1;
@@ -203,7 +124,7 @@ function walkMap(message: CompiledMessage, map: object): void {
   let ordinal = 0;
   for (const key in map) {
     const item = (map as Record<string, unknown>)[key];
-    if (isObject(item)) {
+    if (isJsonObject(item)) {
       push(FRAME_ENTRY, key, '', ordinal);
       walkMessage(message, item);
       depth -= 1;
@@ -225,7 +146,7 @@ export function unknownRequestFields(
   request: unknown,
   maxFields = MAX_UNKNOWN_FIELDS,
 ): readonly UnknownField[] {
-  if (!isObject(request)) return EMPTY;
+  if (!isJsonObject(request)) return EMPTY;
   depth = 0;
   found = undefined;
   limit = maxFields;
@@ -249,88 +170,4 @@ export function unknownFieldMessage(field: UnknownField, locationPrefix = ''): s
       ? `${locationPrefix}.${field.location}`
       : locationPrefix || field.location;
   return `Invalid JSON payload received. Unknown name "${field.name}"${at ? ` at '${at}'` : ''}: Cannot find field.`;
-}
-
-/** `generation_Config`, `GenerationConfig` → `generationconfig`: spelling styles aside. */
-const normalized = (name: string): string => name.replace(/_/g, '').toLowerCase();
-
-/** Edit distance counting a swap of neighbours as one edit (optimal string alignment). */
-function editDistance(a: string, b: string): number {
-  const rows = a.length + 1;
-  const cols = b.length + 1;
-  const d: number[] = new Array(rows * cols).fill(0);
-  for (let i = 0; i < rows; i++) d[i * cols] = i;
-  for (let j = 0; j < cols; j++) d[j] = j;
-  for (let i = 1; i < rows; i++) {
-    for (let j = 1; j < cols; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let best = Math.min(
-        (d[(i - 1) * cols + j] as number) + 1,
-        (d[i * cols + j - 1] as number) + 1,
-        (d[(i - 1) * cols + j - 1] as number) + cost,
-      );
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-        best = Math.min(best, (d[(i - 2) * cols + j - 2] as number) + 1);
-      }
-      d[i * cols + j] = best;
-    }
-  }
-  return d[rows * cols - 1] as number;
-}
-
-/** How many edits a name may be from a known one and still be taken for a misspelling of it. */
-const tolerance = (length: number): number => (length <= 4 ? 1 : length <= 10 ? 2 : 3);
-
-/**
- * The known name an unknown field most likely meant, in the same spelling style (a name with `_`
- * gets the proto spelling): a field of the same message within a few edits (`generationConfg` →
- * `generationConfig`, `txt` → `text`); failing that, the one field whose name contains it
- * (`budget` → `thinkingBudget`); failing that, a field of one of its messages written a level too
- * high (`temperature` on the request → `generationConfig.temperature`). Undefined when
- * nothing is close or two different fields are equally close.
- */
-export function closestKnownField(field: UnknownField): string | undefined {
-  const message = MESSAGES.get(field.message);
-  if (!message) return undefined;
-  const snake = field.name.includes('_');
-  const spell = (known: CompiledField) => (snake ? known.protoName : known.jsonName);
-  const wanted = normalized(field.name);
-  let best: CompiledField | undefined;
-  let bestScore = Number.POSITIVE_INFINITY;
-  let tie = false;
-  for (const [spelling, known] of Object.entries(message.fields)) {
-    // Distance ignoring spelling style first, then as written, so `responseJsonSchem` picks
-    // `responseJsonSchema` over `_responseJsonSchema`.
-    const distance = editDistance(wanted, normalized(spelling));
-    if (distance > tolerance(wanted.length)) continue;
-    const score = distance * 1000 + editDistance(field.name, spelling);
-    if (score < bestScore) {
-      best = known;
-      bestScore = score;
-      tie = false;
-    } else if (score === bestScore && known !== best) {
-      tie = true;
-    }
-  }
-  if (best && !tie) return spell(best);
-  // A part of a longer name (`budget` → `thinkingBudget`, `mimeType` → `responseMimeType`), if only one has it.
-  if (wanted.length >= 4) {
-    let containing: CompiledField | undefined;
-    for (const [spelling, known] of Object.entries(message.fields)) {
-      if (!normalized(spelling).includes(wanted) || known === containing) continue;
-      if (containing) {
-        containing = undefined;
-        break;
-      }
-      containing = known;
-    }
-    if (containing) return spell(containing);
-  }
-  for (const holder of new Set(Object.values(message.fields))) {
-    if (holder.kind !== KIND_MESSAGE || !holder.message) continue;
-    for (const [spelling, known] of Object.entries(holder.message.fields)) {
-      if (normalized(spelling) === wanted) return `${spell(holder)}.${spell(known)}`;
-    }
-  }
-  return undefined;
 }

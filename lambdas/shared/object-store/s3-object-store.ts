@@ -79,8 +79,8 @@ export class S3ObjectStore implements ObjectStore, VersionedReads {
     return {
       body,
       metadata: response.Metadata ?? {},
-      ...(found !== undefined ? { etag: found } : {}),
-      ...(response.VersionId ? { versionId: response.VersionId } : {}),
+      etag: found,
+      versionId: response.VersionId,
     };
   }
 

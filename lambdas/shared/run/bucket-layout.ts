@@ -1,6 +1,7 @@
 /**
- * Where everything lives in the bucket (DESIGN.md section 2). The only place that builds keys.
- * Results never land under the input prefix, so a run cannot trigger itself.
+ * The bucket's S3 keys: uploads under `inputs/`, a run's working records under `work/<runId>/`, its
+ * outputs under `results/<input stem>/<runId>/`. The only place that builds keys. Results never
+ * land under the input prefix, so a run cannot trigger itself.
  */
 
 export const DEFAULT_INPUT_PREFIX = 'inputs/';

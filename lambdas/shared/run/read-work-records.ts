@@ -1,3 +1,7 @@
+/**
+ * Reading a run's records from `work/<runId>/` (their shapes are in `work-records.ts`): the one
+ * place that knows which key holds which record.
+ */
 import { RunStateError } from '../errors.js';
 import type { ObjectStore } from '../object-store/object-store.js';
 import { workKeys } from './bucket-layout.js';
@@ -6,7 +10,7 @@ import type { CollectSummary, JobLedger, PollStatus, RunPlan } from './work-reco
 
 type RunRef = Pick<RunInput, 'bucket' | 'runId'>;
 
-/** Reads one run's records from `work/<runId>/`: the only place that knows where each one lives. */
+/** `plan.json`; throws `RunStateError` when Prepare Requests did not finish. */
 export async function readPlan(store: ObjectStore, run: RunRef): Promise<RunPlan> {
   const plan = await store.getJson<RunPlan>(run.bucket, workKeys(run.runId).plan);
   if (!plan) throw new RunStateError(`run ${run.runId} has no plan: Prepare Requests did not finish`);
@@ -22,10 +26,12 @@ export async function readLedgers(store: ObjectStore, run: RunRef, plan: RunPlan
   return ledgers.filter((ledger): ledger is JobLedger => ledger !== undefined);
 }
 
+/** `poll-status.json`, or undefined before Poll's first pass. */
 export function readPollStatus(store: ObjectStore, run: RunRef): Promise<PollStatus | undefined> {
   return store.getJson<PollStatus>(run.bucket, workKeys(run.runId).pollStatus);
 }
 
+/** `collected.json`, or undefined before Collect Results ran. */
 export function readCollectSummary(store: ObjectStore, run: RunRef): Promise<CollectSummary | undefined> {
   return store.getJson<CollectSummary>(run.bucket, workKeys(run.runId).collected);
 }

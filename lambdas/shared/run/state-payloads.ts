@@ -1,7 +1,8 @@
 /**
- * What the workflow's states pass to each other. Only pointers and counts: request and result
- * bodies stay in S3 (state payloads are capped at 256 KiB). Each Lambda returns its own part, which
- * the state machine stores under the ResultPath named here.
+ * What the workflow's states pass each other in the Step Functions execution state: the run's
+ * input, then each Lambda's result under the ResultPath named here (`$.prepared`, `$.poll`, …).
+ * Only pointers and counts: request and result bodies stay in S3 (state payloads are capped at
+ * 256 KiB), and what one function leaves for another is a record under `work/` (`work-records.ts`).
  */
 
 /** Execution input, written by the start-run Lambda. */

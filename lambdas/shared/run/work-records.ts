@@ -1,6 +1,9 @@
 /**
- * The JSON records one run keeps under `work/<runId>/` (and its manifest under `results/`). They
- * are how the functions hand work to each other; the state machine only carries pointers.
+ * The JSON records a run keeps in S3 under `work/<runId>/`: the plan (Prepare), one ledger per
+ * chunk (Submit), the poll status (Poll) and the collect summary (Collect). They are how the
+ * functions hand work to each other; the state machine only carries pointers (`state-payloads.ts`).
+ * Their keys are in `bucket-layout.ts`, reading them is `read-work-records.ts`. A record written by
+ * an earlier version must still read, so a field added later is optional.
  */
 import type { BatchJobStatus, BatchKind, RequestFormat } from '../gemini/gemini-batch-api.js';
 
@@ -250,6 +253,3 @@ export interface CollectSummary {
   readonly usageByModel: Readonly<Record<string, ModelUsage>>;
   readonly collectedAt: string;
 }
-
-/** How a run ended, in `manifest.json`. */
-export type RunStatus = 'SUCCEEDED' | 'COMPLETED_WITH_ERRORS' | 'FAILED' | 'CANCELLED';

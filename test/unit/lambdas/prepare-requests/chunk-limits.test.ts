@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PIPELINE_CONFIG } from '../../../../infra/config.js';
-import {
-  chunkLimitsFor,
-  DEFAULT_CHUNK_LIMITS,
-  DEFAULT_TOKENS_PER_JOB,
-} from '../../../../lambdas/prepare-requests/chunk-limits.js';
+import { chunkLimitsFor, DEFAULT_TOKENS_PER_JOB } from '../../../../lambdas/prepare-requests/chunk-limits.js';
 
 describe('chunkLimitsFor', () => {
   it("gives the stack's default models a budget of their own, below the default", () => {
@@ -16,7 +12,11 @@ describe('chunkLimitsFor', () => {
   });
 
   it('uses the default budget for a model it does not list', () => {
-    expect(chunkLimitsFor('gemini-9-experimental')).toEqual(DEFAULT_CHUNK_LIMITS);
+    expect(chunkLimitsFor('gemini-9-experimental')).toEqual({
+      maxBytes: 1024 ** 3,
+      maxRequests: 200_000,
+      maxTokens: 2_000_000,
+    });
   });
 
   it('takes per-model budgets over the defaults, leaving other models as they were', () => {
@@ -30,7 +30,7 @@ describe('chunkLimitsFor', () => {
     expect(
       chunkLimitsFor('gemini-3.8-flash', { maxTokens: 10, maxRequests: 3 }, { 'gemini-3.8-flash': 900_000 }),
     ).toEqual({
-      maxBytes: DEFAULT_CHUNK_LIMITS.maxBytes,
+      maxBytes: 1024 ** 3,
       maxRequests: 3,
       maxTokens: 10,
     });

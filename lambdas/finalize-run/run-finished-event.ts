@@ -1,0 +1,33 @@
+/**
+ * The event Finalize puts on the bus when a run ends (`detail-type` RUN_FINISHED_DETAIL_TYPE,
+ * `source` GEMINI_BATCH_EVENT_SOURCE): enough to act on without reading the manifest.
+ */
+import { s3Uri } from '../shared/object-store/object-store.js';
+import type { RunState } from '../shared/run/state-payloads.js';
+import type { Manifest } from './manifest.js';
+import type { RunStatus } from './run-status.js';
+
+/** The event's `detail`. */
+export interface RunFinishedDetail {
+  readonly runId: string;
+  readonly status: RunStatus;
+  readonly reason?: string;
+  readonly input: string;
+  readonly manifest: string;
+  /** Absent when the run ended before results were collected. */
+  readonly results?: string;
+  readonly counts: Manifest['counts'];
+}
+
+/** The run-finished event's detail, from the manifest written for the run. */
+export function runFinishedDetail(run: RunState, manifest: Manifest): RunFinishedDetail {
+  return {
+    runId: run.runId,
+    status: manifest.status,
+    reason: manifest.reason,
+    input: s3Uri(run.bucket, run.key),
+    manifest: manifest.outputs.manifest,
+    results: manifest.outputs.results,
+    counts: manifest.counts,
+  };
+}
