@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { finished } from 'node:stream/promises';
-import { seededFraction, seededPermutation, seededRandom } from './faults.js';
 import { isRecord } from './json-fields.js';
 import {
   type EmbedContentResponseJson,
@@ -12,6 +11,7 @@ import {
   promptTokens,
 } from './model/index.js';
 import type { EmbeddingUsage } from './model-catalogue.js';
+import { seededFraction, seededPermutation, seededRandom } from './seeded-random.js';
 import { unknownFieldsLineError } from './unknown-fields.js';
 
 export type BatchKind = 'generate' | 'embed';

@@ -14,11 +14,12 @@ import {
   scanInputFile,
 } from './batch-processor.js';
 import type { EmulatorClock } from './clock.js';
-import { type FaultInjector, seededRandom } from './faults.js';
+import type { FaultInjector } from './fault-injector.js';
 import { type FileStore, newResourceId } from './file-store.js';
 import type { EmbeddingUsage } from './model-catalogue.js';
 import { type OpenAiBatchEndpoint, openAiCodec } from './openai/lines.js';
 import type { ResolvedLimits, ResolvedRoughness, ResolvedTiming } from './options.js';
+import { seededRandom } from './seeded-random.js';
 
 export type BatchState =
   | 'BATCH_STATE_PENDING'

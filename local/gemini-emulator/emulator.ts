@@ -13,7 +13,7 @@ import {
 } from './api-error.js';
 import { BatchStore } from './batch-store.js';
 import { EmulatorClock } from './clock.js';
-import { FaultInjector } from './faults.js';
+import { FaultInjector } from './fault-injector.js';
 import { FileStore } from './file-store.js';
 import { type Route, selectResponseFields, sendError } from './http.js';
 import { GEMINI_MODELS, ModelCatalogue } from './model-catalogue.js';

@@ -8,7 +8,7 @@ import {
   type JobView,
 } from '../batch-store.js';
 import type { EmulatorClock } from '../clock.js';
-import type { FaultInjector } from '../faults.js';
+import type { FaultInjector } from '../fault-injector.js';
 import { paginate, type RequestContext, type Route, readJsonBody, sendJson } from '../http.js';
 import { readField } from '../json-fields.js';
 import type { ModelCatalogue } from '../model-catalogue.js';

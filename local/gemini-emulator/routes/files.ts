@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { invalidArgument } from '../api-error.js';
 import type { EmulatorClock } from '../clock.js';
-import type { FaultInjector } from '../faults.js';
+import type { FaultInjector } from '../fault-injector.js';
 import { type FileStore, fileResource } from '../file-store.js';
 import { paginate, type RequestContext, type Route, readJsonBody, sendJson } from '../http.js';
 import { readField } from '../json-fields.js';
