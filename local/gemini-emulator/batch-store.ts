@@ -2,11 +2,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GoogleApiError, invalidArgument, notFound, quotaExceeded } from './api-error.js';
 import {
-  type BatchKind,
   type InputScan,
-  type LineCodec,
-  type LineFault,
-  nativeCodec,
   type ProcessCounts,
   processInline,
   processInputFile,
@@ -16,7 +12,9 @@ import {
 import type { EmulatorClock } from './clock.js';
 import type { FaultInjector } from './fault-injector.js';
 import { type FileStore, newResourceId } from './file-store.js';
+import type { BatchKind, LineCodec, LineFault } from './line-codec.js';
 import type { EmbeddingUsage } from './model-catalogue.js';
+import { nativeCodec } from './native-lines.js';
 import { type OpenAiBatchEndpoint, openAiCodec } from './openai/lines.js';
 import type { ResolvedLimits, ResolvedRoughness, ResolvedTiming } from './options.js';
 import { seededRandom } from './seeded-random.js';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 
-/** A number in [0, 1) that depends only on its inputs: the basis of every seeded choice here. */
+/** A number in [0, 1) that depends only on its inputs: the basis of every seeded choice the emulator makes. */
 export function seededFraction(seed: number, ...parts: readonly (string | number)[]): number {
   const digest = createHash('sha256')
     .update(`${seed}\u0000${parts.join('\u0000')}`)

@@ -8,8 +8,8 @@
  * `created` as a string, choices without `index`, and key order that varies between lines.
  */
 import { describeErrorCode } from '../api-error.js';
-import type { LineAnswer, LineCodec, LineFault, LineScan, RequestStatus } from '../batch-processor.js';
 import { isRecord, type JsonObject } from '../json-fields.js';
+import type { LineAnswer, LineCodec, LineFault, LineScan, RequestStatus } from '../line-codec.js';
 import {
   embedContent,
   type GenerateContentResponseJson,

@@ -1,5 +1,4 @@
 import { invalidArgument } from '../api-error.js';
-import type { BatchKind } from '../batch-processor.js';
 import {
   type BatchJob,
   type BatchSource,
@@ -11,6 +10,7 @@ import type { EmulatorClock } from '../clock.js';
 import type { FaultInjector } from '../fault-injector.js';
 import { paginate, type RequestContext, type Route, readJsonBody, sendJson } from '../http.js';
 import { readField } from '../json-fields.js';
+import type { BatchKind } from '../line-codec.js';
 import type { ModelCatalogue } from '../model-catalogue.js';
 import { refuseUnknownInlineFields } from '../unknown-fields.js';
 
