@@ -66,7 +66,16 @@ export async function startGeminiEmulator(options: GeminiEmulatorOptions = {}): 
   const clock = new EmulatorClock();
   const faults = new FaultInjector(seed, options.faults);
   const files = new FileStore(dataDir, clock, limits);
-  const batches = new BatchStore(dataDir, clock, timing, limits, files, faults, roughness, seed);
+  const batches = new BatchStore({
+    dir: dataDir,
+    clock,
+    timing,
+    limits,
+    files,
+    faults,
+    roughness,
+    seed,
+  });
   const routes: Route[] = [
     ...controlRoutes({ clock, faults }),
     ...fileRoutes({

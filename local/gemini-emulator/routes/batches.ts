@@ -1,14 +1,10 @@
 import { invalidArgument } from '../api-error.js';
-import {
-  type BatchJob,
-  type BatchSource,
-  type BatchStore,
-  isTerminal,
-  type JobView,
-} from '../batch-store.js';
+import type { BatchJob, BatchSource } from '../batch-job.js';
+import type { BatchStore } from '../batch-store.js';
 import type { EmulatorClock } from '../clock.js';
 import type { FaultInjector } from '../fault-injector.js';
 import { paginate, type RequestContext, type Route, readJsonBody, sendJson } from '../http.js';
+import { isTerminal, type JobView } from '../job-view.js';
 import { readField } from '../json-fields.js';
 import type { BatchKind } from '../line-codec.js';
 import type { ModelCatalogue } from '../model-catalogue.js';
