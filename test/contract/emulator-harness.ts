@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApiError, type BatchJob, GoogleGenAI } from '@google/genai';
+import { type BatchJob, GoogleGenAI } from '@google/genai';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import {
   type GeminiEmulator,
@@ -149,27 +149,6 @@ export async function rawBatch(h: Harness, name: string): Promise<RawOperation> 
   const response = await h.rest(`/v1beta/${name}`);
   expect(response.status).toBe(200);
   return (await response.json()) as RawOperation;
-}
-
-/** Runs `call` and returns the `ApiError` it throws; fails the test if it succeeds or throws anything else. */
-export async function apiError(call: Promise<unknown>): Promise<ApiError> {
-  try {
-    await call;
-  } catch (error) {
-    if (error instanceof ApiError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail with ApiError, but it succeeded');
-}
-
-/** Runs `call` and returns whatever it throws; fails the test if it succeeds. */
-export async function thrown(call: Promise<unknown>): Promise<unknown> {
-  try {
-    await call;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the call to fail, but it succeeded');
 }
 
 /** `value`, or a failed test naming `what` when it is missing. */

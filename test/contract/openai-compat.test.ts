@@ -125,13 +125,6 @@ function bodyOf<T>(output: Map<string, OutputLine>, customId: string): T {
   return line.response.body as unknown as T;
 }
 
-async function caught(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => new Error('expected the call to fail'),
-    (error: unknown) => error,
-  );
-}
-
 describe('OpenAI-compatible batches through the real openai SDK', () => {
   const h = useEmulator({ timing: TIMING });
 
@@ -394,9 +387,7 @@ describe('OpenAI-compatible batches through the real openai SDK', () => {
     const created = await createBatch(h, oai, [chatLine('late-cancel', 'already done')]);
     await waitForBatch(h, oai, created.id);
 
-    const error = await caught(oai.batches.cancel(created.id));
-
-    expect(error).toBeInstanceOf(BadRequestError);
+    await expect(oai.batches.cancel(created.id)).rejects.toThrow(BadRequestError);
   });
 
   it('serves a compat-created batch natively as the same resource', async () => {
@@ -476,26 +467,25 @@ describe('OpenAI-compatible layer errors', () => {
   it('answers a request without a bearer key with 401 in OpenAI shape', async () => {
     const oai = openAi(h, { defaultHeaders: { Authorization: null } });
 
-    const error = await caught(oai.batches.list());
+    const refused = oai.batches.list();
 
-    expect(error).toBeInstanceOf(AuthenticationError);
-    expect((error as AuthenticationError).status).toBe(401);
-    expect((error as AuthenticationError).error).toMatchObject({ type: 'invalid_request_error' });
+    await expect(refused).rejects.toThrow(AuthenticationError);
+    await expect(refused).rejects.toMatchObject({ status: 401, error: { type: 'invalid_request_error' } });
   });
 
   it('answers a wrong bearer key with 401', async () => {
-    const error = await caught(openAi(h, { apiKey: 'not-the-key' }).batches.list());
+    const refused = openAi(h, { apiKey: 'not-the-key' }).batches.list();
 
-    expect(error).toBeInstanceOf(AuthenticationError);
-    expect((error as AuthenticationError).status).toBe(401);
+    await expect(refused).rejects.toThrow(AuthenticationError);
+    await expect(refused).rejects.toMatchObject({ status: 401 });
   });
 
   it('raises NotFoundError for an unknown batch, with a list-wrapped Google error body', async () => {
-    const error = await caught(openAi(h).batches.retrieve('batches/doesnotexist'));
+    const refused = openAi(h).batches.retrieve('batches/doesnotexist');
 
-    expect(error).toBeInstanceOf(NotFoundError);
+    await expect(refused).rejects.toThrow(NotFoundError);
     // The SDK finds no `error` in a list body, so it has no message of Google's to show.
-    expect((error as NotFoundError).error).toBeUndefined();
+    await expect(refused).rejects.toHaveProperty('error', undefined);
     const raw = await fetch(`${h.emulator.url}/v1beta/openai/batches/batches%2Fdoesnotexist`, {
       headers: { authorization: `Bearer ${h.emulator.apiKey}` },
     });
@@ -508,56 +498,44 @@ describe('OpenAI-compatible layer errors', () => {
   it('raises BadRequestError for an endpoint other than chat completions and embeddings', async () => {
     const inputFileId = await uploadLines(h, 'responses.jsonl', [chatLine('r-1', 'hi')]);
 
-    const error = await caught(
+    await expect(
       openAi(h).batches.create({
         input_file_id: inputFileId,
         endpoint: '/v1/responses',
         completion_window: '24h',
       }),
-    );
-
-    expect(error).toBeInstanceOf(BadRequestError);
+    ).rejects.toThrow(BadRequestError);
   });
 
   it('raises BadRequestError for an input_file_id that is not a native file name', async () => {
-    const error = await caught(
+    await expect(
       openAi(h).batches.create({
         input_file_id: 'file-abc123',
         endpoint: '/v1/chat/completions',
         completion_window: '24h',
       }),
-    );
-
-    expect(error).toBeInstanceOf(BadRequestError);
+    ).rejects.toThrow(BadRequestError);
   });
 
   it('raises NotFoundError for an input file that does not exist', async () => {
-    const error = await caught(
+    await expect(
       openAi(h).batches.create({
         input_file_id: 'files/missing',
         endpoint: '/v1/chat/completions',
         completion_window: '24h',
       }),
-    );
-
-    expect(error).toBeInstanceOf(NotFoundError);
+    ).rejects.toThrow(NotFoundError);
   });
 
   it("refuses the compatibility layer's own file upload and download, as Google does", async () => {
     const oai = openAi(h);
 
-    const upload = await caught(
-      oai.files.create({
-        file: await toFile(Buffer.from(`${chatLine('f-1', 'hi')}\n`), 'batch.jsonl', {
-          type: 'application/jsonl',
-        }),
-        purpose: 'batch',
-      }),
-    );
-    const download = await caught(oai.files.content('files/anything'));
+    const file = await toFile(Buffer.from(`${chatLine('f-1', 'hi')}\n`), 'batch.jsonl', {
+      type: 'application/jsonl',
+    });
 
-    expect(upload).toBeInstanceOf(NotFoundError);
-    expect(download).toBeInstanceOf(NotFoundError);
+    await expect(oai.files.create({ file, purpose: 'batch' })).rejects.toThrow(NotFoundError);
+    await expect(oai.files.content('files/anything')).rejects.toThrow(NotFoundError);
   });
 
   it('injects http-error and drop-connection faults on the openai.* endpoints', async () => {
@@ -567,9 +545,9 @@ describe('OpenAI-compatible layer errors', () => {
     h.emulator.faults.add({ kind: 'http-error', endpoint: 'openai.batches.list', status: 429 });
     h.emulator.faults.add({ kind: 'drop-connection', endpoint: 'openai.batches.cancel' });
 
-    expect(await caught(oai.batches.retrieve(created.id))).toBeInstanceOf(InternalServerError);
-    expect(await caught(oai.batches.list())).toBeInstanceOf(RateLimitError);
-    expect(await caught(oai.batches.cancel(created.id))).toBeInstanceOf(APIConnectionError);
+    await expect(oai.batches.retrieve(created.id)).rejects.toThrow(InternalServerError);
+    await expect(oai.batches.list()).rejects.toThrow(RateLimitError);
+    await expect(oai.batches.cancel(created.id)).rejects.toThrow(APIConnectionError);
     expect((await oai.batches.retrieve(created.id)).status).toBe('validating');
   });
 });
@@ -586,14 +564,16 @@ describe('OpenAI-compatible layer limits and error shape options', () => {
     const oai = openAi(h);
     await createBatch(h, oai, [chatLine('q-1', 'x'.repeat(32))]);
 
-    const error = await caught(createBatch(h, oai, [chatLine('q-2', 'x'.repeat(32))]));
+    const refused = createBatch(h, oai, [chatLine('q-2', 'x'.repeat(32))]);
 
-    expect(error).toBeInstanceOf(RateLimitError);
+    await expect(refused).rejects.toThrow(RateLimitError);
     // Google's generic quota body, which names no model (langchain4j PR #3942).
-    expect((error as RateLimitError).error).toMatchObject({
-      code: 429,
-      status: 'RESOURCE_EXHAUSTED',
-      message: expect.stringContaining('You exceeded your current quota'),
+    await expect(refused).rejects.toMatchObject({
+      error: {
+        code: 429,
+        status: 'RESOURCE_EXHAUSTED',
+        message: expect.stringContaining('You exceeded your current quota'),
+      },
     });
     // Lines naming another model are charged to that model's own quota, and admitted.
     const other = await createBatch(h, oai, [
@@ -603,10 +583,10 @@ describe('OpenAI-compatible layer limits and error shape options', () => {
   });
 
   it('answers errors as a bare Google error object when errorShape is object', async () => {
-    const error = await caught(openAi(h).batches.retrieve('batches/doesnotexist'));
+    const refused = openAi(h).batches.retrieve('batches/doesnotexist');
 
-    expect(error).toBeInstanceOf(NotFoundError);
-    expect((error as NotFoundError).error).toMatchObject({ code: 404, status: 'NOT_FOUND' });
-    expect((error as NotFoundError).message).toContain('batches/doesnotexist');
+    await expect(refused).rejects.toThrow(NotFoundError);
+    await expect(refused).rejects.toMatchObject({ error: { code: 404, status: 'NOT_FOUND' } });
+    await expect(refused).rejects.toThrow('batches/doesnotexist');
   });
 });

@@ -15,7 +15,6 @@ import {
 import { embedContent } from '../../local/gemini-emulator/model/index.js';
 import { GEMINI_QUOTA_429 } from '../fixtures/gemini-quota-429.js';
 import {
-  apiError,
   defined,
   downloadJsonl,
   embedLine,
@@ -367,9 +366,11 @@ describe("Google's generic 429 on every endpoint", () => {
       expect((await h.rest(path)).status, `${endpoint} once the fault is spent`).toBe(200);
     }
     h.emulator.faults.add({ kind: 'http-error', endpoint: 'models.get', status: 429 });
-    const error = await apiError(ai.models.get({ model: FLASH }));
-    expect(error.status).toBe(429);
-    expect(JSON.parse(error.message)).toEqual(GEMINI_QUOTA_429);
+    await expect(ai.models.get({ model: FLASH })).rejects.toMatchObject({
+      name: 'ApiError',
+      status: 429,
+      message: JSON.stringify(GEMINI_QUOTA_429),
+    });
   });
 
   it('answers its own quota refusals (active jobs here) with the same generic body', async () => {

@@ -6,7 +6,7 @@
  */
 import type { GoogleGenAI } from '@google/genai';
 import { describe, expect, it } from 'vitest';
-import { apiError, defined, thrown, useEmulator } from './emulator-harness.js';
+import { defined, useEmulator } from './emulator-harness.js';
 
 const LINE = '{"key":"u-1","request":{"contents":[{"parts":[{"text":"hello"}]}]}}\n';
 
@@ -25,11 +25,12 @@ describe('MIME types (defaults)', () => {
   const h = useEmulator();
 
   it("refuses a bare 'jsonl' MIME type with Google's 400 INVALID_ARGUMENT", async () => {
-    const error = await apiError(upload(h.sdk(), 'jsonl', 'bare-jsonl'));
-
-    expect(error.status).toBe(400);
-    expect(JSON.parse(error.message)).toEqual({
-      error: { code: 400, message: 'Unsupported MIME type: jsonl', status: 'INVALID_ARGUMENT' },
+    await expect(upload(h.sdk(), 'jsonl', 'bare-jsonl')).rejects.toMatchObject({
+      name: 'ApiError',
+      status: 400,
+      message: JSON.stringify({
+        error: { code: 400, message: 'Unsupported MIME type: jsonl', status: 'INVALID_ARGUMENT' },
+      }),
     });
     expect(await storedNames(h.sdk())).not.toContain('bare-jsonl');
   });
@@ -45,12 +46,14 @@ describe('MIME types (defaults)', () => {
     h.emulator.faults.add({ kind: 'refuse-mime-type', times: 1 });
     const other = await upload(ai, 'application/json', 'not-this-type');
 
-    const error = await apiError(upload(ai, 'application/jsonl', 'refused-once'));
+    await expect(upload(ai, 'application/jsonl', 'refused-once')).rejects.toMatchObject({
+      name: 'ApiError',
+      status: 400,
+      message: expect.stringContaining('Unsupported MIME type: application/jsonl'),
+    });
     const retried = await upload(ai, 'application/jsonl', 'accepted-after');
 
     expect(other?.name).toMatch(/^files\//);
-    expect(error.status).toBe(400);
-    expect(error.message).toContain('Unsupported MIME type: application/jsonl');
     expect(retried?.name).toMatch(/^files\//);
   });
 
@@ -78,9 +81,10 @@ describe('MIME types with refusedMimeTypes set', () => {
   it('refuses exactly the configured types', async () => {
     const ai = h.sdk();
     expect((await upload(ai, 'jsonl', 'bare-allowed'))?.mimeType).toBe('jsonl');
-    expect((await apiError(upload(ai, 'text/csv', 'csv'))).message).toContain(
-      'Unsupported MIME type: text/csv',
-    );
+    await expect(upload(ai, 'text/csv', 'csv')).rejects.toMatchObject({
+      name: 'ApiError',
+      message: expect.stringContaining('Unsupported MIME type: text/csv'),
+    });
   });
 });
 
@@ -102,21 +106,20 @@ describe('final upload answers', () => {
     const ai = h.sdk();
     h.emulator.faults.add({ kind: 'upload-not-final' });
 
-    const error = await thrown(upload(ai, 'application/jsonl', 'not-final'));
+    const refused = upload(ai, 'application/jsonl', 'not-final');
 
-    expect(error).toBeInstanceOf(Error);
-    expect(error).not.toHaveProperty('status');
-    expect((error as Error).message).toBe('Failed to upload file: Upload status is not finalized.');
+    await expect(refused).rejects.toThrow(
+      new Error('Failed to upload file: Upload status is not finalized.'),
+    );
+    await expect(refused).rejects.not.toHaveProperty('status');
     expect(await storedNames(ai)).toContain('not-final');
   });
 
   it("makes the SDK throw its TODO b/401391430 error when the final chunk's status stays active", async () => {
     h.emulator.faults.add({ kind: 'upload-not-final', status: 'active' });
 
-    const error = await thrown(upload(h.sdk(), 'application/jsonl', 'still-active'));
-
-    expect((error as Error).message).toBe(
-      'All content has been uploaded, but the upload status is not finalized.',
+    await expect(upload(h.sdk(), 'application/jsonl', 'still-active')).rejects.toThrow(
+      new Error('All content has been uploaded, but the upload status is not finalized.'),
     );
   });
 
