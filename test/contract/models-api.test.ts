@@ -11,10 +11,15 @@ import {
   GEMINI_MODELS,
   RETIRED_MODELS,
 } from '../../local/gemini-emulator/index.js';
-import { defined, type RawOperation, rawBatch, useEmulator, waitForJob } from './emulator-harness.js';
-
-const HOUR_MS = 60 * 60 * 1000;
-const FAST_JOBS = { pendingMs: 1000, runningMs: 1000 };
+import {
+  defined,
+  FAST_JOBS,
+  HOUR_MS,
+  type RawOperation,
+  rawBatch,
+  useEmulator,
+  waitForJob,
+} from './emulator-harness.js';
 
 const CURRENT_IDS = [
   'gemini-3.8-flash',
