@@ -97,6 +97,13 @@ describe('the Markdown report', () => {
     for (const line of rows) expect(line.split(/(?<!\\)\|/)).toHaveLength(7);
   });
 
+  it('names the row of this repository that states each assumption, and links its public sources', () => {
+    const first = markdown.split('\n').find((line) => line.startsWith('| `upload-jsonl-mime`'));
+    expect(first).toContain(
+      'docs/gemini-protocol.md (“`.jsonl` is not in the SDK”); [python-genai #1547](https://github.com/googleapis/python-genai/issues/1547)',
+    );
+  });
+
   it('lists what is still on Gemini', () => {
     expect(markdown).toContain('Clean-up: deleted 1 batch job(s) and 1 file(s).');
     expect(markdown).toContain('- `files/c`: HTTP 500: boom');
