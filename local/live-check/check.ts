@@ -103,7 +103,7 @@ function displayPrefix(at: Date): string {
 async function interruptible(ms: number, signal: AbortSignal | undefined): Promise<void> {
   if (signal?.aborted) throw new CheckInterruptedError();
   try {
-    await delay(ms, undefined, signal ? { signal } : {});
+    await delay(ms, undefined, { signal });
   } catch (error) {
     if (signal?.aborted) throw new CheckInterruptedError();
     throw error;
