@@ -16,6 +16,17 @@ import {
   waitForJob,
 } from './emulator-harness.js';
 
+/** An SDK that retries failed calls itself, `attempts` times in all, a few milliseconds apart. */
+function retryingSdk(h: Harness, attempts: number): GoogleGenAI {
+  return new GoogleGenAI({
+    apiKey: h.emulator.apiKey,
+    httpOptions: {
+      baseUrl: h.emulator.url,
+      retryOptions: { attempts, initialDelay: 0.02, maxDelay: 0.1, jitter: 0 },
+    },
+  });
+}
+
 describe('http-error and drop-connection faults', () => {
   const h = useEmulator({ timing: FAST_JOBS });
 
@@ -56,13 +67,7 @@ describe('http-error and drop-connection faults', () => {
   it('lets an SDK with retryOptions ride over two 503s, since 503 is a status the SDK retries', async () => {
     const plain = h.sdk();
     const name = defined((await createInline(plain, 'retried')).name, 'job.name');
-    const ai = new GoogleGenAI({
-      apiKey: h.emulator.apiKey,
-      httpOptions: {
-        baseUrl: h.emulator.url,
-        retryOptions: { attempts: 3, initialDelay: 0.02, maxDelay: 0.1, jitter: 0 },
-      },
-    });
+    const ai = retryingSdk(h, 3);
     h.emulator.faults.add({ kind: 'http-error', endpoint: 'batches.get', status: 503, times: 2 });
     const job = await ai.batches.get({ name });
     expect(job.name).toBe(name);
@@ -71,13 +76,7 @@ describe('http-error and drop-connection faults', () => {
   });
 
   it('makes the retrying SDK give up with the last 429 once its attempts are spent', async () => {
-    const ai = new GoogleGenAI({
-      apiKey: h.emulator.apiKey,
-      httpOptions: {
-        baseUrl: h.emulator.url,
-        retryOptions: { attempts: 2, initialDelay: 0.02, maxDelay: 0.1, jitter: 0 },
-      },
-    });
+    const ai = retryingSdk(h, 2);
     h.emulator.faults.add({ kind: 'http-error', endpoint: 'batches.list', status: 429, times: 3 });
     await expect(ai.batches.list()).rejects.toMatchObject({ name: 'ApiError', status: 429 });
     expect(h.emulator.faults.list().map((fault) => fault.remaining)).toEqual([1]);
