@@ -1,126 +1,38 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GoogleApiError, invalidArgument, notFound, quotaExceeded } from './api-error.js';
+import type { BatchJob, BatchSource, CreateBatch, OpenAiBatchInfo } from './batch-job.js';
 import {
-  type BatchKind,
   type InputScan,
-  type LineCodec,
-  type LineFault,
-  nativeCodec,
-  type ProcessCounts,
   processInline,
   processInputFile,
   scanInline,
   scanInputFile,
 } from './batch-processor.js';
 import type { EmulatorClock } from './clock.js';
-import { type FaultInjector, seededRandom } from './faults.js';
+import type { FaultInjector } from './fault-injector.js';
 import { type FileStore, newResourceId } from './file-store.js';
-import type { EmbeddingUsage } from './model-catalogue.js';
-import { type OpenAiBatchEndpoint, openAiCodec } from './openai/lines.js';
+import { isTerminal, type JobView, viewJob } from './job-view.js';
+import type { BatchKind, LineCodec, LineFault } from './line-codec.js';
+import { nativeCodec } from './native-lines.js';
+import { openAiCodec } from './openai/lines.js';
 import type { ResolvedLimits, ResolvedRoughness, ResolvedTiming } from './options.js';
+import { seededRandom } from './seeded-random.js';
 
-export type BatchState =
-  | 'BATCH_STATE_PENDING'
-  | 'BATCH_STATE_RUNNING'
-  | 'BATCH_STATE_SUCCEEDED'
-  | 'BATCH_STATE_FAILED'
-  | 'BATCH_STATE_CANCELLED'
-  | 'BATCH_STATE_EXPIRED';
-
-export type BatchSource =
-  | { readonly type: 'file'; readonly fileName: string }
-  | { readonly type: 'inline'; readonly requests: readonly unknown[] };
-
-/** What a job created through the OpenAI-compatible layer carries besides a native job's fields. */
-export interface OpenAiBatchInfo {
-  /** Every input line must target this endpoint; it also decides the job's kind. */
-  readonly endpoint: OpenAiBatchEndpoint;
-  readonly completionWindow: string;
-  readonly metadata: Readonly<Record<string, string>> | null;
+/** What a batch store works with. */
+export interface BatchStoreDeps {
+  /** Where answers are streamed to while a job runs. */
+  readonly dir: string;
+  readonly clock: EmulatorClock;
+  readonly timing: ResolvedTiming;
+  readonly limits: ResolvedLimits;
+  /** Input files are read from here, and succeeded output is published here. */
+  readonly files: FileStore;
+  readonly faults: FaultInjector;
+  readonly roughness: ResolvedRoughness;
+  /** Seeds every choice the store makes: line order, inline order, dropped metadata. */
+  readonly seed: number;
 }
-
-export type CreateBatch =
-  | {
-      readonly kind: BatchKind;
-      /** Model id without the `models/` prefix. */
-      readonly model: string;
-      readonly displayName: string | undefined;
-      readonly source: BatchSource;
-      /** How the model's embedding answers report usage. @default 'tokenCount' */
-      readonly embeddingUsage?: EmbeddingUsage;
-      /**
-       * A model Google retired: the job is accepted but never runs, and expires (python-genai #2439).
-       * @default false
-       */
-      readonly retired?: boolean;
-      readonly openai?: undefined;
-    }
-  | {
-      /** OpenAI-format lines name their own models; the job takes the first line's. */
-      readonly openai: OpenAiBatchInfo;
-      readonly fileName: string;
-    };
-
-type Processing =
-  | { readonly done: false }
-  | {
-      readonly done: true;
-      /** Emulator time when the answers were ready: a job cannot finish before its work is done. */
-      readonly atMs: number;
-      readonly counts?: ProcessCounts;
-      readonly outputPath?: string;
-      readonly outputSha256?: string;
-      readonly inlineResponses?: readonly unknown[];
-      readonly error?: string;
-    };
-
-export interface BatchJob {
-  readonly name: string;
-  readonly kind: BatchKind;
-  /** Model id without `models/`; for an OpenAI-format job the first readable line's, or '' if none. */
-  readonly model: string;
-  /** Set on jobs created through the OpenAI-compatible layer, whose input lines are in OpenAI's format. */
-  readonly openai: OpenAiBatchInfo | undefined;
-  readonly displayName: string | undefined;
-  readonly source: BatchSource;
-  readonly embeddingUsage: EmbeddingUsage;
-  readonly createTimeMs: number;
-  readonly scan: InputScan;
-  /** When the job starts running; undefined for a job held in PENDING by a fault. */
-  readonly runningAtMs: number | undefined;
-  /** When the job's running time is up, on the emulator clock. */
-  readonly doneAtMs: number;
-  /** How the job ends when its time is up: normally SUCCEEDED, otherwise as a fault decided. */
-  readonly plannedEnd: 'BATCH_STATE_SUCCEEDED' | 'BATCH_STATE_FAILED' | 'BATCH_STATE_EXPIRED';
-  readonly failMessage: string | undefined;
-  cancelledAtMs: number | undefined;
-  processing: Processing;
-  /** `files/batch-<id>` once the succeeded output has been published. */
-  outputFile: string | undefined;
-}
-
-/** A job as seen at one instant of the emulator clock. */
-export interface JobView {
-  readonly state: BatchState;
-  readonly updateTimeMs: number;
-  readonly endTimeMs: number | undefined;
-  /** `google.rpc.Status` for a failed job. */
-  readonly error: { readonly code: number; readonly message: string } | undefined;
-  readonly stats: { readonly requests: number; readonly succeeded: number; readonly failed: number };
-}
-
-const TERMINAL: ReadonlySet<BatchState> = new Set([
-  'BATCH_STATE_SUCCEEDED',
-  'BATCH_STATE_FAILED',
-  'BATCH_STATE_CANCELLED',
-  'BATCH_STATE_EXPIRED',
-]);
-
-export const isTerminal = (state: BatchState): boolean => TERMINAL.has(state);
-
-/** gRPC INTERNAL: what a failed job's `error.code` carries. */
-const INTERNAL = 13;
 
 /**
  * Batch jobs and their life on the emulator clock. A job's answers are computed as soon as it is
@@ -130,16 +42,25 @@ const INTERNAL = 13;
 export class BatchStore {
   readonly #jobs = new Map<string, BatchJob>();
 
-  constructor(
-    private readonly dir: string,
-    private readonly clock: EmulatorClock,
-    private readonly timing: ResolvedTiming,
-    private readonly limits: ResolvedLimits,
-    private readonly files: FileStore,
-    private readonly faults: FaultInjector,
-    private readonly roughness: ResolvedRoughness,
-    private readonly seed: number,
-  ) {}
+  readonly #dir: string;
+  readonly #clock: EmulatorClock;
+  readonly #timing: ResolvedTiming;
+  readonly #limits: ResolvedLimits;
+  readonly #files: FileStore;
+  readonly #faults: FaultInjector;
+  readonly #roughness: ResolvedRoughness;
+  readonly #seed: number;
+
+  constructor(deps: BatchStoreDeps) {
+    this.#dir = deps.dir;
+    this.#clock = deps.clock;
+    this.#timing = deps.timing;
+    this.#limits = deps.limits;
+    this.#files = deps.files;
+    this.#faults = deps.faults;
+    this.#roughness = deps.roughness;
+    this.#seed = deps.seed;
+  }
 
   async create(input: CreateBatch): Promise<BatchJob> {
     const native = input.openai === undefined ? input : undefined;
@@ -152,13 +73,13 @@ export class BatchStore {
       scan =
         source.type === 'inline'
           ? scanInline(input.model, source.requests)
-          : await scanInputFile(this.files.get(source.fileName).path, nativeCodec(kind, input.model));
+          : await scanInputFile(this.#files.get(source.fileName).path, nativeCodec(kind, input.model));
     } else {
       kind = input.openai.endpoint === '/v1/embeddings' ? 'embed' : 'generate';
       source = { type: 'file', fileName: input.fileName };
       // Only the line format matters to the scan; `created` is written when the lines are answered.
-      const codec = this.#openAiCodec(input.openai, this.clock.now());
-      scan = await scanInputFile(this.files.get(input.fileName).path, codec);
+      const codec = this.#openAiCodec(input.openai, this.#clock.now());
+      scan = await scanInputFile(this.#files.get(input.fileName).path, codec);
     }
     if (scan.requests === 0) {
       throw invalidArgument('The batch has no requests: the input is empty.');
@@ -168,14 +89,14 @@ export class BatchStore {
     const displayName = native?.displayName ?? '';
     const retired = native?.retired === true;
     // A job on a retired model never runs, so no fault can change how it ends: leave them to others.
-    const outcome = retired ? undefined : this.faults.takeJobOutcome(displayName);
-    const createTimeMs = this.clock.now();
+    const outcome = retired ? undefined : this.#faults.takeJobOutcome(displayName);
+    const createTimeMs = this.#clock.now();
     const runningAtMs =
-      retired || outcome?.outcome === 'STUCK_PENDING' ? undefined : createTimeMs + this.timing.pendingMs;
+      retired || outcome?.outcome === 'STUCK_PENDING' ? undefined : createTimeMs + this.#timing.pendingMs;
     const runningMs =
       outcome?.outcome === 'SLOW'
         ? (outcome.runningMs ?? 60 * 60 * 1000)
-        : this.timing.runningMs + this.timing.perRequestMs * scan.requests;
+        : this.#timing.runningMs + this.#timing.perRequestMs * scan.requests;
     const job: BatchJob = {
       name: `batches/${id}`,
       kind,
@@ -228,7 +149,7 @@ export class BatchStore {
         'FAILED_PRECONDITION',
       );
     }
-    job.cancelledAtMs = this.clock.now();
+    job.cancelledAtMs = this.#clock.now();
   }
 
   async delete(name: string): Promise<void> {
@@ -239,61 +160,7 @@ export class BatchStore {
 
   /** Where the job stands now on the emulator clock. */
   view(job: BatchJob): JobView {
-    const now = this.clock.now();
-    const expiresAtMs = job.createTimeMs + this.limits.jobTtlMs;
-    const requests = job.scan.requests;
-    const nothingDone = { requests, succeeded: 0, failed: 0 };
-    const ended = (
-      state: BatchState,
-      atMs: number,
-      stats = nothingDone,
-      error?: JobView['error'],
-    ): JobView => ({
-      state,
-      updateTimeMs: atMs,
-      endTimeMs: atMs,
-      error,
-      stats,
-    });
-
-    if (job.cancelledAtMs !== undefined) {
-      return ended('BATCH_STATE_CANCELLED', job.cancelledAtMs, this.#progress(job, job.cancelledAtMs));
-    }
-    const finishAtMs =
-      job.runningAtMs !== undefined && job.processing.done
-        ? Math.max(job.doneAtMs, job.processing.atMs)
-        : undefined;
-    if (finishAtMs !== undefined && finishAtMs <= now && finishAtMs < expiresAtMs && job.processing.done) {
-      if (job.processing.error !== undefined) {
-        return ended('BATCH_STATE_FAILED', finishAtMs, nothingDone, {
-          code: INTERNAL,
-          message: job.processing.error,
-        });
-      }
-      if (job.plannedEnd === 'BATCH_STATE_FAILED') {
-        const message = job.failMessage ?? 'Emulated job failure injected by a job-outcome fault.';
-        return ended('BATCH_STATE_FAILED', finishAtMs, nothingDone, { code: INTERNAL, message });
-      }
-      if (job.plannedEnd === 'BATCH_STATE_EXPIRED') return ended('BATCH_STATE_EXPIRED', finishAtMs);
-      return ended('BATCH_STATE_SUCCEEDED', finishAtMs, job.processing.counts ?? nothingDone);
-    }
-    if (now >= expiresAtMs) return ended('BATCH_STATE_EXPIRED', expiresAtMs);
-    if (job.runningAtMs === undefined || now < job.runningAtMs) {
-      return {
-        state: 'BATCH_STATE_PENDING',
-        updateTimeMs: job.createTimeMs,
-        endTimeMs: undefined,
-        error: undefined,
-        stats: nothingDone,
-      };
-    }
-    return {
-      state: 'BATCH_STATE_RUNNING',
-      updateTimeMs: job.runningAtMs,
-      endTimeMs: undefined,
-      error: undefined,
-      stats: this.#progress(job, now),
-    };
+    return viewJob(job, this.#clock.now(), this.#limits.jobTtlMs);
   }
 
   /**
@@ -308,7 +175,7 @@ export class BatchStore {
       const { state } = this.view(job);
       if (state === 'BATCH_STATE_SUCCEEDED') {
         const name = `files/batch-${job.name.slice('batches/'.length)}`;
-        await this.files.addGenerated(
+        await this.#files.addGenerated(
           name,
           job.processing.outputPath,
           'application/jsonl',
@@ -321,30 +188,13 @@ export class BatchStore {
     }
   }
 
-  /** Requests answered by `atMs`, growing linearly over the running time. */
-  #progress(job: BatchJob, atMs: number): JobView['stats'] {
-    const requests = job.scan.requests;
-    if (
-      job.runningAtMs === undefined ||
-      atMs <= job.runningAtMs ||
-      !job.processing.done ||
-      !job.processing.counts
-    ) {
-      return { requests, succeeded: 0, failed: 0 };
-    }
-    const span = Math.max(1, job.doneAtMs - job.runningAtMs);
-    const share = Math.min(1, (atMs - job.runningAtMs) / span);
-    const { succeeded, failed } = job.processing.counts;
-    return { requests, succeeded: Math.floor(succeeded * share), failed: Math.floor(failed * share) };
-  }
-
   /** The line format of a job's input file. */
   #codec(job: BatchJob): LineCodec {
     return job.openai
       ? this.#openAiCodec(job.openai, job.runningAtMs ?? job.createTimeMs)
       : nativeCodec(job.kind, job.model, {
           embeddingUsage: job.embeddingUsage,
-          refuseUnknownFields: this.roughness.refuseUnknownFields,
+          refuseUnknownFields: this.#roughness.refuseUnknownFields,
         });
   }
 
@@ -360,32 +210,32 @@ export class BatchStore {
   #admit(scan: InputScan): void {
     const active = [...this.#jobs.values()].filter((job) => !isTerminal(this.view(job).state));
     // Both refusals are Google's generic quota answer, which names neither the quota nor the model.
-    if (active.length >= this.limits.maxActiveJobs) throw quotaExceeded();
+    if (active.length >= this.#limits.maxActiveJobs) throw quotaExceeded();
     for (const [model, tokens] of Object.entries(scan.tokensByModel)) {
-      const limit = this.limits.enqueuedTokensPerModel[model] ?? this.limits.defaultEnqueuedTokens;
+      const limit = this.#limits.enqueuedTokensPerModel[model] ?? this.#limits.defaultEnqueuedTokens;
       const enqueued = active.reduce((sum, job) => sum + (job.scan.tokensByModel[model] ?? 0), 0);
       if (enqueued + tokens > limit) throw quotaExceeded();
     }
   }
 
   async #process(job: BatchJob): Promise<void> {
-    const lineFault: LineFault = (index, requestJson) => this.faults.lineError(index, requestJson);
+    const lineFault: LineFault = (index, requestJson) => this.#faults.lineError(index, requestJson);
     try {
       if (job.source.type === 'inline') {
         const { responses, ...counts } = processInline(job.kind, job.model, job.source.requests, lineFault, {
-          seed: this.seed,
+          seed: this.#seed,
           embeddingUsage: job.embeddingUsage,
-          shuffle: this.roughness.shuffleInlineAnswers,
-          metadataDropRate: this.roughness.inlineMetadataDropRate,
+          shuffle: this.#roughness.shuffleInlineAnswers,
+          metadataDropRate: this.#roughness.inlineMetadataDropRate,
         });
-        job.processing = { done: true, atMs: this.clock.now(), counts, inlineResponses: responses };
+        job.processing = { done: true, atMs: this.#clock.now(), counts, inlineResponses: responses };
         return;
       }
-      const outputPath = join(this.dir, `output-${job.name.slice('batches/'.length)}.jsonl`);
-      const input = this.files.get(job.source.fileName);
+      const outputPath = join(this.#dir, `output-${job.name.slice('batches/'.length)}.jsonl`);
+      const input = this.#files.get(job.source.fileName);
       // Seeded by the input's hash, not the job's random name, so the same file replays the same order.
-      const shuffle = this.roughness.shuffleResultLines
-        ? seededRandom(this.seed, 'line-order', input.sha256Base64)
+      const shuffle = this.#roughness.shuffleResultLines
+        ? seededRandom(this.#seed, 'line-order', input.sha256Base64)
         : undefined;
       const { sha256Base64, ...counts } = await processInputFile(
         input.path,
@@ -394,13 +244,19 @@ export class BatchStore {
         lineFault,
         shuffle,
       );
-      job.processing = { done: true, atMs: this.clock.now(), counts, outputPath, outputSha256: sha256Base64 };
+      job.processing = {
+        done: true,
+        atMs: this.#clock.now(),
+        counts,
+        outputPath,
+        outputSha256: sha256Base64,
+      };
       // Deleted while its answers were being computed: nobody can ask for them now.
       if (!this.#jobs.has(job.name)) await this.#discardOutput(job);
     } catch (error) {
       job.processing = {
         done: true,
-        atMs: this.clock.now(),
+        atMs: this.#clock.now(),
         error: `The batch could not be processed: ${(error as Error).message}`,
       };
     }

@@ -107,19 +107,19 @@ async function main(): Promise<void> {
   };
   const emulator = await startGeminiEmulator({
     port: number('port', values.port) ?? 8089,
-    ...(values.host !== undefined ? { host: values.host } : {}),
-    ...(values['api-key'] !== undefined ? { apiKey: values['api-key'] } : {}),
-    ...(values['data-dir'] !== undefined ? { dataDir: values['data-dir'] } : {}),
-    ...(values.seed !== undefined ? { seed: number('seed', values.seed) } : {}),
+    host: values.host,
+    apiKey: values['api-key'],
+    dataDir: values['data-dir'],
+    seed: number('seed', values.seed),
     timing,
     limits,
-    ...(errorShape !== undefined ? { openai: { errorShape } } : {}),
+    openai: { errorShape },
     roughness,
     faults: [
       ...(preset.faults ?? []),
       ...(values.fault ?? []).map((json) => parseJson<Fault>('fault', json)),
     ],
-    ...(values.verbose ? { log: (line: string) => console.log(line) } : {}),
+    log: values.verbose ? (line: string) => console.log(line) : undefined,
   });
   console.log(`Gemini emulator listening on ${emulator.url}`);
   const keyNote = values['api-key'] !== undefined ? 'the only key accepted' : 'any non-empty key works';

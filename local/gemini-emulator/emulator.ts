@@ -13,7 +13,7 @@ import {
 } from './api-error.js';
 import { BatchStore } from './batch-store.js';
 import { EmulatorClock } from './clock.js';
-import { FaultInjector } from './faults.js';
+import { FaultInjector } from './fault-injector.js';
 import { FileStore } from './file-store.js';
 import { type Route, selectResponseFields, sendError } from './http.js';
 import { GEMINI_MODELS, ModelCatalogue } from './model-catalogue.js';
@@ -66,7 +66,16 @@ export async function startGeminiEmulator(options: GeminiEmulatorOptions = {}): 
   const clock = new EmulatorClock();
   const faults = new FaultInjector(seed, options.faults);
   const files = new FileStore(dataDir, clock, limits);
-  const batches = new BatchStore(dataDir, clock, timing, limits, files, faults, roughness, seed);
+  const batches = new BatchStore({
+    dir: dataDir,
+    clock,
+    timing,
+    limits,
+    files,
+    faults,
+    roughness,
+    seed,
+  });
   const routes: Route[] = [
     ...controlRoutes({ clock, faults }),
     ...fileRoutes({

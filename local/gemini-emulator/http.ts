@@ -3,6 +3,9 @@ import { type GoogleApiError, invalidArgument } from './api-error.js';
 import type { Endpoint } from './faults.js';
 import { type FieldSelection, selectFields } from './partial-response.js';
 
+/** The API version in a Gemini path (`v1beta`, `v1`, `v1alpha` …), as a capture group: the emulator serves them all. */
+export const API_VERSION_PATTERN = '(v\\d+[a-z0-9]*)';
+
 /** Everything a route handler gets about one request. */
 export interface RequestContext {
   readonly req: IncomingMessage;
@@ -82,7 +85,7 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
 }
 
 /** Google's page tokens are opaque; ours are a base64url offset into the listing. */
-export function paginate<T>(items: readonly T[], url: URL, defaultSize: number, maxSize: number) {
+function paginate<T>(items: readonly T[], url: URL, defaultSize: number, maxSize: number) {
   const requested = Number(url.searchParams.get('pageSize') ?? defaultSize);
   const pageSize = Number.isInteger(requested) && requested > 0 ? Math.min(requested, maxSize) : defaultSize;
   const token = url.searchParams.get('pageToken');
@@ -93,4 +96,24 @@ export function paginate<T>(items: readonly T[], url: URL, defaultSize: number, 
   // An empty-string token would make the SDK's pager loop forever: the last page has none at all.
   const nextPageToken = next < items.length ? Buffer.from(String(next)).toString('base64url') : undefined;
   return { page, nextPageToken };
+}
+
+/** One page of a Gemini listing: the items under `field`, each as `render` writes it. */
+export interface ListingPage<T> {
+  readonly field: string;
+  readonly items: readonly T[];
+  readonly render: (item: T) => unknown;
+  /** The page size when the request asks for none. */
+  readonly defaultSize: number;
+  /** The largest page size honoured; a larger `pageSize` is cut to it. */
+  readonly maxSize: number;
+}
+
+/** Answers the page of a listing the request's `pageSize` and `pageToken` ask for. */
+export function sendPage<T>(ctx: RequestContext, listing: ListingPage<T>): void {
+  const { page, nextPageToken } = paginate(listing.items, ctx.url, listing.defaultSize, listing.maxSize);
+  sendJson(ctx.res, 200, {
+    [listing.field]: page.map(listing.render),
+    ...(nextPageToken ? { nextPageToken } : {}),
+  });
 }

@@ -1,12 +1,12 @@
 export { type GoogleErrorBody, QUOTA_EXCEEDED_MESSAGE } from './api-error.js';
 export { EmulatorClock } from './clock.js';
 export { type GeminiEmulator, startGeminiEmulator } from './emulator.js';
+export { FaultInjector } from './fault-injector.js';
 export {
   DEFAULT_REFUSED_MIME_TYPE,
   ENDPOINTS,
   type Endpoint,
   type Fault,
-  FaultInjector,
   type RefuseMimeTypeFault,
   type UploadNoFileFault,
   type UploadNotFinalFault,

@@ -2,8 +2,8 @@
  * The models the emulator knows, as data: what `GET models/{model}` and `GET models` answer, which
  * models a batch may name, how their embedding answers report usage, and their enqueued-token caps.
  *
- * Current as of December 2026 from `/work/shared/gemini-reality-2026.md` (Google's pricing page read
- * 2026-10-07, live captures of 2026-07-25). The `Model` field layout and method lists follow a saved
+ * Current as of December 2026 from Google's pricing page (https://ai.google.dev/gemini-api/docs/pricing,
+ * read 2026-10-07) and live captures of 2026-07-25. The `Model` field layout and method lists follow a saved
  * `models.list` answer of mid-2025 (generation models: `generateContent`, `countTokens`,
  * `createCachedContent`, `batchGenerateContent`; `gemini-embedding-001`: `embedContent`,
  * `countTextTokens`, `countTokens`) plus `asyncBatchEmbedContent`, which batch-capable embedding models
@@ -63,7 +63,7 @@ const GENERATE_METHODS = ['generateContent', 'countTokens', 'createCachedContent
 const EMBED_METHODS = ['embedContent', 'countTextTokens', 'countTokens', 'asyncBatchEmbedContent'];
 const THINKING_DEFAULTS = { thinking: true, temperature: 1, maxTemperature: 2, topP: 0.95, topK: 64 };
 
-const PRICING = "Google's pricing page read 2026-10-07 (gemini-reality-2026.md)";
+const PRICING = "Google's pricing page (https://ai.google.dev/gemini-api/docs/pricing) read 2026-10-07";
 const MODELS_LIST_2025 = 'a saved models.list answer of mid-2025 (field layout and method list)';
 
 function generationModel(
@@ -126,14 +126,14 @@ export const GEMINI_MODELS: readonly CatalogueModel[] = [
     'Gemini 3 Flash Preview',
     'Preview release of Gemini 3 Flash.',
     '3-flash-preview',
-    "a third-party model table of 2026-04-19 (gemini-reality-2026.md); id from Google Cloud's Gemini 3 Flash page",
+    "a third-party model table of 2026-04-19; id from Google Cloud's Gemini 3 Flash page",
   ),
   generationModel(
     'gemini-3.1-flash-lite-preview',
     'Gemini 3.1 Flash-Lite Preview',
     'Preview release of Gemini 3.1 Flash-Lite.',
     '3.1-flash-lite-preview',
-    "a third-party model table of 2026-04-19 (gemini-reality-2026.md); 1,048,576 / 65,535 tokens on Google Cloud's Gemini 3.1 Flash-Lite page",
+    "a third-party model table of 2026-04-19; 1,048,576 / 65,535 tokens on Google Cloud's Gemini 3.1 Flash-Lite page",
     10_000_000,
   ),
   generationModel(

@@ -12,8 +12,8 @@ import {
   unknownRequestFields,
 } from '../../lambdas/prepare-requests/request-schema.js';
 import { GoogleApiError } from './api-error.js';
-import type { BatchKind } from './batch-processor.js';
 import { isRecord } from './json-fields.js';
+import type { BatchKind } from './line-codec.js';
 
 /** Fields an inline item (`InlinedRequest`, `InlinedEmbedContentRequest`) has besides nothing else. */
 const ITEM_FIELDS = new Set(['request', 'metadata']);

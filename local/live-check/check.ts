@@ -9,33 +9,15 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { ASSUMPTIONS, type Assumption, type AssumptionId } from './assumptions.js';
+import { ASSUMPTIONS, type Assumption } from './assumptions.js';
 import { type CleanupReport, cleanUp } from './cleanup.js';
 import { CheckClient } from './client.js';
 import { Findings, type Verdict } from './findings.js';
 import { judgeQuota } from './judges.js';
-import { type CheckModels, type CostEstimate, DEFAULT_MODELS, REQUESTS, worstCaseCost } from './plan.js';
-import {
-  CreatedResources,
-  type JobRole,
-  judgeCancelled,
-  judgePolls,
-  type Pacing,
-  type ProbeContext,
-  pollJobs,
-  probeCancel,
-  probeFields,
-  probeFileCreate,
-  probeFileResults,
-  probeInlineCreate,
-  probeInlineResults,
-  probeListByDisplayName,
-  probeListCounts,
-  probeMisspelledCreate,
-  probeModels,
-  probeUpload,
-  type TrackedJob,
-} from './probes.js';
+import { type CheckModels, type CostEstimate, DEFAULT_MODELS, worstCaseCost } from './plan.js';
+import type { Pacing } from './poll-probes.js';
+import { CreatedResources, type ProbeContext } from './probe-context.js';
+import { runProbes } from './run-probes.js';
 
 export const GEMINI_API_URL = 'https://generativelanguage.googleapis.com';
 /** Google documents Files and Batches under v1beta (SDK 3.x would default to v1), as the adapter uses. */
@@ -121,134 +103,11 @@ function displayPrefix(at: Date): string {
 async function interruptible(ms: number, signal: AbortSignal | undefined): Promise<void> {
   if (signal?.aborted) throw new CheckInterruptedError();
   try {
-    await delay(ms, undefined, signal ? { signal } : {});
+    await delay(ms, undefined, { signal });
   } catch (error) {
     if (signal?.aborted) throw new CheckInterruptedError();
     throw error;
   }
-}
-
-/** Rows that depend on a job of `role`, for when that job never existed. */
-const ROWS_OF_JOB: Readonly<Partial<Record<JobRole, readonly AssumptionId[]>>> = {
-  'file-generate': ['file-output', 'file-lines-keyed'],
-  'file-embed': ['file-output', 'file-lines-keyed', 'embed-usage'],
-  'inline-generate': ['inline-generate-keyed', 'inline-answers-twice'],
-  'inline-embed': ['inline-embed-keyed', 'inline-answers-twice', 'embed-usage'],
-};
-
-interface Run {
-  readonly models: CheckModels;
-  readonly deadline: number;
-  readonly pacing: Pacing;
-  readonly sleep: (ms: number) => Promise<void>;
-  readonly checkpoint: () => void;
-}
-
-/** The probes, in the order a batch meets them. */
-async function runProbes(ctx: ProbeContext, run: Run): Promise<void> {
-  const { models, checkpoint } = run;
-  const { findings } = ctx;
-  await probeModels(ctx, models);
-  checkpoint();
-
-  const jsonl = 'application/jsonl';
-  const json = 'application/json';
-  const generateUpload = await probeUpload(ctx, {
-    name: 'file-generate',
-    requests: REQUESTS.fileGenerate,
-    mimeType: jsonl,
-    row: 'upload-jsonl-mime',
-  });
-  const embedUpload = await probeUpload(ctx, {
-    name: 'file-embed',
-    requests: REQUESTS.fileEmbed,
-    mimeType: jsonl,
-    row: 'upload-jsonl-mime',
-  });
-  // The other type on its own file; where `application/jsonl` was refused, the jobs run on this
-  // one instead, so the rows after the upload still get looked at.
-  const generateJson = await probeUpload(ctx, {
-    name: 'file-generate-json',
-    requests: REQUESTS.fileGenerate,
-    mimeType: json,
-    row: 'upload-json-mime',
-  });
-  const embedSource =
-    embedUpload ??
-    (await probeUpload(ctx, {
-      name: 'file-embed-json',
-      requests: REQUESTS.fileEmbed,
-      mimeType: json,
-      row: 'upload-json-mime',
-    }));
-  const generateSource = generateUpload ?? generateJson;
-  checkpoint();
-
-  const jobs: (TrackedJob | undefined)[] = [];
-  const noJob = (role: JobRole, why: string) => {
-    for (const row of ROWS_OF_JOB[role] ?? []) findings.notSeen(row, `${role}: ${why}`);
-  };
-  if (generateSource) {
-    jobs.push(
-      await probeFileCreate(ctx, {
-        kind: 'generate',
-        model: models.generate,
-        fileName: generateSource,
-        requests: REQUESTS.fileGenerate,
-      }),
-    );
-  } else {
-    findings.notSeen('create-file-generate', 'no upload to create from');
-  }
-  if (embedSource) {
-    jobs.push(
-      await probeFileCreate(ctx, {
-        kind: 'embed',
-        model: models.embed,
-        fileName: embedSource,
-        requests: REQUESTS.fileEmbed,
-      }),
-    );
-  } else {
-    findings.notSeen('create-file-embed', 'no upload to create from');
-  }
-  checkpoint();
-  jobs.push(
-    await probeInlineCreate(ctx, {
-      kind: 'generate',
-      model: models.generate,
-      requests: REQUESTS.inlineGenerate,
-    }),
-  );
-  jobs.push(
-    await probeInlineCreate(ctx, { kind: 'embed', model: models.embed, requests: REQUESTS.inlineEmbed }),
-  );
-  checkpoint();
-  await probeMisspelledCreate(ctx, models.generate, REQUESTS.misspelled);
-  const cancelled = await probeCancel(ctx, models.generate, REQUESTS.cancel);
-  checkpoint();
-
-  const byRole = (role: JobRole) => jobs.find((job) => job?.role === role);
-  for (const role of ['file-generate', 'file-embed', 'inline-generate', 'inline-embed'] as const) {
-    if (!byRole(role)) noJob(role, 'no job was created');
-  }
-  const all = [...ctx.created.jobs.values()];
-  if (all.length === 0) return;
-  const { timedOut } = await pollJobs(ctx, all, run.deadline, run.pacing, run.sleep);
-  judgePolls(ctx, all);
-  if (cancelled) judgeCancelled(ctx, cancelled, timedOut);
-
-  // The fields probe wants a job whose full answer is big: a succeeded inline one, if there is one.
-  const fieldsJob = byRole('inline-generate') ?? byRole('inline-embed') ?? all[0];
-  if (fieldsJob) await probeFields(ctx, fieldsJob);
-  for (const job of jobs) {
-    if (!job) continue;
-    if (job.role === 'file-generate' || job.role === 'file-embed') await probeFileResults(ctx, job, timedOut);
-    else probeInlineResults(ctx, job, timedOut);
-  }
-  checkpoint();
-  await probeListByDisplayName(ctx, all);
-  await probeListCounts(ctx, all);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { refusalOf } from './client.js';
 import { describeRefusal, judgeRefusal } from './judges.js';
-import { hasEnded, type Pacing, type ProbeContext, readJob, type TrackedJob } from './probes.js';
+import { type Pacing, readJob } from './poll-probes.js';
+import { hasEnded, type ProbeContext, type TrackedJob } from './probe-context.js';
 
 export interface CleanupReport {
   /** Everything deleted: `batches/…` and `files/…` names. */

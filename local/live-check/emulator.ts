@@ -3,7 +3,7 @@ import {
   type GeminiEmulatorOptions,
   startGeminiEmulator,
 } from '../gemini-emulator/index.js';
-import type { Pacing } from './probes.js';
+import type { Pacing } from './poll-probes.js';
 
 /** The emulator's jobs end in well under a second: poll it often. */
 export const EMULATOR_PACING: Pacing = { firstPollMs: 100, maxPollMs: 1000, factor: 1.5, retryBaseMs: 50 };

@@ -75,7 +75,7 @@ interface Price {
 }
 
 /**
- * Google's standard prices from its pricing page as read on 2026-10-07 (gemini-reality-2026.md),
+ * Google's standard prices from its pricing page (https://ai.google.dev/gemini-api/docs/pricing) as read on 2026-10-07,
  * each at its highest dated value; `gemini-embedding-001` from the pipeline's table (2026-11),
  * doubled back from its batch price.
  */

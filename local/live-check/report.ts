@@ -6,11 +6,7 @@ import { type CostEstimate, formatUsd } from './plan.js';
 /** A table cell: no line breaks, and a `|` that does not end the cell. */
 const cell = (text: string) => text.replace(/\s*\n\s*/g, ' ').replace(/\|/g, '\\|');
 
-function describeDoc(ref: DocReference): string {
-  return ref.doc === 'docs/gemini-protocol.md'
-    ? `${ref.doc} (“${ref.section}”)`
-    : `${ref.doc} ${ref.section}`;
-}
+const describeDoc = (ref: DocReference): string => `${ref.doc} (“${ref.section}”)`;
 
 function documentedIn(row: ReportRow): string {
   return [...row.documented.map(describeDoc), ...row.sources.map((s) => `[${s.label}](${s.url})`)].join('; ');

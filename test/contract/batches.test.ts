@@ -1,4 +1,3 @@
-import { ApiError } from '@google/genai';
 import { describe, expect, it } from 'vitest';
 import {
   downloadJsonl,
@@ -192,9 +191,10 @@ describe.each([
 
     await ai.batches.delete({ name: job.name ?? '' });
 
-    const error = await ai.batches.get({ name: job.name ?? '' }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ApiError);
-    expect((error as ApiError).status).toBe(404);
+    await expect(ai.batches.get({ name: job.name ?? '' })).rejects.toMatchObject({
+      name: 'ApiError',
+      status: 404,
+    });
   });
 
   it('returns JSON that follows the requested response schema', async () => {

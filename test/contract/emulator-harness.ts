@@ -1,13 +1,18 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApiError, type BatchJob, GoogleGenAI } from '@google/genai';
+import { type BatchJob, GoogleGenAI } from '@google/genai';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import {
   type GeminiEmulator,
   type GeminiEmulatorOptions,
   startGeminiEmulator,
 } from '../../local/gemini-emulator/index.js';
+
+/** Jobs that pend a second and run a second on the emulator clock. */
+export const FAST_JOBS = { pendingMs: 1000, runningMs: 1000 };
+export const HOUR_MS = 60 * 60 * 1000;
+export const FLASH = 'gemini-2.5-flash';
 
 export const TERMINAL_STATES = new Set([
   'JOB_STATE_SUCCEEDED',
@@ -151,29 +156,108 @@ export async function rawBatch(h: Harness, name: string): Promise<RawOperation> 
   return (await response.json()) as RawOperation;
 }
 
-/** Runs `call` and returns the `ApiError` it throws; fails the test if it succeeds or throws anything else. */
-export async function apiError(call: Promise<unknown>): Promise<ApiError> {
-  try {
-    await call;
-  } catch (error) {
-    if (error instanceof ApiError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail with ApiError, but it succeeded');
-}
-
-/** Runs `call` and returns whatever it throws; fails the test if it succeeds. */
-export async function thrown(call: Promise<unknown>): Promise<unknown> {
-  try {
-    await call;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the call to fail, but it succeeded');
-}
-
 /** `value`, or a failed test naming `what` when it is missing. */
 export function defined<T>(value: T | undefined | null, what: string): T {
   if (value === undefined || value === null) throw new Error(`expected ${what} to be set`);
   return value;
 }
+
+/** JSONL text of `count` generate requests, keyed `<prefix>-<i>`. */
+export function jsonlOf(
+  prefix: string,
+  count: number,
+  text = (i: number) => `Say something about ${i}`,
+): string {
+  return `${Array.from({ length: count }, (_, i) => generateLine(`${prefix}-${i}`, text(i))).join('\n')}\n`;
+}
+
+/** ASCII text of exactly `bytes` bytes. */
+export function textOfSize(bytes: number): string {
+  return 'abcdefghij'.repeat(Math.ceil(bytes / 10)).slice(0, bytes);
+}
+
+/** Uploads `text` through the SDK as a JSONL file. */
+export function uploadText(ai: GoogleGenAI, text: string, displayName?: string) {
+  return ai.files.upload({
+    file: new Blob([text], { type: 'application/jsonl' }),
+    config: { mimeType: 'application/jsonl', displayName },
+  });
+}
+
+/** An inline generate batch of one request per text, keyed by position in `metadata.key`. */
+export function createInline(
+  ai: GoogleGenAI,
+  displayName: string,
+  texts: readonly string[] = ['hello'],
+  model = FLASH,
+) {
+  return ai.batches.create({
+    model,
+    src: texts.map((text, i) => ({
+      contents: [{ role: 'user', parts: [{ text }] }],
+      metadata: { key: `${displayName}-${i}` },
+    })),
+    config: { displayName },
+  });
+}
+
+/** Uploads `lines` as a JSONL file and starts a generate batch on it. */
+export async function createFromLines(
+  h: Harness,
+  ai: GoogleGenAI,
+  displayName: string,
+  lines: readonly string[],
+) {
+  const path = await writeJsonl(h.dir, `${displayName}.jsonl`, lines);
+  const file = await ai.files.upload({ file: path, config: { mimeType: 'application/jsonl', displayName } });
+  return ai.batches.create({ model: FLASH, src: defined(file.name, 'file.name'), config: { displayName } });
+}
+
+export interface InlineAnswer {
+  metadata?: { key?: string };
+  response?: Record<string, unknown>;
+  error?: unknown;
+}
+
+/** An inline batch over raw REST, as the pipeline sends it: `{request, metadata: {key}}` per item. */
+export async function createInlineRest(
+  h: Harness,
+  kind: 'generate' | 'embed',
+  model: string,
+  items: readonly { key: string; text: string }[],
+  displayName = `inline-${kind}`,
+): Promise<RawOperation> {
+  const method = kind === 'generate' ? 'batchGenerateContent' : 'asyncBatchEmbedContent';
+  const requests = items.map(({ key, text }) => ({
+    request:
+      kind === 'generate'
+        ? { contents: [{ role: 'user', parts: [{ text }] }] }
+        : { content: { parts: [{ text }] }, outputDimensionality: 8 },
+    metadata: { key },
+  }));
+  const response = await h.rest(`/v1beta/models/${model}:${method}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ batch: { displayName, inputConfig: { requests: { requests } } } }),
+  });
+  expect(response.status).toBe(200);
+  return (await response.json()) as RawOperation;
+}
+
+/** The inline answers of a finished job, read over raw REST. */
+export async function inlineAnswers(h: Harness, ai: GoogleGenAI, name: string): Promise<InlineAnswer[]> {
+  expect((await waitForJob(ai, h.emulator, name)).state).toBe('JOB_STATE_SUCCEEDED');
+  const operation = await rawBatch(h, name);
+  const output = operation.metadata.output as { inlinedResponses: { inlinedResponses: InlineAnswer[] } };
+  return output.inlinedResponses.inlinedResponses;
+}
+
+/** `count` keyed texts for an inline batch, keyed `<prefix>-<i>`. */
+export const items = (prefix: string, count: number) =>
+  Array.from({ length: count }, (_, i) => ({
+    key: `${prefix}-${i}`,
+    text: `question ${prefix} number ${i}`,
+  }));
+
+/** The keys the answers echo, in the order they came back. */
+export const keysOf = (answers: readonly InlineAnswer[]) => answers.map((answer) => answer.metadata?.key);

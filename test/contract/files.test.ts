@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ApiError } from '@google/genai';
 import { describe, expect, it } from 'vitest';
 import { useEmulator } from './emulator-harness.js';
 
@@ -115,8 +114,9 @@ describe.each([
 
     await ai.files.delete({ name: file.name ?? '' });
 
-    const error = await ai.files.get({ name: file.name ?? '' }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(ApiError);
-    expect((error as ApiError).status).toBe(404);
+    await expect(ai.files.get({ name: file.name ?? '' })).rejects.toMatchObject({
+      name: 'ApiError',
+      status: 404,
+    });
   });
 });

@@ -12,16 +12,14 @@ import {
   RETIRED_MODELS,
 } from '../../local/gemini-emulator/index.js';
 import {
-  apiError,
   defined,
+  FAST_JOBS,
+  HOUR_MS,
   type RawOperation,
   rawBatch,
   useEmulator,
   waitForJob,
 } from './emulator-harness.js';
-
-const HOUR_MS = 60 * 60 * 1000;
-const FAST_JOBS = { pendingMs: 1000, runningMs: 1000 };
 
 const CURRENT_IDS = [
   'gemini-3.8-flash',
@@ -126,29 +124,36 @@ describe('Models API through the real SDK', () => {
   });
 
   it("answers an unknown model with Google's 404 NOT_FOUND", async () => {
-    const error = await apiError(h.sdk('v1beta').models.get({ model: 'gemini-9-ultra' }));
+    const refused = h.sdk('v1beta').models.get({ model: 'gemini-9-ultra' });
 
-    expect(error.status).toBe(404);
-    const body = JSON.parse(error.message) as { error: { message: string; status: string } };
-    expect(body.error.status).toBe('NOT_FOUND');
-    expect(body.error.message).toMatch(
-      /^models\/gemini-9-ultra is not found for API version v1beta, or is not supported for /,
+    await expect(refused).rejects.toMatchObject({
+      name: 'ApiError',
+      status: 404,
+      message: expect.stringContaining('"status":"NOT_FOUND"'),
+    });
+    await expect(refused).rejects.toThrow(
+      /"message":"models\/gemini-9-ultra is not found for API version v1beta, or is not supported for /,
     );
   });
 
   it('refuses a batch on an unknown model, or on a model without that batch method, with 404', async () => {
     const ai = h.sdk('v1beta');
-    const unknown = await apiError(ai.batches.create({ model: 'gemini-9-ultra', src: [{ contents: 'hi' }] }));
-    const wrongKind = await apiError(
+    await expect(
+      ai.batches.create({ model: 'gemini-9-ultra', src: [{ contents: 'hi' }] }),
+    ).rejects.toMatchObject({
+      name: 'ApiError',
+      status: 404,
+      message: expect.stringContaining(
+        'models/gemini-9-ultra is not found for API version v1beta, or is not supported for batchGenerateContent.',
+      ),
+    });
+    await expect(
       ai.batches.create({ model: 'gemini-embedding-001', src: [{ contents: 'hi' }] }),
-    );
-
-    expect(unknown.status).toBe(404);
-    expect(unknown.message).toContain(
-      'models/gemini-9-ultra is not found for API version v1beta, or is not supported for batchGenerateContent.',
-    );
-    expect(wrongKind.status).toBe(404);
-    expect(wrongKind.message).toContain('or is not supported for batchGenerateContent');
+    ).rejects.toMatchObject({
+      name: 'ApiError',
+      status: 404,
+      message: expect.stringContaining('or is not supported for batchGenerateContent'),
+    });
     expect((await ai.batches.list()).page).toHaveLength(0);
   });
 });
@@ -158,7 +163,10 @@ describe('jobs on retired models (default)', () => {
 
   it('answers models.get on a retired model with 404, yet accepts a batch on it that never runs and expires', async () => {
     const ai = h.sdk();
-    expect((await apiError(ai.models.get({ model: 'gemini-2.0-flash' }))).status).toBe(404);
+    await expect(ai.models.get({ model: 'gemini-2.0-flash' })).rejects.toMatchObject({
+      name: 'ApiError',
+      status: 404,
+    });
 
     const job = await ai.batches.create({
       model: 'gemini-2.0-flash',
@@ -217,8 +225,8 @@ describe('models options', () => {
     expect((await waitForJob(ai, h.emulator, defined(job.name, 'job.name'))).state).toBe(
       'JOB_STATE_SUCCEEDED',
     );
-    expect(
-      (await apiError(ai.batches.create({ model: 'gemini-2.5-flash', src: [{ contents: 'x' }] }))).status,
-    ).toBe(404);
+    await expect(
+      ai.batches.create({ model: 'gemini-2.5-flash', src: [{ contents: 'x' }] }),
+    ).rejects.toMatchObject({ name: 'ApiError', status: 404 });
   });
 });

@@ -1,83 +1,31 @@
-/**
- * Contract tests for "How it is as rough as Gemini" (local/gemini-emulator/README.md): each quirk the
- * public reports show on the real service, driven through the real `@google/genai` SDK (raw REST
- * where the SDK hides what matters), in its default setting and with its switch turned the other way.
- */
-import type { GoogleGenAI } from '@google/genai';
 import { describe, expect, it } from 'vitest';
 import {
-  DEFAULT_EMULATOR_API_KEY,
   type GeminiEmulatorOptions,
-  QUOTA_EXCEEDED_MESSAGE,
   ROUGH_GEMINI,
   startGeminiEmulator,
 } from '../../local/gemini-emulator/index.js';
 import { embedContent } from '../../local/gemini-emulator/model/index.js';
 import { GEMINI_QUOTA_429 } from '../fixtures/gemini-quota-429.js';
 import {
-  apiError,
+  createInlineRest,
   defined,
   downloadJsonl,
   embedLine,
+  FAST_JOBS,
+  FLASH,
   firstCandidateText,
   generateLine,
   type Harness,
+  type InlineAnswer,
+  inlineAnswers,
+  items,
+  keysOf,
   type RawOperation,
   rawBatch,
   uploadJsonl,
   useEmulator,
   waitForJob,
 } from './emulator-harness.js';
-
-const FAST_JOBS = { pendingMs: 1000, runningMs: 1000 };
-const FLASH = 'gemini-2.5-flash';
-
-interface InlineAnswer {
-  metadata?: { key?: string };
-  response?: Record<string, unknown>;
-  error?: unknown;
-}
-
-/** An inline batch over raw REST, as the pipeline sends it: `{request, metadata: {key}}` per item. */
-async function createInlineRest(
-  h: Harness,
-  kind: 'generate' | 'embed',
-  model: string,
-  items: readonly { key: string; text: string }[],
-  displayName = `inline-${kind}`,
-): Promise<RawOperation> {
-  const method = kind === 'generate' ? 'batchGenerateContent' : 'asyncBatchEmbedContent';
-  const requests = items.map(({ key, text }) => ({
-    request:
-      kind === 'generate'
-        ? { contents: [{ role: 'user', parts: [{ text }] }] }
-        : { content: { parts: [{ text }] }, outputDimensionality: 8 },
-    metadata: { key },
-  }));
-  const response = await h.rest(`/v1beta/models/${model}:${method}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ batch: { displayName, inputConfig: { requests: { requests } } } }),
-  });
-  expect(response.status).toBe(200);
-  return (await response.json()) as RawOperation;
-}
-
-/** The inline answers of a finished job, read over raw REST. */
-async function inlineAnswers(h: Harness, ai: GoogleGenAI, name: string): Promise<InlineAnswer[]> {
-  expect((await waitForJob(ai, h.emulator, name)).state).toBe('JOB_STATE_SUCCEEDED');
-  const operation = await rawBatch(h, name);
-  const output = operation.metadata.output as { inlinedResponses: { inlinedResponses: InlineAnswer[] } };
-  return output.inlinedResponses.inlinedResponses;
-}
-
-const items = (prefix: string, count: number) =>
-  Array.from({ length: count }, (_, i) => ({
-    key: `${prefix}-${i}`,
-    text: `question ${prefix} number ${i}`,
-  }));
-
-const keysOf = (answers: readonly InlineAnswer[]) => answers.map((answer) => answer.metadata?.key);
 
 describe('inline answers: reordered, with echoed keys (defaults)', () => {
   const h = useEmulator({ timing: FAST_JOBS });
@@ -336,149 +284,6 @@ describe('stale counts in listings (default)', () => {
     const { listed } = await listedAndGot(fresh);
 
     expect(listed.metadata.batchStats).toEqual({ requestCount: '6', successfulRequestCount: '6' });
-  });
-});
-
-describe("Google's generic 429 on every endpoint", () => {
-  const h = useEmulator({ timing: FAST_JOBS });
-  const oneJob = useEmulator({ timing: FAST_JOBS, limits: { maxActiveJobs: 1 } });
-
-  it('answers http-error 429 faults on reads, listings, downloads and the Models API with the generic body', async () => {
-    const ai = h.sdk();
-    const name = (await createInlineRest(h, 'generate', FLASH, items('quota', 1))).name;
-    const fileName = await uploadJsonl(h, ai, 'quota.jsonl', [generateLine('q-1', 'quota')]);
-    const id = fileName.slice('files/'.length);
-    const reads: [string, string][] = [
-      ['batches.get', `/v1beta/${name}`],
-      ['batches.list', '/v1beta/batches'],
-      ['files.get', `/v1beta/${fileName}`],
-      ['files.list', '/v1beta/files'],
-      ['files.download', `/v1beta/files/${id}:download?alt=media`],
-      ['models.get', `/v1beta/models/${FLASH}`],
-      ['models.list', '/v1beta/models'],
-    ];
-    for (const [endpoint, path] of reads) {
-      h.emulator.faults.add({ kind: 'http-error', endpoint: endpoint as 'batches.get', status: 429 });
-
-      const response = await h.rest(path);
-
-      expect(response.status, endpoint).toBe(429);
-      expect(await response.json(), endpoint).toEqual(GEMINI_QUOTA_429);
-      expect((await h.rest(path)).status, `${endpoint} once the fault is spent`).toBe(200);
-    }
-    h.emulator.faults.add({ kind: 'http-error', endpoint: 'models.get', status: 429 });
-    const error = await apiError(ai.models.get({ model: FLASH }));
-    expect(error.status).toBe(429);
-    expect(JSON.parse(error.message)).toEqual(GEMINI_QUOTA_429);
-  });
-
-  it('answers its own quota refusals (active jobs here) with the same generic body', async () => {
-    await createInlineRest(oneJob, 'generate', FLASH, items('fills-the-quota', 1));
-
-    const refused = await oneJob.rest(`/v1beta/models/${FLASH}:batchGenerateContent`, {
-      method: 'POST',
-      body: JSON.stringify({ batch: { inputConfig: { requests: { requests: [{ request: {} }] } } } }),
-    });
-
-    expect(refused.status).toBe(429);
-    expect(await refused.json()).toEqual(GEMINI_QUOTA_429);
-    expect(QUOTA_EXCEEDED_MESSAGE).toBe(GEMINI_QUOTA_429.error.message);
-  });
-});
-
-describe('API keys', () => {
-  const h = useEmulator({ timing: FAST_JOBS });
-
-  it('accepts any non-empty key when none is configured', async () => {
-    for (const key of ['some-real-looking-key', 'x', DEFAULT_EMULATOR_API_KEY]) {
-      await expect(h.sdk(undefined, key).batches.list()).resolves.toBeDefined();
-    }
-  });
-
-  it("refuses a request without a key with Google's 403 PERMISSION_DENIED", async () => {
-    const response = await fetch(`${h.emulator.url}/v1beta/models`);
-
-    expect(response.status).toBe(403);
-    expect(await response.json()).toEqual({
-      error: {
-        code: 403,
-        message: expect.stringContaining("Method doesn't allow unregistered callers"),
-        status: 'PERMISSION_DENIED',
-      },
-    });
-  });
-
-  it('accepts only the configured key when one is given, refusing others with 400 API_KEY_INVALID', async () => {
-    const emulator = await startGeminiEmulator({ apiKey: 'only-this-one' });
-    try {
-      const good = await fetch(`${emulator.url}/v1beta/batches`, {
-        headers: { 'x-goog-api-key': 'only-this-one' },
-      });
-      const bad = await fetch(`${emulator.url}/v1beta/batches`, { headers: { 'x-goog-api-key': 'another' } });
-      expect(emulator.apiKey).toBe('only-this-one');
-      expect(good.status).toBe(200);
-      expect(bad.status).toBe(400);
-      expect(JSON.stringify(await bad.json())).toContain('API_KEY_INVALID');
-    } finally {
-      await emulator.stop();
-    }
-  });
-});
-
-describe('partial responses with the fields system parameter', () => {
-  const h = useEmulator({ timing: FAST_JOBS });
-
-  it("reads a job's state without its inline answers", async () => {
-    const name = (await createInlineRest(h, 'generate', FLASH, items('fields', 3), 'partial')).name;
-    await waitForJob(h.sdk(), h.emulator, name);
-    const fields = 'name,done,error,metadata(state,batchStats,displayName,output/responsesFile)';
-
-    const response = await h.rest(`/v1beta/${name}?fields=${encodeURIComponent(fields)}`);
-
-    expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({
-      name,
-      done: true,
-      metadata: {
-        '@type': 'type.googleapis.com/google.ai.generativelanguage.v1main.GenerateContentBatch',
-        state: 'BATCH_STATE_SUCCEEDED',
-        batchStats: { requestCount: '3', successfulRequestCount: '3' },
-        displayName: 'partial',
-        // Selected for its responsesFile, which an inline job has not: the object stays, empty.
-        output: {},
-      },
-    });
-  });
-
-  it('selects sub-fields of every item of a listing, and keeps nextPageToken when asked', async () => {
-    await createInlineRest(h, 'generate', FLASH, items('listed', 1));
-    await createInlineRest(h, 'generate', FLASH, items('listed-too', 1));
-
-    const response = await h.rest(
-      `/v1beta/batches?pageSize=1&fields=${encodeURIComponent('operations(name,metadata/state),nextPageToken')}`,
-    );
-
-    const body = (await response.json()) as { operations: unknown[]; nextPageToken?: string };
-    expect(Object.keys(body).sort()).toEqual(['nextPageToken', 'operations']);
-    expect(body.operations).toEqual([
-      {
-        name: expect.stringMatching(/^batches\//),
-        metadata: { '@type': expect.any(String), state: expect.stringMatching(/^BATCH_STATE_/) },
-      },
-    ]);
-  });
-
-  it('works on other reads too, with snake_case names and $fields', async () => {
-    const model = await (await h.rest(`/v1beta/models/${FLASH}?$fields=name,input_token_limit`)).json();
-
-    expect(model).toEqual({ name: `models/${FLASH}`, inputTokenLimit: 1_048_576 });
-  });
-
-  it('refuses a selection that is not valid partial-response syntax with 400', async () => {
-    const response = await h.rest(`/v1beta/batches?fields=${encodeURIComponent('operations(name')}`);
-
-    expect(response.status).toBe(400);
-    expect(((await response.json()) as { error: { status: string } }).error.status).toBe('INVALID_ARGUMENT');
   });
 });
 

@@ -7,14 +7,13 @@ import { describe, expect, it } from 'vitest';
 import {
   defined,
   downloadJsonl,
+  FAST_JOBS,
   generateLine,
   type Harness,
   uploadJsonl,
   useEmulator,
   waitForJob,
 } from './emulator-harness.js';
-
-const FAST_JOBS = { pendingMs: 1000, runningMs: 1000 };
 
 function createInline(h: Harness, method: string, requests: readonly unknown[]) {
   return h.rest(`/v1beta/models/${method}`, {

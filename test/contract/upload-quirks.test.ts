@@ -1,12 +1,15 @@
 /**
  * Contract tests for Gemini's upload quirks, through the real SDK's `files.upload`: refused MIME
  * types (python-genai #1547, cookbook #1008), a final answer without `file` (python-genai #1248,
- * #1590) and a final chunk whose answer is not `final` (the SDK's TODO b/401391430). Raw REST where
- * the SDK would sleep between re-sends.
+ * #1590), a final chunk whose answer is not `final` (the SDK's TODO b/401391430), and an upload
+ * cut off mid-chunk, with the resumable protocol a client recovers by. Raw REST where the SDK would
+ * sleep between re-sends.
  */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { GoogleGenAI } from '@google/genai';
 import { describe, expect, it } from 'vitest';
-import { apiError, defined, thrown, useEmulator } from './emulator-harness.js';
+import { defined, FAST_JOBS, jsonlOf, uploadText, useEmulator } from './emulator-harness.js';
 
 const LINE = '{"key":"u-1","request":{"contents":[{"parts":[{"text":"hello"}]}]}}\n';
 
@@ -25,11 +28,12 @@ describe('MIME types (defaults)', () => {
   const h = useEmulator();
 
   it("refuses a bare 'jsonl' MIME type with Google's 400 INVALID_ARGUMENT", async () => {
-    const error = await apiError(upload(h.sdk(), 'jsonl', 'bare-jsonl'));
-
-    expect(error.status).toBe(400);
-    expect(JSON.parse(error.message)).toEqual({
-      error: { code: 400, message: 'Unsupported MIME type: jsonl', status: 'INVALID_ARGUMENT' },
+    await expect(upload(h.sdk(), 'jsonl', 'bare-jsonl')).rejects.toMatchObject({
+      name: 'ApiError',
+      status: 400,
+      message: JSON.stringify({
+        error: { code: 400, message: 'Unsupported MIME type: jsonl', status: 'INVALID_ARGUMENT' },
+      }),
     });
     expect(await storedNames(h.sdk())).not.toContain('bare-jsonl');
   });
@@ -45,12 +49,14 @@ describe('MIME types (defaults)', () => {
     h.emulator.faults.add({ kind: 'refuse-mime-type', times: 1 });
     const other = await upload(ai, 'application/json', 'not-this-type');
 
-    const error = await apiError(upload(ai, 'application/jsonl', 'refused-once'));
+    await expect(upload(ai, 'application/jsonl', 'refused-once')).rejects.toMatchObject({
+      name: 'ApiError',
+      status: 400,
+      message: expect.stringContaining('Unsupported MIME type: application/jsonl'),
+    });
     const retried = await upload(ai, 'application/jsonl', 'accepted-after');
 
     expect(other?.name).toMatch(/^files\//);
-    expect(error.status).toBe(400);
-    expect(error.message).toContain('Unsupported MIME type: application/jsonl');
     expect(retried?.name).toMatch(/^files\//);
   });
 
@@ -78,9 +84,10 @@ describe('MIME types with refusedMimeTypes set', () => {
   it('refuses exactly the configured types', async () => {
     const ai = h.sdk();
     expect((await upload(ai, 'jsonl', 'bare-allowed'))?.mimeType).toBe('jsonl');
-    expect((await apiError(upload(ai, 'text/csv', 'csv'))).message).toContain(
-      'Unsupported MIME type: text/csv',
-    );
+    await expect(upload(ai, 'text/csv', 'csv')).rejects.toMatchObject({
+      name: 'ApiError',
+      message: expect.stringContaining('Unsupported MIME type: text/csv'),
+    });
   });
 });
 
@@ -102,21 +109,20 @@ describe('final upload answers', () => {
     const ai = h.sdk();
     h.emulator.faults.add({ kind: 'upload-not-final' });
 
-    const error = await thrown(upload(ai, 'application/jsonl', 'not-final'));
+    const refused = upload(ai, 'application/jsonl', 'not-final');
 
-    expect(error).toBeInstanceOf(Error);
-    expect(error).not.toHaveProperty('status');
-    expect((error as Error).message).toBe('Failed to upload file: Upload status is not finalized.');
+    await expect(refused).rejects.toThrow(
+      new Error('Failed to upload file: Upload status is not finalized.'),
+    );
+    await expect(refused).rejects.not.toHaveProperty('status');
     expect(await storedNames(ai)).toContain('not-final');
   });
 
   it("makes the SDK throw its TODO b/401391430 error when the final chunk's status stays active", async () => {
     h.emulator.faults.add({ kind: 'upload-not-final', status: 'active' });
 
-    const error = await thrown(upload(h.sdk(), 'application/jsonl', 'still-active'));
-
-    expect((error as Error).message).toBe(
-      'All content has been uploaded, but the upload status is not finalized.',
+    await expect(upload(h.sdk(), 'application/jsonl', 'still-active')).rejects.toThrow(
+      new Error('All content has been uploaded, but the upload status is not finalized.'),
     );
   });
 
@@ -147,5 +153,124 @@ describe('final upload answers', () => {
       expect(await answer.json(), attempt).toEqual({});
     }
     expect(await storedNames(h.sdk())).toContain('absent');
+  });
+});
+
+describe('uploads: interrupt-upload fault and the resumable protocol', () => {
+  const h = useEmulator({ timing: FAST_JOBS });
+
+  const uploadText10k = jsonlOf('up', 120); // ~10 KB: a single `upload, finalize` chunk for the SDK
+
+  it('cuts the connection of an interrupted upload chunk, so the SDK fails with a network error', async () => {
+    expect(Buffer.byteLength(uploadText10k)).toBeGreaterThan(8000);
+    h.emulator.faults.add({ kind: 'interrupt-upload', afterBytes: 1000 });
+    // A dropped connection is what the fault promises: `TypeError: fetch failed`, not an HTTP answer.
+    await expect(uploadText(h.sdk(), uploadText10k, 'cut')).rejects.toThrow(TypeError);
+    expect(h.emulator.faults.list()).toEqual([]);
+  });
+
+  it('accepts the same upload after an interrupted one, with the right size and bytes', async () => {
+    const ai = h.sdk();
+    const bytes = Buffer.byteLength(uploadText10k);
+    h.emulator.faults.add({ kind: 'interrupt-upload', afterBytes: 1000 });
+    await expect(uploadText(ai, uploadText10k, 'interrupted')).rejects.toThrow();
+    const afterFailure: (string | undefined)[] = [];
+    for await (const file of await ai.files.list()) afterFailure.push(file.displayName);
+    expect(afterFailure).not.toContain('interrupted');
+
+    const file = await uploadText(ai, uploadText10k, 'interrupted-retry');
+    const name = defined(file.name, 'file.name');
+    const got = await ai.files.get({ name });
+    expect(got.sizeBytes).toBe(String(bytes));
+    expect(got.state).toBe('ACTIVE');
+    const downloadPath = join(h.dir, 'interrupted-retry.jsonl');
+    await ai.files.download({ file: name, downloadPath });
+    expect(await readFile(downloadPath, 'utf8')).toBe(uploadText10k);
+  });
+
+  it('follows the resumable protocol: offsets, overruns, short finalize, query and final', async () => {
+    const text = jsonlOf('raw', 40);
+    const size = Buffer.byteLength(text); // ASCII: one char per byte
+    const start = await h.rest('/upload/v1beta/files', {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        'X-Goog-Upload-Protocol': 'resumable',
+        'X-Goog-Upload-Command': 'start',
+        'X-Goog-Upload-Header-Content-Length': String(size),
+        'X-Goog-Upload-Header-Content-Type': 'application/jsonl',
+      },
+      body: JSON.stringify({ file: { displayName: 'x' } }),
+    });
+    expect(start.status).toBe(200);
+    expect(start.headers.get('x-goog-upload-status')).toBe('active');
+    const uploadUrl = new URL(defined(start.headers.get('x-goog-upload-url'), 'x-goog-upload-url'));
+    expect(uploadUrl.origin).toBe(h.emulator.url);
+    const uploadPath = `${uploadUrl.pathname}${uploadUrl.search}`;
+
+    const send = (command: string, offset: number | undefined, body?: string) =>
+      h.rest(uploadPath, {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/json', // what the SDK sends on chunks, though they are raw bytes
+          'X-Goog-Upload-Command': command,
+          ...(offset !== undefined ? { 'X-Goog-Upload-Offset': String(offset) } : {}),
+        },
+        ...(body !== undefined ? { body } : {}),
+      });
+    const received = async () => {
+      const query = await send('query', undefined);
+      expect(query.status).toBe(200);
+      return Number(query.headers.get('x-goog-upload-size-received'));
+    };
+    const errorStatus = async (response: Response) =>
+      ((await response.json()) as { error: { status: string } }).error.status;
+
+    expect(await received()).toBe(0);
+
+    const wrongOffset = await send('upload', 10, text.slice(0, 100));
+    expect(wrongOffset.status).toBe(400);
+    expect(await errorStatus(wrongOffset)).toBe('INVALID_ARGUMENT');
+
+    const overrun = await send('upload', 0, `${text}one byte too many`);
+    expect(overrun.status).toBe(400);
+    expect(await errorStatus(overrun)).toBe('INVALID_ARGUMENT');
+    expect(await received()).toBe(0); // refused chunks leave nothing behind
+
+    const half = Math.floor(size / 2);
+    const firstChunk = await send('upload', 0, text.slice(0, half));
+    expect(firstChunk.status).toBe(200);
+    expect(firstChunk.headers.get('x-goog-upload-status')).toBe('active');
+    expect(firstChunk.headers.get('x-goog-upload-size-received')).toBe(String(half));
+    expect(await received()).toBe(half);
+
+    const shortFinalize = await send('upload, finalize', half, text.slice(half, half + 100));
+    expect(shortFinalize.status).toBe(400);
+    expect(await errorStatus(shortFinalize)).toBe('INVALID_ARGUMENT');
+
+    // A client resumes from what the server says it holds, whatever it kept of the refused request.
+    const resumeAt = await received();
+    expect(resumeAt).toBeGreaterThanOrEqual(half);
+    expect(resumeAt).toBeLessThanOrEqual(half + 100);
+    const last = await send('upload, finalize', resumeAt, text.slice(resumeAt));
+    expect(last.status).toBe(200);
+    expect(last.headers.get('x-goog-upload-status')).toBe('final');
+    const { file } = (await last.json()) as {
+      file: { name: string; displayName: string; mimeType: string; sizeBytes: string; source: string };
+    };
+    expect(file.name).toMatch(/^files\/[a-z0-9]+$/);
+    expect(file).toMatchObject({
+      displayName: 'x',
+      mimeType: 'application/jsonl',
+      sizeBytes: String(size),
+      source: 'UPLOADED',
+    });
+
+    const downloadPath = join(h.dir, 'raw-upload.jsonl');
+    await h.sdk().files.download({ file: file.name, downloadPath });
+    expect(await readFile(downloadPath, 'utf8')).toBe(text);
+
+    // The finished session is gone.
+    expect((await send('upload', size, 'more')).status).toBe(404);
   });
 });

@@ -3,7 +3,8 @@
  * Jobs are the same resources the native API serves; only the view differs.
  */
 import { describeErrorCode } from '../api-error.js';
-import type { BatchJob, BatchState, JobView } from '../batch-store.js';
+import type { BatchJob } from '../batch-job.js';
+import type { BatchState, JobView } from '../job-view.js';
 import type { OpenAiBatchEndpoint } from './lines.js';
 
 export type OpenAiBatchStatus =

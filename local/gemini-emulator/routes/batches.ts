@@ -1,20 +1,22 @@
 import { invalidArgument } from '../api-error.js';
-import type { BatchKind } from '../batch-processor.js';
-import {
-  type BatchJob,
-  type BatchSource,
-  type BatchStore,
-  isTerminal,
-  type JobView,
-} from '../batch-store.js';
+import type { BatchJob, BatchSource } from '../batch-job.js';
+import type { BatchStore } from '../batch-store.js';
 import type { EmulatorClock } from '../clock.js';
-import type { FaultInjector } from '../faults.js';
-import { paginate, type RequestContext, type Route, readJsonBody, sendJson } from '../http.js';
+import type { FaultInjector } from '../fault-injector.js';
+import {
+  API_VERSION_PATTERN,
+  type RequestContext,
+  type Route,
+  readJsonBody,
+  sendJson,
+  sendPage,
+} from '../http.js';
+import { isTerminal, type JobView } from '../job-view.js';
 import { readField } from '../json-fields.js';
+import type { BatchKind } from '../line-codec.js';
 import type { ModelCatalogue } from '../model-catalogue.js';
 import { refuseUnknownInlineFields } from '../unknown-fields.js';
 
-const VERSION = '(v\\d+[a-z0-9]*)';
 const TYPE_PREFIX = 'type.googleapis.com/google.ai.generativelanguage.v1main';
 
 export interface BatchesDeps {
@@ -156,34 +158,35 @@ export function batchRoutes({
   return [
     {
       method: 'POST',
-      pattern: new RegExp(`^/${VERSION}/models/([^/:]+):batchGenerateContent$`),
+      pattern: new RegExp(`^/${API_VERSION_PATTERN}/models/([^/:]+):batchGenerateContent$`),
       endpoint: 'batches.create',
       handle: create('generate'),
     },
     {
       method: 'POST',
-      pattern: new RegExp(`^/${VERSION}/models/([^/:]+):asyncBatchEmbedContent$`),
+      pattern: new RegExp(`^/${API_VERSION_PATTERN}/models/([^/:]+):asyncBatchEmbedContent$`),
       endpoint: 'batches.createEmbeddings',
       handle: create('embed'),
     },
     {
       method: 'GET',
-      pattern: new RegExp(`^/${VERSION}/batches$`),
+      pattern: new RegExp(`^/${API_VERSION_PATTERN}/batches$`),
       endpoint: 'batches.list',
       handle: (ctx) => {
-        const { page, nextPageToken } = paginate(batches.list(), ctx.url, 50, 1000);
-        sendJson(ctx.res, 200, {
+        sendPage(ctx, {
+          field: 'operations',
+          items: batches.list(),
           // Like Gemini, listings leave inline responses out: get the batch to read them.
-          operations: page.map((job) =>
+          render: (job) =>
             operationResource(job, listedView(batches.view(job), staleListStats), clock, false),
-          ),
-          ...(nextPageToken ? { nextPageToken } : {}),
+          defaultSize: 50,
+          maxSize: 1000,
         });
       },
     },
     {
       method: 'GET',
-      pattern: new RegExp(`^/${VERSION}/batches/([a-z0-9-]+)$`),
+      pattern: new RegExp(`^/${API_VERSION_PATTERN}/batches/([a-z0-9-]+)$`),
       endpoint: 'batches.get',
       handle: (ctx) => {
         const job = jobOf(ctx);
@@ -197,7 +200,7 @@ export function batchRoutes({
     },
     {
       method: 'POST',
-      pattern: new RegExp(`^/${VERSION}/batches/([a-z0-9-]+):cancel$`),
+      pattern: new RegExp(`^/${API_VERSION_PATTERN}/batches/([a-z0-9-]+):cancel$`),
       endpoint: 'batches.cancel',
       handle: (ctx) => {
         batches.cancel(jobOf(ctx).name);
@@ -206,7 +209,7 @@ export function batchRoutes({
     },
     {
       method: 'DELETE',
-      pattern: new RegExp(`^/${VERSION}/batches/([a-z0-9-]+)$`),
+      pattern: new RegExp(`^/${API_VERSION_PATTERN}/batches/([a-z0-9-]+)$`),
       endpoint: 'batches.delete',
       handle: async (ctx) => {
         await batches.delete(jobOf(ctx).name);

@@ -1,6 +1,7 @@
 import { invalidArgument } from '../api-error.js';
 import type { EmulatorClock } from '../clock.js';
-import type { Fault, FaultInjector } from '../faults.js';
+import type { FaultInjector } from '../fault-injector.js';
+import type { Fault } from '../faults.js';
 import { type Route, readJsonBody, sendJson } from '../http.js';
 
 export interface ControlDeps {

@@ -1,12 +1,18 @@
 import { createReadStream } from 'node:fs';
 import { invalidArgument } from '../api-error.js';
 import type { EmulatorClock } from '../clock.js';
-import type { FaultInjector } from '../faults.js';
+import type { FaultInjector } from '../fault-injector.js';
 import { type FileStore, fileResource } from '../file-store.js';
-import { paginate, type RequestContext, type Route, readJsonBody, sendJson } from '../http.js';
+import {
+  API_VERSION_PATTERN,
+  type RequestContext,
+  type Route,
+  readJsonBody,
+  sendJson,
+  sendPage,
+} from '../http.js';
 import { readField } from '../json-fields.js';
 
-const VERSION = '(v\\d+[a-z0-9]*)';
 const FILE_ID = '([a-z0-9-]+)';
 
 export interface FilesDeps {
@@ -160,50 +166,52 @@ export function fileRoutes({ files, faults, clock, maxRequestBytes, refusedMimeT
   return [
     {
       method: 'POST',
-      pattern: new RegExp(`^/upload/${VERSION}/files$`),
+      pattern: new RegExp(`^/upload/${API_VERSION_PATTERN}/files$`),
       when: (url) => url.searchParams.has('upload_id'),
       endpoint: 'files.uploadChunk',
       handle: uploadChunk,
     },
     {
       method: 'POST',
-      pattern: new RegExp(`^/upload/${VERSION}/files$`),
+      pattern: new RegExp(`^/upload/${API_VERSION_PATTERN}/files$`),
       endpoint: 'files.upload',
       handle: startUpload,
     },
     {
       method: 'GET',
-      pattern: new RegExp(`^/${VERSION}/files$`),
+      pattern: new RegExp(`^/${API_VERSION_PATTERN}/files$`),
       endpoint: 'files.list',
       handle: (ctx) => {
-        const { page, nextPageToken } = paginate(files.list(), ctx.url, 10, 100);
-        sendJson(ctx.res, 200, {
-          files: page.map((file) => render(ctx, file.name)),
-          ...(nextPageToken ? { nextPageToken } : {}),
+        sendPage(ctx, {
+          field: 'files',
+          items: files.list(),
+          render: (file) => render(ctx, file.name),
+          defaultSize: 10,
+          maxSize: 100,
         });
       },
     },
     {
       method: 'GET',
-      pattern: new RegExp(`^/${VERSION}/files/${FILE_ID}:download$`),
+      pattern: new RegExp(`^/${API_VERSION_PATTERN}/files/${FILE_ID}:download$`),
       endpoint: 'files.download',
       handle: download,
     },
     {
       method: 'GET',
-      pattern: new RegExp(`^/download/${VERSION}/files/${FILE_ID}:download$`),
+      pattern: new RegExp(`^/download/${API_VERSION_PATTERN}/files/${FILE_ID}:download$`),
       endpoint: 'files.download',
       handle: download,
     },
     {
       method: 'GET',
-      pattern: new RegExp(`^/${VERSION}/files/${FILE_ID}$`),
+      pattern: new RegExp(`^/${API_VERSION_PATTERN}/files/${FILE_ID}$`),
       endpoint: 'files.get',
       handle: (ctx) => sendJson(ctx.res, 200, render(ctx, `files/${ctx.params[1]}`)),
     },
     {
       method: 'DELETE',
-      pattern: new RegExp(`^/${VERSION}/files/${FILE_ID}$`),
+      pattern: new RegExp(`^/${API_VERSION_PATTERN}/files/${FILE_ID}$`),
       endpoint: 'files.delete',
       handle: async (ctx) => {
         await files.delete(`files/${ctx.params[1]}`);

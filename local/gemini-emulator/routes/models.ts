@@ -1,8 +1,6 @@
 import { GoogleApiError } from '../api-error.js';
-import { paginate, type Route, sendJson } from '../http.js';
+import { API_VERSION_PATTERN, type Route, sendJson, sendPage } from '../http.js';
 import { type ModelCatalogue, modelNotFoundMessage, modelResource } from '../model-catalogue.js';
-
-const VERSION = '(v\\d+[a-z0-9]*)';
 
 export interface ModelsDeps {
   readonly catalogue: ModelCatalogue;
@@ -16,20 +14,22 @@ export function modelRoutes({ catalogue }: ModelsDeps): Route[] {
   return [
     {
       method: 'GET',
-      pattern: new RegExp(`^/${VERSION}/models$`),
+      pattern: new RegExp(`^/${API_VERSION_PATTERN}/models$`),
       endpoint: 'models.list',
       handle: (ctx) => {
         // Google's documented default page size for models.list is 50, its maximum 1000.
-        const { page, nextPageToken } = paginate(catalogue.list(), ctx.url, 50, 1000);
-        sendJson(ctx.res, 200, {
-          models: page.map(modelResource),
-          ...(nextPageToken ? { nextPageToken } : {}),
+        sendPage(ctx, {
+          field: 'models',
+          items: catalogue.list(),
+          render: modelResource,
+          defaultSize: 50,
+          maxSize: 1000,
         });
       },
     },
     {
       method: 'GET',
-      pattern: new RegExp(`^/${VERSION}/models/([^/:]+)$`),
+      pattern: new RegExp(`^/${API_VERSION_PATTERN}/models/([^/:]+)$`),
       endpoint: 'models.get',
       handle: (ctx) => {
         const id = ctx.params[1] ?? '';

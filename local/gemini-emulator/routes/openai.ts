@@ -1,13 +1,12 @@
 import { invalidArgument, notFound } from '../api-error.js';
 import type { BatchStore } from '../batch-store.js';
 import type { EmulatorClock } from '../clock.js';
-import { type RequestContext, type Route, readJsonBody, sendJson } from '../http.js';
+import { API_VERSION_PATTERN, type RequestContext, type Route, readJsonBody, sendJson } from '../http.js';
 import { isRecord } from '../json-fields.js';
 import { openAiBatchObject } from '../openai/batch-object.js';
 import { isOpenAiBatchEndpoint, OPENAI_BATCH_ENDPOINTS } from '../openai/lines.js';
 
-const VERSION = '(v\\d+[a-z0-9]*)';
-const BASE = `^/${VERSION}/openai`;
+const BASE = `^/${API_VERSION_PATTERN}/openai`;
 /**
  * A batch id is `batches/<id>`, slash included. The Node SDK percent-encodes the slash
  * (`batches%2Fxyz`), the Python SDK sends it raw; the path is matched after decoding, so both land here.

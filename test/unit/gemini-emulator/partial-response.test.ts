@@ -62,14 +62,9 @@ describe('partial responses', () => {
   it.each(['', 'name,', 'metadata(state', 'metadata()', 'a//b', 'name)', 'na me'])(
     'refuses the malformed selection %j with 400',
     (fields) => {
-      let error: unknown;
-      try {
-        parseFieldSelection(fields);
-      } catch (caught) {
-        error = caught;
-      }
-      expect(error).toBeInstanceOf(GoogleApiError);
-      expect((error as GoogleApiError).httpStatus).toBe(400);
+      const parse = () => parseFieldSelection(fields);
+      expect(parse).toThrow(GoogleApiError);
+      expect(parse).toThrow(expect.objectContaining({ httpStatus: 400 }));
     },
   );
 });

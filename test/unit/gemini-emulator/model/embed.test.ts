@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { embedContent, InvalidRequestError } from '../../../../local/gemini-emulator/model/index.js';
-import { caughtError } from '../../../support/caught-error.js';
 
 function embed(text: string, extra: Record<string, unknown> = {}): number[] {
   return embedContent({ content: { parts: [{ text }] }, ...extra }).embedding.values;
@@ -95,17 +94,13 @@ describe('embedContent', () => {
     ];
 
     it.each(cases)('rejects a request when %s', (_label, request, message) => {
-      const error = caughtError(() => embedContent(request));
-      expect(error).toBeInstanceOf(InvalidRequestError);
-      expect((error as Error).message).toBe(message);
+      expect(() => embedContent(request)).toThrow(new InvalidRequestError(message));
     });
 
     it.each([0, -1, 3073, 2.5, 'eight', true])('rejects outputDimensionality %j', (outputDimensionality) => {
-      const error = caughtError(() =>
-        embedContent({ content: { parts: [{ text: 'x' }] }, outputDimensionality }),
-      );
-      expect(error).toBeInstanceOf(InvalidRequestError);
-      expect((error as Error).message).toMatch(
+      const call = () => embedContent({ content: { parts: [{ text: 'x' }] }, outputDimensionality });
+      expect(call).toThrow(InvalidRequestError);
+      expect(call).toThrow(
         /^\* EmbedContentRequest\.output_dimensionality: must be an integer from 1 to 3072/,
       );
     });

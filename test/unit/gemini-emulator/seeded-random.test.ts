@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { seededPermutation, seededRandom } from '../../../local/gemini-emulator/faults.js';
+import { seededPermutation, seededRandom } from '../../../local/gemini-emulator/seeded-random.js';
 
 describe('seeded permutations', () => {
   it('is never the identity for two or more items, whatever the seed', () => {
