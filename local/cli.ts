@@ -10,6 +10,7 @@ import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { STATE_NAMES } from '../infra/constructs/workflow.js';
 import type { Manifest } from '../lambdas/finalize-run/finalize-run.js';
 import { resultKeys } from '../lambdas/shared/run/bucket-layout.js';
 import type { PollState, PreparedRun } from '../lambdas/shared/run/state-payloads.js';
@@ -67,13 +68,13 @@ function describeProgress(event: ProgressEvent): string | undefined {
 function progressLine(event: ProgressEvent): string | undefined {
   if (event.phase === 'failed') return `${event.state}: ${event.error.name}: ${event.error.message}`;
   if (event.phase !== 'succeeded') return undefined;
-  if (event.state === 'Prepare Requests') {
+  if (event.state === STATE_NAMES.prepareRequests) {
     const prepared = event.result as PreparedRun;
-    return `Prepare Requests: ${prepared.acceptedCount} accepted, ${prepared.rejectedCount} rejected, ${prepared.chunkCount} chunk(s)`;
+    return `${STATE_NAMES.prepareRequests}: ${prepared.acceptedCount} accepted, ${prepared.rejectedCount} rejected, ${prepared.chunkCount} chunk(s)`;
   }
-  if (event.state === 'Poll Batch Jobs') {
+  if (event.state === STATE_NAMES.pollBatchJobs) {
     const poll = event.result as PollState;
-    return `Poll Batch Jobs: ${poll.completedCount ?? 0} of ${poll.requestCount ?? '?'} requests done${poll.allDone ? ', all jobs finished' : ''}`;
+    return `${STATE_NAMES.pollBatchJobs}: ${poll.completedCount ?? 0} of ${poll.requestCount ?? '?'} requests done${poll.allDone ? ', all jobs finished' : ''}`;
   }
   return `${event.state}: done`;
 }
@@ -262,7 +263,7 @@ async function main(): Promise<void> {
   const options: LocalPipelineOptions = {
     verbose: values.verbose,
     code: values.bundled ? 'bundled' : 'source',
-    ...(gemini ? { gemini } : {}),
+    gemini,
   };
   const [file] = positionals;
   if (file === undefined) return serve(options);

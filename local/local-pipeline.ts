@@ -5,78 +5,45 @@
  * sandbox of its own (`local/lambda/`): the bundle `cdk deploy` uploads, or its source, with the
  * environment the template gives it. Configuration (models, prefix, poll schedule) comes from the
  * template, so a local run is configured exactly as a deployed one; only endpoints and the API key
- * differ.
+ * differ. The steps are in `local/runner/`; this module composes them and changes nothing in this
+ * process (no global, no `process.env`).
  */
-import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import {
-  ExecutionAbortedError,
-  ExecutionTimeoutError,
-  StateMachine,
-  type StateMachineDefinition,
-} from 'aws-local-stepfunctions';
 import { startFauxqs } from 'fauxqs';
-import type { Manifest } from '../lambdas/finalize-run/finalize-run.js';
-import { resultKeys } from '../lambdas/shared/run/bucket-layout.js';
-import type { RunInput, RunState } from '../lambdas/shared/run/state-payloads.js';
-import { ENV } from '../lambdas/shared/runtime/env.js';
-import type { ExecutionStatusChangeEvent, ObjectCreatedEvent } from '../lambdas/start-run/start-run.js';
-import { type AwsStandIns, type PublishedEvent, startAwsStandIns } from './aws-stand-ins.js';
+import type { RunInput } from '../lambdas/shared/run/state-payloads.js';
+import type { ObjectCreatedEvent } from '../lambdas/start-run/start-run.js';
 import {
   type GeminiEmulator,
   type GeminiEmulatorOptions,
   startGeminiEmulator,
 } from './gemini-emulator/index.js';
 import { type LocalFunction, startLocalFunction } from './lambda/local-function.js';
-import { matchesEventPattern } from './template/event-pattern.js';
+import { type PublishedEvent, startAwsStandIns } from './runner/aws-stand-ins.js';
+import { objectCreatedEvent, sequencer } from './runner/events.js';
+import { functionEnvironment, GEMINI_API_URL, type GeminiEndpoint } from './runner/function-environment.js';
 import {
-  type CfnTemplate,
-  executionRuleEventPattern,
-  inputRuleEventPattern,
-  kebabCase,
-  stateMachineDefinition,
-  synthesizeCloudAssembly,
-  synthesizePipelineTemplate,
-  type TemplateFunction,
-  templateFunctions,
-} from './template/template-workflow.js';
+  LOCAL_BUCKET,
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+  LOCAL_STATE_MACHINE_ARN,
+} from './runner/local-aws.js';
+import { type DeliveryOutcome, rules, type StartRunAnswer } from './runner/rules.js';
+import { type RunOutcome, type Runs, runs } from './runner/runs.js';
+import { type ProgressEvent, type TaskHandler, taskHandlers } from './runner/task-handlers.js';
+import { functionCode, pipelineCode, runnerTemplate, START_RUN_FUNCTION } from './runner/template.js';
 
-const REGION = 'us-east-1';
-/** The local S3 checks no signature, but the SDK signs every request. */
-const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
-const ACCOUNT = '000000000000';
-export const LOCAL_BUCKET = 'gemini-batch-local';
-const STATE_MACHINE_ARN = `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:GeminiBatchPipeline`;
-const POLL_WAIT_STATE = 'Wait For Jobs';
-/** The stack's name, and so the template's file name in a cloud assembly. */
-const STACK_NAME = 'GeminiBatchPipeline';
-const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
-/** Google's Gemini API, for `--live`. */
-export const GEMINI_API_URL = 'https://generativelanguage.googleapis.com';
-
-/** aws-local-stepfunctions types inputs as JSON values but does not export that type. */
-type ExecutionInput = Parameters<StateMachine['run']>[0];
-
-/** What one Task did, for live progress. */
-export type ProgressEvent =
-  | { readonly runId: string; readonly state: string; readonly phase: 'started' }
-  | { readonly runId: string; readonly state: string; readonly phase: 'succeeded'; readonly result: unknown }
-  | { readonly runId: string; readonly state: string; readonly phase: 'failed'; readonly error: Error };
-
-export type TaskHandler = (input: RunState) => Promise<unknown>;
-
-/** A Gemini-protocol endpoint other than the emulator: Google's own (`--live`), a proxy, a replay. */
-export interface GeminiEndpoint {
-  readonly url: string;
-  readonly apiKey: string;
-}
+export type { ExecutionStatus } from './runner/events.js';
+export type { GeminiEndpoint } from './runner/function-environment.js';
+export type { DeliveryOutcome } from './runner/rules.js';
+export type { RunOutcome } from './runner/runs.js';
+export type { ProgressEvent, TaskHandler } from './runner/task-handlers.js';
+export { GEMINI_API_URL, LOCAL_BUCKET };
 
 export interface LocalPipelineOptions {
   /**
@@ -93,8 +60,8 @@ export interface LocalPipelineOptions {
    */
   readonly assemblyDir?: string;
   /**
-   * Call this endpoint instead of starting the emulator. Only ever set on request (`--live`,
-   * `--gemini-url`): a key in the shell never turns it on.
+   * Call this endpoint instead of starting the emulator: Google's own (`--live`), a proxy, a
+   * replay. Only ever set on request (`--live`, `--gemini-url`): a key in the shell never turns it on.
    * @default - the emulator
    */
   readonly gemini?: GeminiEndpoint;
@@ -117,22 +84,6 @@ export interface LocalPipelineOptions {
   readonly executionTimeoutSeconds?: number;
   /** Settings to give the functions over the synthesized stack's, e.g. small chunk limits in tests. */
   readonly environment?: Readonly<Record<string, string>>;
-}
-
-/** How Step Functions says an execution ended. */
-export type ExecutionStatus = 'SUCCEEDED' | 'FAILED' | 'ABORTED' | 'TIMED_OUT';
-
-export interface RunOutcome {
-  readonly runId: string;
-  /** How the run's (first) execution ended; the run's own status is in the manifest. */
-  readonly execution: ExecutionStatus;
-  readonly manifest: Manifest;
-}
-
-export interface DeliveryOutcome {
-  readonly matched: boolean;
-  readonly runId?: string;
-  readonly started?: boolean;
 }
 
 export interface LocalPipeline {
@@ -172,58 +123,7 @@ export interface LocalPipeline {
   close(): Promise<void>;
 }
 
-/**
- * What the template fills in at deploy time, filled in with this machine's values: the function
- * reads the Gemini key from `GEMINI_API_KEY` offline instead of the secret, and starts the local
- * state machine. Any other deploy-time value would be a variable the local runner cannot honour.
- */
-function localValuesFor(
-  fn: TemplateFunction,
-  local: { readonly geminiUrl: string; readonly geminiApiKey: string },
-): Record<string, string> {
-  const values: Record<string, string> = {};
-  for (const name of fn.deployTimeVariables) {
-    if (name === ENV.apiKeySecretArn) {
-      values[ENV.apiKey] = local.geminiApiKey;
-      if (local.geminiUrl !== GEMINI_API_URL) values[ENV.baseUrl] = local.geminiUrl;
-    } else if (name === ENV.stateMachineArn) {
-      values[ENV.stateMachineArn] = STATE_MACHINE_ARN;
-    } else {
-      throw new Error(
-        `function ${fn.folder} gets ${name} from the stack at deploy time; the local runner has no value for it`,
-      );
-    }
-  }
-  return values;
-}
-
-/** Where a function's code is: its bundle in the assembly, or its source file. */
-function codeOf(fn: TemplateFunction, assemblyDir: string | undefined): { file: string; exportName: string } {
-  const [module = 'index', exportName = 'handler'] = fn.handler.split('.');
-  if (assemblyDir === undefined) {
-    return { file: join(REPO_ROOT, 'lambdas', fn.folder, 'handler.ts'), exportName: 'handler' };
-  }
-  if (!fn.assetPath) throw new Error(`the cloud assembly has no bundle for function ${fn.folder}`);
-  return { file: join(assemblyDir, fn.assetPath, `${module}.mjs`), exportName };
-}
-
-/** The template and, for bundled code, the cloud assembly holding the bundles. */
-async function pipelineCode(
-  options: LocalPipelineOptions,
-  scratch: string,
-): Promise<{ template: CfnTemplate; assemblyDir?: string }> {
-  if ((options.code ?? 'source') === 'source') return { template: synthesizePipelineTemplate() };
-  if (options.assemblyDir) {
-    const file = join(options.assemblyDir, `${STACK_NAME}.template.json`);
-    return {
-      template: JSON.parse(await readFile(file, 'utf8')) as CfnTemplate,
-      assemblyDir: options.assemblyDir,
-    };
-  }
-  const assemblyDir = join(scratch, 'cdk.out');
-  return { template: synthesizeCloudAssembly(assemblyDir), assemblyDir };
-}
-
+/** Starts a local pipeline: its S3, its Gemini, its functions and its state machine. */
 export async function startLocalPipeline(options: LocalPipelineOptions = {}): Promise<LocalPipeline> {
   if (!('withResolvers' in Promise)) {
     // aws-local-stepfunctions needs it; without it every Task fails and a Catch hides why.
@@ -233,121 +133,55 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
   }
   const scratch = await mkdtemp(join(tmpdir(), 'gemini-batch-local-'));
   const { template, assemblyDir } = await pipelineCode(options, scratch);
-  const definition = stateMachineDefinition(template);
-  const pattern = inputRuleEventPattern(template, { bucketName: LOCAL_BUCKET });
-  const functionsInTemplate = templateFunctions(template);
-  const inputPrefix = functionsInTemplate.get('start-run')?.environment[ENV.inputPrefix] ?? 'inputs/';
+  const workflow = runnerTemplate(template);
+  const { inputPrefix } = workflow;
 
   const fauxqs = await startFauxqs({ port: options.s3Port ?? 0, logger: false });
   const emulator = options.gemini ? undefined : await startGeminiEmulator(options.emulator);
-  const gemini = options.gemini ?? {
-    url: emulator?.url ?? '',
-    apiKey: emulator?.apiKey ?? '',
-  };
+  const gemini = options.gemini ?? { url: emulator?.url ?? '', apiKey: emulator?.apiKey ?? '' };
   const events: PublishedEvent[] = [];
-  const runs = new Map<string, Promise<RunOutcome>>();
-  const running = new Set<string>();
-
-  let startExecution: (name: string, input: RunInput) => void = () => undefined;
-  const standIns: AwsStandIns = await startAwsStandIns(STATE_MACHINE_ARN, {
-    startExecution: ({ name, input }) => startExecution(name, JSON.parse(input) as RunInput),
-    isRunning: (name) => running.has(name),
+  // Assigned once the runs exist, which need the functions, which need the stand-ins' address.
+  let tracked: Runs | undefined;
+  const standIns = await startAwsStandIns(LOCAL_STATE_MACHINE_ARN, {
+    startExecution: ({ name, input }) => tracked?.start(name, JSON.parse(input) as RunInput),
+    isRunning: (name) => tracked?.isRunning(name) ?? false,
     putEvent: (event) => events.push(event),
   });
 
-  // Each function sees what Lambda would give it and nothing of this process's environment (a
-  // GEMINI_API_KEY in the developer's shell never reaches a function): the template's variables,
-  // the runtime's own, and local endpoints in place of AWS's.
   const functions = new Map<string, LocalFunction>();
-  for (const fn of functionsInTemplate.values()) {
-    const tmp = join(scratch, 'tmp', fn.folder);
-    await mkdir(tmp, { recursive: true });
+  for (const fn of workflow.functions.values()) {
+    const tmpDir = join(scratch, 'tmp', fn.folder);
+    await mkdir(tmpDir, { recursive: true });
+    const environment = functionEnvironment({
+      fn,
+      endpoints: { s3: fauxqs.address, awsStandIns: standIns.url, gemini },
+      tmpDir,
+      path: process.env.PATH ?? '/usr/bin:/bin',
+      verbose: options.verbose ?? false,
+      overrides: options.environment,
+    });
+    const code = functionCode(fn, assemblyDir);
     functions.set(
       fn.folder,
       startLocalFunction({
         name: fn.folder,
-        ...codeOf(fn, assemblyDir),
+        ...code,
         timeoutSeconds: fn.timeoutSeconds,
         memorySizeMb: fn.memorySizeMb,
-        environment: {
-          PATH: process.env.PATH ?? '/usr/bin:/bin',
-          TZ: 'UTC',
-          TMPDIR: tmp,
-          AWS_REGION: REGION,
-          AWS_DEFAULT_REGION: REGION,
-          AWS_LAMBDA_FUNCTION_NAME: fn.folder,
-          AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memorySizeMb),
-          AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
-          AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-          AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-          AWS_ENDPOINT_URL_S3: fauxqs.address,
-          AWS_ENDPOINT_URL_SFN: standIns.url,
-          AWS_ENDPOINT_URL_EVENTBRIDGE: standIns.url,
-          ...fn.environment,
-          ...localValuesFor(fn, { geminiUrl: gemini.url, geminiApiKey: gemini.apiKey }),
-          POWERTOOLS_LOG_LEVEL: options.verbose ? 'INFO' : 'ERROR',
-          ...options.environment,
-        },
+        environment,
       }),
     );
   }
-  const functionFor = (folder: string): LocalFunction => {
-    const fn = functions.get(folder);
-    if (!fn) throw new Error(`the state machine invokes ${folder}, but the template has no such function`);
-    return fn;
-  };
+  // runnerTemplate checked that the template has every function the workflow and the rules call.
+  const functionIn = (folder: string) => functions.get(folder) as LocalFunction;
 
   const s3 = new S3Client({
     endpoint: fauxqs.address,
-    region: REGION,
+    region: LOCAL_REGION,
     forcePathStyle: true,
     credentials: LOCAL_CREDENTIALS,
   });
   await s3.send(new CreateBucketCommand({ Bucket: LOCAL_BUCKET }));
-
-  const taskStates = Object.entries(definition.States as Record<string, { Type: string }>)
-    .filter(([, state]) => state.Type === 'Task')
-    .map(([name]) => name);
-  const handlers: Record<string, (input: ExecutionInput) => Promise<ExecutionInput>> = {};
-  for (const state of taskStates) {
-    const fn = functionFor(kebabCase(state));
-    const invoke: TaskHandler = (input) => fn.invoke(input);
-    const handler = options.wrapTask ? options.wrapTask(state, invoke) : invoke;
-    handlers[state] = async (input) => {
-      const runId = (input as unknown as RunState).runId;
-      options.onProgress?.({ runId, state, phase: 'started' });
-      try {
-        const result = await handler(input as unknown as RunState);
-        options.onProgress?.({ runId, state, phase: 'succeeded', result });
-        return result as ExecutionInput;
-      } catch (error) {
-        options.onProgress?.({ runId, state, phase: 'failed', error: error as Error });
-        throw error;
-      }
-    };
-  }
-  const startRunFunction = functionFor('start-run');
-  const startRun = async (event: ObjectCreatedEvent | ExecutionStatusChangeEvent) =>
-    (await startRunFunction.invoke(event)) as { runId?: string; started?: boolean };
-
-  const stateMachine = new StateMachine(definition as StateMachineDefinition);
-  // A run's first execution may be given a short timeout, to see what a timeout does; its salvage
-  // run keeps the template's, as the one state machine would give both in AWS.
-  const firstRunMachine =
-    options.executionTimeoutSeconds === undefined
-      ? stateMachine
-      : new StateMachine({
-          ...definition,
-          TimeoutSeconds: options.executionTimeoutSeconds,
-        } as StateMachineDefinition);
-  const executionPattern = executionRuleEventPattern(template, {
-    bucketName: LOCAL_BUCKET,
-    stateMachineArn: STATE_MACHINE_ARN,
-  });
-  const executions = new Map<string, { abort: () => void }>();
-  const stopCauses = new Map<string, string>();
-  const retryPauses = Object.fromEntries(taskStates.map((state) => [state, 50]));
-
   const readObject = async (key: string): Promise<string | undefined> => {
     try {
       const { Body } = await s3.send(new GetObjectCommand({ Bucket: LOCAL_BUCKET, Key: key }));
@@ -357,146 +191,46 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     }
   };
 
-  /**
-   * What Step Functions puts on the bus when an execution ends, delivered to the rules that match
-   * it: the rule on TIMED_OUT and ABORTED starts the salvage run. Returns its name if it started one.
-   */
-  const announceEnd = async (
-    name: string,
-    input: RunInput,
-    status: ExecutionStatus,
-    cause: string | undefined,
-  ): Promise<string | undefined> => {
-    const executionArn = `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${name}`;
-    const event: ExecutionStatusChangeEvent = {
-      version: '0',
-      id: randomUUID(),
-      'detail-type': 'Step Functions Execution Status Change',
-      source: 'aws.states',
-      account: ACCOUNT,
-      time: new Date().toISOString(),
-      region: REGION,
-      resources: [executionArn],
-      detail: {
-        executionArn,
-        stateMachineArn: STATE_MACHINE_ARN,
-        name,
-        status,
-        input: JSON.stringify(input),
-        cause: cause ?? null,
-        error: null,
-      },
-    };
-    if (!matchesEventPattern(executionPattern, event)) return undefined;
-    const outcome = await startRun(event);
-    return outcome.started ? outcome.runId : undefined;
-  };
+  const startRunFunction = functionIn(START_RUN_FUNCTION);
+  const eventRules = rules({
+    inputPattern: workflow.inputPattern,
+    executionPattern: workflow.executionPattern,
+    startRun: async (event) => (await startRunFunction.invoke(event)) as StartRunAnswer,
+  });
+  const pipelineRuns = runs({
+    definition: workflow.definition,
+    stateMachineArn: LOCAL_STATE_MACHINE_ARN,
+    handlers: taskHandlers({
+      tasks: workflow.taskStates.map(({ state, folder }) => ({ state, fn: functionIn(folder) })),
+      wrapTask: options.wrapTask,
+      onProgress: options.onProgress,
+    }),
+    pollWaitMs: options.pollWaitMs ?? 250,
+    firstExecutionTimeoutSeconds: options.executionTimeoutSeconds,
+    announceEnd: (event) => eventRules.deliverExecutionEnd(event),
+    inputPrefix,
+    readObject,
+  });
+  tracked = pipelineRuns;
 
-  startExecution = (name, input) => {
-    running.add(name);
-    const machine = input.salvage ? stateMachine : firstRunMachine;
-    const execution = machine.run(input as unknown as ExecutionInput, {
-      overrides: {
-        taskResourceLocalHandlers: handlers,
-        waitTimeOverrides: { [POLL_WAIT_STATE]: options.pollWaitMs ?? 250 },
-        retryIntervalOverrides: retryPauses,
-      },
-    });
-    executions.set(name, execution);
-    const outcome = (async (): Promise<RunOutcome> => {
-      let status: ExecutionStatus = 'SUCCEEDED';
-      try {
-        await execution.result;
-      } catch (error) {
-        status =
-          error instanceof ExecutionAbortedError
-            ? 'ABORTED'
-            : error instanceof ExecutionTimeoutError
-              ? 'TIMED_OUT'
-              : 'FAILED';
-      } finally {
-        running.delete(name);
-        executions.delete(name);
-      }
-      const salvage = await announceEnd(name, input, status, stopCauses.get(name));
-      // The run's manifest comes from its salvage run, when one was started.
-      const salvaged = salvage ? await runs.get(salvage) : undefined;
-      if (salvaged) return { runId: name, execution: status, manifest: salvaged.manifest };
-      const manifestText = await readObject(resultKeys(input.key, input.runId, inputPrefix).manifest);
-      if (!manifestText) throw new Error(`run ${name} ended (${status}) without writing manifest.json`);
-      return { runId: name, execution: status, manifest: JSON.parse(manifestText) as Manifest };
-    })();
-    outcome.catch(() => undefined);
-    runs.set(name, outcome);
-  };
-
-  let sequencer = 0;
-  const deliver = async (event: ObjectCreatedEvent): Promise<DeliveryOutcome> => {
-    if (!matchesEventPattern(pattern, event)) return { matched: false };
-    const outcome = await startRun(event);
-    return {
-      matched: true,
-      ...(outcome.runId ? { runId: outcome.runId } : {}),
-      ...(outcome.started !== undefined ? { started: outcome.started } : {}),
-    };
-  };
-
-  /** Delivers the "Object Created" event S3 would send for an object already in the bucket. */
+  const nextSequencer = sequencer();
   const notify: LocalPipeline['notify'] = async (key) => {
-    const { ContentLength: size, ETag } = await s3.send(
-      new HeadObjectCommand({ Bucket: LOCAL_BUCKET, Key: key }),
+    const head = await s3.send(new HeadObjectCommand({ Bucket: LOCAL_BUCKET, Key: key }));
+    const event = objectCreatedEvent(
+      { bucket: LOCAL_BUCKET, key, size: head.ContentLength ?? 0, etag: head.ETag ?? '' },
+      nextSequencer(),
     );
-    sequencer += 1;
-    const event: ObjectCreatedEvent = {
-      version: '0',
-      id: randomUUID(),
-      'detail-type': 'Object Created',
-      source: 'aws.s3',
-      account: ACCOUNT,
-      time: new Date().toISOString(),
-      region: REGION,
-      resources: [`arn:aws:s3:::${LOCAL_BUCKET}`],
-      detail: {
-        bucket: { name: LOCAL_BUCKET },
-        object: {
-          key,
-          size: size ?? 0,
-          etag: (ETag ?? '').replaceAll('"', ''),
-          sequencer: `${Date.now().toString(16)}${sequencer.toString(16).padStart(8, '0')}`.toUpperCase(),
-        },
-      },
-    };
-    return { event, delivery: await deliver(event) };
+    return { event, delivery: await eventRules.deliverUpload(event) };
   };
 
-  const upload: LocalPipeline['upload'] = async (key, body, options = {}) => {
+  const upload: LocalPipeline['upload'] = async (key, body, uploadOptions = {}) => {
     // lib-storage splits large bodies into parts, as the AWS CLI does: the local S3 server, like
     // S3 itself, limits single requests, and a stream never sits whole in memory.
     await new Upload({
       client: s3,
-      params: {
-        Bucket: LOCAL_BUCKET,
-        Key: key,
-        Body: body,
-        ...(options.metadata ? { Metadata: { ...options.metadata } } : {}),
-      },
+      params: { Bucket: LOCAL_BUCKET, Key: key, Body: body, Metadata: uploadOptions.metadata },
     }).done();
     return notify(key);
-  };
-
-  const cancel: LocalPipeline['cancel'] = (runId, cause = 'cancelled by the user') => {
-    const execution = executions.get(runId);
-    if (!execution) throw new Error(`run ${runId} is not running`);
-    // As `aws stepfunctions stop-execution --cause`: the stop skips every Catch, and the execution's
-    // ABORTED event starts the salvage run that cancels the jobs and writes the manifest.
-    stopCauses.set(runId, cause);
-    execution.abort();
-  };
-
-  const waitForRun = async (runId: string): Promise<RunOutcome> => {
-    const run = runs.get(runId);
-    if (!run) throw new Error(`no run ${runId} was started`);
-    return run;
   };
 
   return {
@@ -509,18 +243,18 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     events,
     upload,
     notify,
-    deliver,
-    waitForRun,
-    cancel,
+    deliver: (event) => eventRules.deliverUpload(event),
+    waitForRun: (runId) => pipelineRuns.waitFor(runId),
+    cancel: (runId, cause = 'cancelled by the user') => pipelineRuns.cancel(runId, cause),
     readObject,
     async runFile(path) {
       const key = `${inputPrefix}${basename(path)}`;
       const { delivery } = await upload(key, createReadStream(path));
       if (!delivery.runId) throw new Error(`uploading ${key} started no run: the rule did not match it`);
-      return waitForRun(delivery.runId);
+      return pipelineRuns.waitFor(delivery.runId);
     },
     async close() {
-      await Promise.allSettled([...runs.values()]);
+      await pipelineRuns.settled();
       await Promise.all([...functions.values()].map((fn) => fn.stop()));
       await standIns.stop();
       await emulator?.stop();

@@ -6,6 +6,7 @@
  * Semantics follow EventBridge: every field named in the pattern must match; an array lists
  * alternatives (any one matches); an event array matches when any of its elements does.
  */
+import { asArray, isRecord } from './json-value.js';
 
 /** An EventBridge event pattern, as it appears in a template's `EventPattern`. */
 export type EventPattern = { readonly [field: string]: EventPattern | readonly unknown[] };
@@ -26,8 +27,7 @@ function matchesAny(alternatives: readonly unknown[], present: boolean, value: u
   return alternatives.some((matcher) => {
     if (isRecord(matcher) && 'exists' in matcher) return matcher.exists === present;
     if (!present) return false;
-    const values = Array.isArray(value) ? value : [value];
-    return values.some((one) => matchesOne(matcher, one));
+    return asArray(value).some((one) => matchesOne(matcher, one));
   });
 }
 
@@ -37,7 +37,7 @@ function matchesOne(matcher: unknown, value: unknown): boolean {
   if (entries.length !== 1) throw new Error(`unsupported event pattern matcher ${JSON.stringify(matcher)}`);
   const [operator, operand] = entries[0] as [string, unknown];
   if (typeof value !== 'string') {
-    if (operator === 'anything-but') return !listOf(operand).includes(value);
+    if (operator === 'anything-but') return !asArray(operand).includes(value);
     return false;
   }
   switch (operator) {
@@ -55,7 +55,7 @@ function matchesOne(matcher: unknown, value: unknown): boolean {
       return wildcardRegExp(text(operand)).test(value);
     case 'anything-but':
       if (isRecord(operand)) return !matchesOne(operand, value);
-      return !listOf(operand).includes(value);
+      return !asArray(operand).includes(value);
     default:
       throw new Error(`unsupported event pattern operator '${operator}'`);
   }
@@ -101,12 +101,4 @@ function text(operand: unknown): string {
   if (typeof operand !== 'string')
     throw new Error(`expected a string operand, got ${JSON.stringify(operand)}`);
   return operand;
-}
-
-function listOf(operand: unknown): unknown[] {
-  return Array.isArray(operand) ? operand : [operand];
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -13,10 +13,7 @@ import {
  */
 export function startTestPipeline(options: LocalPipelineOptions = {}): Promise<LocalPipeline> {
   const assemblyDir = inject('cloudAssemblyDir');
-  return startLocalPipeline({
-    ...options,
-    ...(assemblyDir ? { code: 'bundled' as const, assemblyDir } : { code: 'source' as const }),
-  });
+  return startLocalPipeline({ ...options, code: assemblyDir ? 'bundled' : 'source', assemblyDir });
 }
 
 /** A change to one Task's input or surroundings, given the input and the function it would call. */

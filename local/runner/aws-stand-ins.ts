@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { executionArnOf } from './local-aws.js';
 
 export interface StartedExecution {
   readonly name: string;
@@ -77,7 +78,7 @@ export async function startAwsStandIns(
     const execution = {
       name,
       input,
-      executionArn: `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`,
+      executionArn: executionArnOf(stateMachineArn, name),
     };
     executions.set(name, execution);
     handlers.startExecution(execution);

@@ -1,0 +1,14 @@
+/** The AWS account, region and names the local runner gives its stand-ins for AWS. */
+import { SYNTH_ACCOUNT, SYNTH_REGION } from '../template/synthesize.js';
+
+export const LOCAL_REGION = SYNTH_REGION;
+export const LOCAL_ACCOUNT = SYNTH_ACCOUNT;
+/** The local S3 checks no signature, but the SDK signs every request. */
+export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
+export const LOCAL_BUCKET = 'gemini-batch-local';
+export const LOCAL_STATE_MACHINE_ARN = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:GeminiBatchPipeline`;
+
+/** The ARN Step Functions gives the execution `name` of the state machine `stateMachineArn`. */
+export function executionArnOf(stateMachineArn: string, name: string): string {
+  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+}

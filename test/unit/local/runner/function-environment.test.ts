@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { functionEnvironment, GEMINI_API_URL } from '../../../../local/runner/function-environment.js';
+import { LOCAL_STATE_MACHINE_ARN } from '../../../../local/runner/local-aws.js';
+import type { TemplateFunction } from '../../../../local/template/template-functions.js';
+
+const FUNCTION: TemplateFunction = {
+  folder: 'submit-batch-jobs',
+  logicalId: 'PipelineSubmitBatchJobs0123ABCD',
+  environment: { INPUT_PREFIX: 'inputs/', MAX_CHUNK_REQUESTS: '10000' },
+  deployTimeVariables: ['GEMINI_API_KEY_SECRET_ARN', 'STATE_MACHINE_ARN'],
+  timeoutSeconds: 60,
+  memorySizeMb: 512,
+  handler: 'index.handler',
+};
+
+const EMULATOR = { url: 'http://127.0.0.1:4000', apiKey: 'emulator-key' };
+
+const environmentOf = (overrides: Partial<Parameters<typeof functionEnvironment>[0]> = {}) =>
+  functionEnvironment({
+    fn: FUNCTION,
+    endpoints: { s3: 'http://127.0.0.1:4001', awsStandIns: 'http://127.0.0.1:4002', gemini: EMULATOR },
+    tmpDir: '/tmp/scratch/submit-batch-jobs',
+    path: '/usr/bin',
+    verbose: false,
+    ...overrides,
+  });
+
+describe('functionEnvironment', () => {
+  it("is the template's variables, Lambda's own and the local endpoints, nothing else", () => {
+    expect(environmentOf()).toEqual({
+      PATH: '/usr/bin',
+      TZ: 'UTC',
+      TMPDIR: '/tmp/scratch/submit-batch-jobs',
+      AWS_REGION: 'us-east-1',
+      AWS_DEFAULT_REGION: 'us-east-1',
+      AWS_LAMBDA_FUNCTION_NAME: 'submit-batch-jobs',
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '512',
+      AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:4001',
+      AWS_ENDPOINT_URL_SFN: 'http://127.0.0.1:4002',
+      AWS_ENDPOINT_URL_EVENTBRIDGE: 'http://127.0.0.1:4002',
+      INPUT_PREFIX: 'inputs/',
+      MAX_CHUNK_REQUESTS: '10000',
+      GEMINI_API_KEY: 'emulator-key',
+      GEMINI_BASE_URL: 'http://127.0.0.1:4000',
+      STATE_MACHINE_ARN: LOCAL_STATE_MACHINE_ARN,
+      POWERTOOLS_LOG_LEVEL: 'ERROR',
+    });
+  });
+
+  it("leaves Google's own endpoint to the SDK's default", () => {
+    const environment = environmentOf({
+      endpoints: { s3: 's3', awsStandIns: 'aws', gemini: { url: GEMINI_API_URL, apiKey: 'real-key' } },
+    });
+
+    expect(environment.GEMINI_API_KEY).toBe('real-key');
+    expect(environment).not.toHaveProperty('GEMINI_BASE_URL');
+  });
+
+  it("gives settings over the template's, and the functions' logs when verbose", () => {
+    const environment = environmentOf({ overrides: { MAX_CHUNK_REQUESTS: '4' }, verbose: true });
+
+    expect(environment).toMatchObject({ MAX_CHUNK_REQUESTS: '4', POWERTOOLS_LOG_LEVEL: 'INFO' });
+  });
+
+  it('refuses a deploy-time value it has no local stand-in for', () => {
+    expect(() => environmentOf({ fn: { ...FUNCTION, deployTimeVariables: ['TABLE_NAME'] } })).toThrow(
+      'function submit-batch-jobs gets TABLE_NAME from the stack at deploy time; the local runner has no value for it',
+    );
+  });
+});
