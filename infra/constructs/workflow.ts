@@ -5,6 +5,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { ERROR_NAMES } from '../../lambdas/shared/errors.js';
+import { acknowledge, acknowledgeWildcards } from './nag.js';
 
 /**
  * The state names: part of the workflow's contract. The local runner maps a Task state to its
@@ -299,5 +300,21 @@ export class PipelineWorkflow extends Construct {
       tracingEnabled: true,
       logs: { destination: this.logGroup, level: sfn.LogLevel.ERROR, includeExecutionData: false },
     });
+
+    acknowledge(
+      this,
+      'AwsSolutions-SF1',
+      'errors only, never execution data: states pass S3 pointers, and per-request outcomes are in manifest.json; ALL would log every state transition of runs that poll for up to 48 hours',
+    );
+    acknowledgeWildcards(
+      this,
+      { resources: ['*'] },
+      'log delivery (logs:CreateLogDelivery and related) and X-Ray actions of the state machine role do not support resource-level permissions',
+    );
+    acknowledgeWildcards(
+      this,
+      { resources: Object.values(functions).map((fn) => `${fn.functionArn}:*`) },
+      'lambda:InvokeFunction on the function and its versions/aliases (functionArn:*), as CDK grants it to a Task state',
+    );
   }
 }
