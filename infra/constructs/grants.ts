@@ -93,7 +93,7 @@ export function grantPipelineAccess(targets: PipelineGrantTargets): void {
     new iam.PolicyStatement({
       actions: ['events:PutEvents'],
       resources: [targets.eventBus.eventBusArn],
-      conditions: { StringEquals: { 'events:source': [GEMINI_BATCH_EVENT_SOURCE] } },
+      conditions: { StringEquals: { 'events:source': GEMINI_BATCH_EVENT_SOURCE } },
     }),
   );
 }
