@@ -4,7 +4,7 @@ import { Duration } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CURRENTLY_RECOMMENDED_FLAGS } from 'aws-cdk-lib/cx-api';
 import { describe, expect, it } from 'vitest';
-import { appConfig, DEFAULT_PIPELINE_CONFIG, pipelineConfig } from '../../infra/config.js';
+import { appConfig, pipelineConfig } from '../../infra/config.js';
 import { REPO_ROOT } from '../../infra/constructs/pipeline-function.js';
 
 const noContext = () => undefined;
@@ -64,10 +64,10 @@ describe('appConfig', () => {
 
 describe('pipelineConfig', () => {
   it('keeps defaults for overrides left undefined', () => {
-    expect(pipelineConfig({ inputPrefix: undefined, embedModel: 'e' })).toEqual({
-      ...DEFAULT_PIPELINE_CONFIG,
-      embedModel: 'e',
-    });
+    const config = pipelineConfig({ inputPrefix: undefined, embedModel: 'e' });
+    expect(config.inputPrefix).toBe('inputs/');
+    expect(config.embedModel).toBe('e');
+    expect(config.generateModel).toBe('gemini-3.8-flash');
   });
 });
 

@@ -120,19 +120,53 @@ export function flatten(node: unknown): string {
 }
 
 /**
- * The key patterns (`inputs/*`) of the bucket's objects that statements allow `action` on, read
- * from resources `<bucket ARN>/<pattern>`; `bucketArn` is the bucket's ARN as synthesized.
+ * Every S3 permission in `statements`, one `<action> <resource>` per pair, sorted, with the
+ * bucket's ARN (as synthesized) written `bucket`: `s3:GetObject bucket/inputs/*`, `s3:ListBucket bucket`.
  */
-export function objectPatternsAllowed(statements: Statement[], action: string, bucketArn: unknown): string[] {
-  const bucket = `${flatten(bucketArn)}/`;
-  const patterns = new Set<string>();
-  for (const statement of statements) {
-    if (statement.Effect !== 'Allow' || !actionsOf(statement).includes(action)) continue;
-    for (const resource of resourcesOf(statement).map(flatten)) {
-      if (resource.startsWith(bucket)) patterns.add(resource.slice(bucket.length));
+export function s3Permissions(statements: Statement[], bucketArn: unknown): string[] {
+  const bucket = flatten(bucketArn);
+  return statements
+    .filter((statement) => statement.Effect === 'Allow')
+    .flatMap((statement) =>
+      actionsOf(statement)
+        .filter((action) => action.startsWith('s3:'))
+        .flatMap((action) =>
+          resourcesOf(statement)
+            .map(flatten)
+            .map(
+              (resource) =>
+                `${action} ${resource.startsWith(bucket) ? `bucket${resource.slice(bucket.length)}` : resource}`,
+            ),
+        ),
+    )
+    .sort();
+}
+
+/** The logical id of a construct's primary resource. */
+export function logicalIdOf(
+  synth: SynthesizedPipeline,
+  construct: { node: { defaultChild?: unknown } },
+): string {
+  return synth.stack.getLogicalId(construct.node.defaultChild as CfnElement);
+}
+
+/** Every policy statement anywhere in the template (identity and resource policies), with its resource. */
+export function allStatements(json: CfnTemplate): { owner: string; statement: Statement }[] {
+  const found: { owner: string; statement: Statement }[] = [];
+  const visit = (owner: string, node: unknown): void => {
+    if (Array.isArray(node)) {
+      for (const item of node) visit(owner, item);
+    } else if (node !== null && typeof node === 'object') {
+      const record = node as Record<string, unknown>;
+      if (Array.isArray(record.Statement)) {
+        for (const statement of record.Statement as Statement[]) found.push({ owner, statement });
+      } else {
+        for (const value of Object.values(record)) visit(owner, value);
+      }
     }
-  }
-  return [...patterns].sort();
+  };
+  for (const [id, resource] of Object.entries(json.Resources)) visit(id, resource.Properties);
+  return found;
 }
 
 /** A Lambda function's environment variables, by logical id. */

@@ -1,27 +1,35 @@
+import { existsSync } from 'node:fs';
+import { Duration } from 'aws-cdk-lib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PIPELINE_FUNCTION_NAMES } from '../../infra/constructs/gemini-batch-pipeline.js';
-import { LAMBDA_SERVICE_ERRORS, RUN_FAILED_ERROR, STATE_NAMES } from '../../infra/constructs/workflow.js';
+import { handlerEntry } from '../../infra/constructs/pipeline-function.js';
 import {
   type AslDefinition,
   type AslState,
   type CfnTemplate,
   functionArnPlaceholder,
-  kebabCase,
   stateMachineDefinition,
   synthesizePipelineTemplate,
 } from '../../local/template/template-workflow.js';
+import { synthPipeline } from './helpers.js';
 
-const TASKS = [
-  STATE_NAMES.prepareRequests,
-  STATE_NAMES.submitBatchJobs,
-  STATE_NAMES.pollBatchJobs,
-  STATE_NAMES.stopBatchJobs,
-  STATE_NAMES.collectResults,
-  STATE_NAMES.finalizeRun,
-];
+/** The Task states and the function folder each invokes: the local runner maps one to the other. */
+const TASK_FOLDERS = {
+  'Prepare Requests': 'prepare-requests',
+  'Submit Batch Jobs': 'submit-batch-jobs',
+  'Poll Batch Jobs': 'poll-batch-jobs',
+  'Stop Batch Jobs': 'stop-batch-jobs',
+  'Collect Results': 'collect-results',
+  'Finalize Run': 'finalize-run',
+} as const;
+const TASKS = Object.keys(TASK_FOLDERS) as (keyof typeof TASK_FOLDERS)[];
 
 const LAMBDA_RETRY = {
-  ErrorEquals: [...LAMBDA_SERVICE_ERRORS],
+  ErrorEquals: [
+    'Lambda.ServiceException',
+    'Lambda.AWSLambdaException',
+    'Lambda.SdkClientException',
+    'Lambda.TooManyRequestsException',
+  ],
   IntervalSeconds: 2,
   BackoffRate: 2,
   MaxAttempts: 6,
@@ -170,8 +178,8 @@ describe('pipeline workflow definition', () => {
   it.each(TASKS)('invokes the %s function directly, with the whole state as its event', (name) => {
     const task = state(name);
     expect(task.Type).toBe('Task');
-    expect(task.Resource).toBe(functionArnPlaceholder(kebabCase(name)));
-    expect(PIPELINE_FUNCTION_NAMES).toContain(kebabCase(name));
+    expect(task.Resource).toBe(functionArnPlaceholder(TASK_FOLDERS[name]));
+    expect(existsSync(handlerEntry(TASK_FOLDERS[name]))).toBe(true);
     expect(task).not.toHaveProperty('Parameters');
     expect(task).not.toHaveProperty('InputPath');
     expect(task).not.toHaveProperty('OutputPath');
@@ -209,7 +217,7 @@ describe('pipeline workflow definition', () => {
     );
   });
 
-  it.each([STATE_NAMES.submitBatchJobs, STATE_NAMES.pollBatchJobs])(
+  it.each(['Submit Batch Jobs', 'Poll Batch Jobs'])(
     'catches every error of %s, once jobs may exist, into $.failure and goes to Stop Batch Jobs',
     (name) => {
       expect(state(name).Catch).toEqual([
@@ -218,7 +226,7 @@ describe('pipeline workflow definition', () => {
     },
   );
 
-  it.each([STATE_NAMES.prepareRequests, STATE_NAMES.stopBatchJobs, STATE_NAMES.collectResults])(
+  it.each(['Prepare Requests', 'Stop Batch Jobs', 'Collect Results'])(
     'catches every error of %s into $.failure and goes to Finalize Run',
     (name) => {
       expect(state(name).Catch).toEqual([
@@ -251,7 +259,7 @@ describe('pipeline workflow definition', () => {
     });
     expect(state('Run Failed')).toEqual({
       Type: 'Fail',
-      Error: RUN_FAILED_ERROR,
+      Error: 'RunFailedError',
       Cause: 'see manifest.json',
     });
     expect(state('Run Succeeded')).toEqual({ Type: 'Succeed' });
@@ -259,5 +267,35 @@ describe('pipeline workflow definition', () => {
 
   it('times out an execution after 72 hours', () => {
     expect(definition.TimeoutSeconds).toBe(259200);
+  });
+
+  it('is a Standard workflow, traced, logging errors without execution data', () => {
+    const machines = Object.values(template.Resources).filter(
+      (resource) => resource.Type === 'AWS::StepFunctions::StateMachine',
+    );
+    expect(machines).toHaveLength(1);
+    expect(machines[0]?.Properties).toMatchObject({
+      StateMachineType: 'STANDARD',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: { Level: 'ERROR', IncludeExecutionData: false },
+    });
+  });
+});
+
+describe('pipeline workflow definition with props overridden', () => {
+  it('waits the initial poll wait of a custom poll schedule first', () => {
+    const synth = synthPipeline({
+      pollSchedule: { initial: Duration.seconds(5), max: Duration.minutes(2), backoffRate: 2 },
+    });
+    expect(stateMachineDefinition(synth.json).States['Start Polling']?.Result).toEqual({
+      attempt: 0,
+      waitSeconds: 5,
+      allDone: false,
+    });
+  });
+
+  it('times an execution out after a custom execution timeout', () => {
+    const synth = synthPipeline({ executionTimeout: Duration.hours(50) });
+    expect(stateMachineDefinition(synth.json).TimeoutSeconds).toBe(50 * 3600);
   });
 });
