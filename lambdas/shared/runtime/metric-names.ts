@@ -1,0 +1,32 @@
+/**
+ * The pipeline's CloudWatch metrics: one namespace, emitted by the functions as EMF through
+ * Powertools, read by the construct's dashboard and alarms. The names are a contract between the two,
+ * like the error names: change one and both sides change with it.
+ *
+ * Dimensions stay low-cardinality (a status, a model, a function), never a run id or a key: every
+ * distinct dimension value is a billed custom metric.
+ */
+export const METRICS_NAMESPACE = 'GeminiBatchPipeline';
+
+/** Metric names, with the dimensions each carries besides Powertools' `service`. */
+export const METRIC_NAMES = {
+  /** Finalize: one per run, by `status` (SUCCEEDED, COMPLETED_WITH_ERRORS, FAILED, CANCELLED). */
+  runsFinished: 'RunsFinished',
+  /** Finalize: requests of the run by outcome, by `status`. */
+  requestsSucceeded: 'RequestsSucceeded',
+  requestsFailed: 'RequestsFailed',
+  requestsRejected: 'RequestsRejected',
+  /** Poll: requests Gemini reports done, and in all, across the run's jobs (no dimension). */
+  requestsCompleted: 'RequestsCompleted',
+  requestsTotal: 'RequestsTotal',
+  /** Finalize: tokens used and the estimated cost at batch prices, by `model`. */
+  inputTokens: 'InputTokens',
+  outputTokens: 'OutputTokens',
+  estimatedCostUsd: 'EstimatedCostUsd',
+  /** Submit and Poll: creates Gemini refused for quota (429), and jobs created. */
+  createsRefused: 'CreatesRefused',
+  jobsCreated: 'JobsCreated',
+} as const;
+
+/** The dimension names used above. */
+export const METRIC_DIMENSIONS = { status: 'status', model: 'model' } as const;
