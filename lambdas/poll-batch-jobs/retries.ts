@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { GeminiBatchApi } from '../shared/gemini/gemini-batch-api.js';
+import { isJsonObject } from '../shared/json.js';
 import { readJsonlLines } from '../shared/jsonl.js';
 import type { ObjectStore } from '../shared/object-store/object-store.js';
 import { chunkId, workKeys } from '../shared/run/bucket-layout.js';
@@ -224,8 +225,7 @@ async function transientKeys(
         } catch {
           continue;
         }
-        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) continue;
-        see(keyOf(parsed as Record<string, unknown>), parsed);
+        if (isJsonObject(parsed)) see(keyOf(parsed), parsed);
       }
     } finally {
       await rm(path, { force: true });
