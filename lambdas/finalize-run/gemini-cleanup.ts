@@ -3,7 +3,9 @@
  * cancelled, and the files the run uploaded or collected are deleted. Each step that fails is
  * reported, and the others still run: clean-up never fails a run.
  */
+
 import { type FoundBatch, type GeminiBatchApi, isTerminalState } from '../shared/gemini/gemini-batch-api.js';
+import type { Log } from '../shared/log.js';
 import { recoverySearchSince } from '../shared/run/work-records.js';
 import type { RunRecords } from './run-records.js';
 
@@ -18,7 +20,7 @@ export interface CleanupParams {
   readonly records: RunRecords;
   /** Called only when a ledger shows there may be something on Gemini. */
   readonly gemini: () => Promise<GeminiBatchApi>;
-  readonly log?: (message: string, fields: Record<string, unknown>) => void;
+  readonly log?: Log;
 }
 
 /**

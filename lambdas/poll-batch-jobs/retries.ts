@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import type { GeminiBatchApi } from '../shared/gemini/gemini-batch-api.js';
 import { isJsonObject } from '../shared/json.js';
 import { readJsonlLines } from '../shared/jsonl.js';
+import type { Log } from '../shared/log.js';
 import type { ObjectStore } from '../shared/object-store/object-store.js';
 import { chunkId, workKeys } from '../shared/run/bucket-layout.js';
+import type { RunInput, RunRef } from '../shared/run/state-payloads.js';
 import type { ChunkPlan, JobStatusRecord, RunPlan } from '../shared/run/work-records.js';
 
 /** Rounds in which requests that failed transiently are sent again. */
@@ -74,7 +76,7 @@ export interface RetryDeps {
   readonly expiredResubmitRounds?: number;
   /** @default DEFAULT_RETRY_CUTOFF_SECONDS */
   readonly retryCutoffSeconds?: number;
-  readonly log?: (message: string, fields: Record<string, unknown>) => void;
+  readonly log?: Log;
 }
 
 /** The instant after which no retry chunk is created nor waited for. */
@@ -106,7 +108,7 @@ export function endedUnstarted(job: JobStatusRecord): boolean {
  * through; returns the chunks it added. Past the retry cutoff nothing is added.
  */
 export async function planRetries(
-  run: { readonly bucket: string; readonly runId: string; readonly uploadedAt: string },
+  run: Pick<RunInput, 'bucket' | 'runId' | 'uploadedAt'>,
   plan: RunPlan,
   jobs: ReadonlyMap<number, JobStatusRecord>,
   now: Date,
@@ -190,7 +192,7 @@ function answeredInFull(job: JobStatusRecord): boolean {
  * key answered with an error, at most the chunk's requests; a file job's results stream from disk.
  */
 async function transientKeys(
-  run: { readonly bucket: string; readonly runId: string },
+  run: RunRef,
   chunk: ChunkPlan,
   job: JobStatusRecord,
   deps: RetryDeps,
@@ -243,7 +245,7 @@ async function transientKeys(
  */
 async function writeRetryChunk(
   store: ObjectStore,
-  run: { readonly bucket: string; readonly runId: string },
+  run: RunRef,
   source: ChunkPlan,
   index: number,
   select: (position: number, key: string) => boolean,

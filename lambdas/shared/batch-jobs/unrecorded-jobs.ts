@@ -4,6 +4,7 @@
  * retries, several. Submit's recovery and Stop Batch Jobs look for them by the chunk's display name
  * and keep the same one.
  */
+
 import { GeminiRequestError } from '../errors.js';
 import {
   type BatchSearch,
@@ -12,6 +13,7 @@ import {
   isTerminalState,
   type RequestFormat,
 } from '../gemini/gemini-batch-api.js';
+import type { Log } from '../log.js';
 import { type JobLedger, recoverySearchSince } from '../run/work-records.js';
 import { isWait } from './refusals.js';
 
@@ -116,7 +118,7 @@ export async function cancelDuplicates(
   duplicates: readonly FoundBatch[],
   context: {
     readonly chunk: number;
-    readonly log?: ((message: string, fields: Record<string, unknown>) => void) | undefined;
+    readonly log?: Log;
   },
 ): Promise<string[]> {
   const leftRunning: string[] = [];

@@ -29,6 +29,9 @@ export interface RunInput {
   readonly salvage?: RunSalvage;
 }
 
+/** Which run a record belongs to: its bucket and id, all that finds its records under `work/<runId>/`. */
+export type RunRef = Pick<RunInput, 'bucket' | 'runId'>;
+
 /** Why a run is being salvaged: how its first execution ended, as Step Functions reported it. */
 export interface RunSalvage {
   readonly status: 'TIMED_OUT' | 'ABORTED';
