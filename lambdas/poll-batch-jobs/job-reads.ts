@@ -2,7 +2,6 @@
  * What a pass of the poll loop makes of one job: whether it is finished, what it records of a job
  * it read (waiting for a late responses file, cancelling a job stuck PENDING) or could not read.
  */
-
 import { toJobStatusRecord } from '../shared/batch-jobs/job-status.js';
 import { isWait } from '../shared/batch-jobs/refusals.js';
 import { type GeminiBatchApi, isTerminalState } from '../shared/gemini/gemini-batch-api.js';

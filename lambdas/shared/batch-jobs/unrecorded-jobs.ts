@@ -2,9 +2,8 @@
  * Finding the jobs a chunk may have without its ledger naming them: a create whose outcome is
  * unknown (the function died, or Gemini's answer was lost) may still have made one, or, across
  * retries, several. Submit's recovery and Stop Batch Jobs look for them by the chunk's display name
- * and keep the same one.
+ * and keep the same one; Finalize looks for them the same way to cancel any still running.
  */
-
 import { GeminiRequestError } from '../errors.js';
 import {
   type BatchSearch,
