@@ -100,7 +100,3 @@ export interface RunState extends RunInput {
   readonly collected?: CollectedRun;
   readonly failure?: RunFailure;
 }
-
-/** The event Finalize Run puts on the bus, `detail-type` below, `source` GEMINI_BATCH_EVENT_SOURCE. */
-export const RUN_FINISHED_DETAIL_TYPE = 'Gemini Batch Run Finished';
-export const GEMINI_BATCH_EVENT_SOURCE = 'gemini-batch-pipeline';
