@@ -1,14 +1,10 @@
 /**
- * A chunk's keys file, `[line, key]` pairs in chunk (= input) order as Prepare or Poll wrote it:
- * the keys a chunk's answers are read against, and which chunk sent each request last.
+ * What Collect reads of the chunks' keys files (`shared/run/chunk-keys-file.ts`): the keys a
+ * chunk's answers are read against, and which chunk sent each request last.
  */
-import { readJsonlLines } from '../shared/jsonl.js';
 import type { ObjectStore } from '../shared/object-store/object-store.js';
+import { type KeyAtLine, readChunkKeys } from '../shared/run/chunk-keys-file.js';
 import type { ChunkPlan } from '../shared/run/work-records.js';
-import { MAX_RESULT_LINE_BYTES } from './chunk-answers/result-lines.js';
-
-/** A key of a chunk and the input line its request came from. */
-export type KeyAtLine = readonly [line: number, key: string];
 
 /** Whether a newer chunk sent a line's request again, so that chunk's answer is the one written. */
 export type Superseded = (line: number) => boolean;
@@ -22,7 +18,7 @@ export interface ChunkKeys {
 }
 
 export function chunkKeys(store: ObjectStore, bucket: string, chunk: ChunkPlan): ChunkKeys {
-  const inOrder = () => keysInOrder(store, bucket, chunk);
+  const inOrder = () => readChunkKeys(store, bucket, chunk);
   return {
     inOrder,
     set: async () => {
@@ -31,14 +27,6 @@ export function chunkKeys(store: ObjectStore, bucket: string, chunk: ChunkPlan):
       return keys;
     },
   };
-}
-
-async function* keysInOrder(store: ObjectStore, bucket: string, chunk: ChunkPlan): AsyncGenerator<KeyAtLine> {
-  for await (const line of readJsonlLines(await store.read(bucket, chunk.keysKey), {
-    maxLineBytes: MAX_RESULT_LINE_BYTES,
-  })) {
-    if ('text' in line) yield JSON.parse(line.text) as KeyAtLine;
-  }
 }
 
 /**
@@ -59,7 +47,7 @@ export async function newerAttempts(
   if (retries.length === 0) return () => () => false;
   let newest = new Uint32Array(1024);
   for (const chunk of [...retries].sort((a, b) => a.index - b.index)) {
-    for await (const [line] of keysInOrder(store, bucket, chunk)) {
+    for await (const [line] of readChunkKeys(store, bucket, chunk)) {
       if (line >= newest.length) {
         const grown = new Uint32Array(Math.max(line + 1, newest.length * 2));
         grown.set(newest);

@@ -3,6 +3,7 @@
  * or an error, and report token usage.
  */
 import type { RequestFormat } from '../shared/gemini/gemini-batch-api.js';
+import { isJsonObject } from '../shared/json.js';
 
 /** A result as Gemini writes it, in a file line or inline; OpenAI-format lines carry `custom_id`. */
 export interface BatchResult {
@@ -153,9 +154,7 @@ export const RESULT_FORMATS: Readonly<Record<RequestFormat, ResultFormat>> = {
 export function parseResult(text: string): BatchResult | undefined {
   try {
     const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null && !Array.isArray(value)
-      ? (value as BatchResult)
-      : undefined;
+    return isJsonObject(value) ? (value as BatchResult) : undefined;
   } catch {
     return undefined;
   }

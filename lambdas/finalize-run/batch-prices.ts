@@ -38,7 +38,7 @@ const STANDARD_PRICES: Readonly<Record<string, readonly PriceEntry[]>> = {
       inputPerMillion: 1.5,
       outputPerMillion: 9,
       cachedInputPerMillion: 0.15,
-      source: `${READ_2026_10_07}; cached input from a third-party table of 2026-05-19 (gemini-reality-2026.md)`,
+      source: `${READ_2026_10_07}; cached input from a third-party table of 2026-05-19`,
     },
   ],
   'gemini-3.5-flash-lite': [{ inputPerMillion: 0.3, outputPerMillion: 2.5, source: READ_2026_10_07 }],

@@ -1,4 +1,5 @@
 import type { GeminiBatchApi } from '../shared/gemini/gemini-batch-api.js';
+import type { Log } from '../shared/log.js';
 import type { ObjectStore } from '../shared/object-store/object-store.js';
 import { resultKeys } from '../shared/run/bucket-layout.js';
 import type { RunState } from '../shared/run/state-payloads.js';
@@ -23,7 +24,7 @@ export interface FinalizeDeps {
   /** @default DEFAULT_BATCH_PRICES */
   readonly prices?: PriceTable;
   readonly now?: () => Date;
-  readonly log?: (message: string, fields: Record<string, unknown>) => void;
+  readonly log?: Log;
 }
 
 export interface FinalizedRun {

@@ -3,8 +3,9 @@
  * cancelled, and the files the run uploaded or collected are deleted. Each step that fails is
  * reported, and the others still run: clean-up never fails a run.
  */
+import { searchUnrecorded } from '../shared/batch-jobs/unrecorded-jobs.js';
 import { type FoundBatch, type GeminiBatchApi, isTerminalState } from '../shared/gemini/gemini-batch-api.js';
-import { recoverySearchSince } from '../shared/run/work-records.js';
+import type { Log } from '../shared/log.js';
 import type { RunRecords } from './run-records.js';
 
 /** What clean-up did, and what it could not do: the manifest's `cleanup`. */
@@ -18,7 +19,7 @@ export interface CleanupParams {
   readonly records: RunRecords;
   /** Called only when a ledger shows there may be something on Gemini. */
   readonly gemini: () => Promise<GeminiBatchApi>;
-  readonly log?: (message: string, fields: Record<string, unknown>) => void;
+  readonly log?: Log;
 }
 
 /**
@@ -67,9 +68,10 @@ export async function cleanUpGemini({
     if (!batchName && !refused && (ledger.creating || ledger.uploadedFile)) {
       let unrecorded: readonly FoundBatch[] = [];
       await attempt(`look up ${ledger.displayName}`, async () => {
-        ({ found: unrecorded } = await gemini.findBatchesByDisplayName(ledger.displayName, {
+        ({ found: unrecorded } = await searchUnrecorded(gemini, {
+          displayName: ledger.displayName,
           format: formatOf.get(ledger.chunk) ?? 'gemini',
-          createdAfter: recoverySearchSince(ledger),
+          ledger,
         }));
       });
       for (const { name, state } of unrecorded) {

@@ -2,6 +2,7 @@
  * A price table: its types, the entry in force on a day, and reading one from JSON (the stack's
  * `batchPrices`, `BATCH_PRICES_JSON`) over the default table (`batch-prices.ts`).
  */
+import { isJsonObject } from '../shared/json.js';
 import { DEFAULT_BATCH_PRICES } from './batch-prices.js';
 
 /** USD per million tokens. Output includes thinking tokens, which Gemini bills as output. */
@@ -58,15 +59,12 @@ export function priceOn(entries: readonly PriceEntry[], day: string): PriceEntry
 const describe = (value: unknown): string =>
   value === undefined ? 'nothing' : typeof value === 'string' ? `"${value}"` : JSON.stringify(value);
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
 const RATE_FIELDS = ['inputPerMillion', 'outputPerMillion', 'cachedInputPerMillion'] as const;
 const ENTRY_FIELDS = new Set<string>([...RATE_FIELDS, 'from', 'until', 'longPrompt', 'source']);
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 function ratesFrom(value: unknown, where: string, what: string): TokenRates {
-  if (!isObject(value))
+  if (!isJsonObject(value))
     throw new Error(`${what}: ${where} must be an object of prices, got ${describe(value)}`);
   for (const field of RATE_FIELDS) {
     const rate = value[field];
@@ -147,7 +145,7 @@ export function parsePriceModels(
   what: string,
   defaultSource: string,
 ): Readonly<Record<string, readonly PriceEntry[]>> {
-  if (!isObject(value)) {
+  if (!isJsonObject(value)) {
     throw new Error(
       `${what} must be an object of model names to prices, got ${Array.isArray(value) ? 'an array' : describe(value)}`,
     );

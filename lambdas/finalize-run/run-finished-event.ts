@@ -1,11 +1,16 @@
 /**
- * The event Finalize puts on the bus when a run ends (`detail-type` RUN_FINISHED_DETAIL_TYPE,
- * `source` GEMINI_BATCH_EVENT_SOURCE): enough to act on without reading the manifest.
+ * The event Finalize puts on the bus when a run ends: its names, and its detail, enough to act on
+ * without reading the manifest.
  */
 import { s3Uri } from '../shared/object-store/object-store.js';
 import type { RunState } from '../shared/run/state-payloads.js';
 import type { Manifest } from './manifest.js';
 import type { RunStatus } from './run-status.js';
+
+/** The event's `detail-type`. */
+export const RUN_FINISHED_DETAIL_TYPE = 'Gemini Batch Run Finished';
+/** The event's `source`: the stack lets Finalize put events of this source only. */
+export const GEMINI_BATCH_EVENT_SOURCE = 'gemini-batch-pipeline';
 
 /** The event's `detail`. */
 export interface RunFinishedDetail {

@@ -5,6 +5,7 @@
 import { toJobStatusRecord } from '../shared/batch-jobs/job-status.js';
 import { isWait } from '../shared/batch-jobs/refusals.js';
 import { type GeminiBatchApi, isTerminalState } from '../shared/gemini/gemini-batch-api.js';
+import type { Log } from '../shared/log.js';
 import type { ChunkPlan, JobStatusRecord } from '../shared/run/work-records.js';
 import { DEFAULT_EXPIRED_RESUBMIT_ROUNDS, DEFAULT_PENDING_TIMEOUT_SECONDS } from './retries.js';
 
@@ -26,7 +27,7 @@ export interface JobReadDeps {
   readonly pendingTimeoutSeconds?: number;
   /** @default DEFAULT_EXPIRED_RESUBMIT_ROUNDS */
   readonly expiredResubmitRounds?: number;
-  readonly log?: (message: string, fields: Record<string, unknown>) => void;
+  readonly log?: Log;
 }
 
 /**

@@ -1,10 +1,14 @@
-import { createReadStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readResultLines } from '../shared/batch-jobs/result-file.js';
 import type { GeminiBatchApi } from '../shared/gemini/gemini-batch-api.js';
+import { isJsonObject } from '../shared/json.js';
 import { readJsonlLines } from '../shared/jsonl.js';
+import type { Log } from '../shared/log.js';
 import type { ObjectStore } from '../shared/object-store/object-store.js';
 import { chunkId, workKeys } from '../shared/run/bucket-layout.js';
+import { type KeyAtLine, readChunkKeyLines } from '../shared/run/chunk-keys-file.js';
+import type { RunInput, RunRef } from '../shared/run/state-payloads.js';
 import type { ChunkPlan, JobStatusRecord, RunPlan } from '../shared/run/work-records.js';
 
 /** Rounds in which requests that failed transiently are sent again. */
@@ -26,9 +30,6 @@ export const DEFAULT_PENDING_TIMEOUT_SECONDS = 12 * 60 * 60;
  * at the cutoff still ends, and is collected, before the execution times out.
  */
 export const DEFAULT_RETRY_CUTOFF_SECONDS = 23 * 60 * 60;
-
-/** Result lines can be long (embeddings, long generations); a bound still applies. */
-const MAX_RESULT_LINE_BYTES = 64 * 1024 * 1024;
 
 /**
  * Per-request error codes that say "try again later", as Gemini writes them in a result line's
@@ -73,7 +74,7 @@ export interface RetryDeps {
   readonly expiredResubmitRounds?: number;
   /** @default DEFAULT_RETRY_CUTOFF_SECONDS */
   readonly retryCutoffSeconds?: number;
-  readonly log?: (message: string, fields: Record<string, unknown>) => void;
+  readonly log?: Log;
 }
 
 /** The instant after which no retry chunk is created nor waited for. */
@@ -105,7 +106,7 @@ export function endedUnstarted(job: JobStatusRecord): boolean {
  * through; returns the chunks it added. Past the retry cutoff nothing is added.
  */
 export async function planRetries(
-  run: { readonly bucket: string; readonly runId: string; readonly uploadedAt: string },
+  run: Pick<RunInput, 'bucket' | 'runId' | 'uploadedAt'>,
   plan: RunPlan,
   jobs: ReadonlyMap<number, JobStatusRecord>,
   now: Date,
@@ -189,7 +190,7 @@ function answeredInFull(job: JobStatusRecord): boolean {
  * key answered with an error, at most the chunk's requests; a file job's results stream from disk.
  */
 async function transientKeys(
-  run: { readonly bucket: string; readonly runId: string },
+  run: RunRef,
   chunk: ChunkPlan,
   job: JobStatusRecord,
   deps: RetryDeps,
@@ -214,9 +215,7 @@ async function transientKeys(
     const path = join(deps.tmpDir, `${run.runId}-${chunkId(chunk.index)}-retry-scan.jsonl`);
     try {
       await deps.gemini.downloadFile(job.responsesFile, path);
-      for await (const line of readJsonlLines(createReadStream(path), {
-        maxLineBytes: MAX_RESULT_LINE_BYTES,
-      })) {
+      for await (const line of readResultLines(path)) {
         if (!('text' in line)) continue;
         let parsed: unknown;
         try {
@@ -224,8 +223,7 @@ async function transientKeys(
         } catch {
           continue;
         }
-        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) continue;
-        see(keyOf(parsed as Record<string, unknown>), parsed);
+        if (isJsonObject(parsed)) see(keyOf(parsed), parsed);
       }
     } finally {
       await rm(path, { force: true });
@@ -243,7 +241,7 @@ async function transientKeys(
  */
 async function writeRetryChunk(
   store: ObjectStore,
-  run: { readonly bucket: string; readonly runId: string },
+  run: RunRef,
   source: ChunkPlan,
   index: number,
   select: (position: number, key: string) => boolean,
@@ -253,9 +251,7 @@ async function writeRetryChunk(
   const requests = readJsonlLines(await store.read(run.bucket, source.key), {
     maxLineBytes: source.bytes + 1,
   })[Symbol.asyncIterator]();
-  const keys = readJsonlLines(await store.read(run.bucket, source.keysKey), {
-    maxLineBytes: MAX_RESULT_LINE_BYTES,
-  })[Symbol.asyncIterator]();
+  const keys = (await readChunkKeyLines(store, run.bucket, source))[Symbol.asyncIterator]();
   const writer = store.openLineWriter(run.bucket, work.chunk(index));
   const keysWriter = store.openLineWriter(run.bucket, work.chunkKeys(index));
   let count = 0;
@@ -265,7 +261,7 @@ async function writeRetryChunk(
       const [request, pair] = await Promise.all([requests.next(), keys.next()]);
       if (request.done || pair.done) break;
       if (!('text' in request.value) || !('text' in pair.value)) continue;
-      const [line, key] = JSON.parse(pair.value.text) as [number, string];
+      const [line, key] = JSON.parse(pair.value.text) as KeyAtLine;
       if (!select(position, key)) continue;
       if (count === 0) firstLine = line;
       count += 1;

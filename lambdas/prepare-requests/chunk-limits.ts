@@ -21,10 +21,11 @@ export const DEFAULT_CHUNK_LIMITS: ChunkLimits = {
  * estimation error. A job over its model's cap is refused (429) however long it waits, so these err
  * low; a budget too low only makes more, smaller jobs. Models not listed use the default budget.
  *
- * The caps are unverified (gemini-reality-2026.md): Google stopped publishing the per-model table
- * in 2026 and points to AI Studio. The last published table (Tier 1: 2.5 Pro 5M, 2.5 Flash 3M,
- * 2.5 Flash-Lite 10M) is applied to the newer models by class — Flash 3M, Flash-Lite 10M, Pro 5M —
- * which nothing public confirms or refutes. Gemini Embedding 2 is set from a Tier 1 report of a
+ * The caps are unverified: Google stopped publishing the per-model table in 2026, and its
+ * rate-limits page (https://ai.google.dev/gemini-api/docs/rate-limits) points to AI Studio. The
+ * last published table (Tier 1: 2.5 Pro 5M, 2.5 Flash 3M, 2.5 Flash-Lite 10M) is applied to the
+ * newer models by class — Flash 3M, Flash-Lite 10M, Pro 5M — which nothing public confirms or
+ * refutes. Gemini Embedding 2 is set from a Tier 1 report of a
  * 2M-token limit per embedding job (discuss.ai.google.dev/t/107091, for gemini-embedding-001).
  * Change them for every model with `jobLimits.maxTokensPerJob` (`MAX_TOKENS_PER_JOB`), or per
  * model through `tokensPerJob` of {@link chunkLimitsFor}; Gemini's 429 is the truth either way.

@@ -3,17 +3,7 @@
  * and strings that are not Unicode text (a lone UTF-16 surrogate). Both walk without recursion, so
  * no line, however deep, can overflow the stack.
  */
-
-/** A JSON object, not an array or null. */
-export const isJsonObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
+import { BACKSLASH, CLOSE_ARRAY, CLOSE_OBJECT, OPEN_ARRAY, OPEN_OBJECT, QUOTE } from '../shared/json.js';
 
 /**
  * Whether JSON text nests objects and arrays more than `limit` levels deep, the outermost value
@@ -44,10 +34,10 @@ export function nestsDeeperThan(text: string, limit: number): boolean {
       }
       if (close === -1) return false;
       at = close;
-    } else if (char === OPEN_BRACE || char === OPEN_BRACKET) {
+    } else if (char === OPEN_OBJECT || char === OPEN_ARRAY) {
       depth += 1;
       if (depth > limit) return true;
-    } else if (char === CLOSE_BRACE || char === CLOSE_BRACKET) {
+    } else if (char === CLOSE_OBJECT || char === CLOSE_ARRAY) {
       depth -= 1;
     }
   }

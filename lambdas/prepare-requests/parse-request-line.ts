@@ -1,6 +1,7 @@
 import { type BatchKind, OPENAI_ENDPOINTS, type RequestFormat } from '../shared/gemini/gemini-batch-api.js';
+import { isJsonObject } from '../shared/json.js';
 import { misspeltContents, unknownFieldsReason } from './field-suggestions.js';
-import { isJsonObject, loneSurrogateIn, nestsDeeperThan } from './json-checks.js';
+import { loneSurrogateIn, nestsDeeperThan } from './json-checks.js';
 import { unknownRequestFields } from './request-schema.js';
 
 /** Keys longer than this are refused: they are identifiers, and they are repeated in every result. */

@@ -10,8 +10,8 @@
  * …) are never entered, and nothing is allocated for a request without unknown fields.
  */
 import type { BatchKind } from '../shared/gemini/gemini-batch-api.js';
+import { isJsonObject } from '../shared/json.js';
 import { type CompiledMessage, KIND_MAP, KIND_MESSAGE, ROOTS } from './compiled-schema.js';
-import { isJsonObject } from './json-checks.js';
 
 /** One field of a request that Gemini's v1beta schema does not have. */
 export interface UnknownField {

@@ -1,6 +1,7 @@
 import { toJobStatusRecord } from '../shared/batch-jobs/job-status.js';
 import { rankRecovered, recoveredLedger, searchUnrecorded } from '../shared/batch-jobs/unrecorded-jobs.js';
 import { type GeminiBatchApi, isTerminalState } from '../shared/gemini/gemini-batch-api.js';
+import type { Log } from '../shared/log.js';
 import type { ObjectStore } from '../shared/object-store/object-store.js';
 import { jobDisplayName, workKeys } from '../shared/run/bucket-layout.js';
 import { readLedgers, readPlan, readPollStatus } from '../shared/run/read-work-records.js';
@@ -11,7 +12,7 @@ export interface StopDeps {
   readonly store: ObjectStore;
   readonly gemini: GeminiBatchApi;
   readonly now?: () => Date;
-  readonly log?: (message: string, fields: Record<string, unknown>) => void;
+  readonly log?: Log;
 }
 
 /** `$.stopped`: what Stop Batch Jobs did. */

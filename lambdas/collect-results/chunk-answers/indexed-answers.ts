@@ -1,8 +1,9 @@
 import { open } from 'node:fs/promises';
-import type { KeyAtLine } from '../chunk-keys.js';
+import { readResultLines } from '../../shared/batch-jobs/result-file.js';
+import type { KeyAtLine } from '../../shared/run/chunk-keys-file.js';
 import { parseResult } from '../result-formats.js';
 import { type Answer, answerOrNoResult, type ChunkReading } from './key-answers.js';
-import { type KeyedLine, keyedLine, readKeyedLine, readResultLines } from './result-lines.js';
+import { type KeyedLine, keyedLine, readKeyedLine } from './result-lines.js';
 
 /** Where a result file fell out of step with its chunk's keys, and what is left to answer. */
 export interface OutOfStep {

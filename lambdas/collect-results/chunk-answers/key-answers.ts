@@ -1,5 +1,6 @@
+import type { KeyAtLine } from '../../shared/run/chunk-keys-file.js';
 import type { ChunkPlan } from '../../shared/run/work-records.js';
-import type { ChunkKeys, KeyAtLine, Superseded } from '../chunk-keys.js';
+import type { ChunkKeys, Superseded } from '../chunk-keys.js';
 import type { BatchResult, ResultFormat, ResultLineError } from '../result-formats.js';
 import type { Tally } from '../tally.js';
 import type { JobUnmatched } from '../unmatched.js';

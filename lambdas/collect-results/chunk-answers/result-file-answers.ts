@@ -1,8 +1,9 @@
 import { rm } from 'node:fs/promises';
+import { readResultLines } from '../../shared/batch-jobs/result-file.js';
 import { parseResult } from '../result-formats.js';
 import { indexedAnswers } from './indexed-answers.js';
 import type { Answer, ChunkReading } from './key-answers.js';
-import { keyedLine, readResultLines } from './result-lines.js';
+import { keyedLine } from './result-lines.js';
 
 /**
  * Answers a chunk's keys from its job's downloaded result file at `path`, and removes the file.

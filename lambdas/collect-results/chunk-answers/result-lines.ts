@@ -1,17 +1,8 @@
-import { createReadStream } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import { type JsonlLine, readJsonlLines } from '../../shared/jsonl.js';
+import type { JsonlLine } from '../../shared/jsonl.js';
 import { parseResult } from '../result-formats.js';
 import { keptKey, strayReason } from '../unmatched.js';
 import type { ChunkReading } from './key-answers.js';
-
-/** Result lines can be long (embeddings of 3072 floats, long generations); a bound still applies. */
-export const MAX_RESULT_LINE_BYTES = 64 * 1024 * 1024;
-
-/** The lines of a downloaded result file, one at a time. */
-export function readResultLines(path: string): AsyncGenerator<JsonlLine> {
-  return readJsonlLines(createReadStream(path), { maxLineBytes: MAX_RESULT_LINE_BYTES });
-}
 
 /** A result line carrying a key of this chunk, and where it is in the file. */
 export interface KeyedLine {

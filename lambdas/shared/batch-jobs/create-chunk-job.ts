@@ -2,9 +2,10 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GeminiRateLimitError, type GeminiRequestError, GeminiUnavailableError } from '../errors.js';
 import type { GeminiBatchApi, InlineRequest, RequestFormat } from '../gemini/gemini-batch-api.js';
+import type { Log } from '../log.js';
 import type { ObjectStore } from '../object-store/object-store.js';
 import { chunkId, jobDisplayName, workKeys } from '../run/bucket-layout.js';
-import type { RunInput } from '../run/state-payloads.js';
+import type { RunRef } from '../run/state-payloads.js';
 import type { ChunkPlan, EmptyLookup, JobLedger } from '../run/work-records.js';
 import { type InlineChoice, type InlineRead, readForInline } from './inline-or-file.js';
 import { isFinalRefusal, isWait, ledgerRefusal } from './refusals.js';
@@ -22,13 +23,11 @@ export interface ChunkJobDeps extends InlineChoice {
   /** Where file chunks are staged for upload (Lambda's /tmp). */
   readonly tmpDir: string;
   readonly now?: () => Date;
-  readonly log?: (message: string, fields: Record<string, unknown>) => void;
+  readonly log?: Log;
 }
 
 /** What became of one chunk. */
 export type ChunkOutcome = 'submitted' | 'waiting' | 'refused';
-
-type RunRef = Pick<RunInput, 'bucket' | 'runId'>;
 
 /** What every step of one chunk's submission works with. */
 interface ChunkSteps {

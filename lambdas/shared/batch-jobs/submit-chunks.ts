@@ -1,5 +1,5 @@
 import pLimit from 'p-limit';
-import type { RunInput } from '../run/state-payloads.js';
+import type { RunRef } from '../run/state-payloads.js';
 import type { RunPlan } from '../run/work-records.js';
 import { type ChunkJobDeps, type ChunkOutcome, createChunkJob } from './create-chunk-job.js';
 
@@ -29,7 +29,7 @@ export interface SubmitOutcome {
  * Throws the first failure only once every chunk has settled.
  */
 export async function submitChunks(
-  run: Pick<RunInput, 'bucket' | 'runId'>,
+  run: RunRef,
   plan: RunPlan,
   deps: SubmitChunksDeps,
 ): Promise<SubmitOutcome> {

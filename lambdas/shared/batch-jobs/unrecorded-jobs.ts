@@ -2,7 +2,7 @@
  * Finding the jobs a chunk may have without its ledger naming them: a create whose outcome is
  * unknown (the function died, or Gemini's answer was lost) may still have made one, or, across
  * retries, several. Submit's recovery and Stop Batch Jobs look for them by the chunk's display name
- * and keep the same one.
+ * and keep the same one; Finalize looks for them the same way to cancel any still running.
  */
 import { GeminiRequestError } from '../errors.js';
 import {
@@ -12,6 +12,7 @@ import {
   isTerminalState,
   type RequestFormat,
 } from '../gemini/gemini-batch-api.js';
+import type { Log } from '../log.js';
 import { type JobLedger, recoverySearchSince } from '../run/work-records.js';
 import { isWait } from './refusals.js';
 
@@ -116,7 +117,7 @@ export async function cancelDuplicates(
   duplicates: readonly FoundBatch[],
   context: {
     readonly chunk: number;
-    readonly log?: ((message: string, fields: Record<string, unknown>) => void) | undefined;
+    readonly log?: Log;
   },
 ): Promise<string[]> {
   const leftRunning: string[] = [];

@@ -5,10 +5,8 @@
 import { RunStateError } from '../errors.js';
 import type { ObjectStore } from '../object-store/object-store.js';
 import { workKeys } from './bucket-layout.js';
-import type { RunInput } from './state-payloads.js';
+import type { RunRef } from './state-payloads.js';
 import type { CollectSummary, JobLedger, PollStatus, RunPlan } from './work-records.js';
-
-type RunRef = Pick<RunInput, 'bucket' | 'runId'>;
 
 /** `plan.json`; throws `RunStateError` when Prepare Requests did not finish. */
 export async function readPlan(store: ObjectStore, run: RunRef): Promise<RunPlan> {

@@ -29,6 +29,9 @@ export interface RunInput {
   readonly salvage?: RunSalvage;
 }
 
+/** Which run a record belongs to: its bucket and id, all that finds its records under `work/<runId>/`. */
+export type RunRef = Pick<RunInput, 'bucket' | 'runId'>;
+
 /** Why a run is being salvaged: how its first execution ended, as Step Functions reported it. */
 export interface RunSalvage {
   readonly status: 'TIMED_OUT' | 'ABORTED';
@@ -97,7 +100,3 @@ export interface RunState extends RunInput {
   readonly collected?: CollectedRun;
   readonly failure?: RunFailure;
 }
-
-/** The event Finalize Run puts on the bus, `detail-type` below, `source` GEMINI_BATCH_EVENT_SOURCE. */
-export const RUN_FINISHED_DETAIL_TYPE = 'Gemini Batch Run Finished';
-export const GEMINI_BATCH_EVENT_SOURCE = 'gemini-batch-pipeline';

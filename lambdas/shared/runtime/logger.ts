@@ -1,4 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { Log } from '../log.js';
 
 /**
  * One structured logger per function; correlation keys (runId, chunk, batchName) go on each line.
@@ -8,5 +9,4 @@ import { Logger } from '@aws-lambda-powertools/logger';
 export const logger = new Logger();
 
 /** The cores' `log` dependency: one INFO line, carrying the invocation's keys. */
-export const logInfo = (message: string, fields: Record<string, unknown>): void =>
-  logger.info(message, fields);
+export const logInfo: Log = (message, fields) => logger.info(message, fields);

@@ -4,6 +4,16 @@
  * answers twice.
  */
 import { GeminiRequestError, GeminiUnavailableError } from '../../errors.js';
+import {
+  BACKSLASH,
+  CLOSE_ARRAY,
+  CLOSE_OBJECT,
+  COLON,
+  COMMA,
+  OPEN_ARRAY,
+  OPEN_OBJECT,
+  QUOTE,
+} from '../../json.js';
 
 /**
  * Bounds on what one read of an operation holds in memory. Operations are streamed through
@@ -31,14 +41,6 @@ export interface ScanAnswers {
   add(copy: string, text: string): void;
 }
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const OPEN_OBJECT = 0x7b;
-const CLOSE_OBJECT = 0x7d;
-const OPEN_ARRAY = 0x5b;
-const CLOSE_ARRAY = 0x5d;
-const COLON = 0x3a;
-const COMMA = 0x2c;
 /** A member name longer than this is no name the scan looks for. */
 const MAX_MEMBER_NAME_BYTES = 64;
 /** Arrays under a member of this name hold inline answers: kept out of the envelope. */
