@@ -107,16 +107,29 @@ describe('retries', () => {
     expect(await jobsPerDisplayName(run.runId)).toEqual([1, 1, 1, 1]);
   });
 
-  it('sends a request failing transiently again only lineRetryRounds times, keeping its last error', async () => {
-    pipeline.emulator?.faults.add({ kind: 'line-error', marker: 'ALWAYS_BUSY', code: 503 });
-    const run = await runLines([generateLine('a', 'ALWAYS_BUSY one'), generateLine('b', 'two')]);
-    expect(run.results.map((line) => [line.key, line.error?.code])).toEqual([
-      ['a', 503],
-      ['b', undefined],
-    ]);
-    expect(run.manifest.counts).toMatchObject({ succeeded: 1, failed: 1, linesRetried: 2, retryRounds: 2 });
-    expect(run.creates).toBe(3); // the chunk, then the request twice (the default 2 rounds)
-  });
+  // 13 (INTERNAL) and 503 (UNAVAILABLE): both transient, so both sent again before the error stays.
+  it.each([13, 503])(
+    'sends a request failing with transient code %i again only lineRetryRounds times, keeping its last error as its line',
+    async (code) => {
+      pipeline.emulator?.faults.add({
+        kind: 'line-error',
+        marker: 'ALWAYS_FAILS',
+        code,
+        message: 'emulated failure',
+      });
+      const run = await runLines([generateLine('a', 'ALWAYS_FAILS one'), generateLine('b', 'two')]);
+      expect(run.results.map((line) => [line.key, line.error?.code])).toEqual([
+        ['a', code],
+        ['b', undefined],
+      ]);
+      expect(run.results[0]?.error).toMatchObject({ code, message: 'emulated failure' });
+      expect(run.results[1]?.response).toBeDefined();
+      expect(run.manifest.status).toBe('COMPLETED_WITH_ERRORS');
+      expect(run.manifest.reason).toContain('1 requests failed');
+      expect(run.manifest.counts).toMatchObject({ succeeded: 1, failed: 1, linesRetried: 2, retryRounds: 2 });
+      expect(run.creates).toBe(3); // the chunk, then the request twice (the default 2 rounds)
+    },
+  );
 
   it('does not send permanent errors (400) again', async () => {
     pipeline.emulator?.faults.add({ kind: 'line-error', marker: 'BAD_REQUEST', code: 400 });
@@ -152,7 +165,7 @@ describe('retries', () => {
     expect(await jobsPerDisplayName(run.runId)).toEqual([1, 1, 1]);
   });
 
-  it('gives the keys of a resubmitted job that expires again the expiry error', async () => {
+  it('gives the keys of a resubmitted job that expires again the expiry error, and a manifest that says so', async () => {
     pipeline.emulator?.faults.add({ kind: 'job-outcome', outcome: 'EXPIRED', times: 3 });
     const run = await runLines([generateLine('x', 'one'), generateLine('y', 'two')]);
     expect(run.results.map((line) => [line.key, line.error?.status])).toEqual([
@@ -161,6 +174,8 @@ describe('retries', () => {
     ]);
     expect(run.results.every((line) => line.error?.message?.includes('BATCH_STATE_EXPIRED'))).toBe(true);
     expect(run.manifest.status).toBe('FAILED');
+    expect(run.manifest.jobs[0]?.state).toBe('BATCH_STATE_EXPIRED');
+    expect(run.manifest.reason).toContain('ended BATCH_STATE_EXPIRED');
     expect(run.creates).toBe(3); // the chunk and its two halves, never a third round (the default 1)
   });
 });

@@ -171,14 +171,3 @@ export async function writeCollected(
   await store.putJson(BUCKET, WORK.collected, full);
   return full;
 }
-
-/** The error a promise rejects with; fails the test if it resolves. */
-export async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof Error) return error;
-    throw new Error(`rejected with a non-Error: ${String(error)}`);
-  }
-  throw new Error('expected the promise to reject, but it resolved');
-}

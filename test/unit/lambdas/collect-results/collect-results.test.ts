@@ -1,7 +1,9 @@
 /**
  * Collect as a whole: every key once, in input order, whatever became of its chunk's job; what it
  * fetches and when; what it leaves behind; which failures it lets through. How answers are tied to
- * keys is in inline-answers and result-file-answers, the output shapes in result-formats.
+ * keys is in inline-answers and result-file-answers, the output shapes in result-formats. One file
+ * past 300 lines because every case here needs the whole core on a whole run state; what a part can
+ * show is in those files.
  */
 import { readdir } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';

@@ -1,3 +1,8 @@
+/**
+ * Prepare as a whole, through its core: one file past 300 lines because each case is one call of the
+ * whole core on one file, checking chunks, rejections, counts and the plan together, while the parts
+ * of Prepare (line parsing, schema, models, limits, encoding) have their own files beside this one.
+ */
 import { describe, expect, it } from 'vitest';
 import { EmptyInputError } from '../../../../lambdas/shared/errors.js';
 import { BUCKET, fixedNow, INPUT_KEY, MODELS, RUN_ID, WORK } from '../run-fixtures.js';
