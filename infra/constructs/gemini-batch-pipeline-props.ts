@@ -3,8 +3,8 @@ import type * as events from 'aws-cdk-lib/aws-events';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import type { ModelPrice, PriceEntry } from '../../lambdas/finalize-run/pricing.js';
 import { DEFAULT_POLL_SCHEDULE } from '../../lambdas/poll-batch-jobs/poll-batch-jobs.js';
+import type { ModelPrice, PriceEntry } from '../../lambdas/shared/pricing/pricing.js';
 import { DEFAULT_INPUT_PREFIX } from '../../lambdas/shared/run/bucket-layout.js';
 
 /** How often the poll loop checks on the batch jobs: exponential backoff with a cap. */
@@ -190,7 +190,7 @@ export interface GeminiBatchPipelineProps {
    * `source`); a model given here replaces all of its built-in entries.
    *
    * @default - the current Gemini models' batch prices, each with its effective dates and source
-   * (see `DEFAULT_BATCH_PRICES` in lambdas/finalize-run/pricing.ts)
+   * (see `DEFAULT_BATCH_PRICES` in lambdas/shared/pricing/batch-prices.ts)
    */
   readonly batchPrices?: Readonly<Record<string, ModelPrice | readonly PriceEntry[]>>;
 

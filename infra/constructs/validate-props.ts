@@ -1,12 +1,12 @@
 import { Duration, type Size, Token } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
-import { type ModelPrice, type PriceEntry, parsePriceModels } from '../../lambdas/finalize-run/pricing.js';
 import { DEFAULT_SUBMIT_DEADLINE_SECONDS } from '../../lambdas/poll-batch-jobs/poll-batch-jobs.js';
 import {
   DEFAULT_EXPIRED_RESUBMIT_ROUNDS,
   DEFAULT_LINE_RETRY_ROUNDS,
   DEFAULT_PENDING_TIMEOUT_SECONDS,
 } from '../../lambdas/poll-batch-jobs/retries.js';
+import { type ModelPrice, type PriceEntry, parsePriceModels } from '../../lambdas/shared/pricing/pricing.js';
 import { RESULTS_PREFIX, WORK_PREFIX } from '../../lambdas/shared/run/bucket-layout.js';
 import {
   DEFAULT_MODELS,

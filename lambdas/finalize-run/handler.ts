@@ -1,6 +1,7 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { geminiFromEnvironment } from '../shared/gemini/from-environment.js';
 import { objectStoreFromEnvironment } from '../shared/object-store/from-environment.js';
+import { priceTableWith } from '../shared/pricing/pricing.js';
 import {
   GEMINI_BATCH_EVENT_SOURCE,
   RUN_FINISHED_DETAIL_TYPE,
@@ -10,7 +11,6 @@ import { ENV, requireEnv } from '../shared/runtime/env.js';
 import { taskHandler } from '../shared/runtime/lambda-handler.js';
 import { logger } from '../shared/runtime/logger.js';
 import { type FinalizeDeps, finalizeRun } from './finalize-run.js';
-import { priceTableWith } from './pricing.js';
 
 const eventBusName = requireEnv(ENV.eventBusName);
 const events = new EventBridgeClient({});

@@ -3,12 +3,12 @@
  * outputs are, built from the run's records once everything else is done.
  */
 import { s3Uri } from '../shared/object-store/object-store.js';
+import { type CostDates, type CostEstimate, estimateCost } from '../shared/pricing/cost-estimate.js';
+import type { PriceTable } from '../shared/pricing/pricing.js';
 import { resultKeys } from '../shared/run/bucket-layout.js';
 import type { RunState } from '../shared/run/state-payloads.js';
 import { emptyModelUsage, type ModelUsage, type RunPlan } from '../shared/run/work-records.js';
-import { type CostDates, type CostEstimate, estimateCost } from './cost-estimate.js';
 import type { CleanupReport } from './gemini-cleanup.js';
-import type { PriceTable } from './pricing.js';
 import type { RunRecords } from './run-records.js';
 import { runRisks } from './run-risks.js';
 import type { RunStatus, RunVerdict } from './run-status.js';

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { finalizeRun } from '../../../../lambdas/finalize-run/finalize-run.js';
-import { priceTableWith } from '../../../../lambdas/finalize-run/pricing.js';
+import { priceTableWith } from '../../../../lambdas/shared/pricing/pricing.js';
 import { jobDisplayName } from '../../../../lambdas/shared/run/bucket-layout.js';
 import type { RunState } from '../../../../lambdas/shared/run/state-payloads.js';
 import {
