@@ -195,6 +195,19 @@ export interface GeminiBatchPipelineProps {
   readonly batchPrices?: Readonly<Record<string, ModelPrice | readonly PriceEntry[]>>;
 
   /**
+   * The most one run may cost, in US dollars at batch prices. Before any job is created, Prepare
+   * estimates the run's cost from its token estimate (each request's `maxOutputTokens` or
+   * `max_tokens` as its output, 8,192 output tokens when it sets none, none for embeddings) with the
+   * price table the manifest uses (`batchPrices`); a run over the cap creates no job, ends FAILED and
+   * answers every accepted request with an error line. An upload's `gemini-max-cost-usd` object
+   * metadata overrides it for that file, higher or lower. With a cap, a model the table has no price
+   * for fails the run the same way, since its cost cannot be estimated.
+   *
+   * @default - no cap (the estimate is still made, and recorded in the manifest)
+   */
+  readonly maxRunCostUsd?: number;
+
+  /**
    * How long after the upload chunks may wait for Gemini to accept their job (it answers 429 while
    * a quota is full). Past it, the run goes on without them and their keys come back as
    * `NOT_SUBMITTED` errors. Keep it at least 49 hours below the execution timeout: a job accepted
