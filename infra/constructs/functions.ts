@@ -84,6 +84,9 @@ export function pipelineFunctions(
           [ENV.maxChunkRequests]: jobLimits.maxChunkRequests,
           [ENV.maxTokensPerJob]: jobLimits.maxTokensPerJob,
           [ENV.maxLineBytes]: settings.maxLineBytes,
+          [ENV.maxRunCostUsd]: settings.maxRunCostUsd,
+          // The run's estimate uses the table Finalize prices the run with.
+          [ENV.batchPricesJson]: settings.batchPrices && JSON.stringify(settings.batchPrices),
         }),
       },
     }),

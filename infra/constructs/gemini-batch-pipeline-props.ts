@@ -3,8 +3,8 @@ import type * as events from 'aws-cdk-lib/aws-events';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import type { ModelPrice, PriceEntry } from '../../lambdas/finalize-run/pricing.js';
 import { DEFAULT_POLL_SCHEDULE } from '../../lambdas/poll-batch-jobs/poll-batch-jobs.js';
+import type { ModelPrice, PriceEntry } from '../../lambdas/shared/pricing/pricing.js';
 import { DEFAULT_INPUT_PREFIX } from '../../lambdas/shared/run/bucket-layout.js';
 
 /** How often the poll loop checks on the batch jobs: exponential backoff with a cap. */
@@ -190,9 +190,22 @@ export interface GeminiBatchPipelineProps {
    * `source`); a model given here replaces all of its built-in entries.
    *
    * @default - the current Gemini models' batch prices, each with its effective dates and source
-   * (see `DEFAULT_BATCH_PRICES` in lambdas/finalize-run/pricing.ts)
+   * (see `DEFAULT_BATCH_PRICES` in lambdas/shared/pricing/batch-prices.ts)
    */
   readonly batchPrices?: Readonly<Record<string, ModelPrice | readonly PriceEntry[]>>;
+
+  /**
+   * The most one run may cost, in US dollars at batch prices. Before any job is created, Prepare
+   * estimates the run's cost from its token estimate (each request's `maxOutputTokens` or
+   * `max_tokens` as its output, 8,192 output tokens when it sets none, none for embeddings) with the
+   * price table the manifest uses (`batchPrices`); a run over the cap creates no job, ends FAILED and
+   * answers every accepted request with an error line. An upload's `gemini-max-cost-usd` object
+   * metadata overrides it for that file, higher or lower. With a cap, a model the table has no price
+   * for fails the run the same way, since its cost cannot be estimated.
+   *
+   * @default - no cap (the estimate is still made, and recorded in the manifest)
+   */
+  readonly maxRunCostUsd?: number;
 
   /**
    * How long after the upload chunks may wait for Gemini to accept their job (it answers 429 while

@@ -1,12 +1,12 @@
 import { Duration, type Size, Token } from 'aws-cdk-lib';
 import type * as logs from 'aws-cdk-lib/aws-logs';
-import { type ModelPrice, type PriceEntry, parsePriceModels } from '../../lambdas/finalize-run/pricing.js';
 import { DEFAULT_SUBMIT_DEADLINE_SECONDS } from '../../lambdas/poll-batch-jobs/poll-batch-jobs.js';
 import {
   DEFAULT_EXPIRED_RESUBMIT_ROUNDS,
   DEFAULT_LINE_RETRY_ROUNDS,
   DEFAULT_PENDING_TIMEOUT_SECONDS,
 } from '../../lambdas/poll-batch-jobs/retries.js';
+import { type ModelPrice, type PriceEntry, parsePriceModels } from '../../lambdas/shared/pricing/pricing.js';
 import { RESULTS_PREFIX, WORK_PREFIX } from '../../lambdas/shared/run/bucket-layout.js';
 import {
   DEFAULT_MODELS,
@@ -45,6 +45,8 @@ export interface PipelineSettings {
   /** Unset: Prepare's own default. */
   readonly maxLineBytes?: number;
   readonly batchPrices?: Readonly<Record<string, ModelPrice | readonly PriceEntry[]>>;
+  /** Unset: no cap. */
+  readonly maxRunCostUsd?: number;
 }
 
 /**
@@ -80,6 +82,7 @@ export function validatedSettings(props: GeminiBatchPipelineProps): PipelineSett
   );
   const pendingTimeout = props.pendingTimeout ?? Duration.seconds(DEFAULT_PENDING_TIMEOUT_SECONDS);
   validatePendingTimeout(pendingTimeout);
+  if (props.maxRunCostUsd !== undefined) validateMaxRunCost(props.maxRunCostUsd);
 
   return {
     inputPrefix,
@@ -97,6 +100,7 @@ export function validatedSettings(props: GeminiBatchPipelineProps): PipelineSett
     retryCutoffSeconds: retryCutoffSeconds(executionTimeout),
     maxLineBytes: props.maxLineSize && validatedLineSize(props.maxLineSize),
     batchPrices: props.batchPrices,
+    maxRunCostUsd: props.maxRunCostUsd,
   };
 }
 
@@ -208,6 +212,15 @@ function validateSubmitDeadline(deadline: Duration, executionTimeout: Duration):
     throw new Error(
       `submit deadline must be at least 1 minute and less than the execution timeout (${executionTimeout.toHours()} hours), ` +
         `got ${seconds / 3600} hours`,
+    );
+  }
+}
+
+function validateMaxRunCost(usd: number): void {
+  if (Token.isUnresolved(usd)) return;
+  if (!(Number.isFinite(usd) && usd > 0)) {
+    throw new Error(
+      `maxRunCostUsd must be a positive number of US dollars (leave it unset for no cap), got ${usd}`,
     );
   }
 }

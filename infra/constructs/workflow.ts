@@ -4,6 +4,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { ERROR_NAMES } from '../../lambdas/shared/errors.js';
 import { invokeTask } from './invoke-task.js';
 import { acknowledge, acknowledgeWildcards } from './nag.js';
 
@@ -127,7 +128,9 @@ export interface PipelineWorkflowProps {
  * ended, then to `Collect Results`, so every finished answer reaches results.jsonl and every other
  * key gets a line saying why. A timeout or a stop (how a run is cancelled) skips every Catch: the
  * execution's status-change event starts a salvage run of the same state machine, with `$.salvage`
- * set, which goes straight to `Stop Batch Jobs`. A failure in Prepare (no job exists yet), in Stop
+ * set, which goes straight to `Stop Batch Jobs`. A run over its budget (`RunBudgetError` from
+ * Prepare: chunks written, no job created) goes to `Stop Batch Jobs` too, so Collect answers each
+ * of its keys with the reason. Any other failure in Prepare (no job exists yet), in Stop
  * or in Collect goes to `Finalize Run`, which writes the manifest (FAILED, with the reason).
  * The execution fails whenever the manifest says FAILED, so its status mirrors the run's; a
  * cancelled run's salvage ends `Run Succeeded` with the manifest saying CANCELLED. Finalize itself
@@ -188,7 +191,10 @@ export class PipelineWorkflow extends Construct {
     );
 
     // Once jobs may exist, a failure stops them and collects what finished; before (Prepare) and
-    // after (Stop, Collect) that, it goes straight to Finalize.
+    // after (Stop, Collect) that, it goes straight to Finalize. A run over its budget has chunks but
+    // no job: through Stop (nothing to cancel, every chunk marked unsent) and Collect, each accepted
+    // key gets an error line saying why. Listed first: a state's Catchers are tried in order.
+    prepare.addCatch(stop, { errors: [ERROR_NAMES.runBudget], resultPath: '$.failure' });
     for (const task of [submit, pollUntilDone.pollTask]) {
       task.addCatch(stop, { errors: [sfn.Errors.ALL], resultPath: '$.failure' });
     }

@@ -1,12 +1,12 @@
 import type { GeminiBatchApi } from '../shared/gemini/gemini-batch-api.js';
 import type { Log } from '../shared/log.js';
 import type { ObjectStore } from '../shared/object-store/object-store.js';
+import { DEFAULT_BATCH_PRICES } from '../shared/pricing/batch-prices.js';
+import type { PriceTable } from '../shared/pricing/pricing.js';
 import { resultKeys } from '../shared/run/bucket-layout.js';
 import type { RunState } from '../shared/run/state-payloads.js';
-import { DEFAULT_BATCH_PRICES } from './batch-prices.js';
 import { cleanUpGemini } from './gemini-cleanup.js';
 import { buildManifest } from './manifest.js';
-import type { PriceTable } from './pricing.js';
 import { type RunFinishedDetail, runFinishedDetail } from './run-finished-event.js';
 import { readRunRecords } from './run-records.js';
 import { decideStatus, type RunStatus } from './run-status.js';

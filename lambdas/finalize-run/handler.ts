@@ -1,12 +1,12 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { geminiFromEnvironment } from '../shared/gemini/from-environment.js';
 import { objectStoreFromEnvironment } from '../shared/object-store/from-environment.js';
+import { priceTableWith } from '../shared/pricing/pricing.js';
 import type { RunState } from '../shared/run/state-payloads.js';
 import { ENV, requireEnv } from '../shared/runtime/env.js';
 import { taskHandler } from '../shared/runtime/lambda-handler.js';
 import { logger } from '../shared/runtime/logger.js';
 import { type FinalizeDeps, finalizeRun } from './finalize-run.js';
-import { priceTableWith } from './pricing.js';
 import { GEMINI_BATCH_EVENT_SOURCE, RUN_FINISHED_DETAIL_TYPE } from './run-finished-event.js';
 
 const eventBusName = requireEnv(ENV.eventBusName);

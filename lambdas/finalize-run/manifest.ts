@@ -3,15 +3,32 @@
  * outputs are, built from the run's records once everything else is done.
  */
 import { s3Uri } from '../shared/object-store/object-store.js';
+import { type CostDates, type CostEstimate, estimateCost } from '../shared/pricing/cost-estimate.js';
+import type { PriceTable } from '../shared/pricing/pricing.js';
 import { resultKeys } from '../shared/run/bucket-layout.js';
 import type { RunState } from '../shared/run/state-payloads.js';
-import { emptyModelUsage, type ModelUsage, type RunPlan } from '../shared/run/work-records.js';
-import { type CostDates, type CostEstimate, estimateCost } from './cost-estimate.js';
+import {
+  emptyModelUsage,
+  type ModelUsage,
+  type RunCostEstimate,
+  type RunPlan,
+} from '../shared/run/work-records.js';
 import type { CleanupReport } from './gemini-cleanup.js';
-import type { PriceTable } from './pricing.js';
 import type { RunRecords } from './run-records.js';
 import { runRisks } from './run-risks.js';
 import type { RunStatus, RunVerdict } from './run-status.js';
+
+/**
+ * The run's cost, estimated before and measured after: `total` and the fields beside it price the
+ * usage Gemini reported (`actualUsd` is `total`); `estimatedUsd` and `estimate` are what Prepare
+ * expected before any job existed, and the cap the run was held to.
+ */
+export interface ManifestCost extends CostEstimate {
+  readonly actualUsd: number;
+  /** Absent when the run ended before Prepare wrote its plan, or for a plan without an estimate. */
+  readonly estimatedUsd?: number;
+  readonly estimate?: RunCostEstimate;
+}
 
 /** `results/<stem>/<runId>/manifest.json`: written last, so its presence means the run is over. */
 export interface Manifest {
@@ -49,9 +66,10 @@ export interface Manifest {
   readonly usage: { readonly byModel: Readonly<Record<string, ModelUsage>>; readonly total: ModelUsage };
   /**
    * What the run cost at batch prices, estimated from the usage Gemini reported, with the price
-   * entries used (model, effective dates, source) and the instant that picked them.
+   * entries used (model, effective dates, source) and the instant that picked them; beside it, the
+   * estimate made before any job existed and the run's cap (see {@link ManifestCost}).
    */
-  readonly cost: CostEstimate;
+  readonly cost: ManifestCost;
   readonly jobs: readonly {
     readonly chunk: number;
     readonly kind: string;
@@ -141,7 +159,7 @@ export function buildManifest({
       ...retryCounts(plan),
     },
     usage: { byModel: usageByModel, total },
-    cost: estimateCost(usageByModel, prices, costDates(run, records, finishedAt)),
+    cost: manifestCost(estimateCost(usageByModel, prices, costDates(run, records, finishedAt)), plan),
     jobs: (plan?.chunks ?? []).map((chunk) => {
       const job = jobsByChunk.get(chunk.index);
       const ledger = ledgerByChunk.get(chunk.index);
@@ -173,6 +191,17 @@ export function buildManifest({
       manifest: s3Uri(run.bucket, keys.manifest),
     },
     cleanup,
+  };
+}
+
+/** The actual cost with the plan's estimate beside it. */
+function manifestCost(actual: CostEstimate, plan: RunPlan | undefined): ManifestCost {
+  const estimate = plan?.estimate;
+  return {
+    ...actual,
+    actualUsd: actual.total,
+    estimatedUsd: estimate?.estimatedUsd,
+    estimate,
   };
 }
 

@@ -2,6 +2,7 @@
  * How a run ended, and why in words a person can act on: the verdict `manifest.json` and the
  * run-finished event carry.
  */
+import { ERROR_NAMES } from '../shared/errors.js';
 import { describeFailure, type RunState } from '../shared/run/state-payloads.js';
 import type { RunRecords } from './run-records.js';
 
@@ -35,6 +36,14 @@ export function decideStatus(run: RunState, records: RunRecords): RunVerdict {
       status: 'FAILED',
       reason: `execution ${run.salvage.executionName} timed out${salvaged}${failure}`,
     };
+  }
+  if (run.failure?.Error === ERROR_NAMES.runBudget) {
+    // No job ever existed: nothing was salvaged, and Collect answered each accepted key.
+    const answered =
+      plan && collected
+        ? `; each of the ${plan.acceptedCount} accepted requests has an error line in results.jsonl saying so`
+        : '';
+    return { status: 'FAILED', reason: `${describeFailure(run.failure)}${answered}` };
   }
   if (run.failure) return { status: 'FAILED', reason: `${describeFailure(run.failure)}${salvaged}` };
   if (!plan || !collected)

@@ -1,5 +1,6 @@
 import { geminiFromEnvironment } from '../shared/gemini/from-environment.js';
 import { objectStoreFromEnvironment } from '../shared/object-store/from-environment.js';
+import { priceTableWith } from '../shared/pricing/pricing.js';
 import type { RunInput } from '../shared/run/state-payloads.js';
 import { ENV, optionalNumberEnv, requireEnv } from '../shared/runtime/env.js';
 import { taskHandler } from '../shared/runtime/lambda-handler.js';
@@ -18,6 +19,8 @@ const deps: Omit<PrepareDeps, 'gemini'> = {
   // per-model defaults as `undefined`, which would replace them.
   chunkLimits: Object.fromEntries(Object.entries(limitOverrides).filter(([, value]) => value !== undefined)),
   maxLineBytes: optionalNumberEnv(ENV.maxLineBytes),
+  prices: priceTableWith(process.env[ENV.batchPricesJson]),
+  maxRunCostUsd: optionalNumberEnv(ENV.maxRunCostUsd),
 };
 const gemini = geminiFromEnvironment();
 

@@ -2,6 +2,8 @@ import { EmptyInputError } from '../shared/errors.js';
 import type { GeminiBatchApi } from '../shared/gemini/gemini-batch-api.js';
 import { readJsonlLines } from '../shared/jsonl.js';
 import { type ObjectStore, s3Uri, type VersionedReads } from '../shared/object-store/object-store.js';
+import { DEFAULT_BATCH_PRICES } from '../shared/pricing/batch-prices.js';
+import type { PriceTable } from '../shared/pricing/pricing.js';
 import { resultKeys, workKeys } from '../shared/run/bucket-layout.js';
 import type { PreparedRun, RunInput } from '../shared/run/state-payloads.js';
 import type { RunPlan } from '../shared/run/work-records.js';
@@ -12,6 +14,13 @@ import { KeyLineIndex } from './key-index.js';
 import { ModelCheck } from './model-check.js';
 import { openUpload } from './open-upload.js';
 import { type DefaultModels, parseRequestLine } from './parse-request-line.js';
+import {
+  budgetProblem,
+  type RunCostCap,
+  RunCostTally,
+  requestOutputTokens,
+  runCostCap,
+} from './run-budget.js';
 import { estimateLineTokens } from './token-estimate.js';
 
 /** Longest line accepted, by default: room for large prompts, bounded so one line cannot exhaust memory. */
@@ -35,6 +44,13 @@ export interface PrepareDeps {
   readonly chunkLimits?: Partial<ChunkLimits>;
   /** Token budgets per job for particular models, over DEFAULT_TOKENS_PER_JOB (`chunkLimits.maxTokens` still wins). */
   readonly tokensPerJob?: Readonly<Record<string, number>>;
+  /** The batch prices the run's estimate uses: the table Finalize prices the run with. @default DEFAULT_BATCH_PRICES */
+  readonly prices?: PriceTable;
+  /**
+   * The most a run may cost at batch prices (USD), estimated before any job exists; the upload's
+   * `gemini-max-cost-usd` metadata overrides it. @default - no cap
+   */
+  readonly maxRunCostUsd?: number;
   readonly now?: () => Date;
 }
 
@@ -55,8 +71,10 @@ export async function prepareRequests(run: RunInput, deps: PrepareDeps): Promise
   const { store } = deps;
   const { metadata, body } = await openUpload(run, store);
   let file: FileModels;
+  let cap: RunCostCap | undefined;
   try {
     file = fileModels(deps.models, metadata);
+    cap = runCostCap(deps.maxRunCostUsd, metadata);
   } catch (error) {
     await body.close();
     throw error;
@@ -69,6 +87,7 @@ export async function prepareRequests(run: RunInput, deps: PrepareDeps): Promise
   const chunks = new ChunkWriter({ store, bucket: run.bucket, runId: run.runId });
   const limitsFor = chunkLimitsByModel(deps.chunkLimits, deps.tokensPerJob);
   const firstLineOfKey = new KeyLineIndex();
+  const cost = new RunCostTally();
   let lineCount = 0;
   let rejectedCount = 0;
 
@@ -132,6 +151,7 @@ export async function prepareRequests(run: RunInput, deps: PrepareDeps): Promise
         continue;
       }
       const { format, kind, model, key } = parsed;
+      cost.add(model, tokens, requestOutputTokens(format, kind, parsed.request));
       await chunks.add({
         format,
         kind,
@@ -152,6 +172,8 @@ export async function prepareRequests(run: RunInput, deps: PrepareDeps): Promise
 
   await rejected.close();
   const acceptedCount = lineCount - rejectedCount;
+  const preparedAt = deps.now?.() ?? new Date();
+  const estimate = cost.estimate(deps.prices ?? DEFAULT_BATCH_PRICES, preparedAt, cap);
   const plan: RunPlan = {
     runId: run.runId,
     bucket: run.bucket,
@@ -160,7 +182,8 @@ export async function prepareRequests(run: RunInput, deps: PrepareDeps): Promise
     acceptedCount,
     rejectedCount,
     chunks: chunkPlans,
-    preparedAt: (deps.now?.() ?? new Date()).toISOString(),
+    preparedAt: preparedAt.toISOString(),
+    estimate,
   };
   await store.putJson(run.bucket, workKeys(run.runId).plan, plan);
   if (acceptedCount === 0) {
@@ -171,6 +194,10 @@ export async function prepareRequests(run: RunInput, deps: PrepareDeps): Promise
       modelCheck,
     );
   }
+  // After the plan is written: the Stop, Collect and Finalize that follow answer every accepted key
+  // with this reason and put the estimate in the manifest.
+  const overBudget = budgetProblem(estimate);
+  if (overBudget) throw overBudget;
   return { chunkCount: chunkPlans.length, acceptedCount, rejectedCount };
 }
 

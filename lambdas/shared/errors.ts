@@ -11,6 +11,7 @@ export const ERROR_NAMES = {
   geminiUnavailable: 'GeminiUnavailableError',
   geminiRequest: 'GeminiRequestError',
   runState: 'RunStateError',
+  runBudget: 'RunBudgetError',
 } as const;
 
 export type PipelineErrorName = (typeof ERROR_NAMES)[keyof typeof ERROR_NAMES];
@@ -58,6 +59,15 @@ export class GeminiRequestError extends PipelineError {
 /** Run state in S3 is missing or inconsistent with the step asking for it. Not retried. */
 export class RunStateError extends PipelineError {
   override readonly name = ERROR_NAMES.runState;
+}
+
+/**
+ * The run's estimated cost passes its cap (`maxRunCostUsd`, or the upload's `gemini-max-cost-usd`),
+ * or a cap is set and a model the run uses has no price to estimate it with. Thrown by Prepare
+ * before any job exists. Not retried: the same file prices the same.
+ */
+export class RunBudgetError extends PipelineError {
+  override readonly name = ERROR_NAMES.runBudget;
 }
 
 /** Names the workflow retries, by policy. */

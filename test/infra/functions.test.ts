@@ -266,6 +266,17 @@ describe('GeminiBatchPipeline functions with props overridden', () => {
     expect(JSON.parse(envOf(synth, 'finalize-run').BATCH_PRICES_JSON as string)).toEqual(batchPrices);
   });
 
+  it("gives Prepare the same batch prices, for the run's estimate before any job exists", () => {
+    const batchPrices = { 'my-tuned-model': { inputPerMillion: 1, outputPerMillion: 2 } };
+    const synth = synthPipeline({ batchPrices });
+    expect(JSON.parse(envOf(synth, 'prepare-requests').BATCH_PRICES_JSON as string)).toEqual(batchPrices);
+  });
+
+  it('gives Prepare the run cost cap, and no cap by default', () => {
+    expect(envOf(synthPipeline({ maxRunCostUsd: 12.5 }), 'prepare-requests').MAX_RUN_COST_USD).toBe('12.5');
+    expect(envOf(synthPipeline({}), 'prepare-requests').MAX_RUN_COST_USD).toBeUndefined();
+  });
+
   it('keeps every log for a custom retention', () => {
     const synth = synthPipeline({ logRetention: logs.RetentionDays.ONE_YEAR });
     const groups = Object.values(synth.template.findResources('AWS::Logs::LogGroup'));

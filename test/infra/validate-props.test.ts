@@ -24,6 +24,18 @@ describe('GeminiBatchPipeline prop validation', () => {
       { batchPrices: { m: { inputPerMillion: -1, outputPerMillion: 0 } } },
       'batchPrices: m needs a numeric inputPerMillion (USD per million tokens at batch prices, not negative), got -1',
     ],
+    [
+      { maxRunCostUsd: 0 },
+      'maxRunCostUsd must be a positive number of US dollars (leave it unset for no cap), got 0',
+    ],
+    [
+      { maxRunCostUsd: -5 },
+      'maxRunCostUsd must be a positive number of US dollars (leave it unset for no cap), got -5',
+    ],
+    [
+      { maxRunCostUsd: Number.NaN },
+      'maxRunCostUsd must be a positive number of US dollars (leave it unset for no cap), got NaN',
+    ],
   ])('refuses job limits and prices %j', (props, message) => {
     expect(() => synthPipeline(props)).toThrow(message);
   });

@@ -125,7 +125,7 @@ describe('pipeline workflow definition', () => {
     );
     expect(graph).toEqual({
       'Salvage Run?': ['Prepare Requests', 'Stop Batch Jobs'],
-      'Prepare Requests': ['Finalize Run', 'Submit Batch Jobs'],
+      'Prepare Requests': ['Finalize Run', 'Stop Batch Jobs', 'Submit Batch Jobs'],
       'Submit Batch Jobs': ['Start Polling', 'Stop Batch Jobs'],
       'Start Polling': ['Wait For Jobs'],
       'Wait For Jobs': ['Poll Batch Jobs'],
@@ -226,7 +226,14 @@ describe('pipeline workflow definition', () => {
     },
   );
 
-  it.each(['Prepare Requests', 'Stop Batch Jobs', 'Collect Results'])(
+  it('sends a run over its budget from Prepare Requests to Stop Batch Jobs, before the catch-all to Finalize Run', () => {
+    expect(state('Prepare Requests').Catch).toEqual([
+      { ErrorEquals: ['RunBudgetError'], ResultPath: '$.failure', Next: 'Stop Batch Jobs' },
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.failure', Next: 'Finalize Run' },
+    ]);
+  });
+
+  it.each(['Stop Batch Jobs', 'Collect Results'])(
     'catches every error of %s into $.failure and goes to Finalize Run',
     (name) => {
       expect(state(name).Catch).toEqual([

@@ -55,6 +55,42 @@ export interface RunPlan {
    * chunks, if any, are in `chunks`): absent until the first round has ended.
    */
   readonly retriedThrough?: number;
+  /** What the run was expected to cost before any job existed, and its cap (absent in older plans). */
+  readonly estimate?: RunCostEstimate;
+}
+
+/** One model's share of a {@link RunCostEstimate}. */
+export interface ModelTokenEstimate {
+  readonly requests: number;
+  /** Prepare's conservative count (`token-estimate.ts`): the same one chunks are cut by. */
+  readonly inputTokens: number;
+  /** Output and thinking tokens: each request's output cap, or the assumption when it set none. */
+  readonly outputTokens: number;
+  /** Requests that set no output cap, counted at `outputTokensAssumed` each. */
+  readonly assumedOutputRequests: number;
+  /** Its cost at batch prices; absent when the table has no price for the model that day. */
+  readonly usd?: number;
+}
+
+/**
+ * What Prepare expected the run to cost at batch prices, from its token estimate and the same price
+ * table Finalize uses, before any job was created: what the run's budget is checked against.
+ */
+export interface RunCostEstimate {
+  /** USD, at the prices in force on `pricedAt`'s day; excludes `unpricedModels`. */
+  readonly estimatedUsd: number;
+  readonly byModel: Readonly<Record<string, ModelTokenEstimate>>;
+  /** Output tokens counted for a generate request that sets no output cap. */
+  readonly outputTokensAssumed: number;
+  readonly pricedAt: string;
+  /** Models the price table has no entry for that day: their cost is not in `estimatedUsd`. */
+  readonly unpricedModels: readonly string[];
+  /** The cap the run was held to, in USD; absent when it had none. */
+  readonly maxUsd?: number;
+  /** Where the cap came from: the upload's `gemini-max-cost-usd` metadata or the stack's `maxRunCostUsd`. */
+  readonly capSource?: 'metadata' | 'stack';
+  /** The estimate passed the cap (or could not be priced under one): no job was created. */
+  readonly overBudget?: boolean;
 }
 
 /**

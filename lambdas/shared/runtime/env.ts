@@ -44,7 +44,9 @@ export const ENV = {
   pendingTimeoutSeconds: 'PENDING_TIMEOUT_SECONDS',
   /** poll-batch-jobs: how long after the upload retry and resubmitted chunks may still be created. */
   retryCutoffSeconds: 'RETRY_CUTOFF_SECONDS',
-  /** finalize-run: batch prices to add to or replace the built-in table, as JSON. */
+  /** prepare-requests: the most a run may cost at batch prices, estimated before any job exists (USD). */
+  maxRunCostUsd: 'MAX_RUN_COST_USD',
+  /** prepare-requests, finalize-run: batch prices to add to or replace the built-in table, as JSON. */
   batchPricesJson: 'BATCH_PRICES_JSON',
   /** finalize-run: where the run-finished event goes. */
   eventBusName: 'EVENT_BUS_NAME',

@@ -1,8 +1,9 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { finalizeRun } from '../../../../lambdas/finalize-run/finalize-run.js';
-import { priceTableWith } from '../../../../lambdas/finalize-run/pricing.js';
+import { priceTableWith } from '../../../../lambdas/shared/pricing/pricing.js';
 import { jobDisplayName } from '../../../../lambdas/shared/run/bucket-layout.js';
 import type { RunState } from '../../../../lambdas/shared/run/state-payloads.js';
+import type { RunCostEstimate } from '../../../../lambdas/shared/run/work-records.js';
 import {
   BUCKET,
   fixedNow,
@@ -168,6 +169,40 @@ describe('finalizeRun: manifest.json', () => {
       expect(cost.pricedAt).toBe('2026-12-30T09:00:00.000Z');
       expect(cost.byModel[FLASH]?.total).toBe(0.375);
       expect(cost.notes).toEqual([]);
+    });
+
+    it("puts Prepare's estimate and cap beside the actual cost", async () => {
+      const plan = await writePlan(store, [{ kind: 'generate', keys: ['a'], model: FLASH }]);
+      const estimate: RunCostEstimate = {
+        estimatedUsd: 1.25,
+        byModel: {
+          [FLASH]: { requests: 1, inputTokens: 10, outputTokens: 8192, assumedOutputRequests: 1, usd: 1.25 },
+        },
+        outputTokensAssumed: 8192,
+        pricedAt: '2026-11-03T11:00:00.000Z',
+        unpricedModels: [],
+        maxUsd: 2,
+        capSource: 'metadata',
+        overBudget: false,
+      };
+      await store.putJson(BUCKET, WORK.plan, { ...plan, estimate });
+      await writeCollected(store, { succeededCount: 1, usageByModel: millionIn });
+      const prices = priceTableWith(`{"${FLASH}": {"inputPerMillion": 2, "outputPerMillion": 4}}`);
+
+      await finalizeRun(runState(), deps({ prices }));
+
+      const { cost } = await manifest();
+      expect(cost).toMatchObject({ total: 2, actualUsd: 2, estimatedUsd: 1.25, estimate });
+    });
+
+    it('leaves the estimate out of a run whose plan has none', async () => {
+      await writePlan(store, [{ kind: 'generate', keys: ['a'], model: FLASH }]);
+      await writeCollected(store, { succeededCount: 1, usageByModel: millionIn });
+      await finalizeRun(runState(), deps());
+      const { cost } = await manifest();
+      expect(cost.actualUsd).toBe(cost.total);
+      expect(cost.estimatedUsd).toBeUndefined();
+      expect(cost.estimate).toBeUndefined();
     });
 
     it("uses the stack's price table when it is given one", async () => {

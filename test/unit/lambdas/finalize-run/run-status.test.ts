@@ -111,6 +111,21 @@ describe('finalizeRun: the status and reason of a run', () => {
     );
   });
 
+  it('ends a run over its budget as FAILED with the estimate, saying every accepted key was answered, nothing salvaged', async () => {
+    await writePlan(store, [{ kind: 'generate', keys: ['a', 'b'] }]);
+    await writeCollected(store, { succeededCount: 0, failedCount: 2 });
+    const message =
+      "the run's estimated cost at batch prices, $8.29, is over its cap of $5.00 (the stack's maxRunCostUsd)";
+    const { status } = await finalizeRun(
+      runState({ failure: lambdaFailure('RunBudgetError', message) }),
+      deps(),
+    );
+    expect(status).toBe('FAILED');
+    expect((await manifest()).reason).toBe(
+      `RunBudgetError: ${message}; each of the 2 accepted requests has an error line in results.jsonl saying so`,
+    );
+  });
+
   it('ends a run failed by Step Functions itself as FAILED with its plain-text cause', async () => {
     await succeededRun();
     const failure = { Error: 'States.Timeout', Cause: 'The task timed out.' };

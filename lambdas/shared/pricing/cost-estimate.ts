@@ -2,7 +2,7 @@
  * What a run cost at batch prices, estimated from the token usage Gemini reported and the price
  * table's entry in force on the day the requests were billed.
  */
-import type { ModelUsage } from '../shared/run/work-records.js';
+import type { ModelUsage } from '../run/work-records.js';
 import { type PriceEntry, type PriceTable, priceOn, type TokenRates } from './pricing.js';
 
 /** Which entry priced a model's usage: what the manifest shows beside the cost. */

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_BATCH_PRICES } from '../../../../lambdas/finalize-run/batch-prices.js';
-import { estimateCost } from '../../../../lambdas/finalize-run/cost-estimate.js';
-import type { PriceTable } from '../../../../lambdas/finalize-run/pricing.js';
-import { emptyModelUsage, type ModelUsage } from '../../../../lambdas/shared/run/work-records.js';
+import { DEFAULT_BATCH_PRICES } from '../../../../../lambdas/shared/pricing/batch-prices.js';
+import { estimateCost } from '../../../../../lambdas/shared/pricing/cost-estimate.js';
+import type { PriceTable } from '../../../../../lambdas/shared/pricing/pricing.js';
+import { emptyModelUsage, type ModelUsage } from '../../../../../lambdas/shared/run/work-records.js';
 
 const usage = (counts: Partial<ModelUsage>): ModelUsage => ({ ...emptyModelUsage(), ...counts });
 const on = (day: string) => ({ at: new Date(`${day}T12:00:00.000Z`) });

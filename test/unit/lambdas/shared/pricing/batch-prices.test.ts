@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_MODELS } from '../../../../infra/constructs/gemini-batch-pipeline.js';
-import { BATCH_DISCOUNT, DEFAULT_BATCH_PRICES } from '../../../../lambdas/finalize-run/batch-prices.js';
-import { parsePriceModels, priceOn } from '../../../../lambdas/finalize-run/pricing.js';
+import { DEFAULT_MODELS } from '../../../../../infra/constructs/gemini-batch-pipeline.js';
+import { BATCH_DISCOUNT, DEFAULT_BATCH_PRICES } from '../../../../../lambdas/shared/pricing/batch-prices.js';
+import { parsePriceModels, priceOn } from '../../../../../lambdas/shared/pricing/pricing.js';
 
 describe('DEFAULT_BATCH_PRICES', () => {
   it('is half of the standard price: Gemini 3.8 Flash at $0.375 / $1.875 in 2026', () => {

@@ -2,7 +2,7 @@
  * A price table: its types, the entry in force on a day, and reading one from JSON (the stack's
  * `batchPrices`, `BATCH_PRICES_JSON`) over the default table (`batch-prices.ts`).
  */
-import { isJsonObject } from '../shared/json.js';
+import { isJsonObject } from '../json.js';
 import { DEFAULT_BATCH_PRICES } from './batch-prices.js';
 
 /** USD per million tokens. Output includes thinking tokens, which Gemini bills as output. */
