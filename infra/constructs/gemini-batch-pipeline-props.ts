@@ -36,6 +36,16 @@ export interface PollSchedule {
  */
 export const DEFAULT_MODELS = { generate: 'gemini-3.8-flash', embed: 'gemini-embedding-2' } as const;
 
+/** The props {@link PIPELINE_DEFAULTS} gives a value, which the deployable stack's config also sets. */
+export type DefaultedProp =
+  | 'inputPrefix'
+  | 'generateModel'
+  | 'embedModel'
+  | 'pollSchedule'
+  | 'executionTimeout'
+  | 'workExpiration'
+  | 'logRetention';
+
 /** The defaults of {@link GeminiBatchPipelineProps}, also the deployable stack's defaults. */
 export const PIPELINE_DEFAULTS = {
   inputPrefix: DEFAULT_INPUT_PREFIX,
@@ -50,15 +60,7 @@ export const PIPELINE_DEFAULTS = {
   executionTimeout: Duration.hours(72),
   workExpiration: Duration.days(7),
   logRetention: logs.RetentionDays.ONE_MONTH,
-} as const satisfies {
-  inputPrefix: string;
-  generateModel: string;
-  embedModel: string;
-  pollSchedule: PollSchedule;
-  executionTimeout: Duration;
-  workExpiration: Duration;
-  logRetention: logs.RetentionDays;
-};
+} as const satisfies Required<Pick<GeminiBatchPipelineProps, DefaultedProp>>;
 
 /**
  * The value the default API-key secret is created with. It is not a key: replace it with
@@ -138,14 +140,17 @@ export interface GeminiBatchPipelineProps {
   readonly inputPrefix?: string;
 
   /**
-   * The model for generate requests that do not name one.
+   * The model for generate requests that do not name one (a file can pick another with the object
+   * metadata `gemini-model`). Prepare checks it with Gemini's Models API before every run and
+   * rejects its lines, saying so, if Gemini no longer knows it or it cannot batch.
    *
    * @default 'gemini-3.8-flash' (see {@link DEFAULT_MODELS})
    */
   readonly generateModel?: string;
 
   /**
-   * The model for embedding requests that do not name one.
+   * The model for embedding requests that do not name one (object metadata `gemini-embed-model`,
+   * or the request's own `model`, picks another).
    *
    * @default 'gemini-embedding-2' (see {@link DEFAULT_MODELS})
    */
