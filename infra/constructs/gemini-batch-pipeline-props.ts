@@ -30,7 +30,8 @@ export interface PollSchedule {
  *   source confirms 3.8 Flash's batch methods: Prepare asks the Models API on every run and says so
  *   if it cannot batch.
  * - `gemini-embedding-2`: the current embedding model ($0.20 per million standard), seen in inline
- *   batches on 2026-07-25 (gemini-reality-2026.md); `gemini-embedding-001` is its predecessor.
+ *   batches in a public capture of 2026-07-25 (docs/gemini-protocol.md); `gemini-embedding-001` is
+ *   its predecessor.
  *
  * Gemini 2.0 models were retired on 2026-06-01, and jobs on a retired model expire unanswered.
  */
