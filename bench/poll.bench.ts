@@ -78,9 +78,8 @@ function pollSchedule(environment: Record<string, unknown>): PollSchedule {
 }
 
 export async function benchPollTransitions(): Promise<BenchRow[]> {
-  const { stateMachineDefinition, synthesizePipelineTemplate } = await import(
-    '../local/template/template-workflow.js'
-  );
+  const { synthesizePipelineTemplate } = await import('../local/template/synthesize.js');
+  const { stateMachineDefinition } = await import('../local/template/state-machine-definition.js');
   const template = synthesizePipelineTemplate();
   const definition = stateMachineDefinition(template);
   const pollFunction = Object.values(template.Resources).find(

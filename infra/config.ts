@@ -1,66 +1,16 @@
-import type { Duration } from 'aws-cdk-lib';
-import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { PIPELINE_DEFAULTS, type PollSchedule } from './constructs/gemini-batch-pipeline.js';
+import {
+  type DefaultedProp,
+  type GeminiBatchPipelineProps,
+  PIPELINE_DEFAULTS,
+} from './constructs/gemini-batch-pipeline.js';
 
 /**
- * What the deployable stack is built from: typed, with documented defaults. Built by
- * {@link appConfig} from the environment and context that `infra/app.ts` hands it (the only place
- * that reads them); the construct validates the values again, with actionable messages.
+ * What the deployable stack is built from: the construct's props that have a default (documented
+ * on {@link GeminiBatchPipelineProps}), all set, and the name of an existing API-key secret. Built
+ * by {@link appConfig} from the environment and context that `infra/app.ts` hands it (the only
+ * place that reads them); the construct validates the values again, with actionable messages.
  */
-export interface PipelineConfig {
-  /**
-   * Where uploads start runs.
-   *
-   * @default 'inputs/'
-   */
-  readonly inputPrefix: string;
-
-  /**
-   * The model for generate requests that do not name one (a file can pick another with the object
-   * metadata `gemini-model`). Prepare checks it with Gemini's Models API before every run and
-   * rejects its lines, saying so, if Gemini no longer knows it or it cannot batch.
-   *
-   * @default 'gemini-3.8-flash' (see {@link DEFAULT_MODELS} in the construct)
-   */
-  readonly generateModel: string;
-
-  /**
-   * The model for embedding requests that do not name one (object metadata `gemini-embed-model`,
-   * or the request's own `model`, picks another).
-   *
-   * @default 'gemini-embedding-2' (see {@link DEFAULT_MODELS} in the construct)
-   */
-  readonly embedModel: string;
-
-  /**
-   * How often to check on the batch jobs.
-   *
-   * @default - 30 s first, ×1.5 each time, at most 720 s
-   */
-  readonly pollSchedule: PollSchedule;
-
-  /**
-   * The longest a run may take. Gemini expires unfinished jobs at 48 h; the rest is room for
-   * Collect and retries.
-   *
-   * @default 72 hours
-   */
-  readonly executionTimeout: Duration;
-
-  /**
-   * How long working state under `work/` is kept.
-   *
-   * @default 7 days
-   */
-  readonly workExpiration: Duration;
-
-  /**
-   * How long logs are kept.
-   *
-   * @default RetentionDays.ONE_MONTH
-   */
-  readonly logRetention: RetentionDays;
-
+export interface PipelineConfig extends Required<Pick<GeminiBatchPipelineProps, DefaultedProp>> {
   /**
    * The name of an existing Secrets Manager secret holding the Gemini API key (context
    * `geminiApiKeySecretName`).

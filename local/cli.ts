@@ -12,10 +12,10 @@ import { parseArgs } from 'node:util';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { STATE_NAMES } from '../infra/constructs/workflow.js';
 import type { Manifest } from '../lambdas/finalize-run/finalize-run.js';
+import { GEMINI_API_URL } from '../lambdas/shared/gemini/genai-batch-api.js';
 import { resultKeys } from '../lambdas/shared/run/bucket-layout.js';
 import type { PollState, PreparedRun } from '../lambdas/shared/run/state-payloads.js';
 import {
-  GEMINI_API_URL,
   type GeminiEndpoint,
   type LocalPipeline,
   type LocalPipelineOptions,

@@ -16,6 +16,7 @@ import type { Readable } from 'node:stream';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { startFauxqs } from 'fauxqs';
+import { GEMINI_API_URL } from '../lambdas/shared/gemini/genai-batch-api.js';
 import type { RunInput } from '../lambdas/shared/run/state-payloads.js';
 import type { ObjectCreatedEvent } from '../lambdas/start-run/start-run.js';
 import {
@@ -26,7 +27,7 @@ import {
 import { type LocalFunction, startLocalFunction } from './lambda/local-function.js';
 import { type PublishedEvent, startAwsStandIns } from './runner/aws-stand-ins.js';
 import { objectCreatedEvent, sequencer } from './runner/events.js';
-import { functionEnvironment, GEMINI_API_URL, type GeminiEndpoint } from './runner/function-environment.js';
+import { functionEnvironment, type GeminiEndpoint } from './runner/function-environment.js';
 import {
   LOCAL_BUCKET,
   LOCAL_CREDENTIALS,
@@ -43,7 +44,7 @@ export type { GeminiEndpoint } from './runner/function-environment.js';
 export type { DeliveryOutcome } from './runner/rules.js';
 export type { RunOutcome } from './runner/runs.js';
 export type { ProgressEvent, TaskHandler } from './runner/task-handlers.js';
-export { GEMINI_API_URL, LOCAL_BUCKET };
+export { LOCAL_BUCKET };
 
 export interface LocalPipelineOptions {
   /**

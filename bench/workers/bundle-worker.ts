@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { PIPELINE_FUNCTION_NAMES } from '../../infra/constructs/gemini-batch-pipeline.js';
 import { PipelineFunction } from '../../infra/constructs/pipeline-function.js';
-import { cdkJsonContext } from '../../local/template/template-workflow.js';
+import { cdkJsonContext } from '../../local/template/synthesize.js';
 import { reportResult, workerInput } from '../support/child.js';
 
 export interface BundleWorkerInput {

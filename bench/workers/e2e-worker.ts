@@ -1,19 +1,13 @@
 /**
  * One file through the whole local pipeline (synthesized state machine, in-process S3, Gemini
- * emulator at zero job timings and raised enqueued-token caps), in its own process because the
- * local runner configures the handlers through `process.env`. Reports upload → manifest time, the
- * stack's start-up apart, and where the run's time went per state.
+ * emulator at zero job timings and raised enqueued-token caps), in its own process so that its
+ * peak RSS is the whole local stack's (the functions run in worker threads of this process) and
+ * nothing else's. Reports upload → manifest time, the stack's start-up apart, and where the run's
+ * time went per state.
  *
- * The upload is multipart, as any client sends 100 MiB, and the "Object Created" event is then
- * delivered to the rule: `runFile` sends one PutObject, which the local S3 (fauxqs, 11 MiB request
- * bodies) refuses with 413 for a file this size.
+ * `runFile` uploads as any client sends 100 MiB, in parts (the local S3 server, like S3, limits
+ * single requests), then delivers S3's "Object Created" event to the rule.
  */
-import { randomUUID } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { basename } from 'node:path';
-import { Upload } from '@aws-sdk/lib-storage';
-import type { ObjectCreatedEvent } from '../../lambdas/start-run/start-run.js';
 import { DEFAULT_ENQUEUED_TOKEN_LIMITS } from '../../local/gemini-emulator/index.js';
 import { startLocalPipeline } from '../../local/local-pipeline.js';
 import { reportResult, workerInput } from '../support/child.js';
@@ -64,34 +58,7 @@ const pipeline = await startLocalPipeline({
 const startupMs = performance.now() - setupStarted;
 try {
   const runStarted = performance.now();
-  const key = `${pipeline.inputPrefix}${basename(path)}`;
-  const { ETag } = await new Upload({
-    client: pipeline.s3,
-    params: { Bucket: pipeline.bucket, Key: key, Body: createReadStream(path) },
-    partSize: 8 * 1024 * 1024,
-  }).done();
-  const event: ObjectCreatedEvent = {
-    version: '0',
-    id: randomUUID(),
-    'detail-type': 'Object Created',
-    source: 'aws.s3',
-    account: '000000000000',
-    time: new Date().toISOString(),
-    region: 'us-east-1',
-    resources: [`arn:aws:s3:::${pipeline.bucket}`],
-    detail: {
-      bucket: { name: pipeline.bucket },
-      object: {
-        key,
-        size: (await stat(path)).size,
-        etag: (ETag ?? '').replaceAll('"', ''),
-        sequencer: Date.now().toString(16).toUpperCase(),
-      },
-    },
-  };
-  const { runId } = await pipeline.deliver(event);
-  if (!runId) throw new Error(`uploading ${key} started no run: the rule did not match it`);
-  const outcome = await pipeline.waitForRun(runId);
+  const outcome = await pipeline.runFile(path);
   const result: E2eWorkerResult = {
     startupMs,
     runMs: performance.now() - runStarted,

@@ -94,13 +94,7 @@ export function pipelineFunctions(
       name: 'submit-batch-jobs',
       description: 'creates one Gemini batch job per chunk, idempotently',
       ...bigWorker,
-      environment: {
-        [ENV.generateModel]: generateModel,
-        [ENV.embedModel]: embedModel,
-        [ENV.apiKeySecretArn]: apiKeySecretArn,
-        [ENV.inputPrefix]: inputPrefix,
-        ...inlineChoice,
-      },
+      environment: { [ENV.apiKeySecretArn]: apiKeySecretArn, ...inlineChoice },
     }),
     // Poll also submits chunks Gemini refused for now (429), so it is sized to upload like Submit.
     'poll-batch-jobs': make('PollBatchJobs', {

@@ -30,11 +30,22 @@ export interface PollSchedule {
  *   source confirms 3.8 Flash's batch methods: Prepare asks the Models API on every run and says so
  *   if it cannot batch.
  * - `gemini-embedding-2`: the current embedding model ($0.20 per million standard), seen in inline
- *   batches on 2026-07-25 (gemini-reality-2026.md); `gemini-embedding-001` is its predecessor.
+ *   batches in a public capture of 2026-07-25 (docs/gemini-protocol.md); `gemini-embedding-001` is
+ *   its predecessor.
  *
  * Gemini 2.0 models were retired on 2026-06-01, and jobs on a retired model expire unanswered.
  */
 export const DEFAULT_MODELS = { generate: 'gemini-3.8-flash', embed: 'gemini-embedding-2' } as const;
+
+/** The props {@link PIPELINE_DEFAULTS} gives a value, which the deployable stack's config also sets. */
+export type DefaultedProp =
+  | 'inputPrefix'
+  | 'generateModel'
+  | 'embedModel'
+  | 'pollSchedule'
+  | 'executionTimeout'
+  | 'workExpiration'
+  | 'logRetention';
 
 /** The defaults of {@link GeminiBatchPipelineProps}, also the deployable stack's defaults. */
 export const PIPELINE_DEFAULTS = {
@@ -50,15 +61,7 @@ export const PIPELINE_DEFAULTS = {
   executionTimeout: Duration.hours(72),
   workExpiration: Duration.days(7),
   logRetention: logs.RetentionDays.ONE_MONTH,
-} as const satisfies {
-  inputPrefix: string;
-  generateModel: string;
-  embedModel: string;
-  pollSchedule: PollSchedule;
-  executionTimeout: Duration;
-  workExpiration: Duration;
-  logRetention: logs.RetentionDays;
-};
+} as const satisfies Required<Pick<GeminiBatchPipelineProps, DefaultedProp>>;
 
 /**
  * The value the default API-key secret is created with. It is not a key: replace it with
@@ -138,14 +141,17 @@ export interface GeminiBatchPipelineProps {
   readonly inputPrefix?: string;
 
   /**
-   * The model for generate requests that do not name one.
+   * The model for generate requests that do not name one (a file can pick another with the object
+   * metadata `gemini-model`). Prepare checks it with Gemini's Models API before every run and
+   * rejects its lines, saying so, if Gemini no longer knows it or it cannot batch.
    *
    * @default 'gemini-3.8-flash' (see {@link DEFAULT_MODELS})
    */
   readonly generateModel?: string;
 
   /**
-   * The model for embedding requests that do not name one.
+   * The model for embedding requests that do not name one (object metadata `gemini-embed-model`,
+   * or the request's own `model`, picks another).
    *
    * @default 'gemini-embedding-2' (see {@link DEFAULT_MODELS})
    */

@@ -18,6 +18,7 @@ export { PIPELINE_FUNCTION_NAMES, type PipelineFunctionName } from './functions.
 export {
   API_KEY_PLACEHOLDER,
   DEFAULT_MODELS,
+  type DefaultedProp,
   type GeminiBatchPipelineProps,
   type JobLimits,
   PIPELINE_DEFAULTS,

@@ -6,7 +6,7 @@ import type { Construct } from 'constructs';
 import { ERROR_NAMES } from '../../lambdas/shared/errors.js';
 
 /** Errors of the Lambda service itself (not of our code): always worth a quick retry. */
-export const LAMBDA_SERVICE_ERRORS = [
+const LAMBDA_SERVICE_ERRORS = [
   'Lambda.ServiceException',
   'Lambda.AWSLambdaException',
   'Lambda.SdkClientException',
@@ -18,7 +18,7 @@ export const LAMBDA_SERVICE_ERRORS = [
  * task timeout. Every function is idempotent — ledgers, deterministic keys, outputs rewritten whole —
  * so running it again is safe, and for Submit it is what makes display-name recovery reachable.
  */
-export const CRASH_ERRORS = ['Lambda.Unknown', 'States.Timeout'] as const;
+const CRASH_ERRORS = ['Lambda.Unknown', 'States.Timeout'] as const;
 
 /** How each kind of failure is retried, in the order a Task lists its retriers. */
 const RETRY = {

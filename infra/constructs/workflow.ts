@@ -30,7 +30,7 @@ export const STATE_NAMES = {
 } as const;
 
 /** The error the execution fails with when the run failed; the manifest says why. */
-export const RUN_FAILED_ERROR = 'RunFailedError';
+const RUN_FAILED_ERROR = 'RunFailedError';
 
 /** The functions the workflow invokes, one per Task state. */
 export interface WorkflowFunctions {

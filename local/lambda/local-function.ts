@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
+import { functionArnOf } from '../runner/local-aws.js';
 
 const WORKER = new URL('./worker.mjs', import.meta.url);
 
@@ -80,6 +81,7 @@ export function startLocalFunction(spec: LocalFunctionSpec): LocalFunction {
         exportName: spec.exportName ?? 'handler',
         typescript: spec.file.endsWith('.ts'),
         functionName: spec.name,
+        functionArn: functionArnOf(spec.name),
         memorySizeMb: spec.memorySizeMb ?? 128,
         timeoutSeconds: spec.timeoutSeconds,
       },

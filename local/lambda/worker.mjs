@@ -11,7 +11,7 @@
 import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
 
-const { file, exportName, typescript, functionName, memorySizeMb, timeoutSeconds } = workerData;
+const { file, exportName, typescript, functionName, functionArn, memorySizeMb, timeoutSeconds } = workerData;
 
 if (typescript) {
   const { register } = await import('tsx/esm/api');
@@ -51,7 +51,7 @@ parentPort.on('message', async ({ id, event, requestId }) => {
     functionVersion: '$LATEST',
     memoryLimitInMB: String(memorySizeMb),
     awsRequestId: requestId,
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
+    invokedFunctionArn: functionArn,
     logGroupName: `/aws/lambda/${functionName}`,
     logStreamName: 'local',
     callbackWaitsForEmptyEventLoop: true,

@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { GEMINI_API_URL } from '../../lambdas/shared/gemini/genai-batch-api.js';
 import { ASSUMPTIONS, type Assumption } from './assumptions.js';
 import { type CleanupReport, cleanUp } from './cleanup.js';
 import { CheckClient } from './client.js';
@@ -19,7 +20,6 @@ import type { Pacing } from './poll-probes.js';
 import { CreatedResources, type ProbeContext } from './probe-context.js';
 import { runProbes } from './run-probes.js';
 
-export const GEMINI_API_URL = 'https://generativelanguage.googleapis.com';
 /** Google documents Files and Batches under v1beta (SDK 3.x would default to v1), as the adapter uses. */
 export const API_VERSION = 'v1beta';
 export const DEFAULT_TIMEOUT_MS = 60 * 60 * 1000;

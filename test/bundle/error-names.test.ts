@@ -8,10 +8,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_NAMES, type PipelineErrorName } from '../../lambdas/shared/errors.js';
 import type { LocalPipeline } from '../../local/local-pipeline.js';
-import {
-  stateMachineDefinition,
-  synthesizePipelineTemplate,
-} from '../../local/template/template-workflow.js';
+import { stateMachineDefinition } from '../../local/template/state-machine-definition.js';
+import { synthesizePipelineTemplate } from '../../local/template/synthesize.js';
 import { oneShotTaskHooks, startTestPipeline } from '../support/test-pipeline.js';
 
 const definition = stateMachineDefinition(synthesizePipelineTemplate());

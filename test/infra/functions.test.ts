@@ -9,7 +9,8 @@ const HOUSE_ENV = ['NODE_OPTIONS', 'POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_SERVICE_N
 
 /**
  * Timeout (s), memory (MiB), /tmp (MiB, undefined = Lambda's default) and the variables each
- * handler reads (lambdas/<name>/handler.ts), spelled out: the contract between construct and code.
+ * function gets with default props, spelled out (function-environment.test.ts checks them against
+ * what the handlers read).
  */
 const FUNCTIONS: Record<
   PipelineFunctionName,
@@ -26,7 +27,7 @@ const FUNCTIONS: Record<
     timeout: 900,
     memory: 1769,
     ephemeral: 10240,
-    env: ['GENERATE_MODEL', 'EMBED_MODEL', 'GEMINI_API_KEY_SECRET_ARN', 'INPUT_PREFIX'],
+    env: ['GEMINI_API_KEY_SECRET_ARN'],
   },
   'poll-batch-jobs': {
     // Poll also uploads chunks that were waiting for quota, so it is sized like Submit.
@@ -160,14 +161,12 @@ describe('GeminiBatchPipeline functions with props overridden', () => {
     }
   });
 
-  it('passes custom models to the functions that pick models', () => {
+  it('passes custom models to Prepare, the function that picks models', () => {
     const synth = synthPipeline({ generateModel: 'gemini-2.5-pro', embedModel: 'text-embedding-005' });
-    for (const name of ['prepare-requests', 'submit-batch-jobs'] as const) {
-      expect(envOf(synth, name)).toMatchObject({
-        GENERATE_MODEL: 'gemini-2.5-pro',
-        EMBED_MODEL: 'text-embedding-005',
-      });
-    }
+    expect(envOf(synth, 'prepare-requests')).toMatchObject({
+      GENERATE_MODEL: 'gemini-2.5-pro',
+      EMBED_MODEL: 'text-embedding-005',
+    });
   });
 
   it('uses a custom poll schedule in the poll function', () => {

@@ -9,12 +9,8 @@ import {
   type GeminiBatchPipelineProps,
   type PipelineFunctionName,
 } from '../../infra/constructs/gemini-batch-pipeline.js';
-import {
-  type CfnTemplate,
-  cdkJsonContext,
-  SYNTH_ACCOUNT,
-  SYNTH_REGION,
-} from '../../local/template/template-workflow.js';
+import type { CfnTemplate } from '../../local/template/cfn-template.js';
+import { cdkJsonContext, SYNTH_ACCOUNT, SYNTH_REGION } from '../../local/template/synthesize.js';
 
 /**
  * Where this test process's apps write their cloud assemblies. Without an outdir CDK makes a new

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type CfnTemplate, synthesizePipelineTemplate } from '../../local/template/template-workflow.js';
+import type { CfnTemplate } from '../../local/template/cfn-template.js';
+import { synthesizePipelineTemplate } from '../../local/template/synthesize.js';
 import { environmentOf, flatten } from './helpers.js';
 
 const logicalId = (template: CfnTemplate, type: string): string => {

@@ -2,14 +2,14 @@ import { existsSync } from 'node:fs';
 import { Duration } from 'aws-cdk-lib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { handlerEntry } from '../../infra/constructs/pipeline-function.js';
+import type { CfnTemplate } from '../../local/template/cfn-template.js';
 import {
   type AslDefinition,
   type AslState,
-  type CfnTemplate,
   functionArnPlaceholder,
   stateMachineDefinition,
-  synthesizePipelineTemplate,
-} from '../../local/template/template-workflow.js';
+} from '../../local/template/state-machine-definition.js';
+import { synthesizePipelineTemplate } from '../../local/template/synthesize.js';
 import { synthPipeline } from './helpers.js';
 
 /** The Task states and the function folder each invokes: the local runner maps one to the other. */

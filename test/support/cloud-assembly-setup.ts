@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { synthesizeCloudAssembly } from '../../local/template/template-workflow.js';
+import { synthesizeCloudAssembly } from '../../local/template/synthesize.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

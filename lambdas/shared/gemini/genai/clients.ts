@@ -8,7 +8,8 @@ import OpenAI from 'openai';
 
 /** Google documents the Files and Batch APIs under v1beta; SDK 3.x would default to v1. */
 const API_VERSION = 'v1beta';
-const DEFAULT_BASE_URL = 'https://generativelanguage.googleapis.com';
+/** Google's Gemini API: where the adapter goes unless given another base URL. */
+export const GEMINI_API_URL = 'https://generativelanguage.googleapis.com';
 
 export interface GenaiBatchApiOptions {
   readonly apiKey: string;
@@ -46,7 +47,7 @@ export interface GenaiClients {
 
 /** Builds the clients once, all pointed at the same Gemini (or emulator). */
 export function createClients({ apiKey, baseUrl }: GenaiBatchApiOptions): GenaiClients {
-  const root = (baseUrl ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
+  const root = (baseUrl ?? GEMINI_API_URL).replace(/\/+$/, '');
   return {
     ai: new GoogleGenAI({
       apiKey,
