@@ -3,6 +3,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import type { PipelineConfig } from './config.js';
 import { GeminiBatchPipeline } from './constructs/gemini-batch-pipeline.js';
+import { STACK_OUTPUTS } from './stack-outputs.js';
 
 /** Properties of a {@link GeminiBatchPipelineStack}. */
 export interface GeminiBatchPipelineStackProps extends StackProps {
@@ -48,6 +49,10 @@ export class GeminiBatchPipelineStack extends Stack {
     new CfnOutput(this, 'StateMachineArn', {
       description: 'The workflow; one execution per uploaded file',
       value: this.pipeline.stateMachine.stateMachineArn,
+    });
+    new CfnOutput(this, STACK_OUTPUTS.inputPrefix, {
+      description: 'Uploads of .jsonl files under this prefix start runs',
+      value: config.inputPrefix,
     });
     new CfnOutput(this, 'EventBusName', {
       description: 'Where "Gemini Batch Run Finished" events are published',

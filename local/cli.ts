@@ -205,7 +205,14 @@ Upload a file under ${pipeline.inputPrefix} with any S3 client, for example:
   AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws --endpoint-url ${pipeline.s3Endpoint} \\
     s3 cp examples/generate-text.jsonl s3://${pipeline.bucket}/${pipeline.inputPrefix}
 
-Results appear under s3://${pipeline.bucket}/results/. Ctrl-C stops.`);
+Results appear under s3://${pipeline.bucket}/results/. Ctrl-C stops.
+
+Or drive it with the gemini-batch CLI, as a deployed stack, from another shell:
+
+  ${Object.entries(pipeline.operatorEnvironment)
+    .map(([name, value]) => `export ${name}=${value}`)
+    .join('\n  ')}
+  npm run cli -- submit examples/generate-text.jsonl --wait`);
   warnOfUnusedKey(pipeline);
   // fauxqs does not emit S3 events, so the runner notices new uploads and delivers their event.
   const timer = setInterval(() => {

@@ -27,6 +27,7 @@ import {
 import { type LocalFunction, startLocalFunction } from './lambda/local-function.js';
 import { type PublishedEvent, startAwsStandIns } from './runner/aws-stand-ins.js';
 import { objectCreatedEvent, sequencer } from './runner/events.js';
+import { executions as executionRecords } from './runner/executions.js';
 import { functionEnvironment, type GeminiEndpoint } from './runner/function-environment.js';
 import {
   LOCAL_BUCKET,
@@ -34,6 +35,8 @@ import {
   LOCAL_REGION,
   LOCAL_STATE_MACHINE_ARN,
 } from './runner/local-aws.js';
+import { localStack } from './runner/local-stack.js';
+import { startOperatorStandIns } from './runner/operator-stand-ins.js';
 import { type DeliveryOutcome, rules, type StartRunAnswer } from './runner/rules.js';
 import { type RunOutcome, type Runs, runs } from './runner/runs.js';
 import { type ProgressEvent, type TaskHandler, taskHandlers } from './runner/task-handlers.js';
@@ -95,6 +98,11 @@ export interface LocalPipeline {
   readonly emulator: GeminiEmulator | undefined;
   /** The Gemini endpoint the functions call, and whether it is Google's own. */
   readonly gemini: { readonly url: string; readonly live: boolean };
+  /**
+   * The environment that points AWS tools (the `gemini-batch` CLI, the AWS CLI) at this stack: the
+   * S3, CloudFormation and Step Functions endpoints, the region and the local credentials.
+   */
+  readonly operatorEnvironment: Readonly<Record<string, string>>;
   /** Events the run put on the bus. */
   readonly events: readonly PublishedEvent[];
   /** Uploads content under `key` as a user would, then delivers S3's "Object Created" event. */
@@ -143,8 +151,12 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
   const events: PublishedEvent[] = [];
   // Assigned once the runs exist, which need the functions, which need the stand-ins' address.
   let tracked: Runs | undefined;
+  const executions = executionRecords(LOCAL_STATE_MACHINE_ARN);
   const standIns = await startAwsStandIns(LOCAL_STATE_MACHINE_ARN, {
-    startExecution: ({ name, input }) => tracked?.start(name, JSON.parse(input) as RunInput),
+    startExecution: ({ name, input }) => {
+      executions.started(name, input);
+      tracked?.start(name, JSON.parse(input) as RunInput);
+    },
     isRunning: (name) => tracked?.isRunning(name) ?? false,
     putEvent: (event) => events.push(event),
   });
@@ -211,8 +223,14 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     announceEnd: (event) => eventRules.deliverExecutionEnd(event),
     inputPrefix,
     readObject,
+    onEnded: (name, status) => executions.ended(name, status),
   });
   tracked = pipelineRuns;
+  const operatorStandIns = await startOperatorStandIns({
+    stack: localStack(inputPrefix),
+    executions,
+    stop: (name, cause) => pipelineRuns.cancel(name, cause),
+  });
 
   const nextSequencer = sequencer();
   const notify: LocalPipeline['notify'] = async (key) => {
@@ -240,6 +258,14 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     bucket: LOCAL_BUCKET,
     inputPrefix,
     emulator,
+    operatorEnvironment: {
+      AWS_ENDPOINT_URL_S3: fauxqs.address,
+      AWS_ENDPOINT_URL_CLOUDFORMATION: operatorStandIns.url,
+      AWS_ENDPOINT_URL_SFN: operatorStandIns.url,
+      AWS_REGION: LOCAL_REGION,
+      AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    },
     gemini: { url: gemini.url, live: gemini.url === GEMINI_API_URL },
     events,
     upload,
@@ -258,6 +284,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       await pipelineRuns.settled();
       await Promise.all([...functions.values()].map((fn) => fn.stop()));
       await standIns.stop();
+      await operatorStandIns.stop();
       await emulator?.stop();
       await fauxqs.stop();
       await rm(scratch, { recursive: true, force: true });

@@ -45,6 +45,8 @@ export interface RunsInput {
   /** Where runs write their results: start-run's input prefix. */
   readonly inputPrefix: string;
   readonly readObject: (key: string) => Promise<string | undefined>;
+  /** Told when an execution ends, before its end goes to the rules. */
+  readonly onEnded?: (name: string, status: ExecutionStatus) => void;
 }
 
 /** The runs of one local pipeline. */
@@ -115,6 +117,7 @@ export function runs(input: RunsInput): Runs {
         } finally {
           executions.delete(name);
         }
+        input.onEnded?.(name, status);
         return outcomeOf({
           stateMachineArn: input.stateMachineArn,
           name,

@@ -32,6 +32,10 @@ describe('GeminiBatchPipelineStack', () => {
     );
   });
 
+  it('outputs the input prefix, which the CLI uploads under', () => {
+    expect(template.Outputs?.InputPrefix?.Value).toBe('inputs/');
+  });
+
   it('outputs an upload command for the input prefix', () => {
     const bucket = flatten(template.Outputs?.BucketName?.Value);
     expect(flatten(template.Outputs?.UploadCommand?.Value)).toBe(
