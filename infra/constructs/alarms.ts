@@ -77,7 +77,12 @@ export class PipelineAlarms extends Construct {
     const count = { period: ALARM_PERIOD, statistic: cloudwatch.Stats.SUM };
 
     const { stateMachine } = props;
-    add('ExecutionsFailed', 'a run failed (its manifest says why)', stateMachine.metricFailed(count), atLeastOne);
+    add(
+      'ExecutionsFailed',
+      'a run failed (its manifest says why)',
+      stateMachine.metricFailed(count),
+      atLeastOne,
+    );
     add(
       'ExecutionsTimedOut',
       'a run reached the execution timeout (its salvage run writes the manifest)',
@@ -98,7 +103,11 @@ export class PipelineAlarms extends Construct {
         period: ALARM_PERIOD,
         statistic: cloudwatch.Stats.MAXIMUM,
       }),
-      { threshold: 0, evaluationPeriods: 1, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD },
+      {
+        threshold: 0,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      },
     );
 
     // AWS/States reports how long an execution took only once it has ended, and metric math cannot
@@ -125,7 +134,12 @@ export class PipelineAlarms extends Construct {
       const prefix = pascalCase(name);
       // Errors a Task's Retry later absorbs count too (a Gemini read refused with 429, a crash
       // recovered by display name): each one is worth a look in the function's logs.
-      add(`${prefix}Errors`, `${name} failed an invocation (see its logs)`, fn.metricErrors(count), atLeastOne);
+      add(
+        `${prefix}Errors`,
+        `${name} failed an invocation (see its logs)`,
+        fn.metricErrors(count),
+        atLeastOne,
+      );
       add(
         `${prefix}Throttles`,
         `${name} was throttled (the account's Lambda concurrency is exhausted)`,

@@ -4,7 +4,11 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import type { Manifest } from '../../lambdas/finalize-run/finalize-run.js';
-import { METRIC_DIMENSIONS, METRIC_NAMES, METRICS_NAMESPACE } from '../../lambdas/shared/runtime/metric-names.js';
+import {
+  METRIC_DIMENSIONS,
+  METRIC_NAMES,
+  METRICS_NAMESPACE,
+} from '../../lambdas/shared/runtime/metric-names.js';
 import { pipelineMetric } from './alarms.js';
 import type { PipelineFunctionName } from './functions.js';
 import { POWERTOOLS_SERVICE_NAME } from './pipeline-function.js';
@@ -34,7 +38,8 @@ const HOUR = Duration.hours(1);
 
 /**
  * Per model: every `model` value the functions emitted, found by a SEARCH expression, so a model
- * nobody configured (named on a line) still shows. The schema lists all the metric's dimensions.
+ * nobody configured (named on a line) still shows. The schema lists all the metric's dimensions
+ * (in sorted order, as the console writes them).
  */
 function perModel(metricName: string, label: string): cloudwatch.MathExpression {
   const schema = `{${METRICS_NAMESPACE},${METRIC_DIMENSIONS.model},service}`;
@@ -47,7 +52,7 @@ function perModel(metricName: string, label: string): cloudwatch.MathExpression 
 
 /** Summed over every run status: Finalize emits the request counts by the run's status. */
 function allStatuses(metricName: string, label: string): cloudwatch.MathExpression {
-  const schema = `{${METRICS_NAMESPACE},${METRIC_DIMENSIONS.status},service}`;
+  const schema = `{${METRICS_NAMESPACE},service,${METRIC_DIMENSIONS.status}}`;
   return new cloudwatch.MathExpression({
     expression: `SUM(SEARCH('${schema} MetricName="${metricName}" service="${POWERTOOLS_SERVICE_NAME}"', 'Sum', ${HOUR.toSeconds()}))`,
     label,

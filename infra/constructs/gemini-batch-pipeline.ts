@@ -168,7 +168,10 @@ export class GeminiBatchPipeline extends Construct {
       });
     }
     if (observability.glueTables) {
-      const tables = new ResultsTables(this, 'GlueTables', { bucket: this.bucket, inputPrefix: this.inputPrefix });
+      const tables = new ResultsTables(this, 'GlueTables', {
+        bucket: this.bucket,
+        inputPrefix: this.inputPrefix,
+      });
       this.glueDatabase = tables.database;
       this.resultsTable = tables.resultsTable;
       this.inputsTable = tables.inputsTable;

@@ -72,7 +72,11 @@ export class ResultsTables extends Construct {
         { name: 'custom_id', ...json, comment: 'OpenAI-format lines: the key' },
       ],
       partitionKeys: [
-        { name: RESULTS_PARTITIONS.input, ...json, comment: 'the input path inside the input prefix, without .jsonl' },
+        {
+          name: RESULTS_PARTITIONS.input,
+          ...json,
+          comment: 'the input path inside the input prefix, without .jsonl',
+        },
         { name: RESULTS_PARTITIONS.run, ...json, comment: 'the run id (the execution name)' },
       ],
       partitionProjection: {
