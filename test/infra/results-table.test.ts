@@ -62,7 +62,8 @@ describe('GeminiBatchPipeline Glue tables with default props', () => {
   it("projects an input with slashes onto the folder the pipeline writes that input's run to", () => {
     const template = flatten(tableNamed(synth, 'results').TableInput.Parameters['storage.location.template']);
     const runId = '20260101T000000Z-0123456789abcdef';
-    const location = template.replace('${input}', 'team/reviews').replace('${run}', runId);
+    // What Athena does with `WHERE input = 'team/reviews' AND run = '<runId>'`.
+    const location = template.replace(/\$\{input\}/, 'team/reviews').replace(/\$\{run\}/, runId);
     expect(location).toBe(`s3://${bucket}/${resultKeys('inputs/team/reviews.jsonl', runId).root}`);
   });
 
