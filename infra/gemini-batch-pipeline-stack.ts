@@ -42,11 +42,11 @@ export class GeminiBatchPipelineStack extends Stack {
     });
 
     const bucketName = this.pipeline.bucket.bucketName;
-    new CfnOutput(this, 'BucketName', {
+    new CfnOutput(this, STACK_OUTPUTS.bucketName, {
       description: 'The bucket: upload under the input prefix, read results under results/',
       value: bucketName,
     });
-    new CfnOutput(this, 'StateMachineArn', {
+    new CfnOutput(this, STACK_OUTPUTS.stateMachineArn, {
       description: 'The workflow; one execution per uploaded file',
       value: this.pipeline.stateMachine.stateMachineArn,
     });
@@ -66,6 +66,18 @@ export class GeminiBatchPipelineStack extends Stack {
       description: 'Starts a run: upload a JSONL file of requests under the input prefix',
       value: `aws s3 cp requests.jsonl s3://${bucketName}/${config.inputPrefix}requests.jsonl`,
     });
+    if (this.pipeline.glueDatabase) {
+      new CfnOutput(this, 'GlueDatabaseName', {
+        description: 'The Glue database with the results and inputs tables, for Athena',
+        value: this.pipeline.glueDatabase.databaseName,
+      });
+    }
+    if (this.pipeline.dashboard) {
+      new CfnOutput(this, 'DashboardName', {
+        description: "The pipeline's CloudWatch dashboard",
+        value: this.pipeline.dashboard.dashboardName,
+      });
+    }
     if (config.apiKeySecretName === undefined) {
       new CfnOutput(this, 'SetApiKeyCommand', {
         description: 'Replaces the placeholder in the created secret with your Gemini API key (run once)',

@@ -1,4 +1,5 @@
 import { Duration, type Size } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -61,7 +62,10 @@ export const PIPELINE_DEFAULTS = {
   executionTimeout: Duration.hours(72),
   workExpiration: Duration.days(7),
   logRetention: logs.RetentionDays.ONE_MONTH,
-} as const satisfies Required<Pick<GeminiBatchPipelineProps, DefaultedProp>>;
+  // Gemini's stated turnaround for a batch job: "within 24 hours" (developers.googleblog.com,
+  // "Batch Mode in the Gemini API", 2025-07-07). A run still polling after that is worth a look.
+  longRunThreshold: Duration.hours(24),
+} as const satisfies Required<Pick<GeminiBatchPipelineProps, DefaultedProp | 'longRunThreshold'>>;
 
 /**
  * The value the default API-key secret is created with. It is not a key: replace it with
@@ -280,4 +284,46 @@ export interface GeminiBatchPipelineProps {
    * @default logs.RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * Create CloudWatch alarms: executions failed, timed out or aborted; any message in the
+   * dead-letter queue; a run older than `longRunThreshold`; errors and throttles of each function.
+   * As in the Solutions Constructs (`createCloudWatchAlarms`), on unless turned off.
+   *
+   * @default true
+   */
+  readonly createCloudWatchAlarms?: boolean;
+
+  /**
+   * Where every alarm goes when it fires, e.g. `new cloudwatch_actions.SnsAction(topic)`. Ignored
+   * when `createCloudWatchAlarms` is false.
+   *
+   * @default - no action: the alarms change state in CloudWatch and page no one
+   */
+  readonly alarmAction?: cloudwatch.IAlarmAction;
+
+  /**
+   * The age (since the upload) past which a run still polling its jobs raises the long-run alarm.
+   * At least 1 hour and less than the execution timeout (a run that reaches that has its own alarm).
+   *
+   * @default Duration.hours(24) (Gemini's stated turnaround for a batch job)
+   */
+  readonly longRunThreshold?: Duration;
+
+  /**
+   * Create a CloudWatch dashboard: runs by status, requests done of total, tokens and estimated cost
+   * per model, quota refusals, time per function, and the alarms.
+   *
+   * @default true
+   */
+  readonly createDashboard?: boolean;
+
+  /**
+   * Create a Glue database with two tables, so results can be queried in Athena without a crawler:
+   * `results` over `results/` (partition projection on `input` and `run`) and `inputs` over the
+   * input prefix, to join results back to their requests by key.
+   *
+   * @default true
+   */
+  readonly createGlueTables?: boolean;
 }

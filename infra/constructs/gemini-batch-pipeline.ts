@@ -1,13 +1,18 @@
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
+import type * as glue from 'aws-cdk-lib/aws-glue';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { PipelineAlarms } from './alarms.js';
+import { pipelineDashboard } from './dashboard.js';
 import { type PipelineFunctionName, pipelineFunctions } from './functions.js';
 import type { GeminiBatchPipelineProps } from './gemini-batch-pipeline-props.js';
 import { grantPipelineAccess } from './grants.js';
+import { ResultsTables } from './results-table.js';
 import { apiKeySecret, pipelineBuckets } from './storage.js';
 import { pipelineTrigger } from './trigger.js';
 import { validatedSettings } from './validate-props.js';
@@ -71,6 +76,21 @@ export class GeminiBatchPipeline extends Construct {
   /** The validated input prefix. */
   public readonly inputPrefix: string;
 
+  /** The alarms, by what each watches (`ExecutionsFailed`, `PollBatchJobsErrors` …); empty when turned off. */
+  public readonly alarms: Readonly<Record<string, cloudwatch.Alarm>>;
+
+  /** The CloudWatch dashboard, unless turned off. */
+  public readonly dashboard?: cloudwatch.Dashboard;
+
+  /** The Glue database holding the `results` and `inputs` tables, unless turned off. */
+  public readonly glueDatabase?: glue.IDatabase;
+
+  /** The Glue table over `results/`, partitioned by `input` and `run` (projection), unless turned off. */
+  public readonly resultsTable?: glue.ITable;
+
+  /** The Glue table over the input prefix, unless turned off. */
+  public readonly inputsTable?: glue.ITable;
+
   constructor(scope: Construct, id: string, props: GeminiBatchPipelineProps = {}) {
     super(scope, id);
     // Each part is made directly in this construct, as before the split: construct ids, and so
@@ -129,7 +149,33 @@ export class GeminiBatchPipeline extends Construct {
     this.runEndedEarlyRule = trigger.runEndedEarlyRule;
     this.deadLetterQueue = trigger.deadLetterQueue;
 
-    // Alarms go here, as one more part: they watch the functions, the state machine and the
-    // dead-letter queue built above.
+    // Observability and analytics come last: they watch or read what is built above.
+    const { observability } = settings;
+    this.alarms = observability.alarms
+      ? new PipelineAlarms(this, 'Alarms', {
+          stateMachine: this.stateMachine,
+          deadLetterQueue: this.deadLetterQueue,
+          functions: this.functions,
+          longRunThreshold: observability.longRunThreshold,
+          maxPollWait: settings.pollSchedule.max,
+          alarmAction: props.alarmAction,
+        }).alarms
+      : {};
+    if (observability.dashboard) {
+      this.dashboard = pipelineDashboard(this, {
+        stateMachine: this.stateMachine,
+        functions: this.functions,
+        alarms: Object.values(this.alarms),
+      });
+    }
+    if (observability.glueTables) {
+      const tables = new ResultsTables(this, 'GlueTables', {
+        bucket: this.bucket,
+        inputPrefix: this.inputPrefix,
+      });
+      this.glueDatabase = tables.database;
+      this.resultsTable = tables.resultsTable;
+      this.inputsTable = tables.inputsTable;
+    }
   }
 }

@@ -47,6 +47,16 @@ export interface PipelineSettings {
   readonly batchPrices?: Readonly<Record<string, ModelPrice | readonly PriceEntry[]>>;
   /** Unset: no cap. */
   readonly maxRunCostUsd?: number;
+  /** Which observability parts to build, and the long-run alarm's threshold. */
+  readonly observability: ObservabilitySettings;
+}
+
+/** The alarms, dashboard and Glue tables to build (each on by default). */
+export interface ObservabilitySettings {
+  readonly alarms: boolean;
+  readonly dashboard: boolean;
+  readonly glueTables: boolean;
+  readonly longRunThreshold: Duration;
 }
 
 /**
@@ -101,7 +111,24 @@ export function validatedSettings(props: GeminiBatchPipelineProps): PipelineSett
     maxLineBytes: props.maxLineSize && validatedLineSize(props.maxLineSize),
     batchPrices: props.batchPrices,
     maxRunCostUsd: props.maxRunCostUsd,
+    observability: {
+      alarms: props.createCloudWatchAlarms ?? true,
+      dashboard: props.createDashboard ?? true,
+      glueTables: props.createGlueTables ?? true,
+      longRunThreshold: validatedLongRunThreshold(props.longRunThreshold, executionTimeout),
+    },
   };
+}
+
+function validatedLongRunThreshold(given: Duration | undefined, executionTimeout: Duration): Duration {
+  const threshold = given ?? PIPELINE_DEFAULTS.longRunThreshold;
+  const seconds = threshold.toSeconds();
+  if (!(seconds >= 3600 && seconds < executionTimeout.toSeconds())) {
+    throw new Error(
+      `long run threshold must be at least 1 hour and less than the execution timeout (${executionTimeout.toHours()} hours), got ${seconds / 3600} hours`,
+    );
+  }
+  return threshold;
 }
 
 function validateInputPrefix(prefix: string): void {

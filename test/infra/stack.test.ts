@@ -36,6 +36,12 @@ describe('GeminiBatchPipelineStack', () => {
     expect(template.Outputs?.InputPrefix?.Value).toBe('inputs/');
   });
 
+  it('outputs the Glue database and the dashboard', () => {
+    const outputs = template.Outputs ?? {};
+    expect(outputs.GlueDatabaseName?.Value).toEqual({ Ref: logicalId(template, 'AWS::Glue::Database') });
+    expect(outputs.DashboardName?.Value).toEqual({ Ref: logicalId(template, 'AWS::CloudWatch::Dashboard') });
+  });
+
   it('outputs an upload command for the input prefix', () => {
     const bucket = flatten(template.Outputs?.BucketName?.Value);
     expect(flatten(template.Outputs?.UploadCommand?.Value)).toBe(

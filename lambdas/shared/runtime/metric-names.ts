@@ -19,6 +19,11 @@ export const METRIC_NAMES = {
   /** Poll: requests Gemini reports done, and in all, across the run's jobs (no dimension). */
   requestsCompleted: 'RequestsCompleted',
   requestsTotal: 'RequestsTotal',
+  /**
+   * Poll: seconds since the upload of the run it polls (no dimension), once per poll. The long-run
+   * alarm reads its Maximum: AWS/States has no metric for how long running executions have run.
+   */
+  runAgeSeconds: 'RunAgeSeconds',
   /** Finalize: tokens used and the estimated cost at batch prices, by `model`. */
   inputTokens: 'InputTokens',
   outputTokens: 'OutputTokens',
