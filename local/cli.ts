@@ -6,41 +6,39 @@
  * never sends a local run to the real, billed API.
  */
 import { createReadStream } from 'node:fs';
-import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { STATE_NAMES } from '../infra/constructs/workflow.js';
-import type { Manifest } from '../lambdas/finalize-run/finalize-run.js';
-import { GEMINI_API_URL } from '../lambdas/shared/gemini/genai-batch-api.js';
-import { resultKeys } from '../lambdas/shared/run/bucket-layout.js';
-import type { PollState, PreparedRun } from '../lambdas/shared/run/state-payloads.js';
-import {
-  type GeminiEndpoint,
-  type LocalPipeline,
-  type LocalPipelineOptions,
-  type ProgressEvent,
-  type RunOutcome,
-  startLocalPipeline,
-} from './local-pipeline.js';
+// Only light modules here: the heavy ones (see stackModules) load after the first line is printed.
+import { GEMINI_API_URL } from '../lambdas/shared/gemini/gemini-api.js';
+import { fileProblem } from './cli/input-file.js';
+import type { LocalPipeline, LocalPipelineOptions } from './local-pipeline.js';
+
+/** The S3 port of `npm start` with no file: fixed, so the printed upload command keeps working. */
+const DEFAULT_SERVE_PORT = 8088;
 
 const HELP = `Runs the Gemini batch pipeline on this machine: local S3, the synthesized state machine,
 the same Lambda code, and the Gemini emulator.
 
 Usage:
   npm start -- <file.jsonl> [--out DIR]   run one file; results go to DIR (default out/<file name>/)
-  npm start                               keep the stack up and process every upload to inputs/
+  npm start [-- --port N]                 keep the stack up and process every upload to inputs/
 
 Options:
   --out DIR          where to copy results.jsonl, rejected.jsonl, unmatched.jsonl, manifest.json
+                     (files of an earlier run under those names are replaced or removed)
+  --port N           the local S3's port (default ${DEFAULT_SERVE_PORT} with no file, any free port with
+                     one; 0 picks any free port)
+  --host ADDRESS     where the local S3 listens (default 127.0.0.1: it checks no credentials, so
+                     0.0.0.0 opens it to your network)
   --bundled          run the functions' bundles, synthesized as cdk deploy uploads them,
                      instead of their source
   --live             call the real Gemini API (billed), with the key in GEMINI_API_KEY
   --gemini-url URL   call another Gemini-protocol endpoint (a proxy, a regional endpoint, a
                      replay), with the key in GEMINI_API_KEY (any non-empty value if it needs none)
   --verbose          show the functions' structured logs
-  --help             show this text
+  -h, --help         show this text
 
+Only files whose name the stack's trigger rule matches start runs (inputs/*.jsonl, case-sensitive).
 Without --live or --gemini-url the Gemini emulator answers, whatever the shell holds.
 Ctrl-C cancels the run: its Gemini jobs are stopped, what finished is kept, and the manifest says
 CANCELLED; a second Ctrl-C quits at once.
@@ -48,86 +46,29 @@ CANCELLED; a second Ctrl-C quits at once.
 Exit status: 0 when every line succeeded, 2 when the run completed with errors
 (rejected lines or failed requests), 1 when the run failed, 3 when it was cancelled.`;
 
-const EXIT_CODES: Record<Manifest['status'], number> = {
-  SUCCEEDED: 0,
-  COMPLETED_WITH_ERRORS: 2,
-  FAILED: 1,
-  CANCELLED: 3,
-};
+const EXIT_CODES = { SUCCEEDED: 0, COMPLETED_WITH_ERRORS: 2, FAILED: 1, CANCELLED: 3 } as const;
 
-/** The last progress line printed per run, so an unchanged poll prints nothing. */
-const lastProgress = new Map<string, string>();
-
-function describeProgress(event: ProgressEvent): string | undefined {
-  const line = progressLine(event);
-  if (line === undefined || lastProgress.get(event.runId) === line) return undefined;
-  lastProgress.set(event.runId, line);
-  return `${new Date().toISOString().slice(11, 19)}  ${line}`;
+/**
+ * The modules that start the stack, loaded only once the first line is printed: aws-cdk-lib alone
+ * takes seconds to import, and a user should not wait on a silent terminal.
+ */
+async function stackModules() {
+  const [s3, pipeline, template, runner, trigger, report, output] = await Promise.all([
+    import('@aws-sdk/client-s3'),
+    import('./local-pipeline.js'),
+    import('./template/synthesize.js'),
+    import('./runner/template.js'),
+    import('./cli/trigger-check.js'),
+    import('./cli/run-report.js'),
+    import('./cli/output-folder.js'),
+  ]);
+  const { ListObjectsV2Command } = s3;
+  return { ListObjectsV2Command, ...pipeline, ...template, ...runner, ...trigger, ...report, ...output };
 }
 
-function progressLine(event: ProgressEvent): string | undefined {
-  if (event.phase === 'failed') return `${event.state}: ${event.error.name}: ${event.error.message}`;
-  if (event.phase !== 'succeeded') return undefined;
-  if (event.state === STATE_NAMES.prepareRequests) {
-    const prepared = event.result as PreparedRun;
-    return `${STATE_NAMES.prepareRequests}: ${prepared.acceptedCount} accepted, ${prepared.rejectedCount} rejected, ${prepared.chunkCount} chunk(s)`;
-  }
-  if (event.state === STATE_NAMES.pollBatchJobs) {
-    const poll = event.result as PollState;
-    return `${STATE_NAMES.pollBatchJobs}: ${poll.completedCount ?? 0} of ${poll.requestCount ?? '?'} requests done${poll.allDone ? ', all jobs finished' : ''}`;
-  }
-  return `${event.state}: done`;
-}
+type StackModules = Awaited<ReturnType<typeof stackModules>>;
 
-async function copyOutputs(
-  pipeline: LocalPipeline,
-  outcome: RunOutcome,
-  inputKey: string,
-  outDir: string,
-): Promise<string[]> {
-  await mkdir(outDir, { recursive: true });
-  const keys = resultKeys(inputKey, outcome.runId, pipeline.inputPrefix);
-  const copied: string[] = [];
-  for (const [name, key] of [
-    ['results.jsonl', keys.results],
-    ['rejected.jsonl', keys.rejected],
-    ['unmatched.jsonl', keys.unmatched],
-    ['manifest.json', keys.manifest],
-  ] as const) {
-    const content = await pipeline.readObject(key);
-    if (content === undefined) continue;
-    const path = join(outDir, name);
-    await writeFile(path, content);
-    copied.push(path);
-  }
-  return copied;
-}
-
-function summarize(outcome: RunOutcome, copied: readonly string[]): string {
-  const { manifest } = outcome;
-  const { counts } = manifest;
-  const lines = [
-    '',
-    `${manifest.status}  run ${outcome.runId}`,
-    ...(manifest.reason ? [`  reason:   ${manifest.reason}`] : []),
-    `  lines ${counts.lines} · accepted ${counts.accepted} · rejected ${counts.rejected} · succeeded ${counts.succeeded} · failed ${counts.failed}`,
-  ];
-  for (const [model, usage] of Object.entries(manifest.usage.byModel)) {
-    lines.push(
-      `  ${model}: ${usage.requestCount} requests, ${usage.promptTokens} prompt + ${usage.outputTokens} output tokens`,
-    );
-  }
-  const { cost } = manifest;
-  if (cost.total > 0 || cost.unpricedModels.length > 0) {
-    const unpriced =
-      cost.unpricedModels.length > 0 ? ` (no price for ${cost.unpricedModels.join(', ')})` : '';
-    lines.push(`  estimated cost at batch prices: $${cost.total.toFixed(4)}${unpriced}`);
-  }
-  for (const path of copied) lines.push(`  → ${relative(process.cwd(), path)}`);
-  return lines.join('\n');
-}
-
-/** Which Gemini answers, in words: the first thing a run prints, so nobody is billed unawares. */
+/** Which Gemini answers, in words: said before a run starts, so nobody is billed unawares. */
 function describeGemini(pipeline: LocalPipeline): string {
   if (pipeline.emulator) return `the Gemini emulator at ${pipeline.gemini.url}`;
   return pipeline.gemini.live ? 'the REAL Gemini API (billed)' : `the Gemini endpoint ${pipeline.gemini.url}`;
@@ -139,23 +80,51 @@ function warnOfUnusedKey(pipeline: LocalPipeline): void {
   }
 }
 
+/** What is about to start, said before the seconds it takes. */
+function describeStart(options: LocalPipelineOptions): string {
+  const gemini = options.gemini ? `Gemini at ${options.gemini.url}` : 'the Gemini emulator';
+  const code =
+    options.code === 'bundled'
+      ? "the functions' bundles (synthesized with esbuild as cdk deploy builds them: some seconds each)"
+      : 'the functions from source';
+  return `Starting the local stack: S3 on ${options.s3Host}, ${gemini}, ${code}, and the state machine…`;
+}
+
+/** The local S3's port was taken: say which, and how to pick another. */
+function explainListenError(error: unknown, port: number | undefined): Error {
+  if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+    return new Error(
+      `port ${port} is already in use (another npm start?): give --port N, or --port 0 for any free port`,
+    );
+  }
+  return error as Error;
+}
+
 async function runOneFile(
+  stack: StackModules,
   path: string,
   outDir: string | undefined,
   options: LocalPipelineOptions,
 ): Promise<number> {
-  const info = await stat(path).catch(() => undefined);
-  if (!info?.isFile()) {
-    console.error(`no such file: ${path}`);
+  const template = stack.synthesizePipelineTemplate();
+  const { inputPattern, inputPrefix } = stack.runnerTemplate(template);
+  const refusal = stack.triggerRefusal(path, { inputPattern, inputPrefix, bucket: stack.LOCAL_BUCKET });
+  if (refusal) {
+    console.error(refusal);
     return 1;
   }
-  const pipeline = await startLocalPipeline({
-    ...options,
-    onProgress: (event) => {
-      const line = describeProgress(event);
-      if (line) console.log(line);
-    },
-  });
+  console.log(describeStart(options));
+  const describeProgress = stack.progressPrinter();
+  const pipeline = await stack
+    .startLocalPipeline({
+      ...options,
+      template,
+      onProgress: (event) => {
+        const line = describeProgress(event);
+        if (line) console.log(line);
+      },
+    })
+    .catch((error: unknown) => Promise.reject(explainListenError(error, options.s3Port)));
   try {
     const code = options.code === 'bundled' ? 'bundled functions' : 'functions from source';
     console.log(
@@ -177,28 +146,37 @@ async function runOneFile(
     };
     process.once('SIGINT', onInterrupt);
     const outcome = await pipeline.waitForRun(runId).finally(() => process.off('SIGINT', onInterrupt));
-    const copied = await copyOutputs(
+    const copied = await stack.copyRunOutputs(
       pipeline,
-      outcome,
+      runId,
       inputKey,
       outDir ?? join('out', basename(path, '.jsonl')),
     );
-    console.log(summarize(outcome, copied));
+    console.log(
+      stack.summarize(
+        outcome,
+        copied.map((file) => relative(process.cwd(), file)),
+      ),
+    );
     return EXIT_CODES[outcome.manifest.status];
   } finally {
     await pipeline.close();
   }
 }
 
-async function serve(options: LocalPipelineOptions): Promise<void> {
+async function serve(stack: StackModules, options: LocalPipelineOptions): Promise<void> {
+  console.log(describeStart(options));
   const seen = new Set<string>();
-  const pipeline = await startLocalPipeline({
-    ...options,
-    onProgress: (event) => {
-      const line = describeProgress(event);
-      if (line) console.log(`[${event.runId}] ${line}`);
-    },
-  });
+  const describeProgress = stack.progressPrinter();
+  const pipeline = await stack
+    .startLocalPipeline({
+      ...options,
+      onProgress: (event) => {
+        const line = describeProgress(event);
+        if (line) console.log(`[${event.runId}] ${line}`);
+      },
+    })
+    .catch((error: unknown) => Promise.reject(explainListenError(error, options.s3Port)));
   console.log(`Local pipeline up: ${describeGemini(pipeline)}. S3 endpoint ${pipeline.s3Endpoint}, bucket ${pipeline.bucket}.
 Upload a file under ${pipeline.inputPrefix} with any S3 client, for example:
 
@@ -218,7 +196,7 @@ Or drive it with the gemini-batch CLI, as a deployed stack, from another shell:
   const timer = setInterval(() => {
     void (async () => {
       const listed = await pipeline.s3.send(
-        new ListObjectsV2Command({ Bucket: pipeline.bucket, Prefix: pipeline.inputPrefix }),
+        new stack.ListObjectsV2Command({ Bucket: pipeline.bucket, Prefix: pipeline.inputPrefix }),
       );
       for (const object of listed.Contents ?? []) {
         const id = `${object.Key}\u0000${object.ETag}`;
@@ -228,25 +206,41 @@ Or drive it with the gemini-batch CLI, as a deployed stack, from another shell:
         if (!delivery.runId) continue;
         console.log(`[${delivery.runId}] started for s3://${pipeline.bucket}/${object.Key}`);
         const outcome = await pipeline.waitForRun(delivery.runId);
-        console.log(summarize(outcome, []));
+        console.log(stack.summarize(outcome, []));
       }
     })().catch((error: unknown) => console.error(`watching uploads failed: ${(error as Error).message}`));
   }, 1000);
-  process.once('SIGINT', () => {
+  // Ctrl-C, or a SIGTERM (tools/with-node24.mjs passes on what npm's process receives), stops.
+  const stop = () => {
     clearInterval(timer);
     void pipeline.close().then(() => process.exit(0));
-  });
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
 }
 
 /** The Gemini endpoint asked for on the command line, if any: never the shell's key alone. */
-function requestedGemini(live: boolean, url: string | undefined): GeminiEndpoint | undefined {
+function requestedGemini(
+  live: boolean,
+  url: string | undefined,
+): { readonly live: boolean; readonly url?: string; readonly apiKey: string } | undefined {
   if (live && url !== undefined) throw new Error('give --live or --gemini-url, not both');
   if (!live && url === undefined) return undefined;
   const apiKey = process.env.GEMINI_API_KEY ?? '';
   if (apiKey === '') {
     throw new Error(`${live ? '--live' : '--gemini-url'} needs the API key in GEMINI_API_KEY`);
   }
-  return { url: live ? GEMINI_API_URL : new URL(url ?? '').toString().replace(/\/+$/, ''), apiKey };
+  return { live, url: url === undefined ? undefined : new URL(url).toString().replace(/\/+$/, ''), apiKey };
+}
+
+/** `--port`: a whole number a TCP port can be, 0 meaning any free one. */
+function parsePort(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65_535) {
+    throw new Error(`--port must be a whole number from 0 to 65535 (0: any free port), got '${text}'`);
+  }
+  return port;
 }
 
 async function main(): Promise<void> {
@@ -254,11 +248,13 @@ async function main(): Promise<void> {
     allowPositionals: true,
     options: {
       out: { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string', default: '127.0.0.1' },
       bundled: { type: 'boolean', default: false },
       live: { type: 'boolean', default: false },
       'gemini-url': { type: 'string' },
       verbose: { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
     },
   });
   if (values.help) {
@@ -266,15 +262,26 @@ async function main(): Promise<void> {
     return;
   }
   if (positionals.length > 1) throw new Error('give one file at a time');
+  const [file] = positionals;
   const gemini = requestedGemini(values.live, values['gemini-url']);
+  const s3Port = parsePort(values.port) ?? (file === undefined ? DEFAULT_SERVE_PORT : 0);
+  if (file !== undefined) {
+    const problem = await fileProblem(file);
+    if (problem) throw new Error(problem);
+    console.log("Reading the stack's trigger rule and state machine (synthesizing the CDK app)…");
+  } else {
+    console.log('Loading the CDK app and the local stand-ins…');
+  }
+  const stack = await stackModules();
   const options: LocalPipelineOptions = {
     verbose: values.verbose,
     code: values.bundled ? 'bundled' : 'source',
-    gemini,
+    gemini: gemini && { url: gemini.url ?? GEMINI_API_URL, apiKey: gemini.apiKey },
+    s3Host: values.host,
+    s3Port,
   };
-  const [file] = positionals;
-  if (file === undefined) return serve(options);
-  process.exitCode = await runOneFile(file, values.out, options);
+  if (file === undefined) return serve(stack, options);
+  process.exitCode = await runOneFile(stack, file, values.out, options);
 }
 
 main().catch((error: unknown) => {

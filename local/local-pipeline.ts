@@ -15,8 +15,8 @@ import { basename, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { startFauxqs } from 'fauxqs';
-import { GEMINI_API_URL } from '../lambdas/shared/gemini/genai-batch-api.js';
+import { buildApp } from 'fauxqs';
+import { GEMINI_API_URL } from '../lambdas/shared/gemini/gemini-api.js';
 import type { RunInput } from '../lambdas/shared/run/state-payloads.js';
 import type { ObjectCreatedEvent } from '../lambdas/start-run/start-run.js';
 import {
@@ -41,6 +41,7 @@ import { type DeliveryOutcome, rules, type StartRunAnswer } from './runner/rules
 import { type RunOutcome, type Runs, runs } from './runner/runs.js';
 import { type ProgressEvent, type TaskHandler, taskHandlers } from './runner/task-handlers.js';
 import { functionCode, pipelineCode, runnerTemplate, START_RUN_FUNCTION } from './runner/template.js';
+import type { CfnTemplate } from './template/cfn-template.js';
 
 export type { ExecutionStatus } from './runner/events.js';
 export type { GeminiEndpoint } from './runner/function-environment.js';
@@ -75,6 +76,19 @@ export interface LocalPipelineOptions {
   readonly pollWaitMs?: number;
   /** Port for the S3 server. @default 0 (any free port) */
   readonly s3Port?: number;
+  /**
+   * Address the S3 server listens on. It checks no signature and the credentials are fixed, so it
+   * listens on loopback unless asked: `0.0.0.0` opens it to the network.
+   * @default '127.0.0.1'
+   */
+  readonly s3Host?: string;
+  /**
+   * For `code: 'source'`: the stack's template already synthesized (`synthesizePipelineTemplate`),
+   * so a caller that read it first (the CLI checks a file's name against the trigger rule before
+   * starting anything) does not synthesize it twice.
+   * @default - synthesized
+   */
+  readonly template?: CfnTemplate;
   readonly onProgress?: (event: ProgressEvent) => void;
   /** Wraps a Task's handler: how tests inject crashes between steps. */
   readonly wrapTask?: (state: string, handler: TaskHandler) => TaskHandler;
@@ -132,6 +146,19 @@ export interface LocalPipeline {
   close(): Promise<void>;
 }
 
+/**
+ * fauxqs's S3 on `host`: its `startFauxqs` always listens on every interface (`0.0.0.0`, fauxqs
+ * 1.9.2 `dist/app.js`), so its app is built and listened on here (`buildApp`, a Fastify instance).
+ */
+async function startS3Server(
+  port: number,
+  host: string,
+): Promise<{ address: string; stop(): Promise<void> }> {
+  const app = buildApp({ logger: false });
+  const address = await app.listen({ port, host });
+  return { address, stop: () => app.close() };
+}
+
 /** Starts a local pipeline: its S3, its Gemini, its functions and its state machine. */
 export async function startLocalPipeline(options: LocalPipelineOptions = {}): Promise<LocalPipeline> {
   if (!('withResolvers' in Promise)) {
@@ -141,11 +168,14 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     );
   }
   const scratch = await mkdtemp(join(tmpdir(), 'gemini-batch-local-'));
-  const { template, assemblyDir } = await pipelineCode(options, scratch);
+  const { template, assemblyDir } =
+    options.template && (options.code ?? 'source') === 'source'
+      ? { template: options.template, assemblyDir: undefined }
+      : await pipelineCode(options, scratch);
   const workflow = runnerTemplate(template);
   const { inputPrefix } = workflow;
 
-  const fauxqs = await startFauxqs({ port: options.s3Port ?? 0, logger: false });
+  const fauxqs = await startS3Server(options.s3Port ?? 0, options.s3Host ?? '127.0.0.1');
   const emulator = options.gemini ? undefined : await startGeminiEmulator(options.emulator);
   const gemini = options.gemini ?? { url: emulator?.url ?? '', apiKey: emulator?.apiKey ?? '' };
   const events: PublishedEvent[] = [];

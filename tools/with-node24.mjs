@@ -25,11 +25,38 @@ function lambdaNode() {
 }
 
 const child = spawn(lambdaNode(), process.argv.slice(2), { stdio: 'inherit' });
-// Ctrl-C reaches the child through the terminal; a signal sent to this process alone is passed on.
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+
+/**
+ * Signals: npm runs this script under `sh -c`, and a signal sent to npm (as `kill <npm pid>` or a
+ * process manager sends it) stops npm and that shell but never reaches this process, so the parent
+ * is watched too, and the child is stopped when it goes. A SIGTERM or SIGHUP sent to this process
+ * is passed on. A Ctrl-C in a terminal reaches the child directly (the terminal signals the whole
+ * foreground process group), so SIGINT is passed on only when no terminal sent it: passing it on
+ * as well would be the child's second Ctrl-C, which quits a run at once instead of cancelling it.
+ */
+const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+const forward = (signal) => {
+  if (signal === 'SIGINT' && process.stdin.isTTY) return;
+  child.kill(signal);
+};
+for (const signal of FORWARDED) process.on(signal, forward);
+const parent = process.ppid;
+const parentWatch = setInterval(() => {
+  if (process.ppid === parent) return;
+  clearInterval(parentWatch);
+  child.kill('SIGTERM');
+}, 500);
+parentWatch.unref();
+
+// This process ends as the child did: with its exit code, or by the same signal.
 child.on('exit', (code, signal) => {
-  if (signal) process.kill(process.pid, signal);
-  else process.exit(code ?? 1);
+  clearInterval(parentWatch);
+  if (signal) {
+    for (const forwarded of FORWARDED) process.off(forwarded, forward);
+    process.kill(process.pid, signal);
+    return;
+  }
+  process.exit(code ?? 1);
 });
 child.on('error', (error) => {
   console.error(`could not start Node ${LAMBDA_NODE_MAJOR}: ${error.message}`);

@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { GEMINI_API_URL } from '../../lambdas/shared/gemini/genai-batch-api.js';
+import { GEMINI_API_URL, GEMINI_API_VERSION } from '../../lambdas/shared/gemini/gemini-api.js';
 import { ASSUMPTIONS, type Assumption } from './assumptions.js';
 import { type CleanupReport, cleanUp } from './cleanup.js';
 import { CheckClient } from './client.js';
@@ -20,8 +20,7 @@ import type { Pacing } from './poll-probes.js';
 import { CreatedResources, type ProbeContext } from './probe-context.js';
 import { runProbes } from './run-probes.js';
 
-/** Google documents Files and Batches under v1beta (SDK 3.x would default to v1), as the adapter uses. */
-export const API_VERSION = 'v1beta';
+/** How long the whole check may take before it gives up (and cleans up). */
 export const DEFAULT_TIMEOUT_MS = 60 * 60 * 1000;
 
 /** Real batches take minutes to hours: start at 5 s and stretch to a minute between polls. */
@@ -133,7 +132,7 @@ export async function runLiveCheck(options: LiveCheckOptions): Promise<LiveCheck
   const sleep = (ms: number) => (cleaning ? delay(ms) : interruptible(ms, signal));
   let quotaMet = false;
   const client = new CheckClient(
-    { apiKey, baseUrl, apiVersion: API_VERSION },
+    { apiKey, baseUrl, apiVersion: GEMINI_API_VERSION },
     {
       onQuota: (refusal, call) => {
         quotaMet = true;
@@ -177,7 +176,7 @@ export async function runLiveCheck(options: LiveCheckOptions): Promise<LiveCheck
   return {
     date: startedAt.toISOString(),
     sdkVersion: sdkVersion(),
-    apiVersion: API_VERSION,
+    apiVersion: GEMINI_API_VERSION,
     baseUrl: displayUrl(baseUrl),
     endpoint: options.endpointLabel ?? displayUrl(baseUrl),
     models,

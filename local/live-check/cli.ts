@@ -5,7 +5,7 @@
  * emulator instead, with no key and no cost; that is what CI runs.
  */
 import { parseArgs } from 'node:util';
-import { GEMINI_API_URL } from '../../lambdas/shared/gemini/genai-batch-api.js';
+import { GEMINI_API_URL } from '../../lambdas/shared/gemini/gemini-api.js';
 import type { GeminiEmulator } from '../gemini-emulator/index.js';
 import { DEFAULT_TIMEOUT_MS, type LiveCheckOptions, runLiveCheck } from './check.js';
 import { EMULATOR_PACING, startCheckEmulator } from './emulator.js';

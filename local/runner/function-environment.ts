@@ -3,7 +3,7 @@
  * process's (a GEMINI_API_KEY in the developer's shell never reaches a function): the runtime's
  * own variables, the template's, and local endpoints in place of AWS's and Google's.
  */
-import { GEMINI_API_URL } from '../../lambdas/shared/gemini/genai-batch-api.js';
+import { GEMINI_API_URL } from '../../lambdas/shared/gemini/gemini-api.js';
 import { ENV } from '../../lambdas/shared/runtime/env.js';
 import type { TemplateFunction } from '../template/template-functions.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, LOCAL_STATE_MACHINE_ARN } from './local-aws.js';

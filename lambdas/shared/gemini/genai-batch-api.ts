@@ -29,7 +29,7 @@ import { getModel } from './genai/models.js';
 import { OperationReader } from './genai/operation-read.js';
 import { attempt } from './genai/pipeline-errors.js';
 
-export { GEMINI_API_URL, type GenaiBatchApiOptions } from './genai/clients.js';
+export type { GenaiBatchApiOptions } from './genai/clients.js';
 
 /**
  * The GeminiBatchApi port over the real `@google/genai` SDK, Gemini's OpenAI-compatible layer (for

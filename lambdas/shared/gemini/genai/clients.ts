@@ -5,11 +5,7 @@
  */
 import { ApiError, GoogleGenAI } from '@google/genai';
 import OpenAI from 'openai';
-
-/** Google documents the Files and Batch APIs under v1beta; SDK 3.x would default to v1. */
-const API_VERSION = 'v1beta';
-/** Google's Gemini API: where the adapter goes unless given another base URL. */
-export const GEMINI_API_URL = 'https://generativelanguage.googleapis.com';
+import { GEMINI_API_URL, GEMINI_API_VERSION } from '../gemini-api.js';
 
 export interface GenaiBatchApiOptions {
   readonly apiKey: string;
@@ -29,7 +25,7 @@ export class GeminiRest {
 
   /** A raw REST call; Google's error answer becomes the SDK's ApiError, as the SDK would make it. */
   async fetch(path: string, init: RequestInit = {}): Promise<Response> {
-    const response = await fetch(`${this.#baseUrl}/${API_VERSION}/${path}`, {
+    const response = await fetch(`${this.#baseUrl}/${GEMINI_API_VERSION}/${path}`, {
       ...init,
       headers: { 'x-goog-api-key': this.#apiKey, 'content-type': 'application/json', ...init.headers },
     });
@@ -51,11 +47,11 @@ export function createClients({ apiKey, baseUrl }: GenaiBatchApiOptions): GenaiC
   return {
     ai: new GoogleGenAI({
       apiKey,
-      apiVersion: API_VERSION,
+      apiVersion: GEMINI_API_VERSION,
       httpOptions: baseUrl ? { baseUrl: root } : undefined,
     }),
     // Retries belong to the state machine, as for the Gemini SDK (which retries nothing by default).
-    openai: new OpenAI({ apiKey, baseURL: `${root}/${API_VERSION}/openai/`, maxRetries: 0 }),
+    openai: new OpenAI({ apiKey, baseURL: `${root}/${GEMINI_API_VERSION}/openai/`, maxRetries: 0 }),
     rest: new GeminiRest(apiKey, root),
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GEMINI_API_URL } from '../../../../lambdas/shared/gemini/genai-batch-api.js';
+import { GEMINI_API_URL } from '../../../../lambdas/shared/gemini/gemini-api.js';
 import { functionEnvironment } from '../../../../local/runner/function-environment.js';
 import { LOCAL_STATE_MACHINE_ARN } from '../../../../local/runner/local-aws.js';
 import type { TemplateFunction } from '../../../../local/template/template-functions.js';
