@@ -9,6 +9,7 @@ import { createReadStream } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 // Only light modules here: the heavy ones (see stackModules) load after the first line is printed.
+import { RUN_EXIT_CODES } from '../cli/format.js';
 import { GEMINI_API_URL } from '../lambdas/shared/gemini/gemini-api.js';
 import { fileProblem } from './cli/input-file.js';
 import type { LocalPipeline, LocalPipelineOptions } from './local-pipeline.js';
@@ -46,24 +47,21 @@ CANCELLED; a second Ctrl-C quits at once.
 Exit status: 0 when every line succeeded, 2 when the run completed with errors
 (rejected lines or failed requests), 1 when the run failed, 3 when it was cancelled.`;
 
-const EXIT_CODES = { SUCCEEDED: 0, COMPLETED_WITH_ERRORS: 2, FAILED: 1, CANCELLED: 3 } as const;
-
 /**
  * The modules that start the stack, loaded only once the first line is printed: aws-cdk-lib alone
  * takes seconds to import, and a user should not wait on a silent terminal.
  */
 async function stackModules() {
-  const [s3, pipeline, template, runner, trigger, report, output] = await Promise.all([
-    import('@aws-sdk/client-s3'),
+  const [pipeline, template, runner, trigger, report, output, watcher] = await Promise.all([
     import('./local-pipeline.js'),
     import('./template/synthesize.js'),
     import('./runner/template.js'),
     import('./cli/trigger-check.js'),
     import('./cli/run-report.js'),
     import('./cli/output-folder.js'),
+    import('./runner/upload-watcher.js'),
   ]);
-  const { ListObjectsV2Command } = s3;
-  return { ListObjectsV2Command, ...pipeline, ...template, ...runner, ...trigger, ...report, ...output };
+  return { ...pipeline, ...template, ...runner, ...trigger, ...report, ...output, ...watcher };
 }
 
 type StackModules = Awaited<ReturnType<typeof stackModules>>;
@@ -158,7 +156,7 @@ async function runOneFile(
         copied.map((file) => relative(process.cwd(), file)),
       ),
     );
-    return EXIT_CODES[outcome.manifest.status];
+    return RUN_EXIT_CODES[outcome.manifest.status];
   } finally {
     await pipeline.close();
   }
@@ -166,7 +164,6 @@ async function runOneFile(
 
 async function serve(stack: StackModules, options: LocalPipelineOptions): Promise<void> {
   console.log(describeStart(options));
-  const seen = new Set<string>();
   const describeProgress = stack.progressPrinter();
   const pipeline = await stack
     .startLocalPipeline({
@@ -193,26 +190,20 @@ Or drive it with the gemini-batch CLI, as a deployed stack, from another shell:
   npm run cli -- submit examples/generate-text.jsonl --wait`);
   warnOfUnusedKey(pipeline);
   // fauxqs does not emit S3 events, so the runner notices new uploads and delivers their event.
-  const timer = setInterval(() => {
-    void (async () => {
-      const listed = await pipeline.s3.send(
-        new stack.ListObjectsV2Command({ Bucket: pipeline.bucket, Prefix: pipeline.inputPrefix }),
-      );
-      for (const object of listed.Contents ?? []) {
-        const id = `${object.Key}\u0000${object.ETag}`;
-        if (!object.Key || seen.has(id)) continue;
-        seen.add(id);
-        const { delivery } = await pipeline.notify(object.Key);
-        if (!delivery.runId) continue;
-        console.log(`[${delivery.runId}] started for s3://${pipeline.bucket}/${object.Key}`);
-        const outcome = await pipeline.waitForRun(delivery.runId);
-        console.log(stack.summarize(outcome, []));
-      }
-    })().catch((error: unknown) => console.error(`watching uploads failed: ${(error as Error).message}`));
-  }, 1000);
+  const stopWatching = stack.watchUploads({
+    s3: pipeline.s3,
+    bucket: pipeline.bucket,
+    inputPrefix: pipeline.inputPrefix,
+    notify: (key) => pipeline.notify(key),
+    onRunStarted: (runId, key) => {
+      console.log(`[${runId}] started for s3://${pipeline.bucket}/${key}`);
+      void pipeline.waitForRun(runId).then((outcome) => console.log(stack.summarize(outcome, [])));
+    },
+    onError: (error) => console.error(`watching uploads failed: ${error.message}`),
+  });
   // Ctrl-C, or a SIGTERM (tools/with-node24.mjs passes on what npm's process receives), stops.
   const stop = () => {
-    clearInterval(timer);
+    stopWatching();
     void pipeline.close().then(() => process.exit(0));
   };
   process.once('SIGINT', stop);
