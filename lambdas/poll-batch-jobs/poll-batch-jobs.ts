@@ -2,6 +2,7 @@ import { isWait } from '../shared/batch-jobs/refusals.js';
 import { type SubmitChunksDeps, submitChunks } from '../shared/batch-jobs/submit-chunks.js';
 import { GeminiRateLimitError } from '../shared/errors.js';
 import { workKeys } from '../shared/run/bucket-layout.js';
+import { noMetrics, type RunMetrics } from '../shared/run-metrics.js';
 import { readLedgers, readPlan, readPollStatus } from '../shared/run/read-work-records.js';
 import type { PollState, RunState } from '../shared/run/state-payloads.js';
 import { type JobStatusRecord, type PollStatus, sentInline } from '../shared/run/work-records.js';
@@ -45,6 +46,8 @@ export interface PollDeps
   readonly schedule: PollSchedule;
   /** @default DEFAULT_SUBMIT_DEADLINE_SECONDS */
   readonly submitDeadlineSeconds?: number;
+  /** Where the run's progress (requests done, in all) goes as metrics. @default noMetrics */
+  readonly metrics?: RunMetrics;
 }
 
 /**
@@ -145,12 +148,17 @@ export async function pollBatchJobs(run: RunState, deps: PollDeps): Promise<Poll
       allDone = false;
     }
   }
+  const requestCount = jobs.reduce((sum, job) => sum + job.requestCount, 0);
+  const completedCount = jobs.reduce((sum, job) => sum + job.successfulCount + job.failedCount, 0);
+  const metrics = deps.metrics ?? noMetrics;
+  metrics.add('RequestsCompleted', completedCount);
+  metrics.add('RequestsTotal', requestCount);
   return {
     attempt,
     waitSeconds: throttled ? Math.min(schedule.maxSeconds, Math.max(scheduled, 2 * lastWait)) : scheduled,
     allDone,
     waitingCount: waitingCount + retryWaiting,
-    requestCount: jobs.reduce((sum, job) => sum + job.requestCount, 0),
-    completedCount: jobs.reduce((sum, job) => sum + job.successfulCount + job.failedCount, 0),
+    requestCount,
+    completedCount,
   };
 }
