@@ -1,9 +1,9 @@
 import type { GeminiBatchApi } from '../shared/gemini/gemini-batch-api.js';
 import type { Log } from '../shared/log.js';
 import type { ObjectStore } from '../shared/object-store/object-store.js';
-import { noMetrics, type RunMetrics } from '../shared/run-metrics.js';
 import { resultKeys } from '../shared/run/bucket-layout.js';
 import type { RunState } from '../shared/run/state-payloads.js';
+import { noMetrics, type RunMetrics } from '../shared/run-metrics.js';
 import { DEFAULT_BATCH_PRICES } from './batch-prices.js';
 import { cleanUpGemini } from './gemini-cleanup.js';
 import { buildManifest, type Manifest } from './manifest.js';

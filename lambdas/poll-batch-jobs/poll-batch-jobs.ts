@@ -2,10 +2,10 @@ import { isWait } from '../shared/batch-jobs/refusals.js';
 import { type SubmitChunksDeps, submitChunks } from '../shared/batch-jobs/submit-chunks.js';
 import { GeminiRateLimitError } from '../shared/errors.js';
 import { workKeys } from '../shared/run/bucket-layout.js';
-import { noMetrics, type RunMetrics } from '../shared/run-metrics.js';
 import { readLedgers, readPlan, readPollStatus } from '../shared/run/read-work-records.js';
 import type { PollState, RunState } from '../shared/run/state-payloads.js';
 import { type JobStatusRecord, type PollStatus, sentInline } from '../shared/run/work-records.js';
+import { noMetrics, type RunMetrics } from '../shared/run-metrics.js';
 import { isFinished, type JobReadDeps, readJob, unreadRecord } from './job-reads.js';
 import { planRetries, type RetryDeps, retryCutoff } from './retries.js';
 

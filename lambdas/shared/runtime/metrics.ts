@@ -57,7 +57,8 @@ export const runMetrics: RunMetrics = {
     }
     const single = metrics.singleMetric();
     for (const [dimension, dimensionValue] of named) single.addDimension(dimension, dimensionValue);
-    for (const [key, metadataValue] of Object.entries(invocationMetadata)) single.addMetadata(key, metadataValue);
+    for (const [key, metadataValue] of Object.entries(invocationMetadata))
+      single.addMetadata(key, metadataValue);
     single.addMetric(name, unit, value);
   },
 };
