@@ -6,6 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { METRICS_NAMESPACE } from '../../lambdas/shared/runtime/metric-names.js';
 
 /** The repository root: `lambdas/`, `package-lock.json` and `tsconfig.json` live here. */
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -137,6 +138,8 @@ export class PipelineFunction extends Construct implements iam.IGrantable {
       environment: {
         POWERTOOLS_SERVICE_NAME,
         POWERTOOLS_LOG_LEVEL: 'INFO',
+        // Powertools Metrics' namespace; the code passes the same constant, the dashboard reads it.
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,
       },

@@ -5,8 +5,9 @@ import { DEFAULT_BATCH_PRICES } from '../shared/pricing/batch-prices.js';
 import type { PriceTable } from '../shared/pricing/pricing.js';
 import { resultKeys } from '../shared/run/bucket-layout.js';
 import type { RunState } from '../shared/run/state-payloads.js';
+import { noMetrics, type RunMetrics } from '../shared/run-metrics.js';
 import { cleanUpGemini } from './gemini-cleanup.js';
-import { buildManifest } from './manifest.js';
+import { buildManifest, type Manifest } from './manifest.js';
 import { type RunFinishedDetail, runFinishedDetail } from './run-finished-event.js';
 import { readRunRecords } from './run-records.js';
 import { decideStatus, type RunStatus } from './run-status.js';
@@ -25,6 +26,8 @@ export interface FinalizeDeps {
   readonly prices?: PriceTable;
   readonly now?: () => Date;
   readonly log?: Log;
+  /** Where the run's counts, tokens and cost go as metrics. @default noMetrics */
+  readonly metrics?: RunMetrics;
 }
 
 export interface FinalizedRun {
@@ -54,5 +57,27 @@ export async function finalizeRun(run: RunState, deps: FinalizeDeps): Promise<Fi
   const key = resultKeys(run.key, run.runId, deps.inputPrefix).manifest;
   await store.putJson(run.bucket, key, manifest);
   await deps.publish(runFinishedDetail(run, manifest));
+  // Last, once nothing can fail: a Finalize that Step Functions retries reports the run once.
+  reportRunMetrics(manifest, deps.metrics ?? noMetrics);
   return { status: verdict.status, manifest: key };
+}
+
+/**
+ * The run's line in the dashboard, from its manifest: the run and its requests by the run's
+ * `status`, and per `model` the tokens Gemini reported (output counts thinking, billed as output)
+ * and their cost at batch prices (a model without a price reports no cost rather than 0).
+ */
+export function reportRunMetrics(manifest: Manifest, metrics: RunMetrics): void {
+  const byStatus = { status: manifest.status };
+  metrics.add('RunsFinished', 1, byStatus);
+  metrics.add('RequestsSucceeded', manifest.counts.succeeded, byStatus);
+  metrics.add('RequestsFailed', manifest.counts.failed, byStatus);
+  metrics.add('RequestsRejected', manifest.counts.rejected, byStatus);
+  for (const [model, usage] of Object.entries(manifest.usage.byModel)) {
+    const byModel = { model };
+    metrics.add('InputTokens', usage.promptTokens, byModel);
+    metrics.add('OutputTokens', usage.outputTokens + usage.thoughtsTokens, byModel);
+    const cost = manifest.cost.byModel[model];
+    if (cost) metrics.add('EstimatedCostUsd', cost.total, byModel);
+  }
 }

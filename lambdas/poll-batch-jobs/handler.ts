@@ -5,6 +5,7 @@ import type { RunState } from '../shared/run/state-payloads.js';
 import { ENV, inlineChoiceEnv, requireNumberEnv } from '../shared/runtime/env.js';
 import { taskHandler } from '../shared/runtime/lambda-handler.js';
 import { logInfo } from '../shared/runtime/logger.js';
+import { runMetrics } from '../shared/runtime/metrics.js';
 import { type PollDeps, pollBatchJobs } from './poll-batch-jobs.js';
 
 const deps: Omit<PollDeps, 'gemini'> = {
@@ -22,6 +23,7 @@ const deps: Omit<PollDeps, 'gemini'> = {
   tmpDir: tmpdir(),
   ...inlineChoiceEnv(),
   log: logInfo,
+  metrics: runMetrics,
 };
 const gemini = geminiFromEnvironment();
 

@@ -5,6 +5,7 @@ import { workKeys } from '../shared/run/bucket-layout.js';
 import { readLedgers, readPlan, readPollStatus } from '../shared/run/read-work-records.js';
 import type { PollState, RunState } from '../shared/run/state-payloads.js';
 import { type JobStatusRecord, type PollStatus, sentInline } from '../shared/run/work-records.js';
+import { noMetrics, type RunMetrics } from '../shared/run-metrics.js';
 import { isFinished, type JobReadDeps, readJob, unreadRecord } from './job-reads.js';
 import { planRetries, type RetryDeps, retryCutoff } from './retries.js';
 
@@ -45,6 +46,8 @@ export interface PollDeps
   readonly schedule: PollSchedule;
   /** @default DEFAULT_SUBMIT_DEADLINE_SECONDS */
   readonly submitDeadlineSeconds?: number;
+  /** Where the run's progress (requests done, in all) goes as metrics. @default noMetrics */
+  readonly metrics?: RunMetrics;
 }
 
 /**
@@ -145,12 +148,19 @@ export async function pollBatchJobs(run: RunState, deps: PollDeps): Promise<Poll
       allDone = false;
     }
   }
+  const requestCount = jobs.reduce((sum, job) => sum + job.requestCount, 0);
+  const completedCount = jobs.reduce((sum, job) => sum + job.successfulCount + job.failedCount, 0);
+  const metrics = deps.metrics ?? noMetrics;
+  metrics.add('RequestsCompleted', completedCount);
+  metrics.add('RequestsTotal', requestCount);
+  // What the long-run alarm watches: a running execution has no age metric of its own.
+  metrics.add('RunAgeSeconds', Math.max(0, (now.getTime() - Date.parse(run.uploadedAt)) / 1000));
   return {
     attempt,
     waitSeconds: throttled ? Math.min(schedule.maxSeconds, Math.max(scheduled, 2 * lastWait)) : scheduled,
     allDone,
     waitingCount: waitingCount + retryWaiting,
-    requestCount: jobs.reduce((sum, job) => sum + job.requestCount, 0),
-    completedCount: jobs.reduce((sum, job) => sum + job.successfulCount + job.failedCount, 0),
+    requestCount,
+    completedCount,
   };
 }

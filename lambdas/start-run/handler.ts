@@ -1,6 +1,7 @@
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { ENV, requireEnv } from '../shared/runtime/env.js';
 import { lambdaHandler } from '../shared/runtime/lambda-handler.js';
+import { tracedAwsClient } from '../shared/runtime/tracer.js';
 import {
   type ExecutionStatusChangeEvent,
   type ObjectCreatedEvent,
@@ -10,7 +11,7 @@ import {
 } from './start-run.js';
 
 const stateMachineArn = requireEnv(ENV.stateMachineArn);
-const sfn = new SFNClient({});
+const sfn = tracedAwsClient(new SFNClient({}));
 
 const deps: StartRunDeps = {
   inputPrefix: requireEnv(ENV.inputPrefix),

@@ -56,6 +56,8 @@ export function functionEnvironment(input: FunctionEnvironmentInput): Record<str
     ...fn.environment,
     ...deployTimeValues(fn, endpoints.gemini),
     POWERTOOLS_LOG_LEVEL: input.verbose ? 'INFO' : 'ERROR',
+    // The metrics' EMF lines are log lines too: shown with the logs, or not written at all.
+    POWERTOOLS_METRICS_DISABLED: input.verbose ? 'false' : 'true',
     ...input.overrides,
   };
 }

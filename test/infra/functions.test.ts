@@ -5,7 +5,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { PipelineFunctionName } from '../../infra/constructs/gemini-batch-pipeline.js';
 import { environmentOf, logicalIdOf, type SynthesizedPipeline, synthPipeline } from './helpers.js';
 
-const HOUSE_ENV = ['NODE_OPTIONS', 'POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_SERVICE_NAME'];
+const HOUSE_ENV = [
+  'NODE_OPTIONS',
+  'POWERTOOLS_LOG_LEVEL',
+  'POWERTOOLS_METRICS_NAMESPACE',
+  'POWERTOOLS_SERVICE_NAME',
+];
 
 /**
  * Timeout (s), memory (MiB), /tmp (MiB, undefined = Lambda's default) and the variables each
@@ -94,6 +99,8 @@ describe('GeminiBatchPipeline functions with default props', () => {
     expect(env(name)).toMatchObject({
       POWERTOOLS_SERVICE_NAME: 'gemini-batch-pipeline',
       POWERTOOLS_LOG_LEVEL: 'INFO',
+      // The namespace the dashboard and alarms read (METRICS_NAMESPACE), spelled out.
+      POWERTOOLS_METRICS_NAMESPACE: 'GeminiBatchPipeline',
       NODE_OPTIONS: '--enable-source-maps',
     });
   });

@@ -1,5 +1,6 @@
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { ENV } from '../runtime/env.js';
+import { tracedPort } from '../runtime/tracer.js';
 import type { GeminiBatchApi } from './gemini-batch-api.js';
 import { GenaiBatchApi } from './genai-batch-api.js';
 
@@ -29,7 +30,7 @@ export function geminiFromEnvironment(env: NodeJS.ProcessEnv = process.env): Gem
           `the secret ${secretArn} holds no Gemini API key: store the key as the secret's plain-text value`,
         );
       }
-      return new GenaiBatchApi({ apiKey: apiKey.trim(), baseUrl });
+      return tracedPort('Gemini', new GenaiBatchApi({ apiKey: apiKey.trim(), baseUrl }));
     };
   }
   if (!offlineKey) {
@@ -37,5 +38,5 @@ export function geminiFromEnvironment(env: NodeJS.ProcessEnv = process.env): Gem
       `set ${ENV.apiKeySecretArn} (in AWS) or ${ENV.apiKey} (offline) so the pipeline can call Gemini`,
     );
   }
-  return async () => new GenaiBatchApi({ apiKey: offlineKey, baseUrl });
+  return async () => tracedPort('Gemini', new GenaiBatchApi({ apiKey: offlineKey, baseUrl }));
 }

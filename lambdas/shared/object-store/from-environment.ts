@@ -1,4 +1,5 @@
 import { S3Client } from '@aws-sdk/client-s3';
+import { tracedAwsClient } from '../runtime/tracer.js';
 import type { ObjectStore, VersionedReads } from './object-store.js';
 import { S3ObjectStore } from './s3-object-store.js';
 
@@ -11,5 +12,7 @@ import { S3ObjectStore } from './s3-object-store.js';
 export function objectStoreFromEnvironment(
   env: NodeJS.ProcessEnv = process.env,
 ): ObjectStore & VersionedReads {
-  return new S3ObjectStore(new S3Client({ forcePathStyle: Boolean(env.AWS_ENDPOINT_URL_S3) }));
+  return new S3ObjectStore(
+    tracedAwsClient(new S3Client({ forcePathStyle: Boolean(env.AWS_ENDPOINT_URL_S3) })),
+  );
 }

@@ -1,14 +1,21 @@
 /**
- * The one skeleton every function's handler is built on, with Powertools' Logger as Middy
- * middleware, as Powertools documents it: each line carries the Lambda context (request id, cold
- * start) and the invocation's correlation keys, the keys are removed when the invocation ends (a
- * warm container must not log one run's keys on the next), and the outcome is logged once.
+ * The one skeleton every function's handler is built on, with Powertools' Logger, Metrics and Tracer
+ * as Middy middleware, as Powertools documents them: each line carries the Lambda context (request
+ * id, cold start) and the invocation's correlation keys, the keys are removed when the invocation
+ * ends (a warm container must not log one run's keys on the next), and the outcome is logged once.
+ * The metrics the core added are flushed as EMF when the invocation ends, returned or thrown, with
+ * the run id as metadata; the invocation is a traced subsegment.
  */
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { LogAttributes } from '@aws-lambda-powertools/logger/types';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { logger } from './logger.js';
+import { RUN_ID_METADATA } from './metric-names.js';
+import { beginInvocationMetrics, metrics } from './metrics.js';
+import { tracer } from './tracer.js';
 
 /** What a function's handler is made of, beside its module-scope deps. */
 export interface LambdaHandlerSpec<Event, Result extends object> {
@@ -16,6 +23,12 @@ export interface LambdaHandlerSpec<Event, Result extends object> {
   readonly outcome: string;
   /** The invocation's correlation keys, put on every line it logs. */
   readonly keys: (event: Event) => LogAttributes;
+  /**
+   * What goes on the invocation's EMF lines as metadata (the run id): searchable, never a dimension.
+   *
+   * @default - nothing
+   */
+  readonly metricsMetadata?: (event: Event) => Readonly<Record<string, string>>;
   /** Calls the core with the function's deps; what it returns is the function's result. */
   readonly run: (event: Event) => Promise<Result>;
 }
@@ -34,6 +47,7 @@ export function lambdaHandler<Event, Result extends object>(
     middy(
       async (event: Event) => {
         logger.appendKeys(spec.keys(event));
+        beginInvocationMetrics(spec.metricsMetadata?.(event) ?? {});
         const result = await spec.run(event);
         logger.info(spec.outcome, result as LogAttributes);
         return result;
@@ -42,8 +56,11 @@ export function lambdaHandler<Event, Result extends object>(
       // the core runs on; Lambda's own timeout is what the workflow's retriers expect.
       { timeoutEarlyInMillis: 0 },
     )
-      // Metrics and tracing join here, one `.use` each.
+      .use(captureLambdaHandler(tracer))
       .use(injectLambdaContext(logger, { resetKeys: true }))
+      // Flushes on error too (its `onError`), so a failed invocation's metrics still count. An
+      // invocation may add none; the cold start is one metric per function, by `function_name`.
+      .use(logMetrics(metrics, { throwOnEmptyMetrics: false, captureColdStartMetric: true }))
   );
 }
 
@@ -52,5 +69,10 @@ export function taskHandler<Input extends { readonly runId: string }, Result ext
   outcome: string,
   run: (input: Input) => Promise<Result>,
 ): LambdaHandler<Input, Result> {
-  return lambdaHandler({ outcome, keys: (input) => ({ runId: input.runId }), run });
+  return lambdaHandler({
+    outcome,
+    keys: (input) => ({ runId: input.runId }),
+    metricsMetadata: (input) => ({ [RUN_ID_METADATA]: input.runId }),
+    run,
+  });
 }

@@ -35,3 +35,31 @@ export const METRIC_NAMES = {
 
 /** The dimension names used above. */
 export const METRIC_DIMENSIONS = { status: 'status', model: 'model' } as const;
+
+/** A metric the functions emit: one of {@link METRIC_NAMES}. */
+export type MetricName = (typeof METRIC_NAMES)[keyof typeof METRIC_NAMES];
+
+/** A dimension a metric may carry besides `service`: one of {@link METRIC_DIMENSIONS}. */
+export type MetricDimension = (typeof METRIC_DIMENSIONS)[keyof typeof METRIC_DIMENSIONS];
+
+/**
+ * Each metric's CloudWatch unit, fixed here so an emitter cannot give one metric two units (CloudWatch
+ * keeps them apart and the dashboard would read only one). A cost is `None`: CloudWatch has no currency unit.
+ */
+export const METRIC_UNITS: Readonly<Record<MetricName, 'Count' | 'Seconds' | 'None'>> = {
+  RunsFinished: 'Count',
+  RequestsSucceeded: 'Count',
+  RequestsFailed: 'Count',
+  RequestsRejected: 'Count',
+  RequestsCompleted: 'Count',
+  RequestsTotal: 'Count',
+  RunAgeSeconds: 'Seconds',
+  InputTokens: 'Count',
+  OutputTokens: 'Count',
+  EstimatedCostUsd: 'None',
+  CreatesRefused: 'Count',
+  JobsCreated: 'Count',
+};
+
+/** The EMF metadata key that carries the run id: searchable in the logs, never a dimension. */
+export const RUN_ID_METADATA = 'runId';

@@ -48,6 +48,8 @@ describe('functionEnvironment', () => {
       GEMINI_BASE_URL: 'http://127.0.0.1:4000',
       STATE_MACHINE_ARN: LOCAL_STATE_MACHINE_ARN,
       POWERTOOLS_LOG_LEVEL: 'ERROR',
+      // EMF lines would print on the terminal like logs.
+      POWERTOOLS_METRICS_DISABLED: 'true',
     });
   });
 
@@ -63,7 +65,11 @@ describe('functionEnvironment', () => {
   it("gives settings over the template's, and the functions' logs when verbose", () => {
     const environment = environmentOf({ overrides: { MAX_CHUNK_REQUESTS: '4' }, verbose: true });
 
-    expect(environment).toMatchObject({ MAX_CHUNK_REQUESTS: '4', POWERTOOLS_LOG_LEVEL: 'INFO' });
+    expect(environment).toMatchObject({
+      MAX_CHUNK_REQUESTS: '4',
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+      POWERTOOLS_METRICS_DISABLED: 'false',
+    });
   });
 
   it('refuses a deploy-time value it has no local stand-in for', () => {
