@@ -163,6 +163,18 @@ async function runOneFile(
 }
 
 async function serve(stack: StackModules, options: LocalPipelineOptions): Promise<void> {
+  // Ctrl-C, or a SIGTERM (tools/with-node24.mjs passes on what npm's process receives), stops.
+  // Listening from the start: a signal while the stack starts stops it once it is up, and a second
+  // signal while it closes does not kill it half-closed.
+  let stopRequested = false;
+  let stopServing: (() => void) | undefined;
+  const stop = () => {
+    if (stopRequested) return;
+    stopRequested = true;
+    stopServing?.();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
   console.log(describeStart(options));
   const describeProgress = stack.progressPrinter();
   const pipeline = await stack
@@ -201,13 +213,11 @@ Or drive it with the gemini-batch CLI, as a deployed stack, from another shell:
     },
     onError: (error) => console.error(`watching uploads failed: ${error.message}`),
   });
-  // Ctrl-C, or a SIGTERM (tools/with-node24.mjs passes on what npm's process receives), stops.
-  const stop = () => {
+  stopServing = () => {
     stopWatching();
     void pipeline.close().then(() => process.exit(0));
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  if (stopRequested) stopServing();
 }
 
 /** The Gemini endpoint asked for on the command line, if any: never the shell's key alone. */
