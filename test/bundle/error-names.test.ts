@@ -106,6 +106,11 @@ describe('error names in the bundles', () => {
     expectFailedAs('Prepare Requests', ERROR_NAMES.inputValidation, outcome.manifest);
   });
 
+  it('names a run over its budget RunBudgetError, and does not retry it', async () => {
+    const outcome = await run(`${GENERATE_LINE}\n`, { 'gemini-max-cost-usd': '0.0000001' });
+    expectFailedAs('Prepare Requests', ERROR_NAMES.runBudget, outcome.manifest);
+  });
+
   it('names run state that is not in S3 RunStateError', async () => {
     hooks.set('Poll Batch Jobs', (input, invoke) => invoke({ ...input, runId: 'no-such-run' }));
     const outcome = await run(`${GENERATE_LINE}\n`);

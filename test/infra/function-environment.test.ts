@@ -40,6 +40,7 @@ const EVERY_SETTING = {
   maxLineSize: Size.mebibytes(1),
   batchPrices: { 'my-tuned-model': { inputPerMillion: 1, outputPerMillion: 2 } },
   submitDeadline: Duration.hours(2),
+  maxRunCostUsd: 25,
 };
 
 /** A function's pipeline variables in the template, tokens (`Ref`s) standing in as strings. */
