@@ -27,6 +27,8 @@ export interface FunctionResources {
   readonly apiKeySecretArn: string;
   /** Where Finalize Run puts the run-finished event. */
   readonly eventBusName: string;
+  /** The admission queue's table, shared by Submit and Poll. */
+  readonly admissionTableName: string;
 }
 
 /** The variables whose value is set, as strings: a limit left unset leaves the function's default. */
@@ -47,7 +49,7 @@ export function pipelineFunctions(
   resources: FunctionResources,
 ): PipelineFunctions {
   const { inputPrefix, generateModel, embedModel, pollSchedule, jobLimits, logRetention } = settings;
-  const { apiKeySecretArn } = resources;
+  const { apiKeySecretArn, admissionTableName } = resources;
   const make = (id: string, props: Omit<PipelineFunctionProps, 'logRetention'>) =>
     new PipelineFunction(scope, id, { ...props, logRetention });
   const bigWorker = {
@@ -96,6 +98,7 @@ export function pipelineFunctions(
         [ENV.embedModel]: embedModel,
         [ENV.apiKeySecretArn]: apiKeySecretArn,
         [ENV.inputPrefix]: inputPrefix,
+        [ENV.admissionTableName]: admissionTableName,
         ...inlineChoice,
       },
     }),
@@ -115,6 +118,7 @@ export function pipelineFunctions(
         [ENV.expiredResubmitRounds]: String(settings.expiredResubmitRounds),
         [ENV.pendingTimeoutSeconds]: String(settings.pendingTimeout.toSeconds()),
         [ENV.retryCutoffSeconds]: String(settings.retryCutoffSeconds),
+        [ENV.admissionTableName]: admissionTableName,
       },
     }),
     // Stop reads and cancels jobs only: no uploads, no /tmp.

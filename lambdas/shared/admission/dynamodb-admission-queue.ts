@@ -14,11 +14,7 @@ import {
   type QueuedTicket,
   ticketOrderKey,
 } from './admission-queue.js';
-
-/** The table's key: a partition (`queue` or `gate`) and a sort key within it. The construct and the local runner use these. */
-export const ADMISSION_TABLE_KEY = { partition: 'pk', sort: 'sk' } as const;
-/** The attribute DynamoDB's TTL reads (epoch seconds): expired tickets are deleted by DynamoDB itself. */
-export const ADMISSION_TTL_ATTRIBUTE = 'expiresAt';
+import { ADMISSION_TABLE_KEY, ADMISSION_TTL_ATTRIBUTE } from './admission-table-layout.js';
 
 const QUEUE = { S: 'queue' };
 const GATE_KEY = {
