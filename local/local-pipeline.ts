@@ -33,6 +33,7 @@ import {
   LOCAL_REGION,
   LOCAL_STATE_MACHINE_ARN,
 } from './runner/local-aws.js';
+import { startLocalDynamoDb } from './runner/local-dynamodb.js';
 import { type DeliveryOutcome, rules, type StartRunAnswer } from './runner/rules.js';
 import { type RunOutcome, type Runs, runs } from './runner/runs.js';
 import { type ProgressEvent, type TaskHandler, taskHandlers } from './runner/task-handlers.js';
@@ -137,6 +138,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
   const { inputPrefix } = workflow;
 
   const fauxqs = await startFauxqs({ port: options.s3Port ?? 0, logger: false });
+  const dynamoDb = await startLocalDynamoDb();
   const emulator = options.gemini ? undefined : await startGeminiEmulator(options.emulator);
   const gemini = options.gemini ?? { url: emulator?.url ?? '', apiKey: emulator?.apiKey ?? '' };
   const events: PublishedEvent[] = [];
@@ -154,7 +156,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     await mkdir(tmpDir, { recursive: true });
     const environment = functionEnvironment({
       fn,
-      endpoints: { s3: fauxqs.address, awsStandIns: standIns.url, gemini },
+      endpoints: { s3: fauxqs.address, dynamoDb: dynamoDb.endpoint, awsStandIns: standIns.url, gemini },
       tmpDir,
       path: process.env.PATH ?? '/usr/bin:/bin',
       verbose: options.verbose ?? false,
@@ -259,6 +261,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       await standIns.stop();
       await emulator?.stop();
       await fauxqs.stop();
+      await dynamoDb.stop();
       await rm(scratch, { recursive: true, force: true });
     },
   };

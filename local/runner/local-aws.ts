@@ -12,3 +12,5 @@ export const LOCAL_STATE_MACHINE_ARN = `arn:aws:states:${LOCAL_REGION}:${LOCAL_A
 export function executionArnOf(stateMachineArn: string, name: string): string {
   return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
 }
+/** The admission queue's table offline (dynalite wants names of 3 characters or more). */
+export const LOCAL_ADMISSION_TABLE = 'gemini-batch-admission';

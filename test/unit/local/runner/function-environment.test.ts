@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { functionEnvironment, GEMINI_API_URL } from '../../../../local/runner/function-environment.js';
-import { LOCAL_STATE_MACHINE_ARN } from '../../../../local/runner/local-aws.js';
+import { LOCAL_ADMISSION_TABLE, LOCAL_STATE_MACHINE_ARN } from '../../../../local/runner/local-aws.js';
 import type { TemplateFunction } from '../../../../local/template/template-functions.js';
 
 const FUNCTION: TemplateFunction = {
   folder: 'submit-batch-jobs',
   logicalId: 'PipelineSubmitBatchJobs0123ABCD',
   environment: { INPUT_PREFIX: 'inputs/', MAX_CHUNK_REQUESTS: '10000' },
-  deployTimeVariables: ['GEMINI_API_KEY_SECRET_ARN', 'STATE_MACHINE_ARN'],
+  deployTimeVariables: ['GEMINI_API_KEY_SECRET_ARN', 'STATE_MACHINE_ARN', 'ADMISSION_TABLE_NAME'],
   timeoutSeconds: 60,
   memorySizeMb: 512,
   handler: 'index.handler',
@@ -18,7 +18,12 @@ const EMULATOR = { url: 'http://127.0.0.1:4000', apiKey: 'emulator-key' };
 const environmentOf = (overrides: Partial<Parameters<typeof functionEnvironment>[0]> = {}) =>
   functionEnvironment({
     fn: FUNCTION,
-    endpoints: { s3: 'http://127.0.0.1:4001', awsStandIns: 'http://127.0.0.1:4002', gemini: EMULATOR },
+    endpoints: {
+      s3: 'http://127.0.0.1:4001',
+      dynamoDb: 'http://127.0.0.1:4003',
+      awsStandIns: 'http://127.0.0.1:4002',
+      gemini: EMULATOR,
+    },
     tmpDir: '/tmp/scratch/submit-batch-jobs',
     path: '/usr/bin',
     verbose: false,
@@ -39,6 +44,7 @@ describe('functionEnvironment', () => {
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
       AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:4001',
+      AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:4003',
       AWS_ENDPOINT_URL_SFN: 'http://127.0.0.1:4002',
       AWS_ENDPOINT_URL_EVENTBRIDGE: 'http://127.0.0.1:4002',
       INPUT_PREFIX: 'inputs/',
@@ -46,13 +52,19 @@ describe('functionEnvironment', () => {
       GEMINI_API_KEY: 'emulator-key',
       GEMINI_BASE_URL: 'http://127.0.0.1:4000',
       STATE_MACHINE_ARN: LOCAL_STATE_MACHINE_ARN,
+      ADMISSION_TABLE_NAME: LOCAL_ADMISSION_TABLE,
       POWERTOOLS_LOG_LEVEL: 'ERROR',
     });
   });
 
   it("leaves Google's own endpoint to the SDK's default", () => {
     const environment = environmentOf({
-      endpoints: { s3: 's3', awsStandIns: 'aws', gemini: { url: GEMINI_API_URL, apiKey: 'real-key' } },
+      endpoints: {
+        s3: 's3',
+        dynamoDb: 'dynamodb',
+        awsStandIns: 'aws',
+        gemini: { url: GEMINI_API_URL, apiKey: 'real-key' },
+      },
     });
 
     expect(environment.GEMINI_API_KEY).toBe('real-key');
