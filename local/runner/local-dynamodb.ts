@@ -3,7 +3,7 @@
  * protocol, so the functions' own SDK client and the construct's key schema are what runs.
  */
 import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DynamoDBClient, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { ADMISSION_TABLE_KEY } from '../../lambdas/shared/admission/admission-table-layout.js';
 import { LOCAL_ADMISSION_TABLE, LOCAL_CREDENTIALS, LOCAL_REGION } from './local-aws.js';
@@ -41,7 +41,13 @@ export async function startLocalDynamoDb(): Promise<LocalDynamoDb> {
         BillingMode: 'PAY_PER_REQUEST',
       }),
     );
-    await waitUntilTableExists({ client, maxWaitTime: 10 }, { TableName: LOCAL_ADMISSION_TABLE });
+    // The SDK's waiter polls every 20 s at least; dynalite makes the table ACTIVE on its next tick.
+    for (let tries = 0; ; tries++) {
+      const { Table } = await client.send(new DescribeTableCommand({ TableName: LOCAL_ADMISSION_TABLE }));
+      if (Table?.TableStatus === 'ACTIVE') break;
+      if (tries > 100) throw new Error(`the local admission table stayed ${Table?.TableStatus}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
   } finally {
     client.destroy();
   }
