@@ -26,7 +26,12 @@ import {
 import { type LocalFunction, startLocalFunction } from './lambda/local-function.js';
 import { type PublishedEvent, startAwsStandIns } from './runner/aws-stand-ins.js';
 import { objectCreatedEvent, sequencer } from './runner/events.js';
-import { functionEnvironment, GEMINI_API_URL, type GeminiEndpoint } from './runner/function-environment.js';
+import {
+  functionEnvironment,
+  GEMINI_API_URL,
+  type GeminiEndpoint,
+  localAdmissionWaits,
+} from './runner/function-environment.js';
 import {
   LOCAL_BUCKET,
   LOCAL_CREDENTIALS,
@@ -160,7 +165,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       tmpDir,
       path: process.env.PATH ?? '/usr/bin:/bin',
       verbose: options.verbose ?? false,
-      overrides: options.environment,
+      overrides: { ...localAdmissionWaits(options.pollWaitMs ?? 250), ...options.environment },
     });
     const code = functionCode(fn, assemblyDir);
     functions.set(

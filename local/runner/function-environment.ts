@@ -93,3 +93,15 @@ function deployTimeValues(fn: TemplateFunction, gemini: GeminiEndpoint): Record<
   }
   return values;
 }
+
+/**
+ * The admission gate's waits offline, shrunk as the poll loop's waits are (`pollWaitMs` in place of
+ * 30 s to 12 min): the first wait one poll wait, the longest eight, so a 429 in a local run costs
+ * milliseconds, not the deployed minute. A test's own settings (`overrides`) still win.
+ */
+export function localAdmissionWaits(pollWaitMs: number): Record<string, string> {
+  return {
+    [ENV.admissionBackoffSeconds]: String(pollWaitMs / 1000),
+    [ENV.admissionMaxBackoffSeconds]: String((8 * pollWaitMs) / 1000),
+  };
+}

@@ -45,8 +45,10 @@ type RunRef = Pick<RunInput, 'bucket' | 'runId' | 'uploadedAt'>;
  * their tickets refreshed); then, while the gate is open, the run creates the chunks of its own at
  * the head of the queue (up to `concurrency` at once), and stops at the first "not now" (429 or
  * 5xx), closing the gate for everyone for `backoffSeconds`. Once the gate's time has passed, only
- * the head's run asks again, with one create (a probe): accepted, the gate opens; refused, it
- * closes for twice as long (at most `maxBackoffSeconds`). A chunk its ledger says is done (a job or
+ * the head's run asks again, with one create (a probe): refused, the gate closes for twice as long
+ * (at most `maxBackoffSeconds`); accepted, the next head may ask at once, still one create at a
+ * time, until a refusal closes the gate again. The gate opens fully once no chunk of any run is
+ * left waiting. A chunk its ledger says is done (a job or
  * a refusal) is answered from the ledger, as {@link createChunkJob} does, and leaves the queue.
  *
  * Returns each chunk's outcome; chunks not at the head, or behind a closed gate, are `waiting`.
@@ -117,7 +119,15 @@ export async function admitChunks(
       });
       break;
     }
-    if (probing) await queue.openGate();
+    // Accepted: the next create may go at once, still one at a time (the quota was full a moment
+    // ago), and a refusal closes the gate for the first wait again (half of it, doubled).
+    if (probing)
+      await queue.closeGate(now(), (deps.admission.backoffSeconds ?? DEFAULT_ADMISSION_BACKOFF_SECONDS) / 2);
+  }
+  // The last waiting chunk of every run has its job: the quota has room again, the gate opens fully.
+  if (remaining.size === 0 && tickets.length > 0) {
+    const staleSeconds = deps.admission.staleSeconds ?? DEFAULT_ADMISSION_STALE_SECONDS;
+    if ((await liveHead(queue, now(), staleSeconds)).length === 0) await queue.openGate();
   }
   for (const index of remaining.keys()) outcomes.set(index, 'waiting');
   return outcomes;

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { functionEnvironment, GEMINI_API_URL } from '../../../../local/runner/function-environment.js';
+import {
+  functionEnvironment,
+  GEMINI_API_URL,
+  localAdmissionWaits,
+} from '../../../../local/runner/function-environment.js';
 import { LOCAL_ADMISSION_TABLE, LOCAL_STATE_MACHINE_ARN } from '../../../../local/runner/local-aws.js';
 import type { TemplateFunction } from '../../../../local/template/template-functions.js';
 
@@ -81,5 +85,14 @@ describe('functionEnvironment', () => {
     expect(() => environmentOf({ fn: { ...FUNCTION, deployTimeVariables: ['TABLE_NAME'] } })).toThrow(
       'function submit-batch-jobs gets TABLE_NAME from the stack at deploy time; the local runner has no value for it',
     );
+  });
+});
+
+describe('localAdmissionWaits', () => {
+  it("shrinks the admission gate's waits to one and eight poll waits", () => {
+    expect(localAdmissionWaits(250)).toEqual({
+      ADMISSION_BACKOFF_SECONDS: '0.25',
+      ADMISSION_MAX_BACKOFF_SECONDS: '2',
+    });
   });
 });
