@@ -28,13 +28,18 @@ import { type LocalFunction, startLocalFunction } from './lambda/local-function.
 import { type PublishedEvent, startAwsStandIns } from './runner/aws-stand-ins.js';
 import { objectCreatedEvent, sequencer } from './runner/events.js';
 import { executions as executionRecords } from './runner/executions.js';
-import { functionEnvironment, type GeminiEndpoint } from './runner/function-environment.js';
+import {
+  functionEnvironment,
+  type GeminiEndpoint,
+  localAdmissionWaits,
+} from './runner/function-environment.js';
 import {
   LOCAL_BUCKET,
   LOCAL_CREDENTIALS,
   LOCAL_REGION,
   LOCAL_STATE_MACHINE_ARN,
 } from './runner/local-aws.js';
+import { startLocalDynamoDb } from './runner/local-dynamodb.js';
 import { localStack } from './runner/local-stack.js';
 import { startOperatorStandIns } from './runner/operator-stand-ins.js';
 import { type DeliveryOutcome, rules, type StartRunAnswer } from './runner/rules.js';
@@ -176,6 +181,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
   const { inputPrefix } = workflow;
 
   const fauxqs = await startS3Server(options.s3Port ?? 0, options.s3Host ?? '127.0.0.1');
+  const dynamoDb = await startLocalDynamoDb();
   const emulator = options.gemini ? undefined : await startGeminiEmulator(options.emulator);
   const gemini = options.gemini ?? { url: emulator?.url ?? '', apiKey: emulator?.apiKey ?? '' };
   const events: PublishedEvent[] = [];
@@ -197,11 +203,11 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     await mkdir(tmpDir, { recursive: true });
     const environment = functionEnvironment({
       fn,
-      endpoints: { s3: fauxqs.address, awsStandIns: standIns.url, gemini },
+      endpoints: { s3: fauxqs.address, dynamoDb: dynamoDb.endpoint, awsStandIns: standIns.url, gemini },
       tmpDir,
       path: process.env.PATH ?? '/usr/bin:/bin',
       verbose: options.verbose ?? false,
-      overrides: options.environment,
+      overrides: { ...localAdmissionWaits(options.pollWaitMs ?? 250), ...options.environment },
     });
     const code = functionCode(fn, assemblyDir);
     functions.set(
@@ -317,6 +323,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       await operatorStandIns.stop();
       await emulator?.stop();
       await fauxqs.stop();
+      await dynamoDb.stop();
       await rm(scratch, { recursive: true, force: true });
     },
   };

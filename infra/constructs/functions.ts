@@ -27,6 +27,8 @@ export interface FunctionResources {
   readonly apiKeySecretArn: string;
   /** Where Finalize Run puts the run-finished event. */
   readonly eventBusName: string;
+  /** The admission queue's table, shared by Submit and Poll. */
+  readonly admissionTableName: string;
 }
 
 /** The variables whose value is set, as strings: a limit left unset leaves the function's default. */
@@ -47,7 +49,7 @@ export function pipelineFunctions(
   resources: FunctionResources,
 ): PipelineFunctions {
   const { inputPrefix, generateModel, embedModel, pollSchedule, jobLimits, logRetention } = settings;
-  const { apiKeySecretArn } = resources;
+  const { apiKeySecretArn, admissionTableName } = resources;
   const make = (id: string, props: Omit<PipelineFunctionProps, 'logRetention'>) =>
     new PipelineFunction(scope, id, { ...props, logRetention });
   const bigWorker = {
@@ -94,7 +96,11 @@ export function pipelineFunctions(
       name: 'submit-batch-jobs',
       description: 'creates one Gemini batch job per chunk, idempotently',
       ...bigWorker,
-      environment: { [ENV.apiKeySecretArn]: apiKeySecretArn, ...inlineChoice },
+      environment: {
+        [ENV.apiKeySecretArn]: apiKeySecretArn,
+        [ENV.admissionTableName]: admissionTableName,
+        ...inlineChoice,
+      },
     }),
     // Poll also submits chunks Gemini refused for now (429), so it is sized to upload like Submit.
     'poll-batch-jobs': make('PollBatchJobs', {
@@ -112,6 +118,7 @@ export function pipelineFunctions(
         [ENV.expiredResubmitRounds]: String(settings.expiredResubmitRounds),
         [ENV.pendingTimeoutSeconds]: String(settings.pendingTimeout.toSeconds()),
         [ENV.retryCutoffSeconds]: String(settings.retryCutoffSeconds),
+        [ENV.admissionTableName]: admissionTableName,
       },
     }),
     // Stop reads and cancels jobs only: no uploads, no /tmp.

@@ -1,4 +1,5 @@
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import type * as glue from 'aws-cdk-lib/aws-glue';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -7,6 +8,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { admissionTable } from './admission-table.js';
 import { PipelineAlarms } from './alarms.js';
 import { pipelineDashboard } from './dashboard.js';
 import { type PipelineFunctionName, pipelineFunctions } from './functions.js';
@@ -73,6 +75,9 @@ export class GeminiBatchPipeline extends Construct {
   /** The bus Finalize Run publishes run-finished events to. */
   public readonly eventBus: events.IEventBus;
 
+  /** The admission queue every run shares in front of Gemini's quota (see docs/architecture.md, "Many runs, one quota"). */
+  public readonly admissionTable: dynamodb.ITable;
+
   /** The validated input prefix. */
   public readonly inputPrefix: string;
 
@@ -104,9 +109,12 @@ export class GeminiBatchPipeline extends Construct {
     this.apiKeySecret = apiKeySecret(this, props.apiKeySecret);
     this.eventBus = props.eventBus ?? events.EventBus.fromEventBusName(this, 'DefaultEventBus', 'default');
 
+    this.admissionTable = admissionTable(this);
+
     const functions = pipelineFunctions(this, settings, {
       apiKeySecretArn: this.apiKeySecret.secretArn,
       eventBusName: this.eventBus.eventBusName,
+      admissionTableName: this.admissionTable.tableName,
     });
     this.functions = {
       'start-run': functions['start-run'].function,
@@ -123,6 +131,7 @@ export class GeminiBatchPipeline extends Construct {
       inputPrefix: settings.inputPrefix,
       apiKeySecret: this.apiKeySecret,
       eventBus: this.eventBus,
+      admissionTable: this.admissionTable,
     });
 
     this.stateMachine = new PipelineWorkflow(this, 'Workflow', {

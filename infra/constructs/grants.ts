@@ -1,3 +1,4 @@
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -62,7 +63,21 @@ export interface PipelineGrantTargets {
   readonly inputPrefix: string;
   readonly apiKeySecret: secretsmanager.ISecret;
   readonly eventBus: events.IEventBus;
+  readonly admissionTable: dynamodb.ITable;
 }
+
+/**
+ * The DynamoDB actions `DynamoDbAdmissionQueue` calls (enqueue: PutItem; head: Query; remove:
+ * DeleteItem; the gate: GetItem, UpdateItem), and the functions that call them: those that create jobs.
+ */
+export const ADMISSION_ACTIONS = [
+  'dynamodb:DeleteItem',
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:Query',
+  'dynamodb:UpdateItem',
+] as const;
+const ADMITTING_FUNCTIONS: readonly PipelineFunctionName[] = ['submit-batch-jobs', 'poll-batch-jobs'];
 
 /**
  * Gives each function exactly what its code calls: its S3 actions on its key prefixes (from
@@ -88,6 +103,14 @@ export function grantPipelineAccess(targets: PipelineGrantTargets): void {
   // Every function but start-run calls Gemini, so reads the key (never an environment variable).
   for (const [name, fn] of Object.entries(functions)) {
     if (name !== 'start-run') targets.apiKeySecret.grantRead(fn);
+  }
+  for (const name of ADMITTING_FUNCTIONS) {
+    functions[name].grantPrincipal.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: [...ADMISSION_ACTIONS],
+        resources: [targets.admissionTable.tableArn],
+      }),
+    );
   }
   functions['finalize-run'].grantPrincipal.addToPrincipalPolicy(
     new iam.PolicyStatement({

@@ -1,8 +1,9 @@
 import { tmpdir } from 'node:os';
+import { admissionQueueFromEnvironment } from '../shared/admission/from-environment.js';
 import { geminiFromEnvironment } from '../shared/gemini/from-environment.js';
 import { objectStoreFromEnvironment } from '../shared/object-store/from-environment.js';
 import type { RunState } from '../shared/run/state-payloads.js';
-import { ENV, inlineChoiceEnv, requireNumberEnv } from '../shared/runtime/env.js';
+import { admissionSettingsEnv, ENV, inlineChoiceEnv, requireNumberEnv } from '../shared/runtime/env.js';
 import { taskHandler } from '../shared/runtime/lambda-handler.js';
 import { logInfo } from '../shared/runtime/logger.js';
 import { runMetrics } from '../shared/runtime/metrics.js';
@@ -22,6 +23,7 @@ const deps: Omit<PollDeps, 'gemini'> = {
   retryCutoffSeconds: requireNumberEnv(ENV.retryCutoffSeconds),
   tmpDir: tmpdir(),
   ...inlineChoiceEnv(),
+  admission: { queue: admissionQueueFromEnvironment(), ...admissionSettingsEnv() },
   log: logInfo,
   metrics: runMetrics,
 };

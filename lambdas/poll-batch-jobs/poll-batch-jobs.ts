@@ -1,10 +1,16 @@
+import { DEFAULT_WAITING_POLL_SECONDS } from '../shared/batch-jobs/admit-chunks.js';
 import { isWait } from '../shared/batch-jobs/refusals.js';
 import { type SubmitChunksDeps, submitChunks } from '../shared/batch-jobs/submit-chunks.js';
 import { GeminiRateLimitError } from '../shared/errors.js';
 import { workKeys } from '../shared/run/bucket-layout.js';
 import { readLedgers, readPlan, readPollStatus } from '../shared/run/read-work-records.js';
 import type { PollState, RunState } from '../shared/run/state-payloads.js';
-import { type JobStatusRecord, type PollStatus, sentInline } from '../shared/run/work-records.js';
+import {
+  type ChunkPlan,
+  type JobStatusRecord,
+  type PollStatus,
+  sentInline,
+} from '../shared/run/work-records.js';
 import { noMetrics, type RunMetrics } from '../shared/run-metrics.js';
 import { isFinished, type JobReadDeps, readJob, unreadRecord } from './job-reads.js';
 import { planRetries, type RetryDeps, retryCutoff } from './retries.js';
@@ -77,7 +83,15 @@ export async function pollBatchJobs(run: RunState, deps: PollDeps): Promise<Poll
     ...plan,
     chunks: plan.chunks.filter((chunk) => !previous.has(chunk.index) && !refused.has(chunk.index)),
   };
-  if (unknown.chunks.length > 0) await submitChunks(run, unknown, deps);
+  const cutoff = retryCutoff(run.uploadedAt, deps.retryCutoffSeconds);
+  // Past the deadline, stop waiting: the run collects what it has instead of running into its timeout.
+  // A retry chunk, created later, may wait until the retry cutoff: a job accepted then still ends in time.
+  const deadline =
+    Date.parse(run.uploadedAt) + (deps.submitDeadlineSeconds ?? DEFAULT_SUBMIT_DEADLINE_SECONDS) * 1000;
+  const pastDeadline = (chunk: ChunkPlan) => now.getTime() >= ((chunk.round ?? 0) > 0 ? cutoff : deadline);
+  // In the shared queue, a chunk past its deadline no longer holds a place: runs behind it go first.
+  const toSubmit = deps.admission ? unknown.chunks.filter((chunk) => !pastDeadline(chunk)) : unknown.chunks;
+  if (toSubmit.length > 0) await submitChunks(run, { ...unknown, chunks: toSubmit }, deps);
   const created = new Map<number, { readonly batchName: string; readonly inline: boolean }>();
   for (const ledger of await readLedgers(store, run, unknown)) {
     if (ledger.batchName)
@@ -85,7 +99,6 @@ export async function pollBatchJobs(run: RunState, deps: PollDeps): Promise<Poll
     else if (ledger.createError) refused.add(ledger.chunk);
   }
 
-  const cutoff = retryCutoff(run.uploadedAt, deps.retryCutoffSeconds);
   const jobs: JobStatusRecord[] = [];
   let throttled: GeminiRateLimitError | undefined;
   for (const chunk of plan.chunks) {
@@ -118,13 +131,10 @@ export async function pollBatchJobs(run: RunState, deps: PollDeps): Promise<Poll
   const withJob = new Set(jobs.map((job) => job.chunk));
   const waitingChunks = plan.chunks.filter((chunk) => !withJob.has(chunk.index) && !refused.has(chunk.index));
   const waiting = waitingChunks.map((chunk) => chunk.index);
-  // Past the deadline, stop waiting: the run collects what it has instead of running into its timeout.
-  // A retry chunk, created later, may wait until the retry cutoff: a job accepted then still ends in time.
-  const deadline =
-    Date.parse(run.uploadedAt) + (deps.submitDeadlineSeconds ?? DEFAULT_SUBMIT_DEADLINE_SECONDS) * 1000;
-  const abandonedChunks = waitingChunks
-    .filter((chunk) => now.getTime() >= ((chunk.round ?? 0) > 0 ? cutoff : deadline))
-    .map((chunk) => chunk.index);
+  const abandonedChunks = waitingChunks.filter(pastDeadline).map((chunk) => chunk.index);
+  for (const chunk of deps.admission ? abandonedChunks : []) {
+    await deps.admission?.queue.remove({ runId: run.runId, uploadedAt: run.uploadedAt, chunk });
+  }
   const waitingCount = waiting.length - abandonedChunks.length;
   const record: PollStatus = {
     polledAt: now.toISOString(),
@@ -155,9 +165,13 @@ export async function pollBatchJobs(run: RunState, deps: PollDeps): Promise<Poll
   metrics.add('RequestsTotal', requestCount);
   // What the long-run alarm watches: a running execution has no age metric of its own.
   metrics.add('RunAgeSeconds', Math.max(0, (now.getTime() - Date.parse(run.uploadedAt)) / 1000));
+  let waitSeconds = throttled ? Math.min(schedule.maxSeconds, Math.max(scheduled, 2 * lastWait)) : scheduled;
+  // A run waiting in the shared queue comes back soon: when it reaches the head, it is the one to ask.
+  if (deps.admission && waitingCount + retryWaiting > 0)
+    waitSeconds = Math.min(waitSeconds, DEFAULT_WAITING_POLL_SECONDS);
   return {
     attempt,
-    waitSeconds: throttled ? Math.min(schedule.maxSeconds, Math.max(scheduled, 2 * lastWait)) : scheduled,
+    waitSeconds,
     allDone,
     waitingCount: waitingCount + retryWaiting,
     requestCount,

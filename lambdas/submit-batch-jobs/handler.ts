@@ -1,8 +1,9 @@
 import { tmpdir } from 'node:os';
+import { admissionQueueFromEnvironment } from '../shared/admission/from-environment.js';
 import { geminiFromEnvironment } from '../shared/gemini/from-environment.js';
 import { objectStoreFromEnvironment } from '../shared/object-store/from-environment.js';
 import type { RunState } from '../shared/run/state-payloads.js';
-import { inlineChoiceEnv } from '../shared/runtime/env.js';
+import { admissionSettingsEnv, inlineChoiceEnv } from '../shared/runtime/env.js';
 import { taskHandler } from '../shared/runtime/lambda-handler.js';
 import { logInfo } from '../shared/runtime/logger.js';
 import { type SubmitDeps, submitBatchJobs } from './submit-batch-jobs.js';
@@ -11,6 +12,7 @@ const deps: Omit<SubmitDeps, 'gemini'> = {
   store: objectStoreFromEnvironment(),
   tmpDir: tmpdir(),
   ...inlineChoiceEnv(),
+  admission: { queue: admissionQueueFromEnvironment(), ...admissionSettingsEnv() },
   log: logInfo,
 };
 const gemini = geminiFromEnvironment();

@@ -19,6 +19,14 @@ import { openAiCodec } from './openai/lines.js';
 import type { ResolvedLimits, ResolvedRoughness, ResolvedTiming } from './options.js';
 import { seededRandom } from './seeded-random.js';
 
+/** One create call that reached the quota check: the job's display name and whether it was admitted. */
+export interface CreateAttempt {
+  readonly displayName: string;
+  readonly admitted: boolean;
+  /** On the emulator clock. */
+  readonly atMs: number;
+}
+
 /** What a batch store works with. */
 export interface BatchStoreDeps {
   /** Where answers are streamed to while a job runs. */
@@ -41,6 +49,7 @@ export interface BatchStoreDeps {
  */
 export class BatchStore {
   readonly #jobs = new Map<string, BatchJob>();
+  readonly #createAttempts: CreateAttempt[] = [];
 
   readonly #dir: string;
   readonly #clock: EmulatorClock;
@@ -84,9 +93,15 @@ export class BatchStore {
     if (scan.requests === 0) {
       throw invalidArgument('The batch has no requests: the input is empty.');
     }
-    this.#admit(scan);
-    const id = newResourceId(36);
     const displayName = native?.displayName ?? '';
+    try {
+      this.#admit(scan);
+    } catch (error) {
+      this.#createAttempts.push({ displayName, admitted: false, atMs: this.#clock.now() });
+      throw error;
+    }
+    this.#createAttempts.push({ displayName, admitted: true, atMs: this.#clock.now() });
+    const id = newResourceId(36);
     const retired = native?.retired === true;
     // A job on a retired model never runs, so no fault can change how it ends: leave them to others.
     const outcome = retired ? undefined : this.#faults.takeJobOutcome(displayName);
@@ -125,6 +140,11 @@ export class BatchStore {
     if (retired) job.processing = { done: true, atMs: createTimeMs };
     else void this.#process(job);
     return job;
+  }
+
+  /** Every create that reached the quota check, in the order they came: what tests measure admission by. */
+  createAttempts(): readonly CreateAttempt[] {
+    return [...this.#createAttempts];
   }
 
   get(name: string): BatchJob {

@@ -11,7 +11,7 @@ import {
   notFound,
   quotaExceeded,
 } from './api-error.js';
-import { BatchStore } from './batch-store.js';
+import { BatchStore, type CreateAttempt } from './batch-store.js';
 import { EmulatorClock } from './clock.js';
 import { FaultInjector } from './fault-injector.js';
 import { FileStore } from './file-store.js';
@@ -45,6 +45,11 @@ export interface GeminiEmulator {
   readonly clock: EmulatorClock;
   /** Faults to inject: `faults.add({...})`, `faults.clear()`. */
   readonly faults: FaultInjector;
+  /**
+   * Every batch create that reached the quota check (native and OpenAI-compatible), in arrival
+   * order, admitted or refused with 429: how tests count create attempts per admitted job.
+   */
+  createAttempts(): readonly CreateAttempt[];
   /** Closes the server and every open connection; removes the data directory if the emulator made it. */
   stop(): Promise<void>;
 }
@@ -190,6 +195,7 @@ export async function startGeminiEmulator(options: GeminiEmulatorOptions = {}): 
     apiKey,
     clock,
     faults,
+    createAttempts: () => batches.createAttempts(),
     async stop() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -1,4 +1,5 @@
 export { type GoogleErrorBody, QUOTA_EXCEEDED_MESSAGE } from './api-error.js';
+export type { CreateAttempt } from './batch-store.js';
 export { EmulatorClock } from './clock.js';
 export { type GeminiEmulator, startGeminiEmulator } from './emulator.js';
 export { FaultInjector } from './fault-injector.js';

@@ -6,7 +6,12 @@
 import { GEMINI_API_URL } from '../../lambdas/shared/gemini/gemini-api.js';
 import { ENV } from '../../lambdas/shared/runtime/env.js';
 import type { TemplateFunction } from '../template/template-functions.js';
-import { LOCAL_CREDENTIALS, LOCAL_REGION, LOCAL_STATE_MACHINE_ARN } from './local-aws.js';
+import {
+  LOCAL_ADMISSION_TABLE,
+  LOCAL_CREDENTIALS,
+  LOCAL_REGION,
+  LOCAL_STATE_MACHINE_ARN,
+} from './local-aws.js';
 
 /** A Gemini-protocol endpoint and the key it takes. */
 export interface GeminiEndpoint {
@@ -17,6 +22,8 @@ export interface GeminiEndpoint {
 /** Where the functions find the services they call, on this machine. */
 export interface LocalEndpoints {
   readonly s3: string;
+  /** The local DynamoDB (dynalite), holding the admission table. */
+  readonly dynamoDb: string;
   /** The stand-ins for Step Functions and EventBridge. */
   readonly awsStandIns: string;
   readonly gemini: GeminiEndpoint;
@@ -51,6 +58,7 @@ export function functionEnvironment(input: FunctionEnvironmentInput): Record<str
     AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
     AWS_ENDPOINT_URL_S3: endpoints.s3,
+    AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamoDb,
     AWS_ENDPOINT_URL_SFN: endpoints.awsStandIns,
     AWS_ENDPOINT_URL_EVENTBRIDGE: endpoints.awsStandIns,
     ...fn.environment,
@@ -64,8 +72,8 @@ export function functionEnvironment(input: FunctionEnvironmentInput): Record<str
 
 /**
  * What the template fills in at deploy time, filled in with this machine's values: the function
- * reads the Gemini key from `GEMINI_API_KEY` offline instead of the secret, and starts the local
- * state machine. Any other deploy-time value would be a variable the local runner cannot honour.
+ * reads the Gemini key from `GEMINI_API_KEY` offline instead of the secret, starts the local
+ * state machine and queues chunks in the local admission table. Any other deploy-time value would be a variable the local runner cannot honour.
  */
 function deployTimeValues(fn: TemplateFunction, gemini: GeminiEndpoint): Record<string, string> {
   const values: Record<string, string> = {};
@@ -75,6 +83,8 @@ function deployTimeValues(fn: TemplateFunction, gemini: GeminiEndpoint): Record<
       if (gemini.url !== GEMINI_API_URL) values[ENV.baseUrl] = gemini.url;
     } else if (name === ENV.stateMachineArn) {
       values[ENV.stateMachineArn] = LOCAL_STATE_MACHINE_ARN;
+    } else if (name === ENV.admissionTableName) {
+      values[ENV.admissionTableName] = LOCAL_ADMISSION_TABLE;
     } else {
       throw new Error(
         `function ${fn.folder} gets ${name} from the stack at deploy time; the local runner has no value for it`,
@@ -82,4 +92,16 @@ function deployTimeValues(fn: TemplateFunction, gemini: GeminiEndpoint): Record<
     }
   }
   return values;
+}
+
+/**
+ * The admission gate's waits offline, shrunk as the poll loop's waits are (`pollWaitMs` in place of
+ * 30 s to 12 min): the first wait one poll wait, the longest eight, so a 429 in a local run costs
+ * milliseconds, not the deployed minute. A test's own settings (`overrides`) still win.
+ */
+export function localAdmissionWaits(pollWaitMs: number): Record<string, string> {
+  return {
+    [ENV.admissionBackoffSeconds]: String(pollWaitMs / 1000),
+    [ENV.admissionMaxBackoffSeconds]: String((8 * pollWaitMs) / 1000),
+  };
 }

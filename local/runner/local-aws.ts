@@ -17,3 +17,6 @@ export function executionArnOf(stateMachineArn: string, name: string): string {
 export function functionArnOf(name: string): string {
   return `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${name}`;
 }
+
+/** The admission queue's table offline (dynalite wants names of 3 characters or more). */
+export const LOCAL_ADMISSION_TABLE = 'gemini-batch-admission';

@@ -97,6 +97,29 @@ describe('concurrent job limit', () => {
     const admitted = await createInline(ai, 'active-3');
     expect(admitted.state).toBe('JOB_STATE_PENDING');
   });
+
+  it('journals every create that reached the quota check, admitted or refused, in arrival order', async () => {
+    const ai = h.sdk();
+    const before = h.emulator.createAttempts().length;
+    // The first test's third job may still be active: wait until nothing is, then fill the quota.
+    for (const job of (await ai.batches.list({ config: { pageSize: 100 } })).page) {
+      await waitForJob(ai, h.emulator, defined(job.name, 'job.name'));
+    }
+    await createInline(ai, 'journal-1');
+    await createInline(ai, 'journal-2');
+    await expect(createInline(ai, 'journal-3')).rejects.toMatchObject({ status: 429 });
+
+    expect(
+      h.emulator
+        .createAttempts()
+        .slice(before)
+        .map(({ displayName, admitted }) => ({ displayName, admitted })),
+    ).toEqual([
+      { displayName: 'journal-1', admitted: true },
+      { displayName: 'journal-2', admitted: true },
+      { displayName: 'journal-3', admitted: false },
+    ]);
+  });
 });
 
 describe('enqueued-token limit per model', () => {

@@ -32,7 +32,7 @@ const FUNCTIONS: Record<
     timeout: 900,
     memory: 1769,
     ephemeral: 10240,
-    env: ['GEMINI_API_KEY_SECRET_ARN'],
+    env: ['GEMINI_API_KEY_SECRET_ARN', 'ADMISSION_TABLE_NAME'],
   },
   'poll-batch-jobs': {
     // Poll also uploads chunks that were waiting for quota, so it is sized like Submit.
@@ -49,6 +49,7 @@ const FUNCTIONS: Record<
       'EXPIRED_RESUBMIT_ROUNDS',
       'PENDING_TIMEOUT_SECONDS',
       'RETRY_CUTOFF_SECONDS',
+      'ADMISSION_TABLE_NAME',
     ],
   },
   'stop-batch-jobs': { timeout: 900, memory: 512, env: ['GEMINI_API_KEY_SECRET_ARN'] },

@@ -1,3 +1,4 @@
+import type { AdmissionDeps } from '../batch-jobs/admit-chunks.js';
 import type { InlineChoice } from '../batch-jobs/inline-or-file.js';
 
 /**
@@ -46,6 +47,13 @@ export const ENV = {
   retryCutoffSeconds: 'RETRY_CUTOFF_SECONDS',
   /** prepare-requests: the most a run may cost at batch prices, estimated before any job exists (USD). */
   maxRunCostUsd: 'MAX_RUN_COST_USD',
+  /** submit-batch-jobs, poll-batch-jobs: the DynamoDB table holding the admission queue every run shares. */
+  admissionTableName: 'ADMISSION_TABLE_NAME',
+  /** submit-batch-jobs, poll-batch-jobs: overrides of the admission gate's first and longest wait, in seconds. */
+  admissionBackoffSeconds: 'ADMISSION_BACKOFF_SECONDS',
+  admissionMaxBackoffSeconds: 'ADMISSION_MAX_BACKOFF_SECONDS',
+  /** submit-batch-jobs, poll-batch-jobs: override of how long a ticket not refreshed still holds its place. */
+  admissionStaleSeconds: 'ADMISSION_STALE_SECONDS',
   /** prepare-requests, finalize-run: batch prices to add to or replace the built-in table, as JSON. */
   batchPricesJson: 'BATCH_PRICES_JSON',
   /** finalize-run: where the run-finished event goes. */
@@ -88,5 +96,19 @@ export function inlineChoiceEnv(env: NodeJS.ProcessEnv = process.env): InlineCho
     inlineMaxBytes: optionalNumberEnv(ENV.inlineMaxBytes, env),
     inlineMaxAnswerBytes: optionalNumberEnv(ENV.inlineMaxAnswerBytes, env),
     inlineEmbeddings: env[ENV.inlineEmbeddings] === 'true',
+  };
+}
+
+/**
+ * How Submit and Poll back off at the admission queue: the overrides the stack sets; unset ones
+ * leave the core's defaults (`admit-chunks.ts`).
+ */
+export function admissionSettingsEnv(
+  env: NodeJS.ProcessEnv = process.env,
+): Pick<AdmissionDeps, 'backoffSeconds' | 'maxBackoffSeconds' | 'staleSeconds'> {
+  return {
+    backoffSeconds: optionalNumberEnv(ENV.admissionBackoffSeconds, env),
+    maxBackoffSeconds: optionalNumberEnv(ENV.admissionMaxBackoffSeconds, env),
+    staleSeconds: optionalNumberEnv(ENV.admissionStaleSeconds, env),
   };
 }

@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { GEMINI_API_URL } from '../../../../lambdas/shared/gemini/gemini-api.js';
-import { functionEnvironment } from '../../../../local/runner/function-environment.js';
-import { LOCAL_STATE_MACHINE_ARN } from '../../../../local/runner/local-aws.js';
+import { functionEnvironment, localAdmissionWaits } from '../../../../local/runner/function-environment.js';
+import { LOCAL_ADMISSION_TABLE, LOCAL_STATE_MACHINE_ARN } from '../../../../local/runner/local-aws.js';
 import type { TemplateFunction } from '../../../../local/template/template-functions.js';
 
 const FUNCTION: TemplateFunction = {
   folder: 'submit-batch-jobs',
   logicalId: 'PipelineSubmitBatchJobs0123ABCD',
   environment: { INPUT_PREFIX: 'inputs/', MAX_CHUNK_REQUESTS: '10000' },
-  deployTimeVariables: ['GEMINI_API_KEY_SECRET_ARN', 'STATE_MACHINE_ARN'],
+  deployTimeVariables: ['GEMINI_API_KEY_SECRET_ARN', 'STATE_MACHINE_ARN', 'ADMISSION_TABLE_NAME'],
   timeoutSeconds: 60,
   memorySizeMb: 512,
   handler: 'index.handler',
@@ -19,7 +19,12 @@ const EMULATOR = { url: 'http://127.0.0.1:4000', apiKey: 'emulator-key' };
 const environmentOf = (overrides: Partial<Parameters<typeof functionEnvironment>[0]> = {}) =>
   functionEnvironment({
     fn: FUNCTION,
-    endpoints: { s3: 'http://127.0.0.1:4001', awsStandIns: 'http://127.0.0.1:4002', gemini: EMULATOR },
+    endpoints: {
+      s3: 'http://127.0.0.1:4001',
+      dynamoDb: 'http://127.0.0.1:4003',
+      awsStandIns: 'http://127.0.0.1:4002',
+      gemini: EMULATOR,
+    },
     tmpDir: '/tmp/scratch/submit-batch-jobs',
     path: '/usr/bin',
     verbose: false,
@@ -40,6 +45,7 @@ describe('functionEnvironment', () => {
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
       AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:4001',
+      AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:4003',
       AWS_ENDPOINT_URL_SFN: 'http://127.0.0.1:4002',
       AWS_ENDPOINT_URL_EVENTBRIDGE: 'http://127.0.0.1:4002',
       INPUT_PREFIX: 'inputs/',
@@ -47,6 +53,7 @@ describe('functionEnvironment', () => {
       GEMINI_API_KEY: 'emulator-key',
       GEMINI_BASE_URL: 'http://127.0.0.1:4000',
       STATE_MACHINE_ARN: LOCAL_STATE_MACHINE_ARN,
+      ADMISSION_TABLE_NAME: LOCAL_ADMISSION_TABLE,
       POWERTOOLS_LOG_LEVEL: 'ERROR',
       // EMF lines would print on the terminal like logs.
       POWERTOOLS_METRICS_DISABLED: 'true',
@@ -55,7 +62,12 @@ describe('functionEnvironment', () => {
 
   it("leaves Google's own endpoint to the SDK's default", () => {
     const environment = environmentOf({
-      endpoints: { s3: 's3', awsStandIns: 'aws', gemini: { url: GEMINI_API_URL, apiKey: 'real-key' } },
+      endpoints: {
+        s3: 's3',
+        dynamoDb: 'dynamodb',
+        awsStandIns: 'aws',
+        gemini: { url: GEMINI_API_URL, apiKey: 'real-key' },
+      },
     });
 
     expect(environment.GEMINI_API_KEY).toBe('real-key');
@@ -76,5 +88,14 @@ describe('functionEnvironment', () => {
     expect(() => environmentOf({ fn: { ...FUNCTION, deployTimeVariables: ['TABLE_NAME'] } })).toThrow(
       'function submit-batch-jobs gets TABLE_NAME from the stack at deploy time; the local runner has no value for it',
     );
+  });
+});
+
+describe('localAdmissionWaits', () => {
+  it("shrinks the admission gate's waits to one and eight poll waits", () => {
+    expect(localAdmissionWaits(250)).toEqual({
+      ADMISSION_BACKOFF_SECONDS: '0.25',
+      ADMISSION_MAX_BACKOFF_SECONDS: '2',
+    });
   });
 });
