@@ -11,7 +11,7 @@ import {
   type PollStatus,
   sentInline,
 } from '../shared/run/work-records.js';
-import { noMetrics, type RunMetrics } from '../shared/run-metrics.js';
+import { noMetrics } from '../shared/run-metrics.js';
 import { isFinished, type JobReadDeps, readJob, unreadRecord } from './job-reads.js';
 import { planRetries, type RetryDeps, retryCutoff } from './retries.js';
 
@@ -52,8 +52,6 @@ export interface PollDeps
   readonly schedule: PollSchedule;
   /** @default DEFAULT_SUBMIT_DEADLINE_SECONDS */
   readonly submitDeadlineSeconds?: number;
-  /** Where the run's progress (requests done, in all) goes as metrics. @default noMetrics */
-  readonly metrics?: RunMetrics;
 }
 
 /**

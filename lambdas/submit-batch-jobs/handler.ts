@@ -6,6 +6,7 @@ import type { RunState } from '../shared/run/state-payloads.js';
 import { admissionSettingsEnv, inlineChoiceEnv } from '../shared/runtime/env.js';
 import { taskHandler } from '../shared/runtime/lambda-handler.js';
 import { logInfo } from '../shared/runtime/logger.js';
+import { runMetrics } from '../shared/runtime/metrics.js';
 import { type SubmitDeps, submitBatchJobs } from './submit-batch-jobs.js';
 
 const deps: Omit<SubmitDeps, 'gemini'> = {
@@ -14,6 +15,7 @@ const deps: Omit<SubmitDeps, 'gemini'> = {
   ...inlineChoiceEnv(),
   admission: { queue: admissionQueueFromEnvironment(), ...admissionSettingsEnv() },
   log: logInfo,
+  metrics: runMetrics,
 };
 const gemini = geminiFromEnvironment();
 

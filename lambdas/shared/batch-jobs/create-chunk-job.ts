@@ -7,6 +7,7 @@ import type { ObjectStore } from '../object-store/object-store.js';
 import { chunkId, jobDisplayName, workKeys } from '../run/bucket-layout.js';
 import type { RunRef } from '../run/state-payloads.js';
 import type { ChunkPlan, EmptyLookup, JobLedger } from '../run/work-records.js';
+import { noMetrics, type RunMetrics } from '../run-metrics.js';
 import { type InlineChoice, type InlineRead, readForInline } from './inline-or-file.js';
 import { isFinalRefusal, isWait, ledgerRefusal } from './refusals.js';
 import {
@@ -24,6 +25,8 @@ export interface ChunkJobDeps extends InlineChoice {
   readonly tmpDir: string;
   readonly now?: () => Date;
   readonly log?: Log;
+  /** Where jobs created and creates refused for quota are counted. @default noMetrics */
+  readonly metrics?: RunMetrics;
 }
 
 /** What became of one chunk. */
@@ -264,6 +267,7 @@ async function create(
       // A 429 created nothing: without this, every later attempt would first search for the job by
       // name. Unless an earlier attempt's outcome is still unknown: then the next one looks again.
       if (!outcomeUnknown) await steps.record({ ...nothingMade, updatedAt: steps.now() });
+      (deps.metrics ?? noMetrics).add('CreatesRefused', 1);
       return steps.wait('accept the job (quota)', error);
     }
     // A 5xx or a timeout may come after Gemini made the job: `creating` stays, so the next attempt
@@ -275,6 +279,7 @@ async function create(
     throw error;
   }
   await steps.record({ ...ledger, batchName, creating: false, updatedAt: steps.now() });
+  (deps.metrics ?? noMetrics).add('JobsCreated', 1);
   deps.log?.('created batch job', { chunk: chunk.index, batchName, requests: chunk.requestCount, inline });
   return 'submitted';
 }

@@ -99,6 +99,16 @@ describe('submitChunks', () => {
     expect(await readLedger(store, 0)).not.toHaveProperty('recovered');
   });
 
+  it('counts each job created and each create refused for quota, for the dashboard', async () => {
+    await writePlan(store, [{ kind: 'generate', keys: ['a', 'b'] }]);
+    const added: string[] = [];
+    const metrics = { add: (name: string, value: number) => added.push(`${name}=${value}`) };
+    fake.rateLimit('createBatch');
+    await submit(deps({ metrics }));
+    await submit(deps({ metrics }));
+    expect(added).toEqual(['CreatesRefused=1', 'JobsCreated=1']);
+  });
+
   it('creates only the missing job on retry when Gemini failed on a later chunk', async () => {
     await twoChunks(store);
     fake.failAt('createBatch', 2, new GeminiUnavailableError('503 Service Unavailable'));
