@@ -9,6 +9,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { access, copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { finished } from 'node:stream/promises';
+import { LineBlocks } from '../../lambdas/shared/object-store/line-blocks.js';
 import {
   BUFFERED,
   type LineWriter,
@@ -71,7 +72,7 @@ export class FsObjectStore implements ObjectStore, VersionedReads {
     const path = this.pathOf(bucket, key);
     const partial = `${path}.partial`;
     let out: ReturnType<typeof createWriteStream> | undefined;
-    let block = '';
+    const blocks = new LineBlocks(WRITE_BLOCK_BYTES);
     const stream = async () => {
       if (!out) {
         await mkdir(dirname(path), { recursive: true });
@@ -79,20 +80,18 @@ export class FsObjectStore implements ObjectStore, VersionedReads {
       }
       return out;
     };
-    const flush = async () => {
-      if (block === '') return;
-      const data = block;
-      block = '';
+    const flush = async (block: Buffer | undefined) => {
+      if (block === undefined) return;
       const target = await stream();
-      if (!target.write(data)) await once(target, 'drain');
+      if (!target.write(block)) await once(target, 'drain');
     };
     return {
       write(line) {
-        block += `${line}\n`;
-        return block.length >= WRITE_BLOCK_BYTES ? flush() : BUFFERED;
+        const full = blocks.add(line);
+        return full ? flush(full) : BUFFERED;
       },
       async close() {
-        await flush();
+        await flush(blocks.take());
         const target = await stream();
         target.end();
         await finished(target);

@@ -16,8 +16,8 @@ export interface ChunkRequest {
   readonly model: string;
   readonly key: string;
   readonly lineNumber: number;
-  /** The line as sent. */
-  readonly text: string;
+  /** The line as sent: its text, or the input line's bytes when it is sent as written. */
+  readonly text: string | Uint8Array;
   /** Its UTF-8 size with the line break. */
   readonly bytes: number;
   readonly tokens: number;

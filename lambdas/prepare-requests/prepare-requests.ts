@@ -98,7 +98,7 @@ export async function prepareRequests(run: RunInput, deps: PrepareDeps): Promise
 
   let chunkPlans: RunPlan['chunks'];
   try {
-    for await (const line of readJsonlLines(body.body, { maxLineBytes })) {
+    for await (const line of readJsonlLines(body.body, { maxLineBytes, withBytes: true })) {
       lineCount += 1;
       if ('problem' in line) {
         await rejectLine(line.lineNumber, REASONS[line.problem](maxLineBytes), line.excerpt);
@@ -158,7 +158,8 @@ export async function prepareRequests(run: RunInput, deps: PrepareDeps): Promise
         model,
         key,
         lineNumber: line.lineNumber,
-        text,
+        // Sent as written: the bytes read, not the text encoded again.
+        text: parsed.verbatim ? (line.bytes ?? text) : text,
         bytes,
         tokens,
         limits,

@@ -12,6 +12,12 @@ export type JsonlLine =
       readonly byteOffset: number;
       /** The line's length in bytes, without its line break. */
       readonly byteLength: number;
+      /**
+       * The bytes `text` was decoded from (without a BOM), when asked for (`withBytes`): a line sent
+       * on as it was is written from them, not encoded again. A view of the stream's chunk, valid
+       * until the next line is asked for.
+       */
+      readonly bytes?: Uint8Array;
     }
   | { readonly lineNumber: number; readonly problem: LineProblem; readonly excerpt: string };
 
@@ -20,6 +26,8 @@ export type LineProblem = 'too-long' | 'invalid-utf8';
 export interface ReadLinesOptions {
   /** Longer lines are reported as `too-long` without being held in memory. */
   readonly maxLineBytes: number;
+  /** Give each line its `bytes` too. @default false */
+  readonly withBytes?: boolean;
 }
 
 const NEWLINE = 0x0a;
@@ -46,7 +54,7 @@ function excerptOf(bytes: Uint8Array): string {
  */
 export async function* readJsonlLines(
   source: AsyncIterable<Uint8Array>,
-  { maxLineBytes }: ReadLinesOptions,
+  { maxLineBytes, withBytes = false }: ReadLinesOptions,
 ): AsyncGenerator<JsonlLine> {
   let pending: Uint8Array[] = [];
   let pendingBytes = 0;
@@ -85,7 +93,10 @@ export async function* readJsonlLines(
         return { lineNumber, problem: 'invalid-utf8', excerpt: excerptOf(bytes) };
       }
     }
-    return text.trim() === '' ? undefined : { lineNumber, text, byteOffset, byteLength };
+    if (text.trim() === '') return undefined;
+    return withBytes
+      ? { lineNumber, text, byteOffset, byteLength, bytes }
+      : { lineNumber, text, byteOffset, byteLength };
   };
 
   const hold = (bytes: Uint8Array) => {

@@ -122,7 +122,8 @@ export class MemoryObjectStore implements ObjectStore, VersionedReads {
     const lines: string[] = [];
     return {
       write: async (line) => {
-        lines.push(line);
+        // Bytes may be a view the caller reuses: decoded (copied) now, as the real writers copy them.
+        lines.push(typeof line === 'string' ? line : Buffer.from(line).toString('utf8'));
       },
       close: async () => {
         const content = lines.map((line) => `${line}\n`).join('');

@@ -8,7 +8,8 @@ import type { JobUnmatched } from '../unmatched.js';
 /** One output line for one accepted input line. */
 export interface Answer {
   readonly line: number;
-  readonly text: string;
+  /** The output line: its text, or the result file's own bytes for a line passed through as it came. */
+  readonly text: string | Uint8Array;
   /** The key was sent again in a newer chunk: this older attempt is read (to keep step) but not written. */
   readonly superseded?: boolean;
 }
@@ -18,6 +19,8 @@ export interface Found {
   readonly result: BatchResult;
   readonly carried: unknown;
   readonly raw?: string;
+  /** The bytes `raw` was read as, when at hand: a line passed through is written from them. */
+  readonly rawBytes?: Uint8Array;
 }
 
 /**
@@ -57,6 +60,8 @@ export class KeyAnswers {
     const { text, succeeded } = this.#format.render(key, found.result, found.raw);
     if (succeeded) this.#tally.succeeded(this.#model, this.#format.usageOf(found.result));
     else this.#tally.failed();
+    // Passed through: write the bytes read rather than encode the same text again.
+    if (found.rawBytes !== undefined && text === found.raw) return { line, text: found.rawBytes };
     return { line, text };
   }
 

@@ -15,7 +15,8 @@ import { keyedLine } from './result-lines.js';
 export async function* resultFileAnswers(reading: ChunkReading, path: string): AsyncGenerator<Answer> {
   const { keys, format, unmatched } = reading;
   const expected = keys.inOrder();
-  const results = readResultLines(path);
+  // With bytes: a line passed through is written as it was read.
+  const results = readResultLines(path, true);
   try {
     for (;;) {
       const next = await expected.next();
@@ -23,11 +24,12 @@ export async function* resultFileAnswers(reading: ChunkReading, path: string): A
       const at = next.value;
       const [, key] = at;
       const result = await results.next();
-      const raw = !result.done && 'text' in result.value ? result.value.text : undefined;
+      const read = !result.done && 'text' in result.value ? result.value : undefined;
+      const raw = read?.text;
       const parsed = raw === undefined ? undefined : parseResult(raw);
       const carried = parsed && format.keyOf(parsed);
       if (parsed !== undefined && carried === key) {
-        yield reading.answers.answered(at, { result: parsed, carried, raw });
+        yield reading.answers.answered(at, { result: parsed, carried, raw, rawBytes: read?.bytes });
         continue;
       }
       yield* indexedAnswers(reading, path, {

@@ -11,7 +11,7 @@ import { type JsonlLine, readJsonlLines } from '../jsonl.js';
  */
 export const MAX_RESULT_LINE_BYTES = 64 * 1024 * 1024;
 
-/** The lines of a downloaded result file, one at a time. */
-export function readResultLines(path: string): AsyncGenerator<JsonlLine> {
-  return readJsonlLines(createReadStream(path), { maxLineBytes: MAX_RESULT_LINE_BYTES });
+/** The lines of a downloaded result file, one at a time; with their bytes when `withBytes` (see `JsonlLine`). */
+export function readResultLines(path: string, withBytes = false): AsyncGenerator<JsonlLine> {
+  return readJsonlLines(createReadStream(path), { maxLineBytes: MAX_RESULT_LINE_BYTES, withBytes });
 }

@@ -20,10 +20,12 @@ export interface ObjectStore {
 
 export interface LineWriter {
   /**
-   * Appends one line (a newline is added). Resolves when the writer can take more: writers buffer,
-   * so this is `BUFFERED` (already resolved) for most lines and a real wait only when they flush.
+   * Appends one line (a newline is added): text, or its UTF-8 bytes when they are at hand (a line
+   * read and sent on as it was), which are copied before this returns. Resolves when the writer can
+   * take more: writers buffer, so this is `BUFFERED` (already resolved) for most lines and a real
+   * wait only when they flush.
    */
-  write(line: string): Promise<void>;
+  write(line: string | Uint8Array): Promise<void>;
   /** Completes the object; returns its size. */
   close(): Promise<{ readonly bytes: number }>;
   /** Discards what was written. */

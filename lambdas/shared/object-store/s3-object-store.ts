@@ -10,6 +10,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import { LineBlocks } from './line-blocks.js';
 import {
   BUFFERED,
   type LineWriter,
@@ -114,26 +115,22 @@ export class S3ObjectStore implements ObjectStore, VersionedReads {
     const done = upload.done();
     // Surface upload failures through write/close rather than as an unhandled rejection.
     done.catch(() => undefined);
-    let block = '';
-    let bytes = 0;
-    const flush = async () => {
-      if (block === '') return;
-      const data = block;
-      block = '';
-      if (!body.write(data)) await Promise.race([once(body, 'drain'), done]);
+    const blocks = new LineBlocks(WRITE_BLOCK_BYTES);
+    const flush = async (block: Buffer | undefined) => {
+      if (block === undefined) return;
+      if (!body.write(block)) await Promise.race([once(body, 'drain'), done]);
     };
     return {
       // Not async: most lines only join the block, and a fresh promise per line is measurable at a million lines.
       write(line) {
-        block += `${line}\n`;
-        bytes += Buffer.byteLength(line) + 1;
-        return block.length >= WRITE_BLOCK_BYTES ? flush() : BUFFERED;
+        const full = blocks.add(line);
+        return full ? flush(full) : BUFFERED;
       },
       async close() {
-        await flush();
+        await flush(blocks.take());
         body.end();
         await done;
-        return { bytes };
+        return { bytes: blocks.bytes };
       },
       async abort() {
         body.destroy();
