@@ -4,7 +4,7 @@
  * tokens), every chunk with its `[lineNumber, key]` file beside it.
  */
 import type { BatchKind, RequestFormat } from '../shared/gemini/gemini-batch-api.js';
-import type { LineWriter, ObjectStore } from '../shared/object-store/object-store.js';
+import { BUFFERED, type LineWriter, type ObjectStore } from '../shared/object-store/object-store.js';
 import { workKeys } from '../shared/run/bucket-layout.js';
 import type { ChunkPlan } from '../shared/run/work-records.js';
 import type { ChunkLimits } from './chunk-limits.js';
@@ -59,18 +59,26 @@ export class ChunkWriter {
    * Appends a request to its group's open chunk, first closing that chunk when the request would
    * pass any of its limits. The request itself must fit one job (the caller rejects it otherwise).
    */
-  async add(request: ChunkRequest): Promise<void> {
-    const group = `${request.format}\u0000${request.kind}\u0000${request.model}`;
-    let chunk = this.#open.get(group);
+  add(request: ChunkRequest): Promise<void> {
+    const group = this.#groupOf(request);
+    const chunk = this.#open.get(group);
     if (
       chunk &&
       (chunk.requestCount + 1 > chunk.limits.maxRequests ||
         chunk.bytes + request.bytes > chunk.limits.maxBytes ||
         chunk.tokens + request.tokens > chunk.limits.maxTokens)
     ) {
-      await this.#close(chunk);
-      chunk = undefined;
+      return this.#close(chunk).then(() => this.#append(group, undefined, request));
     }
+    return this.#append(group, chunk, request);
+  }
+
+  /**
+   * Not async, like the writers: most requests only join a block, so this is `BUFFERED` for them
+   * and the caller's loop spends no promise and no microtask per line.
+   */
+  #append(group: string, open: OpenChunk | undefined, request: ChunkRequest): Promise<void> {
+    let chunk = open;
     if (!chunk) {
       chunk = this.#openChunk(request);
       this.#open.set(group, chunk);
@@ -78,8 +86,21 @@ export class ChunkWriter {
     chunk.requestCount += 1;
     chunk.bytes += request.bytes;
     chunk.tokens += request.tokens;
-    await chunk.writer.write(request.text);
-    await chunk.keysWriter.write(`[${request.lineNumber},${JSON.stringify(request.key)}]`);
+    const wrote = chunk.writer.write(request.text);
+    const wroteKey = chunk.keysWriter.write(`[${request.lineNumber},${JSON.stringify(request.key)}]`);
+    if (wrote === BUFFERED && wroteKey === BUFFERED) return BUFFERED;
+    return Promise.all([wrote, wroteKey]).then(() => undefined);
+  }
+
+  #lastGroup: { format: string; kind: string; model: string; group: string } | undefined;
+
+  /** The request's group name; the last one is kept, as runs of lines mostly share their model. */
+  #groupOf({ format, kind, model }: ChunkRequest): string {
+    const last = this.#lastGroup;
+    if (last && last.model === model && last.kind === kind && last.format === format) return last.group;
+    const group = `${format}\u0000${kind}\u0000${model}`;
+    this.#lastGroup = { format, kind, model, group };
+    return group;
   }
 
   /** Closes every open chunk; returns all the run's chunks in index order. */

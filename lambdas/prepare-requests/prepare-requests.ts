@@ -1,7 +1,12 @@
 import { EmptyInputError } from '../shared/errors.js';
 import type { GeminiBatchApi } from '../shared/gemini/gemini-batch-api.js';
 import { readJsonlLines } from '../shared/jsonl.js';
-import { type ObjectStore, s3Uri, type VersionedReads } from '../shared/object-store/object-store.js';
+import {
+  BUFFERED,
+  type ObjectStore,
+  s3Uri,
+  type VersionedReads,
+} from '../shared/object-store/object-store.js';
 import { DEFAULT_BATCH_PRICES } from '../shared/pricing/batch-prices.js';
 import type { PriceTable } from '../shared/pricing/pricing.js';
 import { resultKeys, workKeys } from '../shared/run/bucket-layout.js';
@@ -152,7 +157,7 @@ export async function prepareRequests(run: RunInput, deps: PrepareDeps): Promise
       }
       const { format, kind, model, key } = parsed;
       cost.add(model, tokens, requestOutputTokens(format, kind, parsed.request));
-      await chunks.add({
+      const added = chunks.add({
         format,
         kind,
         model,
@@ -164,6 +169,8 @@ export async function prepareRequests(run: RunInput, deps: PrepareDeps): Promise
         tokens,
         limits,
       });
+      // Awaited only when a writer flushes: an await per line would cost a microtask each.
+      if (added !== BUFFERED) await added;
     }
     chunkPlans = await chunks.close();
   } catch (error) {
