@@ -97,7 +97,11 @@ export async function collectResults(run: RunState, deps: CollectDeps): Promise<
     return { firstLine: chunk.firstLine, items };
   });
   try {
-    await mergeInInputOrder(sources, (answer) => (answer.superseded ? BUFFERED : output.write(answer.text)));
+    await mergeInInputOrder(sources, (answer) => {
+      if (answer.superseded) return undefined;
+      const written = output.write(answer.text);
+      return written === BUFFERED ? undefined : written;
+    });
     await output.close();
     await unmatchedOutput.close();
   } catch (error) {

@@ -27,12 +27,14 @@ interface Head<T> {
  * next one waiting, whose first item is asked for early so that its fetching overlaps the merge of
  * the sources before it. For sources that follow each other, at most two are open at a time.
  *
+ * `write` returns undefined when there is nothing to wait for.
+ *
  * If a source or `write` fails, every source is closed (their `finally` blocks run) and the error
  * is thrown.
  */
 export async function mergeInInputOrder<T extends AtLine>(
   sources: readonly SortedSource<T>[],
-  write: (item: T) => Promise<void>,
+  write: (item: T) => Promise<void> | undefined,
 ): Promise<void> {
   try {
     await merge(sources, write);
@@ -44,7 +46,7 @@ export async function mergeInInputOrder<T extends AtLine>(
 
 async function merge<T extends AtLine>(
   sources: readonly SortedSource<T>[],
-  write: (item: T) => Promise<void>,
+  write: (item: T) => Promise<void> | undefined,
 ): Promise<void> {
   const waiting = [...sources]
     .sort((a, b) => a.firstLine - b.firstLine)
@@ -79,7 +81,9 @@ async function merge<T extends AtLine>(
     }
     const head = heads.pop();
     if (!head) return;
-    await write(head.item);
+    // `write` says undefined when it only buffered: no await, no microtask, for most lines.
+    const written = write(head.item);
+    if (written !== undefined) await written;
     await enter(head.source, head.rank);
   }
 }

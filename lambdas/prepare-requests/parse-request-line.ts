@@ -80,9 +80,13 @@ export function parseRequestLine(text: string, lineNumber: number, models: Defau
   if ('custom_id' in value || ('body' in value && 'url' in value)) return parseOpenAiLine(value, models);
 
   const wrapped = 'request' in value;
-  // A bare request may still carry a key; it is the line's key, not part of what Gemini receives.
-  const { key: _key, ...bare } = value;
-  const request = wrapped ? value.request : bare;
+  let request: unknown = value.request;
+  if (!wrapped) {
+    // A bare request may still carry a key; it is the line's key, not part of what Gemini receives.
+    // Copied only here: the common wrapped line allocates nothing for it.
+    const { key: _key, ...bare } = value;
+    request = bare;
+  }
   if (!isJsonObject(request)) return reject(`"request" must be a JSON object, got ${describe(request)}`);
 
   // The common case, `{"key": "…", "request": {…}}` and nothing else, is sent exactly as written.
