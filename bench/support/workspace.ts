@@ -8,6 +8,7 @@
  */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { HEAP_NODE_OPTIONS } from '../../infra/constructs/pipeline-function.js';
 import { pollBatchJobs } from '../../lambdas/poll-batch-jobs/poll-batch-jobs.js';
 import type { PreparedRun, RunInput, RunState } from '../../lambdas/shared/run/state-payloads.js';
 import { submitBatchJobs } from '../../lambdas/submit-batch-jobs/submit-batch-jobs.js';
@@ -19,6 +20,9 @@ import { FileGemini } from './file-gemini.js';
 import { FsObjectStore } from './fs-object-store.js';
 import { type GeneratedFile, writeGenerateRequests } from './generate.js';
 import { MIB } from './table.js';
+
+/** The heap flags the deployed functions run with (their NODE_OPTIONS): the workers measure what Lambda runs. */
+export const HEAP_NODE_ARGS = HEAP_NODE_OPTIONS.split(' ');
 
 /** The deployed poll schedule's defaults; the fake's jobs are done at the first poll anyway. */
 const POLL_SCHEDULE = { initialSeconds: 30, maxSeconds: 600, backoffRate: 1.5 };
@@ -100,7 +104,9 @@ export class LargeFileWorkspace {
     return this.#once('prepared', async () => {
       await this.input();
       const input: PrepareWorkerInput = { storeRoot: this.store.root, run: this.run };
-      const outcome = await runWorker<{ ms: number; prepared: PreparedRun }>('prepare-worker', input);
+      const outcome = await runWorker<{ ms: number; prepared: PreparedRun }>('prepare-worker', input, {
+        nodeArgs: HEAP_NODE_ARGS,
+      });
       const { ms, prepared } = resultOf(outcome, 'prepare');
       return { ms, peakRssBytes: outcome.peakRssBytes, output: prepared };
     });
@@ -135,7 +141,9 @@ export class LargeFileWorkspace {
         tmpDir: this.tmpDir,
         run,
       };
-      const outcome = await runWorker<{ ms: number; collected: unknown }>('collect-worker', input);
+      const outcome = await runWorker<{ ms: number; collected: unknown }>('collect-worker', input, {
+        nodeArgs: HEAP_NODE_ARGS,
+      });
       const { ms, collected } = resultOf(outcome, 'collect');
       return { ms, peakRssBytes: outcome.peakRssBytes, output: collected };
     });

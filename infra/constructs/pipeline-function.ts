@@ -11,6 +11,18 @@ import { METRICS_NAMESPACE } from '../../lambdas/shared/runtime/metric-names.js'
 /** The repository root: `lambdas/`, `package-lock.json` and `tsconfig.json` live here. */
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
+/**
+ * V8 heap flags every function runs with (its `NODE_OPTIONS`), and the bench's Prepare and Collect
+ * workers too. Since Node 20 V8 sizes the young generation from the heap limit (nodejs/node#55487),
+ * and Node 24's is larger: at 1 GiB Prepare peaked at 274 MiB and Collect at 234 MiB where Node 20
+ * gave 169 and 121. A 16 MiB semi-space (Node 18's default) gives the streaming functions back
+ * their bounded footprint (docs/benchmarks.md). Lambda's own bootstrap for older Node runtimes put
+ * `--max-semi-space-size` (memory / 20) and `--max-old-space-size` (memory × 0.9) on the command
+ * line, which would win over `NODE_OPTIONS` (Node's cli docs: "Options from the command line take
+ * precedence"); what nodejs24.x does is to be read on a deployed function (`v8.getHeapSpaceStatistics()`).
+ */
+export const HEAP_NODE_OPTIONS = '--max-semi-space-size=16';
+
 /** The service name every function logs and traces under (Powertools). */
 export const POWERTOOLS_SERVICE_NAME = 'gemini-batch-pipeline';
 
@@ -140,7 +152,7 @@ export class PipelineFunction extends Construct implements iam.IGrantable {
         POWERTOOLS_LOG_LEVEL: 'INFO',
         // Powertools Metrics' namespace; the code passes the same constant, the dashboard reads it.
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-        NODE_OPTIONS: '--enable-source-maps',
+        NODE_OPTIONS: `--enable-source-maps ${HEAP_NODE_OPTIONS}`,
         ...props.environment,
       },
       ...(bundled

@@ -102,7 +102,7 @@ describe('GeminiBatchPipeline functions with default props', () => {
       POWERTOOLS_LOG_LEVEL: 'INFO',
       // The namespace the dashboard and alarms read (METRICS_NAMESPACE), spelled out.
       POWERTOOLS_METRICS_NAMESPACE: 'GeminiBatchPipeline',
-      NODE_OPTIONS: '--enable-source-maps',
+      NODE_OPTIONS: '--enable-source-maps --max-semi-space-size=16',
     });
   });
 
