@@ -1,6 +1,12 @@
+import { existsSync } from 'node:fs';
 import { Duration } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { GoogleAuth } from '../../infra/bundling/google-auth-library.stub.js';
+import { StubbedModuleError } from '../../infra/bundling/never-called.js';
+import { gte } from '../../infra/bundling/semver.stub.js';
+import { STUBBED_MODULES } from '../../infra/bundling/stubbed-modules.js';
+import { WebSocket } from '../../infra/bundling/ws.stub.js';
 import { handlerEntry, PipelineFunction } from '../../infra/constructs/pipeline-function.js';
 import { testStack } from './helpers.js';
 
@@ -53,5 +59,20 @@ describe('PipelineFunction', () => {
     const template = Template.fromStack(stack);
     template.hasResourceProperties('AWS::Lambda::Function', { MemorySize: 256, Timeout: 5 });
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+  });
+});
+
+describe('the bundles’ stub modules', () => {
+  it.each([
+    ['google-auth-library', () => new GoogleAuth()],
+    ['ws', () => new WebSocket()],
+    ['semver', () => gte()],
+  ] as const)('%s throws, naming itself, if a code path ever reaches it', (module, call) => {
+    expect(call).toThrow(StubbedModuleError);
+    expect(call).toThrow(`${module} (`);
+  });
+
+  it('has a stub file for every stubbed module', () => {
+    for (const stub of Object.values(STUBBED_MODULES)) expect(existsSync(stub)).toBe(true);
   });
 });
