@@ -32,7 +32,8 @@ export async function benchBundles(dir: string): Promise<BenchRow[]> {
     const { bundles, names, ms } = resultOf(outcome, 'bundle');
     return names.map((name, index) => {
       const bundle = bundles[name];
-      const howBundled = index === 0 ? `; all ${names.length} bundled by PipelineFunction in ${seconds(ms)}` : '';
+      const howBundled =
+        index === 0 ? `; all ${names.length} bundled by PipelineFunction in ${seconds(ms)}` : '';
       return {
         figure: `Lambda bundle, ${name}`,
         value:
