@@ -11,8 +11,10 @@ export const STUBBED_MODULES: Readonly<Record<string, string>> = {
   'google-auth-library': stubPath('google-auth-library'),
   ws: stubPath('ws'),
   semver: stubPath('semver'),
+  '@aws-sdk/credential-provider-node': stubPath('credential-provider-node'),
 };
 
-function stubPath(module: string): string {
-  return fileURLToPath(new URL(`./${module}.stub.ts`, import.meta.url));
+/** `infra/bundling/<name>.stub.ts`, named for the package without its scope. */
+function stubPath(name: string): string {
+  return fileURLToPath(new URL(`./${name}.stub.ts`, import.meta.url));
 }

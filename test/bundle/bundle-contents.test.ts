@@ -11,12 +11,14 @@ import { PIPELINE_FUNCTION_NAMES } from '../../infra/constructs/gemini-batch-pip
 
 /**
  * The stubbed modules (named here, not read from infra/bundling/, so dropping a stub fails this
- * test) and the transport stack only `google-auth-library` pulled in.
+ * test) the transport stack only `google-auth-library` pulled in, and the
+ * credential providers and STS/SSO clients only the default chain pulled in.
  */
 const NEVER_BUNDLED = [
   'google-auth-library',
   'ws',
   'semver',
+  '@aws-sdk/credential-provider-node',
   'gaxios',
   'gcp-metadata',
   'node-fetch',
@@ -24,6 +26,10 @@ const NEVER_BUNDLED = [
   'json-bigint',
   'bignumber.js',
   'https-proxy-agent',
+  '@aws-sdk/credential-provider-ini',
+  '@aws-sdk/credential-provider-sso',
+  '@aws-sdk/nested-clients',
+  '@smithy/credential-provider-imds',
 ];
 
 /** Function folder → the inputs of its bundle, as the source map names them. */

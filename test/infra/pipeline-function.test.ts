@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { Duration } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { defaultProvider } from '../../infra/bundling/credential-provider-node.stub.js';
 import { GoogleAuth } from '../../infra/bundling/google-auth-library.stub.js';
 import { StubbedModuleError } from '../../infra/bundling/never-called.js';
 import { gte } from '../../infra/bundling/semver.stub.js';
@@ -70,6 +71,27 @@ describe('the bundles’ stub modules', () => {
   ] as const)('%s throws, naming itself, if a code path ever reaches it', (module, call) => {
     expect(call).toThrow(StubbedModuleError);
     expect(call).toThrow(`${module} (`);
+  });
+
+  it('gives the AWS SDK the environment’s credentials, as Lambda sets them', async () => {
+    vi.stubEnv('AWS_PROFILE', '');
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'AKIDEXAMPLE');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'secret');
+    vi.stubEnv('AWS_SESSION_TOKEN', 'token');
+    await expect(defaultProvider()()).resolves.toMatchObject({
+      accessKeyId: 'AKIDEXAMPLE',
+      secretAccessKey: 'secret',
+      sessionToken: 'token',
+    });
+    vi.unstubAllEnvs();
+  });
+
+  it('refuses AWS_PROFILE, which the real chain would follow past the environment', () => {
+    vi.stubEnv('AWS_PROFILE', 'dev');
+    expect(() => defaultProvider()).toThrow(
+      '@aws-sdk/credential-provider-node (defaultProvider with AWS_PROFILE)',
+    );
+    vi.unstubAllEnvs();
   });
 
   it('has a stub file for every stubbed module', () => {
