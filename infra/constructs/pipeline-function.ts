@@ -88,7 +88,8 @@ export interface PipelineFunctionProps {
 
 /**
  * A Node.js Lambda function with the house defaults: `nodejs24.x` on arm64, bundled locally by
- * esbuild as minified ESM with source maps and the AWS SDK included (never Docker), X-Ray tracing,
+ * esbuild as minified ESM with source maps and the AWS SDK included (never Docker), modules the
+ * functions never call replaced by stubs that throw (`infra/bundling/`), X-Ray tracing,
  * Powertools settings, its own log group with a retention, and its own role whose only initial
  * permission is writing to that log group (no `AWSLambdaBasicExecutionRole`, whose log actions
  * apply to every log group in the account).
