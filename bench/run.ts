@@ -9,7 +9,9 @@
  *   --e2e-requests N   requests in the local end-to-end run (default 100000)
  *   --cpu-prof DIR     write a V8 CPU profile of every worker into DIR (kept)
  *
- * Sections: prepare, collect, memory, snippet, e2e, bundle, poll, emulator. Everything generated
+ * Sections: prepare, collect, memory, snippet, e2e, cost, bundle, poll, emulator. `cost` runs its own
+ * local end-to-end run of --e2e-requests with the functions' S3 requests counted, apart from `e2e`'s
+ * timing run, whose figures the counting proxy would slow. Everything generated
  * lives in one temporary directory, removed at the end and on Ctrl-C. Progress goes to stderr,
  * the table to stdout.
  */
@@ -20,6 +22,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { benchBundles } from './bundle.bench.js';
 import { benchCollect } from './collect.bench.js';
+import { benchCost } from './cost.bench.js';
 import { benchEndToEnd } from './e2e.bench.js';
 import { benchEmulator } from './emulator.bench.js';
 import { benchMemory } from './memory.bench.js';
@@ -31,7 +34,17 @@ import { type BenchRow, errorRow, MIB, renderTable } from './support/table.js';
 import { LargeFileWorkspace } from './support/workspace.js';
 
 /** Table order: the targets' figures first, then the emulator's own. */
-const SECTIONS = ['prepare', 'collect', 'memory', 'snippet', 'e2e', 'bundle', 'poll', 'emulator'] as const;
+const SECTIONS = [
+  'prepare',
+  'collect',
+  'memory',
+  'snippet',
+  'e2e',
+  'cost',
+  'bundle',
+  'poll',
+  'emulator',
+] as const;
 type Section = (typeof SECTIONS)[number];
 /** What an error row is called when a whole section fails. */
 const TITLES: Record<Section, string> = {
@@ -40,6 +53,7 @@ const TITLES: Record<Section, string> = {
   memory: 'Peak RSS',
   snippet: "Google's snippet",
   e2e: 'Local end-to-end',
+  cost: 'AWS cost per million requests',
   bundle: 'Lambda bundles',
   poll: 'Poll transitions',
   emulator: 'emulator',
@@ -142,6 +156,7 @@ try {
   }
 
   await section('e2e', () => benchEndToEnd(dir, e2eRequests));
+  await section('cost', () => benchCost(dir, e2eRequests));
   await section('emulator', () => benchEmulator({ largeInputBytes: largeMib * MIB, parentDir: dir }));
 } finally {
   await rm(dir, { recursive: true, force: true });

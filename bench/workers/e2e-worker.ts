@@ -11,10 +11,16 @@
 import { DEFAULT_ENQUEUED_TOKEN_LIMITS } from '../../local/gemini-emulator/index.js';
 import { startLocalPipeline } from '../../local/local-pipeline.js';
 import { reportResult, workerInput } from '../support/child.js';
+import { classifyS3, startRequestCounter } from '../support/request-counter.js';
 
 export interface E2eWorkerInput {
   readonly path: string;
   readonly pollWaitMs: number;
+  /**
+   * Route the functions' S3 requests through a counting proxy (for the cost figure).
+   * Off for the timing figure: the extra hop would slow every byte Submit and Collect move.
+   */
+  readonly countRequests?: boolean;
 }
 
 export interface E2eWorkerResult {
@@ -25,13 +31,18 @@ export interface E2eWorkerResult {
   /** Time spent inside each Task state, summed over its invocations. */
   readonly stateMs: Record<string, number>;
   readonly stateCalls: Record<string, number>;
+  /** The functions' S3 requests by billing class (when counted); the user's upload is not among them. */
+  readonly s3Requests?: Record<string, number>;
 }
 
 const UNLIMITED = 1e15;
-const { path, pollWaitMs } = workerInput<E2eWorkerInput>();
+const { path, pollWaitMs, countRequests } = workerInput<E2eWorkerInput>();
 const startedAt = new Map<string, number>();
 const stateMs: Record<string, number> = {};
 const stateCalls: Record<string, number> = {};
+
+const s3Counter = countRequests ? await startRequestCounter(classifyS3) : undefined;
+const counted: Record<string, string> = s3Counter ? { AWS_ENDPOINT_URL_S3: s3Counter.url } : {};
 
 const setupStarted = performance.now();
 const pipeline = await startLocalPipeline({
@@ -45,6 +56,7 @@ const pipeline = await startLocalPipeline({
     },
   },
   pollWaitMs,
+  environment: counted,
   onProgress: (event) => {
     if (event.phase === 'started') {
       startedAt.set(event.state, performance.now());
@@ -56,6 +68,8 @@ const pipeline = await startLocalPipeline({
   },
 });
 const startupMs = performance.now() - setupStarted;
+// The functions call nothing before a run starts, so the targets can be set once the stack is up.
+s3Counter?.target(pipeline.s3Endpoint);
 try {
   const runStarted = performance.now();
   const outcome = await pipeline.runFile(path);
@@ -66,8 +80,10 @@ try {
     status: outcome.manifest.status,
     stateMs,
     stateCalls,
+    s3Requests: s3Counter?.counts(),
   };
   reportResult(result);
 } finally {
   await pipeline.close();
+  await s3Counter?.stop();
 }

@@ -1,5 +1,4 @@
 import { Duration, type Size } from 'aws-cdk-lib';
-import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as events from 'aws-cdk-lib/aws-events';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -7,6 +6,7 @@ import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { DEFAULT_POLL_SCHEDULE } from '../../lambdas/poll-batch-jobs/poll-batch-jobs.js';
 import type { ModelPrice, PriceEntry } from '../../lambdas/shared/pricing/pricing.js';
 import { DEFAULT_INPUT_PREFIX } from '../../lambdas/shared/run/bucket-layout.js';
+import type { ObservabilityProps } from './observability-props.js';
 
 /** How often the poll loop checks on the batch jobs: exponential backoff with a cap. */
 export interface PollSchedule {
@@ -122,7 +122,7 @@ export interface JobLimits {
 }
 
 /** Properties of a {@link GeminiBatchPipeline}. */
-export interface GeminiBatchPipelineProps {
+export interface GeminiBatchPipelineProps extends ObservabilityProps {
   /**
    * The bucket that holds inputs, working state and results. An existing bucket must send its
    * events to EventBridge (`eventBridgeEnabled`), and should expire `work/` by a lifecycle rule:
@@ -284,46 +284,4 @@ export interface GeminiBatchPipelineProps {
    * @default logs.RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;
-
-  /**
-   * Create CloudWatch alarms: executions failed, timed out or aborted; any message in the
-   * dead-letter queue; a run older than `longRunThreshold`; errors and throttles of each function.
-   * As in the Solutions Constructs (`createCloudWatchAlarms`), on unless turned off.
-   *
-   * @default true
-   */
-  readonly createCloudWatchAlarms?: boolean;
-
-  /**
-   * Where every alarm goes when it fires, e.g. `new cloudwatch_actions.SnsAction(topic)`. Ignored
-   * when `createCloudWatchAlarms` is false.
-   *
-   * @default - no action: the alarms change state in CloudWatch and page no one
-   */
-  readonly alarmAction?: cloudwatch.IAlarmAction;
-
-  /**
-   * The age (since the upload) past which a run still polling its jobs raises the long-run alarm.
-   * At least 1 hour and less than the execution timeout (a run that reaches that has its own alarm).
-   *
-   * @default Duration.hours(24) (Gemini's stated turnaround for a batch job)
-   */
-  readonly longRunThreshold?: Duration;
-
-  /**
-   * Create a CloudWatch dashboard: runs by status, requests done of total, tokens and estimated cost
-   * per model, quota refusals, time per function, and the alarms.
-   *
-   * @default true
-   */
-  readonly createDashboard?: boolean;
-
-  /**
-   * Create a Glue database with two tables, so results can be queried in Athena without a crawler:
-   * `results` over `results/` (partition projection on `input` and `run`) and `inputs` over the
-   * input prefix, to join results back to their requests by key.
-   *
-   * @default true
-   */
-  readonly createGlueTables?: boolean;
 }

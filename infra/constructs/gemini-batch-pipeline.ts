@@ -13,6 +13,9 @@ import { PipelineAlarms } from './alarms.js';
 import { pipelineDashboard } from './dashboard.js';
 import { type PipelineFunctionName, pipelineFunctions } from './functions.js';
 import type { GeminiBatchPipelineProps } from './gemini-batch-pipeline-props.js';
+
+export type { ObservabilityProps } from './observability-props.js';
+
 import { grantPipelineAccess } from './grants.js';
 import { ResultsTables } from './results-table.js';
 import { apiKeySecret, pipelineBuckets } from './storage.js';

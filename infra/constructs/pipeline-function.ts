@@ -7,6 +7,7 @@ import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE } from '../../lambdas/shared/runtime/metric-names.js';
+import { STUBBED_MODULES } from '../bundling/stubbed-modules.js';
 
 /** The repository root: `lambdas/`, `package-lock.json` and `tsconfig.json` live here. */
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -87,11 +88,20 @@ export interface PipelineFunctionProps {
    * @default logs.RetentionDays.ONE_MONTH
    */
   readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * Whether esbuild writes its metafile (`index.meta.json`, what every input contributes) beside
+   * the bundle: for the bench's composition table, never for a deployment (it would ship in the zip).
+   *
+   * @default false
+   */
+  readonly bundleMetafile?: boolean;
 }
 
 /**
  * A Node.js Lambda function with the house defaults: `nodejs24.x` on arm64, bundled locally by
- * esbuild as minified ESM with source maps and the AWS SDK included (never Docker), X-Ray tracing,
+ * esbuild as minified ESM with source maps and the AWS SDK included (never Docker), modules the
+ * functions never call replaced by stubs that throw (`infra/bundling/`), X-Ray tracing,
  * Powertools settings, its own log group with a retention, and its own role whose only initial
  * permission is writing to that log group (no `AWSLambdaBasicExecutionRole`, whose log actions
  * apply to every log group in the account).
@@ -175,6 +185,11 @@ export class PipelineFunction extends Construct implements iam.IGrantable {
               // The runtime's SDK is a convenience set at a version AWS picks (lib-storage and
               // smithy helpers may be missing or differ): bundle the versions the tests ran.
               bundleAwsSDK: true,
+              // Modules loaded but never called, replaced by stubs that throw (infra/bundling/).
+              esbuildArgs: {
+                '--alias': Object.entries(STUBBED_MODULES).map(([module, stub]) => `${module}=${stub}`),
+              },
+              metafile: props.bundleMetafile ?? false,
               forceDockerBundling: false,
             },
           }

@@ -6,8 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { executionArnOf } from './local-aws.js';
+import { listenOnLoopback } from './loopback-server.js';
 
 export interface StartedExecution {
   readonly name: string;
@@ -118,13 +118,5 @@ export async function startAwsStandIns(
       reply(res, 500, { __type: 'InternalFailure', message: String(error) }, 'application/json'),
     );
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    async stop() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  return listenOnLoopback(server);
 }

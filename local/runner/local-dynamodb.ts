@@ -2,11 +2,11 @@
  * The offline stand-in for DynamoDB: dynalite, an in-memory server that speaks DynamoDB's JSON
  * protocol, so the functions' own SDK client and the construct's key schema are what runs.
  */
-import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { ADMISSION_TABLE_KEY } from '../../lambdas/shared/admission/admission-table-layout.js';
 import { LOCAL_ADMISSION_TABLE, LOCAL_CREDENTIALS, LOCAL_REGION } from './local-aws.js';
+import { listenOnLoopback } from './loopback-server.js';
 
 /** A running local DynamoDB with the admission table in it. */
 export interface LocalDynamoDb {
@@ -19,12 +19,8 @@ export interface LocalDynamoDb {
 /** Starts dynalite on loopback (any free port) and creates the admission table as the stack does. */
 export async function startLocalDynamoDb(): Promise<LocalDynamoDb> {
   const server = dynalite({ createTableMs: 0 });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  const endpoint = `http://127.0.0.1:${port}`;
+  const listening = await listenOnLoopback(server);
+  const endpoint = listening.url;
   const client = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
   try {
     await client.send(
@@ -54,9 +50,6 @@ export async function startLocalDynamoDb(): Promise<LocalDynamoDb> {
   return {
     endpoint,
     tableName: LOCAL_ADMISSION_TABLE,
-    async stop() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    stop: () => listening.stop(),
   };
 }

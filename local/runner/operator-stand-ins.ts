@@ -10,9 +10,9 @@
  * API_ListExecutions.html, API_StopExecution.html): JSON 1.0, dates as epoch seconds.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { answerCloudFormation, type LocalStack } from './cloudformation-stand-in.js';
 import type { ExecutionRecord, Executions } from './executions.js';
+import { listenOnLoopback } from './loopback-server.js';
 
 export interface OperatorStandInsInput {
   readonly stack: LocalStack;
@@ -137,13 +137,5 @@ export async function startOperatorStandIns(input: OperatorStandInsInput): Promi
       ),
     );
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    async stop() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  return listenOnLoopback(server);
 }

@@ -1,3 +1,7 @@
+/**
+ * The emulator's injected faults, each through the real SDK: one file because they share the harness and
+ * read as the fault vocabulary, longer than 300 lines for that reason.
+ */
 import { ApiError, type BatchJob, GoogleGenAI } from '@google/genai';
 import { describe, expect, it } from 'vitest';
 import {

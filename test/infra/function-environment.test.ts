@@ -24,8 +24,17 @@ const NAMES = Object.keys(HANDLERS) as PipelineFunctionName[];
 
 const PIPELINE_VARIABLES: ReadonlySet<string> = new Set(Object.values(ENV));
 
-/** Read by the Gemini client builder in every function that calls Gemini, and set only offline. */
-const OFFLINE_ONLY: ReadonlySet<string> = new Set([ENV.apiKey, ENV.baseUrl]);
+/**
+ * Set only offline: the Gemini key and endpoint (read by the Gemini client builder), and the
+ * admission gate's waits, which the local runner shortens as it shortens the poll waits.
+ */
+const OFFLINE_ONLY: ReadonlySet<string> = new Set([
+  ENV.apiKey,
+  ENV.baseUrl,
+  ENV.admissionBackoffSeconds,
+  ENV.admissionMaxBackoffSeconds,
+  ENV.admissionStaleSeconds,
+]);
 
 /** Every optional setting given, so that every variable the construct can set is set. */
 const EVERY_SETTING = {

@@ -1,3 +1,7 @@
+/**
+ * The synthesized state machine, state by state: retries, catches and the poll loop; one file because they
+ * share one synthesized definition.
+ */
 import { existsSync } from 'node:fs';
 import { Duration } from 'aws-cdk-lib';
 import { beforeAll, describe, expect, it } from 'vitest';

@@ -109,8 +109,9 @@ describe('a run cancelled mid-way', () => {
 describe('a run that times out', () => {
   let pipeline: LocalPipeline;
   beforeAll(async () => {
-    // The hour-long job outlives a 3-second execution timeout.
-    pipeline = await startTestPipeline(options(() => undefined, { executionTimeoutSeconds: 3 }));
+    // The hour-long job outlives a 10-second execution timeout, long enough on a loaded 2-core
+    // machine for the first job to finish and be polled before the timeout (3 s was not).
+    pipeline = await startTestPipeline(options(() => undefined, { executionTimeoutSeconds: 10 }));
   });
   afterAll(async () => {
     await pipeline?.close();

@@ -1,3 +1,7 @@
+/**
+ * The manifest Finalize writes, field by field (status, counts, cost, jobs, risks): one file for one record,
+ * longer than 300 lines because each field's rule is pinned with its own run.
+ */
 import { beforeEach, describe, expect, it } from 'vitest';
 import { finalizeRun } from '../../../../lambdas/finalize-run/finalize-run.js';
 import { priceTableWith } from '../../../../lambdas/shared/pricing/pricing.js';

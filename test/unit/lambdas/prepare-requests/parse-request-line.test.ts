@@ -1,3 +1,7 @@
+/**
+ * Every shape of input line `parseRequestLine` accepts or rejects, with the exact reason a user reads: one table of
+ * cases for one function, longer than 300 lines because each rejection reason is pinned word for word.
+ */
 import { describe, expect, it } from 'vitest';
 import {
   type ParsedRequestLine,

@@ -1,0 +1,180 @@
+/**
+ * Figure 8: what the pipeline costs to run in AWS per million requests, beside the Gemini batch bill
+ * it manages for the same million (1k prompt + 300 output tokens each on the stack's default
+ * generate model, priced by the pipeline's own table and estimator).
+ *
+ * Measured, in one local end-to-end run through the synthesized stack with the functions' S3
+ * requests counted on the wire: each Task state's duration and invocations, and the S3 requests by
+ * billing class. Read from the synthesized stack: each function's memory and /tmp size, which
+ * functions read the Gemini key from Secrets Manager, the poll loop's states and schedule.
+ * Assumed (said in the table): the run's wall time in a Task is Lambda's billed duration; the jobs
+ * take {@link ASSUMED_JOB_SECONDS}; every invocation of a key-reading function calls Secrets
+ * Manager (its five-minute cache can only lower that); start-run's duration. The million requests
+ * arrive as files the size of the measured one.
+ */
+import { join } from 'node:path';
+import { STATE_NAMES } from '../infra/constructs/workflow.js';
+import { DEFAULT_BATCH_PRICES } from '../lambdas/shared/pricing/batch-prices.js';
+import { estimateCost } from '../lambdas/shared/pricing/cost-estimate.js';
+import { emptyModelUsage } from '../lambdas/shared/run/work-records.js';
+import { ENV } from '../lambdas/shared/runtime/env.js';
+import { deployedPollLoop } from './poll.bench.js';
+import { AWS_PRICES, type AwsPrice } from './support/aws-prices.js';
+import { resultOf, runWorker } from './support/child.js';
+import { writeGenerateRequests } from './support/generate.js';
+import { type BenchRow, count } from './support/table.js';
+import type { E2eWorkerInput, E2eWorkerResult } from './workers/e2e-worker.js';
+
+const MILLION = 1_000_000;
+const PROMPT_TOKENS = 1000;
+const OUTPUT_TOKENS = 300;
+/** How long the Gemini jobs are assumed to run: it sets the polls, the only part that grows with it. */
+const ASSUMED_JOB_SECONDS = 60 * 60;
+/** start-run is invoked by the rule, not a Task, so the run does not time it: one short call. */
+const ASSUMED_START_RUN_MS = 300;
+const FREE_EPHEMERAL_MB = 512;
+const POLL_STATE = STATE_NAMES.pollBatchJobs;
+const POLL_WAIT_MS = 100;
+
+/** Dollars to the cent, or to three significant digits below a dollar (most AWS lines are cents). */
+const usd = (amount: number): string =>
+  amount >= 1 ? `$${amount.toFixed(2)}` : `$${Number(amount.toPrecision(3))}`;
+
+interface FunctionSize {
+  readonly memoryMb: number;
+  readonly ephemeralMb: number;
+  readonly readsSecret: boolean;
+}
+
+/** Each function's configured sizes, by its `lambdas/` folder, and the Task states that invoke them. */
+async function deployedFunctions() {
+  const { synthesizePipelineTemplate } = await import('../local/template/synthesize.js');
+  const { runnerTemplate } = await import('../local/runner/template.js');
+  const template = synthesizePipelineTemplate();
+  const runner = runnerTemplate(template);
+  const sizes = new Map<string, FunctionSize>();
+  for (const fn of runner.functions.values()) {
+    const properties = template.Resources[fn.logicalId]?.Properties as
+      | { EphemeralStorage?: { Size?: number } }
+      | undefined;
+    sizes.set(fn.folder, {
+      memoryMb: fn.memorySizeMb,
+      ephemeralMb: properties?.EphemeralStorage?.Size ?? FREE_EPHEMERAL_MB,
+      readsSecret: fn.deployTimeVariables.includes(ENV.apiKeySecretArn),
+    });
+  }
+  const generateModel = runner.functions.get('prepare-requests')?.environment[ENV.generateModel];
+  if (!generateModel) throw new Error('the template sets no default generate model on prepare-requests');
+  return { sizes, taskStates: runner.taskStates, generateModel };
+}
+
+/** One Lambda's bill for `invocations` calls taking `ms` in all. */
+function lambdaCost(size: FunctionSize, invocations: number, ms: number) {
+  const gbSeconds = (size.memoryMb / 1024) * (ms / 1000);
+  const ephemeralGbSeconds = (Math.max(0, size.ephemeralMb - FREE_EPHEMERAL_MB) / 1024) * (ms / 1000);
+  return {
+    gbSeconds,
+    usd:
+      gbSeconds * AWS_PRICES.lambdaArmGbSecond.usd +
+      ephemeralGbSeconds * AWS_PRICES.lambdaEphemeralGbSecond.usd +
+      invocations * AWS_PRICES.lambdaRequest.usd,
+  };
+}
+
+/** The Gemini batch bill for a million requests of the stated size, by the pipeline's own estimator. */
+function geminiBill(model: string) {
+  const usage = {
+    ...emptyModelUsage(),
+    requestCount: MILLION,
+    promptTokens: MILLION * PROMPT_TOKENS,
+    outputTokens: MILLION * OUTPUT_TOKENS,
+    totalTokens: MILLION * (PROMPT_TOKENS + OUTPUT_TOKENS),
+  };
+  const estimate = estimateCost({ [model]: usage }, DEFAULT_BATCH_PRICES, { at: new Date() });
+  if (estimate.unpricedModels.length > 0) throw new Error(`the price table has no price for ${model} today`);
+  return estimate;
+}
+
+const unconfirmed = (prices: readonly AwsPrice[]) => prices.filter((price) => !price.confirmedOnAwsPage);
+
+export async function benchCost(dir: string, requests: number): Promise<BenchRow[]> {
+  const file = await writeGenerateRequests(join(dir, `cost-${requests}.jsonl`), { requests });
+  const input: E2eWorkerInput = { path: file.path, pollWaitMs: POLL_WAIT_MS, countRequests: true };
+  const outcome = await runWorker<E2eWorkerResult>('e2e-worker', input, { pinCpu: false });
+  const run = resultOf(outcome, 'cost run');
+  if (run.status !== 'SUCCEEDED') throw new Error(`the measured run ended ${run.status}`);
+  const { sizes, taskStates, generateModel } = await deployedFunctions();
+  const poll = (await deployedPollLoop()).transitionsFor(ASSUMED_JOB_SECONDS);
+  const runsPerMillion = MILLION / file.lines;
+
+  // Per run: each Task's measured time, the poll loop's at the assumed job length.
+  let gbSeconds = 0;
+  let lambdaUsd = 0;
+  let invocations = 0;
+  let secretCalls = 0;
+  const byFunction: string[] = [];
+  const bill = (folder: string, calls: number, ms: number) => {
+    const size = sizes.get(folder);
+    if (!size) throw new Error(`the template has no function ${folder}`);
+    const cost = lambdaCost(size, calls, ms);
+    gbSeconds += cost.gbSeconds;
+    lambdaUsd += cost.usd;
+    invocations += calls;
+    if (size.readsSecret) secretCalls += calls;
+    byFunction.push(`${folder} ${size.memoryMb} MB ${cost.gbSeconds.toFixed(1)} GB-s`);
+  };
+  bill('start-run', 1, ASSUMED_START_RUN_MS);
+  for (const { state, folder } of taskStates) {
+    const measuredCalls = run.stateCalls[state] ?? 0;
+    const measuredMs = run.stateMs[state] ?? 0;
+    if (measuredCalls === 0) continue;
+    const calls = state === POLL_STATE ? poll.polls : measuredCalls;
+    bill(folder, calls, (measuredMs / measuredCalls) * calls);
+  }
+  const s3 = run.s3Requests ?? {};
+  const s3Usd = (s3.put ?? 0) * AWS_PRICES.s3PutRequest.usd + (s3.get ?? 0) * AWS_PRICES.s3GetRequest.usd;
+  const sfnUsd = poll.transitions * AWS_PRICES.stepFunctionsTransition.usd;
+  const secretsUsd = secretCalls * AWS_PRICES.secretsManagerCall.usd;
+  const perMillion = (perRun: number) => perRun * runsPerMillion;
+  const awsUsd = perMillion(lambdaUsd + sfnUsd + s3Usd + secretsUsd);
+
+  const gemini = geminiBill(generateModel);
+  const price = gemini.prices[0];
+  const prices = Object.values(AWS_PRICES) as AwsPrice[];
+  const files = `${count(runsPerMillion)} files of ${count(file.lines)}`;
+  return [
+    {
+      figure: `AWS cost per million requests (${files}; jobs assumed ${ASSUMED_JOB_SECONDS / 60} min)`,
+      value:
+        `${usd(awsUsd)}: Lambda ${usd(perMillion(lambdaUsd))} (${count(Math.round(perMillion(gbSeconds)))} GB-s, ${count(perMillion(invocations))} invocations), ` +
+        `Step Functions ${usd(perMillion(sfnUsd))} (${count(perMillion(poll.transitions))} transitions), ` +
+        `S3 ${usd(perMillion(s3Usd))} (${count(perMillion(s3.put ?? 0))} PUT/LIST, ${count(perMillion(s3.get ?? 0))} GET/HEAD), ` +
+        `Secrets Manager ${usd(perMillion(secretsUsd))} (≤ ${count(perMillion(secretCalls))} calls)`,
+      reference:
+        `Gemini batch bill for the same million (${PROMPT_TOKENS} prompt + ${OUTPUT_TOKENS} output tokens, ${generateModel}): ` +
+        `${usd(gemini.total)}; AWS is ${(100 * (awsUsd / gemini.total)).toPrecision(2)}% of it (1 : ${count(Math.round(gemini.total / awsUsd))})`,
+      target: 'none (reported)',
+    },
+    {
+      figure: 'AWS cost, per run: where the Lambda GB-seconds go (configured memory × measured time)',
+      value: byFunction.join(', '),
+      reference:
+        `measured in one local run of ${count(file.lines)} requests: Task durations and invocations, S3 requests on the wire (${count(s3.put ?? 0)} PUT/LIST, ${count(s3.get ?? 0)} GET/HEAD, ${count(s3.free ?? 0)} DELETE); ` +
+        `assumed: local time = billed time, ${poll.polls} polls for a ${ASSUMED_JOB_SECONDS / 60}-min job (the local run polled ${run.stateCalls[POLL_STATE] ?? 0}×), ` +
+        `one Secrets Manager call per key-reading invocation (the 5-min cache only lowers it), start-run ${ASSUMED_START_RUN_MS} ms`,
+      target: 'none',
+    },
+    {
+      figure: 'AWS cost: the prices (us-east-1, on-demand, no free tier)',
+      value:
+        `Lambda arm64 $${AWS_PRICES.lambdaArmGbSecond.usd}/GB-s + $0.20/M requests, Step Functions $25/M transitions, ` +
+        `S3 $5/M PUT, $0.40/M GET, Secrets Manager $5/M calls; Gemini: ${price?.source ?? gemini.basis}`,
+      reference:
+        `read ${AWS_PRICES.stepFunctionsTransition.read}; confirmed on AWS's page: ${prices.filter((p) => p.confirmedOnAwsPage).length} of ${prices.length}; ` +
+        `from third-party quotes: ${unconfirmed(prices)
+          .map((p) => p.per.split(' (')[0])
+          .join('; ')} (bench/support/aws-prices.ts has each source)`,
+      target: 'none',
+    },
+  ];
+}
