@@ -9,7 +9,7 @@
  *   --e2e-requests N   requests in the local end-to-end run (default 100000)
  *   --cpu-prof DIR     write a V8 CPU profile of every worker into DIR (kept)
  *
- * Sections: prepare, collect, memory, snippet, e2e, bundle, poll, emulator. Everything generated
+ * Sections: prepare, collect, memory, snippet, submit, e2e, bundle, poll, emulator. Everything generated
  * lives in one temporary directory, removed at the end and on Ctrl-C. Progress goes to stderr,
  * the table to stdout.
  */
@@ -26,12 +26,23 @@ import { benchMemory } from './memory.bench.js';
 import { benchPollTransitions } from './poll.bench.js';
 import { benchPrepare } from './prepare.bench.js';
 import { benchSnippet } from './snippet.bench.js';
+import { benchSubmit } from './submit.bench.js';
 import { pinnedToOneCpu, profileWorkersInto, stopWorkers, workersTmpDirIn } from './support/child.js';
 import { type BenchRow, errorRow, MIB, renderTable } from './support/table.js';
 import { LargeFileWorkspace } from './support/workspace.js';
 
 /** Table order: the targets' figures first, then the emulator's own. */
-const SECTIONS = ['prepare', 'collect', 'memory', 'snippet', 'e2e', 'bundle', 'poll', 'emulator'] as const;
+const SECTIONS = [
+  'prepare',
+  'collect',
+  'memory',
+  'snippet',
+  'submit',
+  'e2e',
+  'bundle',
+  'poll',
+  'emulator',
+] as const;
 type Section = (typeof SECTIONS)[number];
 /** What an error row is called when a whole section fails. */
 const TITLES: Record<Section, string> = {
@@ -39,6 +50,7 @@ const TITLES: Record<Section, string> = {
   collect: 'Collect throughput',
   memory: 'Peak RSS',
   snippet: "Google's snippet",
+  submit: 'Submit upload',
   e2e: 'Local end-to-end',
   bundle: 'Lambda bundles',
   poll: 'Poll transitions',
@@ -120,6 +132,7 @@ const started = performance.now();
 try {
   await section('poll', benchPollTransitions);
   await section('bundle', () => benchBundles(dir));
+  await section('submit', () => benchSubmit());
 
   if (['prepare', 'collect', 'memory', 'snippet'].some((name) => selected.has(name as Section))) {
     const large = await LargeFileWorkspace.create(dir, largeMib * MIB);
