@@ -3,14 +3,18 @@
  * Gemini emulator as Submit moves it ({@link uploadChunk}: `S3ObjectStore` → `GenaiBatchApi`),
  * beside its legs measured apart: the same bytes read from the same local S3 and written once to a
  * local socket that discards them, and written once to a local file (what the emulator, like
- * Gemini, must do with them). Both servers run in this process, as in `npm start`; each
- * measurement is repeated and the best kept (the machine is shared).
+ * Gemini, must do with them). Both servers run in this process's main thread and the client in a
+ * worker thread, as in `npm start`; each measurement is repeated and the best kept (the machine is
+ * shared).
  */
 
+import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { GoogleGenAI } from '@google/genai';
@@ -85,55 +89,90 @@ async function best(times: number, run: () => Promise<void>): Promise<number> {
   return fastest;
 }
 
-const s3App = buildApp({ logger: false });
-const s3Url = await s3App.listen({ port: 0, host: '127.0.0.1' });
-const emulator = await startGeminiEmulator({});
-const sink = await discardingServer();
-const tmp = await mkdtemp(join(tmpdir(), 'submit-bench-'));
-try {
+/** Where the client thread finds the servers. */
+interface Servers {
+  readonly s3Url: string;
+  readonly geminiUrl: string;
+  readonly apiKey: string;
+  readonly sinkPort: number;
+  readonly tmp: string;
+}
+
+/**
+ * The client's side, in a thread of its own as a function runs in `npm start` (and, in Lambda, on
+ * another machine than S3 and Gemini): the servers' work is not added to the upload's.
+ */
+async function measure({ s3Url, geminiUrl, apiKey, sinkPort, tmp }: Servers): Promise<SubmitWorkerResult> {
   const s3 = new S3Client({
     endpoint: s3Url,
     region: 'us-east-1',
     forcePathStyle: true,
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
-  await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
-  const bytes = mib * 1024 * 1024;
-  await new Upload({ client: s3, params: { Bucket: BUCKET, Key: KEY, Body: chunkBody(bytes) } }).done();
-  const store = new S3ObjectStore(s3);
-  const gemini = new GenaiBatchApi({ apiKey: emulator.apiKey, baseUrl: emulator.url });
-  let n = 0;
-  let uploadRssRiseBytes = 0;
-  const uploadMs = await best(repeats, async () => {
-    n += 1;
-    const before = process.memoryUsage.rss();
-    const sampler = setInterval(() => {
-      uploadRssRiseBytes = Math.max(uploadRssRiseBytes, process.memoryUsage.rss() - before);
-    }, 10);
-    await uploadChunk(
-      { store, gemini },
-      { bucket: BUCKET, chunk: { key: KEY, bytes }, displayName: `bench/${n}`, reuseUploaded: false },
-    );
-    clearInterval(sampler);
-  });
-  const sdk = new GoogleGenAI({ apiKey: emulator.apiKey, httpOptions: { baseUrl: emulator.url } });
-  const stagedSdkMs = await best(repeats, async () => {
-    const path = join(tmp, 'staged.jsonl');
-    await store.downloadToFile(BUCKET, KEY, path);
-    await sdk.files.upload({
-      file: path,
-      config: { mimeType: 'application/jsonl', displayName: 'bench/staged' },
+  try {
+    await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+    const bytes = mib * 1024 * 1024;
+    await new Upload({ client: s3, params: { Bucket: BUCKET, Key: KEY, Body: chunkBody(bytes) } }).done();
+    const store = new S3ObjectStore(s3);
+    const gemini = new GenaiBatchApi({ apiKey, baseUrl: geminiUrl });
+    let n = 0;
+    let uploadRssRiseBytes = 0;
+    const uploadMs = await best(repeats, async () => {
+      n += 1;
+      const before = process.memoryUsage.rss();
+      const sampler = setInterval(() => {
+        uploadRssRiseBytes = Math.max(uploadRssRiseBytes, process.memoryUsage.rss() - before);
+      }, 10);
+      await uploadChunk(
+        { store, gemini },
+        { bucket: BUCKET, chunk: { key: KEY, bytes }, displayName: `bench/${n}`, reuseUploaded: false },
+      );
+      clearInterval(sampler);
     });
-    await rm(path);
-  });
-  const socketMs = await best(repeats, () => readIntoSocket(store, sink.port));
-  const diskMs = await best(repeats, () => store.downloadToFile(BUCKET, KEY, join(tmp, 'leg.jsonl')));
-  const result: SubmitWorkerResult = { bytes, uploadMs, uploadRssRiseBytes, stagedSdkMs, socketMs, diskMs };
-  reportResult(result);
-  s3.destroy();
-} finally {
-  sink.server.close();
-  await emulator.stop();
-  await s3App.close();
-  await rm(tmp, { recursive: true, force: true });
+    const sdk = new GoogleGenAI({ apiKey, httpOptions: { baseUrl: geminiUrl } });
+    const stagedSdkMs = await best(repeats, async () => {
+      const path = join(tmp, 'staged.jsonl');
+      await store.downloadToFile(BUCKET, KEY, path);
+      await sdk.files.upload({
+        file: path,
+        config: { mimeType: 'application/jsonl', displayName: 'bench/staged' },
+      });
+      await rm(path);
+    });
+    const socketMs = await best(repeats, () => readIntoSocket(store, sinkPort));
+    const diskMs = await best(repeats, () => store.downloadToFile(BUCKET, KEY, join(tmp, 'leg.jsonl')));
+    return { bytes, uploadMs, uploadRssRiseBytes, stagedSdkMs, socketMs, diskMs };
+  } finally {
+    s3.destroy();
+  }
+}
+
+if (isMainThread) {
+  const s3App = buildApp({ logger: false });
+  const s3Url = await s3App.listen({ port: 0, host: '127.0.0.1' });
+  const emulator = await startGeminiEmulator({});
+  const sink = await discardingServer();
+  const tmp = await mkdtemp(join(tmpdir(), 'submit-bench-'));
+  try {
+    const servers: Servers = {
+      s3Url,
+      geminiUrl: emulator.url,
+      apiKey: emulator.apiKey,
+      sinkPort: sink.port,
+      tmp,
+    };
+    const client = new Worker(fileURLToPath(import.meta.url), {
+      workerData: servers,
+      argv: process.argv.slice(2),
+    });
+    const [result] = (await once(client, 'message')) as [SubmitWorkerResult];
+    reportResult(result);
+  } finally {
+    sink.server.close();
+    await emulator.stop();
+    await s3App.close();
+    await rm(tmp, { recursive: true, force: true });
+  }
+} else {
+  parentPort?.postMessage(await measure(workerData as Servers));
 }
