@@ -9,7 +9,7 @@
  *   --e2e-requests N   requests in the local end-to-end run (default 100000)
  *   --cpu-prof DIR     write a V8 CPU profile of every worker into DIR (kept)
  *
- * Sections: prepare, collect, memory, snippet, e2e, cost, bundle, poll, emulator. `cost` runs its own
+ * Sections: prepare, collect, memory, snippet, submit, e2e, cost, bundle, poll, emulator. `cost` runs its own
  * local end-to-end run of --e2e-requests with the functions' S3 requests counted, apart from `e2e`'s
  * timing run, whose figures the counting proxy would slow. Everything generated
  * lives in one temporary directory, removed at the end and on Ctrl-C. Progress goes to stderr,
@@ -29,6 +29,7 @@ import { benchMemory } from './memory.bench.js';
 import { benchPollTransitions } from './poll.bench.js';
 import { benchPrepare } from './prepare.bench.js';
 import { benchSnippet } from './snippet.bench.js';
+import { benchSubmit } from './submit.bench.js';
 import { pinnedToOneCpu, profileWorkersInto, stopWorkers, workersTmpDirIn } from './support/child.js';
 import { type BenchRow, errorRow, MIB, renderTable } from './support/table.js';
 import { LargeFileWorkspace } from './support/workspace.js';
@@ -39,6 +40,7 @@ const SECTIONS = [
   'collect',
   'memory',
   'snippet',
+  'submit',
   'e2e',
   'cost',
   'bundle',
@@ -52,6 +54,7 @@ const TITLES: Record<Section, string> = {
   collect: 'Collect throughput',
   memory: 'Peak RSS',
   snippet: "Google's snippet",
+  submit: 'Submit upload',
   e2e: 'Local end-to-end',
   cost: 'AWS cost per million requests',
   bundle: 'Lambda bundles',
@@ -134,6 +137,7 @@ const started = performance.now();
 try {
   await section('poll', benchPollTransitions);
   await section('bundle', () => benchBundles(dir));
+  await section('submit', () => benchSubmit());
 
   if (['prepare', 'collect', 'memory', 'snippet'].some((name) => selected.has(name as Section))) {
     const large = await LargeFileWorkspace.create(dir, largeMib * MIB);

@@ -8,11 +8,12 @@
  * differ. The steps are in `local/runner/`; this module composes them and changes nothing in this
  * process (no global, no `process.env`).
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { buildApp } from 'fauxqs';
@@ -148,6 +149,8 @@ export interface LocalPipeline {
   runFile(path: string): Promise<RunOutcome>;
   /** Bytes of an object, or undefined. */
   readObject(key: string): Promise<string | undefined>;
+  /** Streams an object to a local file; false when there is no such object. */
+  downloadObject(key: string, path: string): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -240,6 +243,18 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     }
   };
 
+  const downloadObject = async (key: string, path: string): Promise<boolean> => {
+    let body: Readable;
+    try {
+      body = (await s3.send(new GetObjectCommand({ Bucket: LOCAL_BUCKET, Key: key }))).Body as Readable;
+    } catch (error) {
+      if ((error as Error).name === 'NoSuchKey') return false;
+      throw error;
+    }
+    await pipeline(body, createWriteStream(path));
+    return true;
+  };
+
   const startRunFunction = functionIn(START_RUN_FUNCTION);
   const eventRules = rules({
     inputPattern: workflow.inputPattern,
@@ -310,6 +325,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     waitForRun: (runId) => pipelineRuns.waitFor(runId),
     cancel: (runId, cause = 'cancelled by the user') => pipelineRuns.cancel(runId, cause),
     readObject,
+    downloadObject,
     async runFile(path) {
       const key = `${inputPrefix}${basename(path)}`;
       const { delivery } = await upload(key, createReadStream(path));

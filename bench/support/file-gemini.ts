@@ -5,8 +5,10 @@
  * file. State lives in a directory, so the Collect worker (another process) sees the jobs the
  * Submit core created here. No network, no emulator: only the cores are measured.
  */
+import { createWriteStream } from 'node:fs';
 import { copyFile, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import {
   BATCH_METHODS,
   type BatchJobStatus,
@@ -14,6 +16,7 @@ import {
   type CreateBatchRequest,
   type GeminiBatchApi,
   type InlineResponse,
+  type JsonlSource,
   type ModelInfo,
 } from '../../lambdas/shared/gemini/gemini-batch-api.js';
 import { type GeneratedFile, writeResultsFor } from './generate.js';
@@ -71,8 +74,10 @@ export class FileGemini implements GeminiBatchApi {
     return this.#saving;
   }
 
-  async uploadJsonl(path: string, _displayName: string): Promise<string> {
+  async uploadJsonl(source: JsonlSource, _displayName: string): Promise<string> {
     const id = this.state.next++;
+    const path = join(this.dir, `up-${id}.jsonl`);
+    await pipeline(await source.open(), createWriteStream(path));
     const results = await writeResultsFor(path, join(this.dir, `out-${id}.jsonl`));
     const name = `files/up-${id}`;
     this.state.uploads[name] = { ...results, id };

@@ -50,6 +50,8 @@ export interface PollDeps
     JobReadDeps,
     Pick<RetryDeps, 'lineRetryRounds' | 'expiredResubmitRounds' | 'retryCutoffSeconds'> {
   readonly schedule: PollSchedule;
+  /** Where a retry round stages a chunk's results to scan them (Lambda's /tmp). */
+  readonly tmpDir: string;
   /** @default DEFAULT_SUBMIT_DEADLINE_SECONDS */
   readonly submitDeadlineSeconds?: number;
 }

@@ -1,4 +1,3 @@
-import { tmpdir } from 'node:os';
 import { admissionQueueFromEnvironment } from '../shared/admission/from-environment.js';
 import { geminiFromEnvironment } from '../shared/gemini/from-environment.js';
 import { objectStoreFromEnvironment } from '../shared/object-store/from-environment.js';
@@ -11,7 +10,6 @@ import { type SubmitDeps, submitBatchJobs } from './submit-batch-jobs.js';
 
 const deps: Omit<SubmitDeps, 'gemini'> = {
   store: objectStoreFromEnvironment(),
-  tmpDir: tmpdir(),
   ...inlineChoiceEnv(),
   admission: { queue: admissionQueueFromEnvironment(), ...admissionSettingsEnv() },
   log: logInfo,

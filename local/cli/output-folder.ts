@@ -1,5 +1,5 @@
 /** Where `npm start -- FILE` copies a run's files: the output folder holds this run's files only. */
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { resultKeys } from '../../lambdas/shared/run/bucket-layout.js';
 
@@ -9,7 +9,11 @@ export const OUTPUT_FILES = ['results.jsonl', 'rejected.jsonl', 'unmatched.jsonl
 /** What copying needs from the pipeline. */
 export interface OutputSource {
   readonly inputPrefix: string;
-  readObject(key: string): Promise<string | undefined>;
+  /**
+   * Streams the object to `path`; false when there is no such object. Streamed, not read into a
+   * string: a results file of millions of answers is longer than the longest string V8 makes.
+   */
+  downloadObject(key: string, path: string): Promise<boolean>;
 }
 
 /**
@@ -35,10 +39,7 @@ export async function copyRunOutputs(
   for (const name of OUTPUT_FILES) {
     const path = join(outDir, name);
     await rm(path, { force: true });
-    const content = await source.readObject(keyOf[name]);
-    if (content === undefined) continue;
-    await writeFile(path, content);
-    copied.push(path);
+    if (await source.downloadObject(keyOf[name], path)) copied.push(path);
   }
   return copied;
 }

@@ -5,7 +5,7 @@
  * private state, which splitting the class would have to expose. The result lines it answers with
  * are built in `gemini-answer-lines.ts`.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import {
   GeminiRateLimitError,
   GeminiRequestError,
@@ -22,6 +22,7 @@ import {
   type InlineRequest,
   type InlineResponse,
   isTerminalState,
+  type JsonlSource,
   type ModelInfo,
   type UploadOptions,
 } from '../../lambdas/shared/gemini/gemini-batch-api.js';
@@ -205,10 +206,17 @@ export class FakeGemini implements GeminiBatchApi {
     return this.models.get(id);
   }
 
-  async uploadJsonl(path: string, displayName: string, options: UploadOptions = {}): Promise<string> {
+  async uploadJsonl(source: JsonlSource, displayName: string, options: UploadOptions = {}): Promise<string> {
     this.#enter('uploadJsonl');
     if (displayName === '') throw new GeminiRequestError('upload without a display name');
-    const content = await readFile(path, 'utf8');
+    const parts: Uint8Array[] = [];
+    for await (const part of await source.open()) parts.push(part);
+    const bytes = Buffer.concat(parts);
+    // As Gemini: an upload that brings other than the size declared at its start is no file.
+    if (bytes.length !== source.bytes) {
+      throw new GeminiUnavailableError(`upload of ${bytes.length} bytes, ${source.bytes} declared`);
+    }
+    const content = bytes.toString('utf8');
     if (options.reuseUploaded) {
       const earlier = [...this.fileDisplayNames]
         .reverse()

@@ -1,10 +1,8 @@
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { GeminiRateLimitError, type GeminiRequestError, GeminiUnavailableError } from '../errors.js';
 import type { GeminiBatchApi, InlineRequest, RequestFormat } from '../gemini/gemini-batch-api.js';
 import type { Log } from '../log.js';
 import type { ObjectStore } from '../object-store/object-store.js';
-import { chunkId, jobDisplayName, workKeys } from '../run/bucket-layout.js';
+import { jobDisplayName, workKeys } from '../run/bucket-layout.js';
 import type { RunRef } from '../run/state-payloads.js';
 import type { ChunkPlan, EmptyLookup, JobLedger } from '../run/work-records.js';
 import { noMetrics, type RunMetrics } from '../run-metrics.js';
@@ -17,12 +15,11 @@ import {
   searchUnrecorded,
   type UnrecordedSearch,
 } from './unrecorded-jobs.js';
+import { uploadChunk } from './upload-chunk.js';
 
 export interface ChunkJobDeps extends InlineChoice {
   readonly store: ObjectStore;
   readonly gemini: GeminiBatchApi;
-  /** Where file chunks are staged for upload (Lambda's /tmp). */
-  readonly tmpDir: string;
   readonly now?: () => Date;
   readonly log?: Log;
   /** Where jobs created and creates refused for quota are counted. @default noMetrics */
@@ -199,19 +196,19 @@ async function upload(
     uploading = { ...ledger, uploading: true, updatedAt: steps.now() };
     await steps.record(uploading);
   }
-  // The SDK's upload streams from a path in 8 MiB chunks: the chunk is staged on local disk.
-  const path = join(deps.tmpDir, `${run.runId}-${chunkId(chunk.index)}.jsonl`);
   let uploadedFile: string;
   try {
-    await deps.store.downloadToFile(run.bucket, chunk.key, path);
-    uploadedFile = await deps.gemini.uploadJsonl(path, steps.displayName, { reuseUploaded });
+    uploadedFile = await uploadChunk(deps, {
+      bucket: run.bucket,
+      chunk,
+      displayName: steps.displayName,
+      reuseUploaded,
+    });
   } catch (error) {
     if (isWait(error)) return { outcome: steps.wait('take the upload', error) };
     // An upload refused for a reason waiting cannot fix (a 4xx) fails this chunk, not the run.
     if (isFinalRefusal(error)) return { outcome: await refuse(steps, uploading, 'upload', error) };
     throw error;
-  } finally {
-    await rm(path, { force: true });
   }
   const { uploading: _uploaded, ...rest } = uploading;
   const uploaded = { ...rest, uploadedFile, updatedAt: steps.now() };

@@ -141,6 +141,15 @@ export interface UploadOptions {
  * too, not only on create) or `GeminiUnavailableError` (5xx, 408, unreachable, an upload Gemini did
  * not finish); both are waits, not verdicts. `GeminiRequestError` is a refusal retrying cannot change.
  */
+/**
+ * Bytes to upload: their exact size, which Gemini's resumable upload declares before the first
+ * byte, and how to open them (called once, after Gemini has accepted the upload's start).
+ */
+export interface JsonlSource {
+  readonly bytes: number;
+  open(): Promise<AsyncIterable<Uint8Array>>;
+}
+
 export interface GeminiBatchApi {
   /**
    * The model as the Models API describes it, or undefined when Gemini does not know it (a typo, or
@@ -148,10 +157,11 @@ export interface GeminiBatchApi {
    */
   getModel(model: string): Promise<ModelInfo | undefined>;
   /**
-   * Uploads a local JSONL file; returns its name, `files/…`. An upload Gemini did not finish (no
-   * file in its final answer, a status that is not final) is a `GeminiUnavailableError`: retried.
+   * Uploads JSONL bytes, streamed from `source` as they are read; returns the file's name,
+   * `files/…`. An upload Gemini did not finish (no file in its final answer, a status that is not
+   * final, fewer or more bytes than `source.bytes`) is a `GeminiUnavailableError`: retried.
    */
-  uploadJsonl(path: string, displayName: string, options?: UploadOptions): Promise<string>;
+  uploadJsonl(source: JsonlSource, displayName: string, options?: UploadOptions): Promise<string>;
   /** Creates a batch job; returns its name, `batches/…`. Not idempotent on Gemini's side. */
   createBatch(request: CreateBatchRequest): Promise<string>;
   /**

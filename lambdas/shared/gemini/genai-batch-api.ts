@@ -18,6 +18,7 @@ import type {
   CreateBatchRequest,
   GeminiBatchApi,
   InlineResponse,
+  JsonlSource,
   ModelInfo,
   UploadOptions,
 } from './gemini-batch-api.js';
@@ -50,9 +51,9 @@ export class GenaiBatchApi implements GeminiBatchApi {
     );
   }
 
-  uploadJsonl(path: string, displayName: string, options: UploadOptions = {}): Promise<string> {
+  uploadJsonl(source: JsonlSource, displayName: string, options: UploadOptions = {}): Promise<string> {
     return attempt(`upload the request file ${displayName}`, () =>
-      uploadJsonl(this.#clients.ai, { ...options, path, displayName }),
+      uploadJsonl(this.#clients, { ...options, source, displayName }),
     );
   }
 

@@ -32,6 +32,53 @@ export class GeminiRest {
     if (!response.ok) throw new ApiError({ message: await response.text(), status: response.status });
     return response;
   }
+
+  /**
+   * Starts a resumable upload as the SDK does (`fetchUploadUrl`): Gemini's answer, whose
+   * `x-goog-upload-url` header is where the bytes go.
+   */
+  async startUpload(file: { displayName: string; mimeType: string; bytes: number }): Promise<Response> {
+    const response = await fetch(`${this.#baseUrl}/upload/${GEMINI_API_VERSION}/files`, {
+      method: 'POST',
+      headers: {
+        'x-goog-api-key': this.#apiKey,
+        'content-type': 'application/json',
+        'x-goog-upload-protocol': 'resumable',
+        'x-goog-upload-command': 'start',
+        'x-goog-upload-header-content-length': String(file.bytes),
+        'x-goog-upload-header-content-type': file.mimeType,
+      },
+      body: JSON.stringify({ file: { displayName: file.displayName, mimeType: file.mimeType } }),
+    });
+    if (!response.ok) throw new ApiError({ message: await response.text(), status: response.status });
+    await response.arrayBuffer();
+    return response;
+  }
+
+  /**
+   * Sends one piece of a resumable upload to the URL Gemini gave, on this client's host (as the SDK
+   * does, so that a proxy or the emulator in front keeps receiving it).
+   */
+  async uploadPiece(
+    uploadUrl: string,
+    piece: { offset: number; bytes: Uint8Array; finalize: boolean },
+  ): Promise<Response> {
+    const target = new URL(uploadUrl);
+    const base = new URL(this.#baseUrl);
+    target.protocol = base.protocol;
+    target.host = base.host;
+    const response = await fetch(target, {
+      method: 'POST',
+      headers: {
+        'x-goog-api-key': this.#apiKey,
+        'x-goog-upload-command': piece.finalize ? 'upload, finalize' : 'upload',
+        'x-goog-upload-offset': String(piece.offset),
+      },
+      body: piece.bytes,
+    });
+    if (!response.ok) throw new ApiError({ message: await response.text(), status: response.status });
+    return response;
+  }
 }
 
 export interface GenaiClients {

@@ -1,20 +1,21 @@
 /**
- * The Files API through the SDK: uploading a chunk's JSONL (with the MIME fallback, and reuse of an
- * earlier attempt's upload), downloading a responses file, deleting a file.
+ * The Files API: uploading a chunk's JSONL as it streams from S3 (with the MIME fallback, and reuse
+ * of an earlier attempt's upload), downloading a responses file, deleting a file.
  */
-import { stat } from 'node:fs/promises';
 import { ApiError, type GoogleGenAI } from '@google/genai';
 import { GeminiUnavailableError } from '../../errors.js';
-import type { UploadOptions } from '../gemini-batch-api.js';
+import type { JsonlSource, UploadOptions } from '../gemini-batch-api.js';
+import type { GenaiClients } from './clients.js';
 import { isHttpStatus } from './pipeline-errors.js';
+import { uploadPieces } from './resumable-upload.js';
 
 /**
  * MIME types tried for a JSONL upload, in order. `application/jsonl` first: it names the content,
  * and when Gemini does not take it the failure is an immediate, free `Unsupported MIME type` on the
- * upload (python-genai #1547; "works inconsistently", cookbook #1008). `application/json` is the
- * fallback because it is the one type reported to have worked every time (python-genai #1248) —
- * not first, because a file mislabelled as one JSON document could instead fail later, at create
- * time or as a FAILED job, where nothing can fall back.
+ * upload's start (python-genai #1547; "works inconsistently", cookbook #1008). `application/json`
+ * is the fallback because it is the one type reported to have worked every time (python-genai
+ * #1248) — not first, because a file mislabelled as one JSON document could instead fail later, at
+ * create time or as a FAILED job, where nothing can fall back.
  */
 const UPLOAD_MIME_TYPES = ['application/jsonl', 'application/json'] as const;
 
@@ -26,31 +27,32 @@ const RECOVERY_SCAN_LIMIT = 1000;
 
 /** What to upload, and whether an earlier attempt's copy may stand in for it. */
 export interface JsonlUpload extends UploadOptions {
-  /** The local JSONL file. */
-  readonly path: string;
+  readonly source: JsonlSource;
   readonly displayName: string;
 }
 
 /**
- * Uploads with {@link UPLOAD_MIME_TYPES} in order, moving on only when Gemini answers
- * `Unsupported MIME type`. An upload Gemini did not finish — its final answer has no `file`
- * (python-genai #1248, #1590), or the SDK's "Upload status is not finalized" — is a
- * GeminiUnavailableError: the caller retries, with `reuseUploaded` so that bytes Gemini kept
- * after all become that file instead of an orphan.
+ * Starts a resumable upload with {@link UPLOAD_MIME_TYPES} in order, moving on only when Gemini
+ * answers `Unsupported MIME type`, then streams the bytes ({@link uploadPieces}). Not the SDK's
+ * `files.upload`: it reads a path or an in-memory Blob and sends one 8 MiB piece after another,
+ * reading the next only once the last is answered (@google/genai 3.1 `NodeUploader`), so a chunk
+ * had to be staged on disk first and every leg waited for the others. An upload Gemini did not
+ * finish — its final answer has no `file` (python-genai #1248, #1590) or no final status — is a
+ * GeminiUnavailableError: the caller retries, with `reuseUploaded` so that bytes Gemini kept after
+ * all become that file instead of an orphan.
  */
 export async function uploadJsonl(
-  ai: GoogleGenAI,
-  { path, displayName, reuseUploaded }: JsonlUpload,
+  { ai, rest }: GenaiClients,
+  { source, displayName, reuseUploaded }: JsonlUpload,
 ): Promise<string> {
   if (reuseUploaded) {
-    const found = await findUploaded(ai, displayName, (await stat(path)).size);
+    const found = await findUploaded(ai, displayName, source.bytes);
     if (found) return found;
   }
-  let file: { readonly name?: string } | undefined;
+  let session: Response | undefined;
   for (const [index, mimeType] of UPLOAD_MIME_TYPES.entries()) {
     try {
-      // `.jsonl` is not in the SDK's MIME table: without an explicit type the upload throws.
-      file = await ai.files.upload({ file: path, config: { mimeType, displayName } });
+      session = await rest.startUpload({ displayName, mimeType, bytes: source.bytes });
       break;
     } catch (error) {
       const unsupported =
@@ -58,6 +60,12 @@ export async function uploadJsonl(
       if (!unsupported || index === UPLOAD_MIME_TYPES.length - 1) throw error;
     }
   }
+  const uploadUrl = session?.headers.get('x-goog-upload-url');
+  if (!session || !uploadUrl) {
+    throw new GeminiUnavailableError(`Gemini started the upload of ${displayName} without an upload URL`);
+  }
+  const granularity = Number(session.headers.get('x-goog-upload-chunk-granularity')) || undefined;
+  const file = await uploadPieces(rest, { uploadUrl, granularity, source, displayName });
   if (!file?.name) {
     throw new GeminiUnavailableError(
       `Gemini ended the upload of ${displayName} without naming the file (HTTP 200 with no file); uploading again`,

@@ -23,7 +23,7 @@ afterEach(async () => {
   await rm(tmpDir, { recursive: true, force: true });
 });
 
-const deps = (): SubmitDeps => ({ store, gemini: fake, tmpDir, now: fixedNow, concurrency: 1 });
+const deps = (): SubmitDeps => ({ store, gemini: fake, now: fixedNow, concurrency: 1 });
 
 describe('submitBatchJobs', () => {
   it('counts the chunks, those with a job and those waiting, and a chunk refused for good in neither', async () => {

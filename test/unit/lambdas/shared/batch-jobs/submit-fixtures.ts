@@ -33,10 +33,10 @@ export async function freshWorkspace(): Promise<SubmitWorkspace> {
 
 /** File chunks unless a test says otherwise: these tests are about uploads and ledgers. */
 export function submitDeps(
-  { store, fake, tmpDir }: SubmitWorkspace,
+  { store, fake }: SubmitWorkspace,
   overrides: Partial<SubmitChunksDeps> = {},
 ): SubmitChunksDeps {
-  return { store, gemini: fake, tmpDir, now: fixedNow, inlineMaxBytes: 0, ...overrides };
+  return { store, gemini: fake, now: fixedNow, inlineMaxBytes: 0, ...overrides };
 }
 
 /** Submits every chunk of the run's plan, as Submit Batch Jobs does. */

@@ -1,10 +1,9 @@
 /**
  * Uploads against a stub that answers `Unsupported MIME type`, or ends an upload without a file or
- * without a final status, as Gemini has been reported to.
+ * without a final status, as Gemini has been reported to; and the pieces a streamed upload sends.
  */
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { JsonlSource } from '../../../../../../lambdas/shared/gemini/gemini-batch-api.js';
 import { on, type Reply, type Route, type Seen, useHttpStub } from '../gemini-http-stub.js';
 
 const stub = useHttpStub();
@@ -28,10 +27,20 @@ const FINAL_FILE: Reply = {
   body: { file: { name: 'files/abc', displayName: 'run/chunk-00000', sizeBytes: '12', state: 'ACTIVE' } },
 };
 
-async function chunkFile(content = '{"key":"a"}\n'): Promise<string> {
-  const path = join(stub.dir, 'chunk.jsonl');
-  await writeFile(path, content);
-  return path;
+/** A chunk as S3 streams it: `content` in parts of `partBytes`, declared as `bytes` long. */
+function chunkFile(
+  content = '{"key":"a"}\n',
+  partBytes = 5,
+  bytes = Buffer.byteLength(content),
+): JsonlSource {
+  const whole = Buffer.from(content);
+  return {
+    bytes,
+    open: async () =>
+      (async function* () {
+        for (let at = 0; at < whole.length; at += partBytes) yield whole.subarray(at, at + partBytes);
+      })(),
+  };
 }
 
 const startMimeTypes = () =>
@@ -42,7 +51,7 @@ const startMimeTypes = () =>
 describe('GenaiBatchApi.uploadJsonl', () => {
   it('uploads as application/jsonl', async () => {
     stub.routes.push(...uploadRoutes(FINAL_FILE));
-    expect(await stub.api().uploadJsonl(await chunkFile(), 'run/chunk-00000')).toBe('files/abc');
+    expect(await stub.api().uploadJsonl(chunkFile(), 'run/chunk-00000')).toBe('files/abc');
     expect(startMimeTypes()).toEqual(['application/jsonl']);
   });
 
@@ -63,7 +72,7 @@ describe('GenaiBatchApi.uploadJsonl', () => {
           : undefined,
       ),
     );
-    expect(await stub.api().uploadJsonl(await chunkFile(), 'run/chunk-00000')).toBe('files/abc');
+    expect(await stub.api().uploadJsonl(chunkFile(), 'run/chunk-00000')).toBe('files/abc');
     expect(startMimeTypes()).toEqual(['application/jsonl', 'application/json']);
   });
 
@@ -74,7 +83,7 @@ describe('GenaiBatchApi.uploadJsonl', () => {
         body: { error: { code: 400, message: 'File too large', status: 'INVALID_ARGUMENT' } },
       })),
     );
-    await expect(stub.api().uploadJsonl(await chunkFile(), 'run/chunk-00000')).rejects.toMatchObject({
+    await expect(stub.api().uploadJsonl(chunkFile(), 'run/chunk-00000')).rejects.toMatchObject({
       name: 'GeminiRequestError',
     });
     expect(startMimeTypes()).toEqual(['application/jsonl']);
@@ -82,17 +91,25 @@ describe('GenaiBatchApi.uploadJsonl', () => {
 
   it('treats a final answer without a file as GeminiUnavailableError, to be retried', async () => {
     stub.routes.push(...uploadRoutes({ headers: { 'x-goog-upload-status': 'final' }, body: {} }));
-    await expect(stub.api().uploadJsonl(await chunkFile(), 'run/chunk-00000')).rejects.toMatchObject({
+    await expect(stub.api().uploadJsonl(chunkFile(), 'run/chunk-00000')).rejects.toMatchObject({
       name: 'GeminiUnavailableError',
       message: expect.stringContaining('without naming the file'),
     });
   });
 
-  it("treats the SDK's 'Upload status is not finalized' as GeminiUnavailableError", async () => {
+  it('treats a last piece answered with a status other than final as GeminiUnavailableError', async () => {
     stub.routes.push(...uploadRoutes({ headers: { 'x-goog-upload-status': 'cancelled' }, body: {} }));
-    await expect(stub.api().uploadJsonl(await chunkFile(), 'run/chunk-00000')).rejects.toMatchObject({
+    await expect(stub.api().uploadJsonl(chunkFile(), 'run/chunk-00000')).rejects.toMatchObject({
       name: 'GeminiUnavailableError',
-      message: expect.stringContaining('Upload status is not finalized'),
+      message: expect.stringContaining('answered with status cancelled'),
+    });
+  });
+
+  it('treats a last piece answered with no status at all as GeminiUnavailableError', async () => {
+    stub.routes.push(...uploadRoutes({ body: {} }));
+    await expect(stub.api().uploadJsonl(chunkFile(), 'run/chunk-00000')).rejects.toMatchObject({
+      name: 'GeminiUnavailableError',
+      message: expect.stringContaining('answered with status none'),
     });
   });
 
@@ -110,14 +127,14 @@ describe('GenaiBatchApi.uploadJsonl', () => {
       }),
       ...uploadRoutes(FINAL_FILE),
     );
-    const name = await stub.api().uploadJsonl(await chunkFile(), 'run/chunk-00000', { reuseUploaded: true });
+    const name = await stub.api().uploadJsonl(chunkFile(), 'run/chunk-00000', { reuseUploaded: true });
     expect(name).toBe('files/earlier');
     expect(startMimeTypes()).toEqual([]);
   });
 
   it('uploads when asked to reuse but no earlier upload matches', async () => {
     stub.routes.push(on('GET', /^\/v1beta\/files$/, { body: { files: [] } }), ...uploadRoutes(FINAL_FILE));
-    expect(await stub.api().uploadJsonl(await chunkFile(), 'run/chunk-00000', { reuseUploaded: true })).toBe(
+    expect(await stub.api().uploadJsonl(chunkFile(), 'run/chunk-00000', { reuseUploaded: true })).toBe(
       'files/abc',
     );
     expect(startMimeTypes()).toEqual(['application/jsonl']);
