@@ -19,6 +19,10 @@ declare module '@20minutes/s3rver' {
     close(): Promise<void>;
     /** Koa's middleware list (S3rver extends Koa). */
     readonly middleware: unknown[];
+    /** Its filesystem store; `putContent` writes one object's or part's bytes. */
+    readonly store: {
+      putContent(path: string, content: Buffer | NodeJS.ReadableStream): Promise<[number, string]>;
+    };
   }
 }
 
