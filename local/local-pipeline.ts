@@ -1,5 +1,5 @@
 /**
- * The whole pipeline on one machine: an S3-compatible server (fauxqs), the Gemini emulator (or any
+ * The whole pipeline on one machine: an S3-compatible server keeping objects on disk (s3rver), the Gemini emulator (or any
  * Gemini-protocol endpoint, when asked), and the state machine synthesized from the CDK stack, run
  * by aws-local-stepfunctions with every Task mapped to its function. Each function runs in a
  * sandbox of its own (`local/lambda/`): the bundle `cdk deploy` uploads, or its source, with the
@@ -16,7 +16,6 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import { buildApp } from 'fauxqs';
 import { GEMINI_API_URL } from '../lambdas/shared/gemini/gemini-api.js';
 import type { RunInput } from '../lambdas/shared/run/state-payloads.js';
 import type { ObjectCreatedEvent } from '../lambdas/start-run/start-run.js';
@@ -41,6 +40,7 @@ import {
   LOCAL_STATE_MACHINE_ARN,
 } from './runner/local-aws.js';
 import { startLocalDynamoDb } from './runner/local-dynamodb.js';
+import { startLocalS3 } from './runner/local-s3.js';
 import { localStack } from './runner/local-stack.js';
 import { startOperatorStandIns } from './runner/operator-stand-ins.js';
 import { type DeliveryOutcome, rules, type StartRunAnswer } from './runner/rules.js';
@@ -154,19 +154,6 @@ export interface LocalPipeline {
   close(): Promise<void>;
 }
 
-/**
- * fauxqs's S3 on `host`: its `startFauxqs` always listens on every interface (`0.0.0.0`, fauxqs
- * 1.9.2 `dist/app.js`), so its app is built and listened on here (`buildApp`, a Fastify instance).
- */
-async function startS3Server(
-  port: number,
-  host: string,
-): Promise<{ address: string; stop(): Promise<void> }> {
-  const app = buildApp({ logger: false });
-  const address = await app.listen({ port, host });
-  return { address, stop: () => app.close() };
-}
-
 /** Starts a local pipeline: its S3, its Gemini, its functions and its state machine. */
 export async function startLocalPipeline(options: LocalPipelineOptions = {}): Promise<LocalPipeline> {
   if (!('withResolvers' in Promise)) {
@@ -183,7 +170,11 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
   const workflow = runnerTemplate(template);
   const { inputPrefix } = workflow;
 
-  const fauxqs = await startS3Server(options.s3Port ?? 0, options.s3Host ?? '127.0.0.1');
+  const localS3 = await startLocalS3({
+    port: options.s3Port ?? 0,
+    host: options.s3Host ?? '127.0.0.1',
+    directory: join(scratch, 's3'),
+  });
   const dynamoDb = await startLocalDynamoDb();
   const emulator = options.gemini ? undefined : await startGeminiEmulator(options.emulator);
   const gemini = options.gemini ?? { url: emulator?.url ?? '', apiKey: emulator?.apiKey ?? '' };
@@ -206,7 +197,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     await mkdir(tmpDir, { recursive: true });
     const environment = functionEnvironment({
       fn,
-      endpoints: { s3: fauxqs.address, dynamoDb: dynamoDb.endpoint, awsStandIns: standIns.url, gemini },
+      endpoints: { s3: localS3.address, dynamoDb: dynamoDb.endpoint, awsStandIns: standIns.url, gemini },
       tmpDir,
       path: process.env.PATH ?? '/usr/bin:/bin',
       verbose: options.verbose ?? false,
@@ -228,7 +219,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
   const functionIn = (folder: string) => functions.get(folder) as LocalFunction;
 
   const s3 = new S3Client({
-    endpoint: fauxqs.address,
+    endpoint: localS3.address,
     region: LOCAL_REGION,
     forcePathStyle: true,
     credentials: LOCAL_CREDENTIALS,
@@ -305,12 +296,12 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
 
   return {
     s3,
-    s3Endpoint: fauxqs.address,
+    s3Endpoint: localS3.address,
     bucket: LOCAL_BUCKET,
     inputPrefix,
     emulator,
     operatorEnvironment: {
-      AWS_ENDPOINT_URL_S3: fauxqs.address,
+      AWS_ENDPOINT_URL_S3: localS3.address,
       AWS_ENDPOINT_URL_CLOUDFORMATION: operatorStandIns.url,
       AWS_ENDPOINT_URL_SFN: operatorStandIns.url,
       AWS_REGION: LOCAL_REGION,
@@ -338,7 +329,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       await standIns.stop();
       await operatorStandIns.stop();
       await emulator?.stop();
-      await fauxqs.stop();
+      await localS3.stop();
       await dynamoDb.stop();
       await rm(scratch, { recursive: true, force: true });
     },
