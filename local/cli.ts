@@ -201,7 +201,7 @@ Or drive it with the gemini-batch CLI, as a deployed stack, from another shell:
     .join('\n  ')}
   npm run cli -- submit examples/generate-text.jsonl --wait`);
   warnOfUnusedKey(pipeline);
-  // fauxqs does not emit S3 events, so the runner notices new uploads and delivers their event.
+  // The local S3 emits no S3 events, so the runner notices new uploads and delivers their event.
   const stopWatching = stack.watchUploads({
     s3: pipeline.s3,
     bucket: pipeline.bucket,

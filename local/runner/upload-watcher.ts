@@ -1,6 +1,6 @@
 /**
  * Notices uploads made by any S3 client (the AWS CLI, `gemini-batch submit`) and delivers their
- * "Object Created" event: the local S3 (fauxqs) emits no S3 events, as S3 does through
+ * "Object Created" event: the local S3 (s3rver) emits no S3 events, as S3 does through
  * EventBridge. Each object version (key and ETag) is delivered once.
  */
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';

@@ -1,6 +1,6 @@
 /**
  * The pipeline end to end, offline: the state machine synthesized from the CDK stack, run by
- * aws-local-stepfunctions, with the same handler modules Lambda runs, against local S3 (fauxqs)
+ * aws-local-stepfunctions, with the same handler modules Lambda runs, against the local S3 (s3rver, on disk)
  * and the Gemini emulator. Each test uploads a file as a user would and reads what the run left in S3.
  */
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
@@ -228,7 +228,7 @@ describe('the pipeline on the synthesized state machine', () => {
         generateLine(`big-${i}`, `item ${i} ${'pad '.repeat(120)}`),
       );
       await writeFile(path, `${lines.join('\n')}\n`);
-      expect((await stat(path)).size).toBeGreaterThan(12 * 1024 * 1024); // fauxqs refuses single requests over 11 MiB
+      expect((await stat(path)).size).toBeGreaterThan(12 * 1024 * 1024); // over lib-storage's 5 MiB part size: a multipart upload
 
       const run = await pipeline.runFile(path);
 
