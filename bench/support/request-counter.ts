@@ -50,8 +50,10 @@ export async function startRequestCounter(
         port: upstream.port,
         method: incoming.method,
         path: incoming.url,
-        // Host is kept: S3 signatures cover it, and a path-style request names no other host.
-        headers: incoming.headers,
+        // Host is kept: S3 signatures cover it, and a path-style request names no other host. The
+        // proxy has already answered `Expect: 100-continue` (Node's server does); passed on, it would
+        // make the upstream wait for a second go-ahead that never comes, and large uploads hang.
+        headers: withoutExpect(incoming.headers),
       },
       (answer) => {
         outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
@@ -75,6 +77,11 @@ export async function startRequestCounter(
         server.close(() => resolve());
       }),
   };
+}
+
+function withoutExpect(headers: IncomingMessage['headers']): IncomingMessage['headers'] {
+  const { expect: _answered, ...rest } = headers;
+  return rest;
 }
 
 /** S3: the method and query decide the class. */
