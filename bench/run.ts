@@ -89,6 +89,8 @@ function sectionList(text: string | undefined): Section[] | undefined {
 
 const largeMib = Number(values['large-mib']);
 const e2eRequests = Number(values['e2e-requests']);
+/** The largest run the cost section's counting proxy is known to carry (see below). */
+const COST_RUN_MAX_REQUESTS = 50_000;
 if (!(largeMib > 0) || !(e2eRequests > 0))
   throw new Error('--large-mib and --e2e-requests must be positive numbers');
 const only = sectionList(values.only);
@@ -160,7 +162,9 @@ try {
   }
 
   await section('e2e', () => benchEndToEnd(dir, e2eRequests));
-  await section('cost', () => benchCost(dir, e2eRequests));
+  // Through the request-counting proxy, a run of more than about 60,000 requests stalls against the
+  // local S3 (s3rver) on a large upload: not yet understood. Until it is, the cost run is capped.
+  await section('cost', () => benchCost(dir, Math.min(e2eRequests, COST_RUN_MAX_REQUESTS)));
   await section('emulator', () => benchEmulator({ largeInputBytes: largeMib * MIB, parentDir: dir }));
 } finally {
   await rm(dir, { recursive: true, force: true });
