@@ -5,7 +5,7 @@
  * bundles send (retries, multipart parts, HEADs) whichever S3 server runs behind it.
  */
 import { createServer, request as forward, type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from '../../local/runner/loopback-server.js';
 
 /** S3 request classes as the S3 price list groups them (S3 Standard). */
 export type S3RequestClass = 'put' | 'get' | 'free';
@@ -63,19 +63,14 @@ export async function startRequestCounter(
     proxied.on('error', (error) => outgoing.destroy(error));
     incoming.pipe(proxied);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const listening = await listenOnLoopback(server);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: listening.url,
     target(url) {
       upstream = new URL(url);
     },
     counts: () => ({ ...tally }),
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    stop: () => listening.stop(),
   };
 }
 
