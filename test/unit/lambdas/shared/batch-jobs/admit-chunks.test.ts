@@ -2,9 +2,8 @@
  * The admission queue's rules, against the real DynamoDB client and a local DynamoDB (dynalite),
  * with fake Gemini: first come, first served across runs, one shared gate, only the head probes.
  */
-import { rm } from 'node:fs/promises';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DynamoDbAdmissionQueue } from '../../../../../lambdas/shared/admission/dynamodb-admission-queue.js';
 import { type AdmissionDeps, admitChunks } from '../../../../../lambdas/shared/batch-jobs/admit-chunks.js';
 import type { ChunkOutcome } from '../../../../../lambdas/shared/batch-jobs/create-chunk-job.js';
@@ -34,7 +33,7 @@ let queue: DynamoDbAdmissionQueue;
 let clock: Date;
 let chunks: ChunkPlan[];
 beforeEach(async () => {
-  workspace = await freshWorkspace();
+  workspace = freshWorkspace();
   // Each test its own table's worth of state: empty the queue and open the gate.
   queue = new DynamoDbAdmissionQueue(client, dynamo.tableName);
   for (const ticket of await queue.head(100)) await queue.remove(ticket);
@@ -47,7 +46,6 @@ beforeEach(async () => {
     ])
   ).chunks as ChunkPlan[];
 });
-afterEach(() => rm(workspace.tmpDir, { recursive: true, force: true }));
 
 /** Two runs over the same chunk files, the first uploaded a minute before the second. */
 const EARLY = runState({ runId: '20261103T101530Z-early0000000000', uploadedAt: '2026-11-03T10:15:30.000Z' });

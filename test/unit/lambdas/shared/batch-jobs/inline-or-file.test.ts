@@ -1,26 +1,18 @@
-import { rm } from 'node:fs/promises';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import {
   DEFAULT_INLINE_MAX_ANSWER_BYTES,
   estimateAnswerBytes,
 } from '../../../../../lambdas/shared/batch-jobs/inline-or-file.js';
-import type { SubmitChunksDeps } from '../../../../../lambdas/shared/batch-jobs/submit-chunks.js';
-import type { FakeGemini } from '../../../../support/fake-gemini.js';
 import { MemoryObjectStore } from '../../../../support/memory-object-store.js';
 import { BUCKET, RUN_ID, readLedger, WORK, writePlan } from '../../run-fixtures.js';
-import { freshWorkspace, submit, submitDeps, twoChunks } from './submit-fixtures.js';
-
-let store: MemoryObjectStore;
-let fake: FakeGemini;
-let tmpDir: string;
-beforeEach(async () => {
-  ({ store, fake, tmpDir } = await freshWorkspace());
-});
-afterEach(() => rm(tmpDir, { recursive: true, force: true }));
-const deps = (overrides: Partial<SubmitChunksDeps> = {}) => submitDeps({ store, fake, tmpDir }, overrides);
+import { it, submit, twoChunks } from './submit-fixtures.js';
 
 describe('submitChunks, choosing inline or file', () => {
-  it('sends a generate chunk under the inline limit inline, keyed, and an embedding chunk as a file', async () => {
+  it('sends a generate chunk under the inline limit inline, keyed, and an embedding chunk as a file', async ({
+    store,
+    fake,
+    deps,
+  }) => {
     await twoChunks(store);
 
     await submit(deps({ inlineMaxBytes: 1024 * 1024 }));
@@ -32,7 +24,7 @@ describe('submitChunks, choosing inline or file', () => {
     expect(await readLedger(store, 1)).toMatchObject({ inline: false, uploadedFile: 'files/up-1' });
   });
 
-  it('sends embedding chunks inline too when asked to', async () => {
+  it('sends embedding chunks inline too when asked to', async ({ store, fake, deps }) => {
     await twoChunks(store);
 
     await submit(deps({ inlineMaxBytes: 1024 * 1024, inlineEmbeddings: true }));
@@ -44,7 +36,11 @@ describe('submitChunks, choosing inline or file', () => {
     ]);
   });
 
-  it('uploads a chunk whose inline answers would weigh more than the bound, recording the estimate', async () => {
+  it('uploads a chunk whose inline answers would weigh more than the bound, recording the estimate', async ({
+    store,
+    fake,
+    deps,
+  }) => {
     await writePlan(store, [{ kind: 'embed', keys: ['d', 'e'] }]);
     // The fixtures ask for 3 dimensions: each answer weighs (3 values × 32 bytes + 1024) × 2 copies.
     const perAnswer = 2240;

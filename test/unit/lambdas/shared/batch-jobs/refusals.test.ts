@@ -1,24 +1,15 @@
-import { rm } from 'node:fs/promises';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { isFinalRefusal } from '../../../../../lambdas/shared/batch-jobs/refusals.js';
-import type { SubmitChunksDeps } from '../../../../../lambdas/shared/batch-jobs/submit-chunks.js';
 import { GeminiRateLimitError, GeminiRequestError } from '../../../../../lambdas/shared/errors.js';
-import type { FakeGemini } from '../../../../support/fake-gemini.js';
-import type { MemoryObjectStore } from '../../../../support/memory-object-store.js';
 import { RUN_ID, readLedger, writePlan } from '../../run-fixtures.js';
-import { freshWorkspace, submit, submitDeps, twoChunks } from './submit-fixtures.js';
-
-let store: MemoryObjectStore;
-let fake: FakeGemini;
-let tmpDir: string;
-beforeEach(async () => {
-  ({ store, fake, tmpDir } = await freshWorkspace());
-});
-afterEach(() => rm(tmpDir, { recursive: true, force: true }));
-const deps = (overrides: Partial<SubmitChunksDeps> = {}) => submitDeps({ store, fake, tmpDir }, overrides);
+import { it, submit, twoChunks } from './submit-fixtures.js';
 
 describe('submitChunks, for a chunk Gemini refuses for good', () => {
-  it("records a create Gemini refuses for good (4xx) in the chunk's ledger and submits the other chunks", async () => {
+  it("records a create Gemini refuses for good (4xx) in the chunk's ledger and submits the other chunks", async ({
+    store,
+    fake,
+    deps,
+  }) => {
     await twoChunks(store);
     fake.refuse('createBatch', 400, 'Invalid JSON payload received.');
 
@@ -37,7 +28,11 @@ describe('submitChunks, for a chunk Gemini refuses for good', () => {
     expect(refused).not.toHaveProperty('creatingSince');
   });
 
-  it('fails only the chunk whose upload Gemini refuses for good, and never creates its job', async () => {
+  it('fails only the chunk whose upload Gemini refuses for good, and never creates its job', async ({
+    store,
+    fake,
+    deps,
+  }) => {
     await writePlan(store, [
       { kind: 'embed', keys: ['a'] },
       { kind: 'embed', keys: ['b'] },
@@ -57,7 +52,11 @@ describe('submitChunks, for a chunk Gemini refuses for good', () => {
     expect(await readLedger(store, 0)).not.toHaveProperty('batchName');
   });
 
-  it('keeps the start of a long refusal, which every key of the chunk repeats', async () => {
+  it('keeps the start of a long refusal, which every key of the chunk repeats', async ({
+    store,
+    fake,
+    deps,
+  }) => {
     await writePlan(store, [{ kind: 'generate', keys: ['a'] }]);
     fake.refuse('createBatch', 400, `Unknown name "x". ${'detail '.repeat(1000)}`);
 
@@ -68,7 +67,7 @@ describe('submitChunks, for a chunk Gemini refuses for good', () => {
     expect(message).toContain('Unknown name "x"');
   });
 
-  it('never asks Gemini again for a chunk it refused for good', async () => {
+  it('never asks Gemini again for a chunk it refused for good', async ({ store, fake, deps }) => {
     await writePlan(store, [{ kind: 'generate', keys: ['a'] }]);
     fake.refuse('createBatch', 404, 'models/gemini-9 is not found');
     await submit(deps());
@@ -81,7 +80,11 @@ describe('submitChunks, for a chunk Gemini refuses for good', () => {
     expect((await readLedger(store, 0))?.createError?.code).toBe(404);
   });
 
-  it('keeps creating on a refusal after a create whose outcome is unknown, so Finalize still looks', async () => {
+  it('keeps creating on a refusal after a create whose outcome is unknown, so Finalize still looks', async ({
+    store,
+    fake,
+    deps,
+  }) => {
     await writePlan(store, [{ kind: 'generate', keys: ['a'] }]);
     fake.unavailable('createBatch');
     await submit(deps());
@@ -92,7 +95,11 @@ describe('submitChunks, for a chunk Gemini refuses for good', () => {
     expect(await readLedger(store, 0)).toMatchObject({ creating: true, createError: { code: 400 } });
   });
 
-  it('fails the run on a refusal that is not an HTTP answer of Gemini, which proves nothing about the chunk', async () => {
+  it('fails the run on a refusal that is not an HTTP answer of Gemini, which proves nothing about the chunk', async ({
+    store,
+    fake,
+    deps,
+  }) => {
     await writePlan(store, [{ kind: 'generate', keys: ['a'] }]);
     fake.failNext('createBatch', new GeminiRequestError('model not found'));
     await expect(submit(deps())).rejects.toMatchObject({ name: 'GeminiRequestError' });

@@ -1,27 +1,15 @@
-import { readdir, rm } from 'node:fs/promises';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { SubmitChunksDeps } from '../../../../../lambdas/shared/batch-jobs/submit-chunks.js';
-import {
-  GeminiRateLimitError,
-  GeminiRequestError,
-  GeminiUnavailableError,
-} from '../../../../../lambdas/shared/errors.js';
+import { describe, expect } from 'vitest';
+import { GeminiRateLimitError, GeminiUnavailableError } from '../../../../../lambdas/shared/errors.js';
 import type { FakeGemini } from '../../../../support/fake-gemini.js';
-import { MemoryObjectStore } from '../../../../support/memory-object-store.js';
 import { BUCKET, fixedNow, RUN_ID, readLedger, WORK, writePlan } from '../../run-fixtures.js';
-import { CrashingStore, freshWorkspace, submit, submitDeps, twoChunks } from './submit-fixtures.js';
-
-let store: MemoryObjectStore;
-let fake: FakeGemini;
-let tmpDir: string;
-beforeEach(async () => {
-  ({ store, fake, tmpDir } = await freshWorkspace());
-});
-afterEach(() => rm(tmpDir, { recursive: true, force: true }));
-const deps = (overrides: Partial<SubmitChunksDeps> = {}) => submitDeps({ store, fake, tmpDir }, overrides);
+import { CrashingStore, it, submit, twoChunks } from './submit-fixtures.js';
 
 describe('submitChunks', () => {
-  it('creates one job per chunk, named <runId>/<chunk>, from the chunk file', async () => {
+  it('creates one job per chunk, named <runId>/<chunk>, from the chunk file', async ({
+    store,
+    fake,
+    deps,
+  }) => {
     const plan = await twoChunks(store);
     const outcome = await submit(deps());
     expect(outcome).toEqual({ submitted: 2, waiting: 0, refused: 0 });
@@ -36,7 +24,7 @@ describe('submitChunks', () => {
     }
   });
 
-  it('writes each chunk ledger with the uploaded file and the job name', async () => {
+  it('writes each chunk ledger with the uploaded file and the job name', async ({ store, deps }) => {
     await twoChunks(store);
     await submit(deps({ concurrency: 1 }));
     const ledgers = [await readLedger(store, 0), await readLedger(store, 1)];
@@ -65,7 +53,11 @@ describe('submitChunks', () => {
     expect(ledgers[0]).not.toHaveProperty('recovered');
   });
 
-  it('creates no second job, uploads nothing again, looks nothing up and rewrites no ledger when run twice', async () => {
+  it('creates no second job, uploads nothing again, looks nothing up and rewrites no ledger when run twice', async ({
+    store,
+    fake,
+    deps,
+  }) => {
     await twoChunks(store);
     await submit(deps());
     const ledgers = [await readLedger(store, 0), await readLedger(store, 1)];
@@ -79,7 +71,11 @@ describe('submitChunks', () => {
     expect([await readLedger(store, 0), await readLedger(store, 1)]).toEqual(ledgers);
   });
 
-  it('reuses the uploaded file after a 429 on create, and creates without looking for a job first', async () => {
+  it('reuses the uploaded file after a 429 on create, and creates without looking for a job first', async ({
+    store,
+    fake,
+    deps,
+  }) => {
     await writePlan(store, [{ kind: 'generate', keys: ['a', 'b'] }]);
     fake.rateLimit('createBatch');
     expect(await submit(deps())).toMatchObject({ submitted: 0, waiting: 1 });
@@ -99,7 +95,11 @@ describe('submitChunks', () => {
     expect(await readLedger(store, 0)).not.toHaveProperty('recovered');
   });
 
-  it('counts each job created and each create refused for quota, for the dashboard', async () => {
+  it('counts each job created and each create refused for quota, for the dashboard', async ({
+    store,
+    fake,
+    deps,
+  }) => {
     await writePlan(store, [{ kind: 'generate', keys: ['a', 'b'] }]);
     const added: string[] = [];
     const metrics = { add: (name: string, value: number) => added.push(`${name}=${value}`) };
@@ -109,7 +109,11 @@ describe('submitChunks', () => {
     expect(added).toEqual(['CreatesRefused=1', 'JobsCreated=1']);
   });
 
-  it('creates only the missing job on retry when Gemini failed on a later chunk', async () => {
+  it('creates only the missing job on retry when Gemini failed on a later chunk', async ({
+    store,
+    fake,
+    deps,
+  }) => {
     await twoChunks(store);
     fake.failAt('createBatch', 2, new GeminiUnavailableError('503 Service Unavailable'));
     const first = await submit(deps({ concurrency: 1 }));
@@ -130,7 +134,11 @@ describe('submitChunks', () => {
     });
   });
 
-  it('submits the remaining chunk after a crash on a later chunk, leaving the first job alone', async () => {
+  it('submits the remaining chunk after a crash on a later chunk, leaving the first job alone', async ({
+    store,
+    fake,
+    deps,
+  }) => {
     await twoChunks(store);
     const crashing = new CrashingStore(store, (key) => key === WORK.ledger(1));
     await expect(submit(deps({ store: crashing }))).rejects.toThrow('simulated crash');
@@ -142,19 +150,11 @@ describe('submitChunks', () => {
     expect(fake.calls.createBatch).toBe(2);
   });
 
-  it('removes its staged chunk files, after success and after a failed upload', async () => {
-    await twoChunks(store);
-    await submit(deps());
-    expect(await readdir(tmpDir)).toEqual([]);
-
-    const other = new MemoryObjectStore();
-    await writePlan(other, [{ kind: 'generate', keys: ['x'] }]);
-    fake.failNext('uploadJsonl', new GeminiRequestError('file too large'));
-    await expect(submit(deps({ store: other }))).rejects.toMatchObject({ name: 'GeminiRequestError' });
-    expect(await readdir(tmpDir)).toEqual([]);
-  });
-
-  it('leaves a chunk Gemini refuses with 429 waiting while the others get their jobs', async () => {
+  it('leaves a chunk Gemini refuses with 429 waiting while the others get their jobs', async ({
+    store,
+    fake,
+    deps,
+  }) => {
     await twoChunks(store);
     fake.failAt('createBatch', 2, new GeminiRateLimitError('429 enqueued tokens'));
 
@@ -164,7 +164,11 @@ describe('submitChunks', () => {
     expect((await readLedger(store, 1))?.batchName).toBeUndefined();
   });
 
-  it('does not fail the run when Gemini refuses every job: all chunks wait for the poll loop', async () => {
+  it('does not fail the run when Gemini refuses every job: all chunks wait for the poll loop', async ({
+    store,
+    fake,
+    deps,
+  }) => {
     await twoChunks(store);
     fake.rateLimit('createBatch', 2);
 
@@ -175,21 +179,27 @@ describe('submitChunks', () => {
     expect(await readLedger(store, 0)).toMatchObject({ creating: false, uploadedFile: 'files/up-1' });
   });
 
-  it.each([
-    ['429', () => fake.rateLimit('uploadJsonl')],
-    ['503', () => fake.unavailable('uploadJsonl')],
-  ])('leaves a chunk whose upload answers %s waiting, marked as uploading', async (_status, refuse) => {
-    await writePlan(store, [{ kind: 'generate', keys: ['a'] }]);
-    refuse();
+  it.for([
+    ['429', (fake: FakeGemini) => fake.rateLimit('uploadJsonl')],
+    ['503', (fake: FakeGemini) => fake.unavailable('uploadJsonl')],
+  ] as const)(
+    'leaves a chunk whose upload answers %s waiting, marked as uploading',
+    async ([_status, refuse], { store, fake, deps }) => {
+      await writePlan(store, [{ kind: 'generate', keys: ['a'] }]);
+      refuse(fake);
 
-    expect(await submit(deps())).toMatchObject({ submitted: 0, waiting: 1 });
+      expect(await submit(deps())).toMatchObject({ submitted: 0, waiting: 1 });
 
-    expect(await readLedger(store, 0)).toMatchObject({ uploading: true });
-    expect((await readLedger(store, 0))?.uploadedFile).toBeUndefined();
-    expect(await readdir(tmpDir)).toEqual([]);
-  });
+      expect(await readLedger(store, 0)).toMatchObject({ uploading: true });
+      expect((await readLedger(store, 0))?.uploadedFile).toBeUndefined();
+    },
+  );
 
-  it('reuses a file Gemini kept from an upload whose answer was lost, instead of leaving an orphan', async () => {
+  it('reuses a file Gemini kept from an upload whose answer was lost, instead of leaving an orphan', async ({
+    store,
+    fake,
+    deps,
+  }) => {
     await writePlan(store, [{ kind: 'generate', keys: ['a', 'b'] }]);
     fake.failAfter(
       'uploadJsonl',

@@ -1,10 +1,9 @@
 /**
- * What the tests of job creation share: a fresh store, fake Gemini and staging folder per test, a
- * store that dies at one write, and a submission of the run's plan as Submit and Poll make it.
+ * What the tests of job creation share: `it` with a fresh store and fake Gemini per test (Vitest
+ * fixtures), a store that dies at one write, and a submission of the run's plan as Submit and Poll
+ * make it.
  */
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { test } from 'vitest';
 import {
   type SubmitChunksDeps,
   type SubmitOutcome,
@@ -19,16 +18,10 @@ import { fixedNow, runState, writePlan } from '../../run-fixtures.js';
 export interface SubmitWorkspace {
   readonly store: MemoryObjectStore;
   readonly fake: FakeGemini;
-  /** A fresh folder: tests check that staged chunk files are removed from it. */
-  readonly tmpDir: string;
 }
 
-export async function freshWorkspace(): Promise<SubmitWorkspace> {
-  return {
-    store: new MemoryObjectStore(),
-    fake: new FakeGemini(),
-    tmpDir: await mkdtemp(join(tmpdir(), 'submit-chunks-')),
-  };
+export function freshWorkspace(): SubmitWorkspace {
+  return { store: new MemoryObjectStore(), fake: new FakeGemini() };
 }
 
 /** File chunks unless a test says otherwise: these tests are about uploads and ledgers. */
@@ -38,6 +31,20 @@ export function submitDeps(
 ): SubmitChunksDeps {
   return { store, gemini: fake, now: fixedNow, inlineMaxBytes: 0, ...overrides };
 }
+
+interface SubmitFixtures extends SubmitWorkspace {
+  /** This test's {@link submitDeps}, with `overrides`. */
+  readonly deps: (overrides?: Partial<SubmitChunksDeps>) => SubmitChunksDeps;
+}
+
+/** `it`, handing each test the fixtures it names: a fresh workspace and the deps over it. */
+export const it = test.extend<SubmitFixtures>({
+  // biome-ignore lint/correctness/noEmptyPattern: Vitest reads a fixture's own fixtures from this pattern.
+  store: async ({}, use) => use(new MemoryObjectStore()),
+  // biome-ignore lint/correctness/noEmptyPattern: as above.
+  fake: async ({}, use) => use(new FakeGemini()),
+  deps: async ({ store, fake }, use) => use((overrides = {}) => submitDeps({ store, fake }, overrides)),
+});
 
 /** Submits every chunk of the run's plan, as Submit Batch Jobs does. */
 export async function submit(deps: SubmitChunksDeps): Promise<SubmitOutcome> {

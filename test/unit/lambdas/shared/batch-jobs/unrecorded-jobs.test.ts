@@ -1,25 +1,16 @@
-import { rm } from 'node:fs/promises';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { SubmitChunksDeps } from '../../../../../lambdas/shared/batch-jobs/submit-chunks.js';
+import { describe, expect } from 'vitest';
 import { rankRecovered } from '../../../../../lambdas/shared/batch-jobs/unrecorded-jobs.js';
 import { GeminiUnavailableError } from '../../../../../lambdas/shared/errors.js';
 import type { JobLedger } from '../../../../../lambdas/shared/run/work-records.js';
-import type { FakeGemini } from '../../../../support/fake-gemini.js';
-import type { MemoryObjectStore } from '../../../../support/memory-object-store.js';
 import { fixedNow, RUN_ID, readLedger, WORK, writePlan } from '../../run-fixtures.js';
-import { CrashingStore, freshWorkspace, submit, submitDeps, twoChunks } from './submit-fixtures.js';
-
-let store: MemoryObjectStore;
-let fake: FakeGemini;
-let tmpDir: string;
-beforeEach(async () => {
-  ({ store, fake, tmpDir } = await freshWorkspace());
-});
-afterEach(() => rm(tmpDir, { recursive: true, force: true }));
-const deps = (overrides: Partial<SubmitChunksDeps> = {}) => submitDeps({ store, fake, tmpDir }, overrides);
+import { CrashingStore, it, submit, twoChunks } from './submit-fixtures.js';
 
 describe('submitChunks, for a chunk whose create may have made a job it never recorded', () => {
-  it('recovers the job by display name after a crash between creating it and recording it, creating it once', async () => {
+  it('recovers the job by display name after a crash between creating it and recording it, creating it once', async ({
+    store,
+    fake,
+    deps,
+  }) => {
     await twoChunks(store);
     const crashing = new CrashingStore(
       store,
@@ -50,7 +41,11 @@ describe('submitChunks, for a chunk whose create may have made a job it never re
     expect(await readLedger(store, 1)).not.toHaveProperty('recovered');
   });
 
-  it('keeps creating after a 5xx that came once Gemini had made the job, and recovers that job instead of paying twice', async () => {
+  it('keeps creating after a 5xx that came once Gemini had made the job, and recovers that job instead of paying twice', async ({
+    store,
+    fake,
+    deps,
+  }) => {
     await writePlan(store, [{ kind: 'generate', keys: ['a'] }]);
     fake.failAfter('createBatch', new GeminiUnavailableError('504 Gateway Timeout'));
 
@@ -64,7 +59,7 @@ describe('submitChunks, for a chunk whose create may have made a job it never re
     expect(await readLedger(store, 0)).toMatchObject({ recovered: true, batchName: 'batches/b-1' });
   });
 
-  it('waits without creating when the recovery listing answers 429', async () => {
+  it('waits without creating when the recovery listing answers 429', async ({ store, fake, deps }) => {
     await writePlan(store, [{ kind: 'generate', keys: ['a'] }]);
     fake.failAfter('createBatch', new GeminiUnavailableError('503'));
     await submit(deps());
@@ -76,7 +71,11 @@ describe('submitChunks, for a chunk whose create may have made a job it never re
     expect(await readLedger(store, 0)).toMatchObject({ creating: true });
   });
 
-  it('looks for a job only as far back as the create whose outcome is unknown, less the margin', async () => {
+  it('looks for a job only as far back as the create whose outcome is unknown, less the margin', async ({
+    store,
+    fake,
+    deps,
+  }) => {
     await writePlan(store, [{ kind: 'embed', keys: ['a'] }]);
     fake.unavailable('createBatch');
     await submit(deps({ now: () => new Date('2026-11-03T12:00:00.000Z') }));
@@ -92,7 +91,7 @@ describe('submitChunks, for a chunk whose create may have made a job it never re
     ]);
   });
 
-  it('does not take a job created before the lookup bound for this chunk', async () => {
+  it('does not take a job created before the lookup bound for this chunk', async ({ store, fake, deps }) => {
     await writePlan(store, [{ kind: 'embed', keys: ['a'] }]);
     fake.now = () => new Date('2026-11-03T11:00:00.000Z');
     fake.addBatch({ kind: 'embed', model: 'm', displayName: `${RUN_ID}/chunk-00000`, fileName: '' });
@@ -107,7 +106,11 @@ describe('submitChunks, for a chunk whose create may have made a job it never re
     expect(await readLedger(store, 0)).not.toHaveProperty('recovered');
   });
 
-  it('keeps one of two jobs found under the chunk name, cancels the other and records it as a duplicate', async () => {
+  it('keeps one of two jobs found under the chunk name, cancels the other and records it as a duplicate', async ({
+    store,
+    fake,
+    deps,
+  }) => {
     await writePlan(store, [{ kind: 'generate', keys: ['a'] }]);
     fake.now = fixedNow;
     const crashing = new CrashingStore(store, (_key, value) => (value as JobLedger).batchName !== undefined);
@@ -134,7 +137,11 @@ describe('submitChunks, for a chunk whose create may have made a job it never re
     expect(fake.calls.createBatch).toBe(1);
   });
 
-  it('keeps the duplicate that has succeeded over an older one still pending, and cancels the older', async () => {
+  it('keeps the duplicate that has succeeded over an older one still pending, and cancels the older', async ({
+    store,
+    fake,
+    deps,
+  }) => {
     await writePlan(store, [{ kind: 'generate', keys: ['a'] }]);
     fake.failAfter('createBatch', new GeminiUnavailableError('504'));
     await submit(deps());
@@ -152,7 +159,11 @@ describe('submitChunks, for a chunk whose create may have made a job it never re
     expect(await readLedger(store, 0)).toMatchObject({ batchName: newer.name, duplicates: ['batches/b-1'] });
   });
 
-  it('records a duplicate Gemini would not cancel for now, for Finalize to ask again', async () => {
+  it('records a duplicate Gemini would not cancel for now, for Finalize to ask again', async ({
+    store,
+    fake,
+    deps,
+  }) => {
     await writePlan(store, [{ kind: 'generate', keys: ['a'] }]);
     fake.failAfter('createBatch', new GeminiUnavailableError('504'));
     await submit(deps());
@@ -173,7 +184,7 @@ describe('submitChunks, for a chunk whose create may have made a job it never re
     });
   });
 
-  it('records a lookup that found nothing before creating the chunk again', async () => {
+  it('records a lookup that found nothing before creating the chunk again', async ({ store, fake, deps }) => {
     await writePlan(store, [{ kind: 'generate', keys: ['a'] }]);
     fake.failAfter('createBatch', new GeminiUnavailableError('504 Gateway Timeout'));
     await submit(deps({ now: () => new Date('2026-11-03T12:00:00.000Z') }));
@@ -191,7 +202,11 @@ describe('submitChunks, for a chunk whose create may have made a job it never re
     });
   });
 
-  it('records why a lookup could not look everywhere, as when the compat listing is refused', async () => {
+  it('records why a lookup could not look everywhere, as when the compat listing is refused', async ({
+    store,
+    fake,
+    deps,
+  }) => {
     await writePlan(store, [{ kind: 'generate', keys: ['a'] }]);
     fake.unavailable('createBatch');
     await submit(deps());
@@ -205,7 +220,11 @@ describe('submitChunks, for a chunk whose create may have made a job it never re
     ]);
   });
 
-  it('keeps creating after a 429 that follows a create whose outcome is unknown, and looks again next time', async () => {
+  it('keeps creating after a 429 that follows a create whose outcome is unknown, and looks again next time', async ({
+    store,
+    fake,
+    deps,
+  }) => {
     await writePlan(store, [{ kind: 'generate', keys: ['a'] }]);
     fake.unavailable('createBatch');
     await submit(deps());
@@ -219,7 +238,11 @@ describe('submitChunks, for a chunk whose create may have made a job it never re
     expect(fake.batches.size).toBe(1);
   });
 
-  it('recovers an inline job created before a crash, found by display name, without creating another', async () => {
+  it('recovers an inline job created before a crash, found by display name, without creating another', async ({
+    store,
+    fake,
+    deps,
+  }) => {
     await twoChunks(store);
     const crashing = new CrashingStore(
       store,
