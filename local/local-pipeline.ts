@@ -36,6 +36,7 @@ import {
 import {
   LOCAL_BUCKET,
   LOCAL_CREDENTIALS,
+  LOCAL_GEMINI_KEY_SECRET_ARN,
   LOCAL_REGION,
   LOCAL_STATE_MACHINE_ARN,
 } from './runner/local-aws.js';
@@ -190,6 +191,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
     },
     isRunning: (name) => tracked?.isRunning(name) ?? false,
     putEvent: (event) => events.push(event),
+    secretValue: (secretArn) => (secretArn === LOCAL_GEMINI_KEY_SECRET_ARN ? gemini.apiKey : undefined),
   });
 
   const functions = new Map<string, LocalFunction>();

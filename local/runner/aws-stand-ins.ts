@@ -1,8 +1,9 @@
 /**
- * Loopback stand-ins for the two AWS control-plane calls the functions make besides S3: Step
- * Functions `StartExecution` (start-run) and EventBridge `PutEvents` (finalize-run). They speak the
- * services' JSON protocols, so the functions run with their real SDK clients, unchanged, pointed here
- * by `AWS_ENDPOINT_URL_SFN` and `AWS_ENDPOINT_URL_EVENTBRIDGE`.
+ * Loopback stand-ins for the AWS calls the functions make besides S3 and DynamoDB: Step Functions
+ * `StartExecution` (start-run), EventBridge `PutEvents` (finalize-run) and Secrets Manager
+ * `GetSecretValue` (the Gemini key, for every function that calls Gemini). They speak the services'
+ * JSON protocols, so the functions run with their real SDK clients, unchanged, pointed here by
+ * `AWS_ENDPOINT_URL_SFN`, `AWS_ENDPOINT_URL_EVENTBRIDGE` and `AWS_ENDPOINT_URL_SECRETS_MANAGER`.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -27,12 +28,17 @@ export interface AwsStandInHandlers {
   /** Whether the execution of that name is still running (duplicates of a running one are accepted). */
   readonly isRunning: (name: string) => boolean;
   readonly putEvent: (event: PublishedEvent) => void;
+  /** The plain-text value of the secret of that ARN, or undefined for a secret that does not exist. */
+  readonly secretValue: (secretArn: string) => string | undefined;
 }
 
 export interface AwsStandIns {
   readonly url: string;
   stop(): Promise<void>;
 }
+
+/** The one version of every local secret: the stand-ins live as long as one local stack. */
+const LOCAL_SECRET_VERSION = '00000000-0000-4000-8000-000000000000';
 
 async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
   const pieces: Buffer[] = [];
@@ -51,6 +57,7 @@ export async function startAwsStandIns(
   handlers: AwsStandInHandlers,
 ): Promise<AwsStandIns> {
   const executions = new Map<string, StartedExecution>();
+  const startedAt = Date.now() / 1000;
 
   const startExecution = (body: Record<string, unknown>, res: ServerResponse) => {
     const json = 'application/x-amz-json-1.0';
@@ -102,12 +109,43 @@ export async function startAwsStandIns(
     );
   };
 
+  // As Secrets Manager answers (API_GetSecretValue.html): the value, its ARN and its current version;
+  // an unknown secret is ResourceNotFoundException, with Secrets Manager's own message.
+  const getSecretValue = (body: Record<string, unknown>, res: ServerResponse) => {
+    const json = 'application/x-amz-json-1.1';
+    const secretArn = String(body.SecretId ?? '');
+    const value = handlers.secretValue(secretArn);
+    if (value === undefined) {
+      reply(
+        res,
+        400,
+        { __type: 'ResourceNotFoundException', Message: "Secrets Manager can't find the specified secret." },
+        json,
+      );
+      return;
+    }
+    reply(
+      res,
+      200,
+      {
+        ARN: secretArn,
+        Name: secretArn.split(':').at(-1),
+        SecretString: value,
+        VersionId: LOCAL_SECRET_VERSION,
+        VersionStages: ['AWSCURRENT'],
+        CreatedDate: startedAt,
+      },
+      json,
+    );
+  };
+
   const server = createServer((req, res) => {
     void (async () => {
       const target = String(req.headers['x-amz-target'] ?? '');
       const body = await readJson(req);
       if (target === 'AWSStepFunctions.StartExecution') return startExecution(body, res);
       if (target === 'AWSEvents.PutEvents') return putEvents(body, res);
+      if (target === 'secretsmanager.GetSecretValue') return getSecretValue(body, res);
       reply(
         res,
         400,

@@ -9,11 +9,12 @@ import type { TemplateFunction } from '../template/template-functions.js';
 import {
   LOCAL_ADMISSION_TABLE,
   LOCAL_CREDENTIALS,
+  LOCAL_GEMINI_KEY_SECRET_ARN,
   LOCAL_REGION,
   LOCAL_STATE_MACHINE_ARN,
 } from './local-aws.js';
 
-/** A Gemini-protocol endpoint and the key it takes. */
+/** A Gemini-protocol endpoint and the key it takes (served to the functions as the local secret). */
 export interface GeminiEndpoint {
   readonly url: string;
   readonly apiKey: string;
@@ -61,6 +62,7 @@ export function functionEnvironment(input: FunctionEnvironmentInput): Record<str
     AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamoDb,
     AWS_ENDPOINT_URL_SFN: endpoints.awsStandIns,
     AWS_ENDPOINT_URL_EVENTBRIDGE: endpoints.awsStandIns,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoints.awsStandIns,
     ...fn.environment,
     ...deployTimeValues(fn, endpoints.gemini),
     POWERTOOLS_LOG_LEVEL: input.verbose ? 'INFO' : 'ERROR',
@@ -72,14 +74,14 @@ export function functionEnvironment(input: FunctionEnvironmentInput): Record<str
 
 /**
  * What the template fills in at deploy time, filled in with this machine's values: the function
- * reads the Gemini key from `GEMINI_API_KEY` offline instead of the secret, starts the local
- * state machine and queues chunks in the local admission table. Any other deploy-time value would be a variable the local runner cannot honour.
+ * reads the Gemini key from the local secret (the stand-in serves it), starts the local state
+ * machine and queues chunks in the local admission table. Any other deploy-time value would be a variable the local runner cannot honour.
  */
 function deployTimeValues(fn: TemplateFunction, gemini: GeminiEndpoint): Record<string, string> {
   const values: Record<string, string> = {};
   for (const name of fn.deployTimeVariables) {
     if (name === ENV.apiKeySecretArn) {
-      values[ENV.apiKey] = gemini.apiKey;
+      values[ENV.apiKeySecretArn] = LOCAL_GEMINI_KEY_SECRET_ARN;
       if (gemini.url !== GEMINI_API_URL) values[ENV.baseUrl] = gemini.url;
     } else if (name === ENV.stateMachineArn) {
       values[ENV.stateMachineArn] = LOCAL_STATE_MACHINE_ARN;

@@ -8,6 +8,12 @@ export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local
 export const LOCAL_BUCKET = 'gemini-batch-local';
 export const LOCAL_STATE_MACHINE_ARN = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:GeminiBatchPipeline`;
 
+/**
+ * The secret holding the Gemini key offline, served by the Secrets Manager stand-in
+ * (`aws-stand-ins.ts`); named as Secrets Manager names one, with its six random characters.
+ */
+export const LOCAL_GEMINI_KEY_SECRET_ARN = `arn:aws:secretsmanager:${LOCAL_REGION}:${LOCAL_ACCOUNT}:secret:gemini-api-key-local0`;
+
 /** The ARN Step Functions gives the execution `name` of the state machine `stateMachineArn`. */
 export function executionArnOf(stateMachineArn: string, name: string): string {
   return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;

@@ -25,11 +25,10 @@ const NAMES = Object.keys(HANDLERS) as PipelineFunctionName[];
 const PIPELINE_VARIABLES: ReadonlySet<string> = new Set(Object.values(ENV));
 
 /**
- * Set only offline: the Gemini key and endpoint (read by the Gemini client builder), and the
- * admission gate's waits, which the local runner shortens as it shortens the poll waits.
+ * Set only offline: the Gemini endpoint (read by the Gemini client builder), and the admission
+ * gate's waits, which the local runner shortens as it shortens the poll waits.
  */
 const OFFLINE_ONLY: ReadonlySet<string> = new Set([
-  ENV.apiKey,
   ENV.baseUrl,
   ENV.admissionBackoffSeconds,
   ENV.admissionMaxBackoffSeconds,

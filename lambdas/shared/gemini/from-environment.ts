@@ -1,6 +1,7 @@
-import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
-import { ENV } from '../runtime/env.js';
-import { tracedPort } from '../runtime/tracer.js';
+import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { ENV, requireEnv } from '../runtime/env.js';
+import { tracedAwsClient, tracedPort } from '../runtime/tracer.js';
 import type { GeminiBatchApi } from './gemini-batch-api.js';
 import { GenaiBatchApi } from './genai-batch-api.js';
 
@@ -14,29 +15,23 @@ const SECRET_MAX_AGE_SECONDS = 300;
 export type GeminiForInvocation = () => Promise<GeminiBatchApi>;
 
 /**
- * Reads, once per cold start, where the Gemini API key comes from, and fails by name if from nowhere.
- * In AWS the key is in Secrets Manager (the function only knows the secret's ARN); offline it is
- * `GEMINI_API_KEY` itself, with `GEMINI_BASE_URL` pointing at the emulator. The key is never logged.
+ * Reads, once per cold start, which Secrets Manager secret holds the Gemini API key: the function
+ * knows only the secret's ARN, in AWS and offline alike (the local runner serves the secret from its
+ * Secrets Manager stand-in), so the key is in no environment variable and never logged.
+ * `GEMINI_BASE_URL`, set offline only, points the client at the emulator.
  */
 export function geminiFromEnvironment(env: NodeJS.ProcessEnv = process.env): GeminiForInvocation {
-  const secretArn = env[ENV.apiKeySecretArn];
-  const offlineKey = env[ENV.apiKey];
+  const secretArn = requireEnv(ENV.apiKeySecretArn, env);
   const baseUrl = env[ENV.baseUrl] || undefined;
-  if (secretArn) {
-    return async () => {
-      const apiKey = await getSecret(secretArn, { maxAge: SECRET_MAX_AGE_SECONDS });
-      if (typeof apiKey !== 'string' || apiKey.trim() === '') {
-        throw new Error(
-          `the secret ${secretArn} holds no Gemini API key: store the key as the secret's plain-text value`,
-        );
-      }
-      return tracedPort('Gemini', new GenaiBatchApi({ apiKey: apiKey.trim(), baseUrl }));
-    };
-  }
-  if (!offlineKey) {
-    throw new Error(
-      `set ${ENV.apiKeySecretArn} (in AWS) or ${ENV.apiKey} (offline) so the pipeline can call Gemini`,
-    );
-  }
-  return async () => tracedPort('Gemini', new GenaiBatchApi({ apiKey: offlineKey, baseUrl }));
+  // A client of our own, so that its calls are traced like every other AWS call of the function.
+  const secrets = new SecretsProvider({ awsSdkV3Client: tracedAwsClient(new SecretsManagerClient({})) });
+  return async () => {
+    const apiKey = await secrets.get(secretArn, { maxAge: SECRET_MAX_AGE_SECONDS });
+    if (typeof apiKey !== 'string' || apiKey.trim() === '') {
+      throw new Error(
+        `the secret ${secretArn} holds no Gemini API key: store the key as the secret's plain-text value`,
+      );
+    }
+    return tracedPort('Gemini', new GenaiBatchApi({ apiKey: apiKey.trim(), baseUrl }));
+  };
 }

@@ -13,10 +13,8 @@ export const ENV = {
   /** prepare-requests: default models by kind. */
   generateModel: 'GENERATE_MODEL',
   embedModel: 'EMBED_MODEL',
-  /** functions that call Gemini, in AWS: the Secrets Manager secret holding the API key. */
+  /** functions that call Gemini: the Secrets Manager secret holding the API key. */
   apiKeySecretArn: 'GEMINI_API_KEY_SECRET_ARN',
-  /** functions that call Gemini, offline only: the key itself (never set in AWS). */
-  apiKey: 'GEMINI_API_KEY',
   /** functions that call Gemini, offline only: the emulator's URL. */
   baseUrl: 'GEMINI_BASE_URL',
   /** poll-batch-jobs: the backoff schedule. */

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { GEMINI_API_URL } from '../../../../lambdas/shared/gemini/gemini-api.js';
 import { functionEnvironment, localAdmissionWaits } from '../../../../local/runner/function-environment.js';
-import { LOCAL_ADMISSION_TABLE, LOCAL_STATE_MACHINE_ARN } from '../../../../local/runner/local-aws.js';
+import {
+  LOCAL_ADMISSION_TABLE,
+  LOCAL_GEMINI_KEY_SECRET_ARN,
+  LOCAL_STATE_MACHINE_ARN,
+} from '../../../../local/runner/local-aws.js';
 import type { TemplateFunction } from '../../../../local/template/template-functions.js';
 
 const FUNCTION: TemplateFunction = {
@@ -48,9 +52,10 @@ describe('functionEnvironment', () => {
       AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:4003',
       AWS_ENDPOINT_URL_SFN: 'http://127.0.0.1:4002',
       AWS_ENDPOINT_URL_EVENTBRIDGE: 'http://127.0.0.1:4002',
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: 'http://127.0.0.1:4002',
       INPUT_PREFIX: 'inputs/',
       MAX_CHUNK_REQUESTS: '10000',
-      GEMINI_API_KEY: 'emulator-key',
+      GEMINI_API_KEY_SECRET_ARN: LOCAL_GEMINI_KEY_SECRET_ARN,
       GEMINI_BASE_URL: 'http://127.0.0.1:4000',
       STATE_MACHINE_ARN: LOCAL_STATE_MACHINE_ARN,
       ADMISSION_TABLE_NAME: LOCAL_ADMISSION_TABLE,
@@ -60,7 +65,7 @@ describe('functionEnvironment', () => {
     });
   });
 
-  it("leaves Google's own endpoint to the SDK's default", () => {
+  it("leaves Google's own endpoint to the SDK's default, and the key itself in no variable", () => {
     const environment = environmentOf({
       endpoints: {
         s3: 's3',
@@ -70,7 +75,8 @@ describe('functionEnvironment', () => {
       },
     });
 
-    expect(environment.GEMINI_API_KEY).toBe('real-key');
+    expect(Object.values(environment)).not.toContain('real-key');
+    expect(environment.GEMINI_API_KEY_SECRET_ARN).toBe(LOCAL_GEMINI_KEY_SECRET_ARN);
     expect(environment).not.toHaveProperty('GEMINI_BASE_URL');
   });
 
