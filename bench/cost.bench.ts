@@ -3,9 +3,9 @@
  * it manages for the same million (1k prompt + 300 output tokens each on the stack's default
  * generate model, priced by the pipeline's own table and estimator).
  *
- * Measured, in one local end-to-end run through the synthesized stack with the functions' S3
- * requests counted on the wire: each Task state's duration and invocations, and the S3 requests by
- * billing class. Read from the synthesized stack: each function's memory and /tmp size, which
+ * Measured, in one local end-to-end run through the synthesized stack: each Task state's duration
+ * and invocations, its function's CPU time and the process's RSS rise, and the functions' S3
+ * requests by billing class as the local S3 received them. Read from the synthesized stack: each function's memory and /tmp size, which
  * functions read the Gemini key from Secrets Manager, the poll loop's states and schedule.
  * Assumed (said in the table): the run's wall time in a Task is Lambda's billed duration; the jobs
  * take {@link ASSUMED_JOB_SECONDS}; every invocation of a key-reading function calls Secrets
@@ -22,7 +22,7 @@ import { deployedPollLoop } from './poll.bench.js';
 import { AWS_PRICES, type AwsPrice } from './support/aws-prices.js';
 import { resultOf, runWorker } from './support/child.js';
 import { writeGenerateRequests } from './support/generate.js';
-import { type BenchRow, count } from './support/table.js';
+import { type BenchRow, count, mib, percent, seconds } from './support/table.js';
 import type { E2eWorkerInput, E2eWorkerResult } from './workers/e2e-worker.js';
 
 const MILLION = 1_000_000;
@@ -97,9 +97,30 @@ function geminiBill(model: string) {
 
 const unconfirmed = (prices: readonly AwsPrice[]) => prices.filter((price) => !price.confirmedOnAwsPage);
 
+/**
+ * Per function: its wall time, its sandbox's CPU time and their ratio, and the RSS rise, the
+ * figures its memory size is chosen from (docs/benchmarks.md, "Memory sizes"): below 1769 MB Lambda
+ * gives a function that share of a vCPU, so only the time it waits on I/O bills less at a smaller size.
+ */
+function cpuAndMemoryByFunction(
+  run: E2eWorkerResult,
+  taskStates: readonly { state: string; folder: string }[],
+) {
+  return taskStates
+    .filter(({ state }) => (run.stateCalls[state] ?? 0) > 0)
+    .map(({ state, folder }) => {
+      const wallMs = run.stateMs[state] ?? 0;
+      const cpuMs = run.tasks?.cpuMs[state];
+      const cpu =
+        cpuMs === undefined ? 'CPU not measured' : `CPU ${seconds(cpuMs)} = ${percent(cpuMs / wallMs)}`;
+      return `${folder} ${seconds(wallMs)} wall, ${cpu}, RSS +${mib(run.tasks?.rssRiseBytes[state] ?? 0)}`;
+    })
+    .join('; ');
+}
+
 export async function benchCost(dir: string, requests: number): Promise<BenchRow[]> {
   const file = await writeGenerateRequests(join(dir, `cost-${requests}.jsonl`), { requests });
-  const input: E2eWorkerInput = { path: file.path, pollWaitMs: POLL_WAIT_MS, countRequests: true };
+  const input: E2eWorkerInput = { path: file.path, pollWaitMs: POLL_WAIT_MS, measureCost: true };
   const outcome = await runWorker<E2eWorkerResult>('e2e-worker', input, { pinCpu: false });
   const run = resultOf(outcome, 'cost run');
   if (run.status !== 'SUCCEEDED') throw new Error(`the measured run ended ${run.status}`);
@@ -159,9 +180,18 @@ export async function benchCost(dir: string, requests: number): Promise<BenchRow
       figure: 'AWS cost, per run: where the Lambda GB-seconds go (configured memory × measured time)',
       value: byFunction.join(', '),
       reference:
-        `measured in one local run of ${count(file.lines)} requests: Task durations and invocations, S3 requests on the wire (${count(s3.put ?? 0)} PUT/LIST, ${count(s3.get ?? 0)} GET/HEAD, ${count(s3.free ?? 0)} DELETE); ` +
+        `measured in one local run of ${count(file.lines)} requests: Task durations and invocations, S3 requests as the local S3 received them (${count(s3.put ?? 0)} PUT/LIST, ${count(s3.get ?? 0)} GET/HEAD, ${count(s3.free ?? 0)} DELETE); ` +
         `assumed: local time = billed time, ${poll.polls} polls for a ${ASSUMED_JOB_SECONDS / 60}-min job (the local run polled ${run.stateCalls[POLL_STATE] ?? 0}×), ` +
         `one Secrets Manager call per key-reading invocation (the 5-min cache only lowers it), start-run ${ASSUMED_START_RUN_MS} ms`,
+      target: 'none',
+    },
+    {
+      figure: "AWS cost, per run: each function's CPU time against its wall time, and its memory",
+      value: cpuAndMemoryByFunction(run, taskStates),
+      reference:
+        "CPU: the function's sandbox thread (/proc/self/task), its share of the Task's wall time on this machine " +
+        "(load inflates wall time, so a CPU-bound share reads low); RSS: the whole process's rise during the Task, " +
+        'servers included (an upper bound); Prepare and Collect peaks in their own processes: memory section',
       target: 'none',
     },
     {
