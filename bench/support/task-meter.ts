@@ -1,8 +1,8 @@
 /**
  * What each Task's function used, for sizing Lambda memory: its CPU time beside its wall time (a
  * function whose CPU time is a small part of its wall time waits on I/O, and a smaller size, less
- * CPU in Lambda, bills less for the same wait) and the RSS it added. The local functions run in worker threads, which Node names
- * `WorkerThread` (the sandbox gives no name) and which Linux accounts apart in
+ * CPU in Lambda, bills less for the same wait) and the RSS it added. The local functions run in
+ * worker threads, which Node names `WorkerThread` (the sandbox gives no name) and which Linux accounts apart in
  * `/proc/self/task/<tid>/stat`; nothing else in the benchmark's process runs in a worker thread, so
  * the CPU those threads used during a Task is that Task's function's (the Tasks run one at a time).
  * Their garbage collectors' helper threads are shared by the whole process and are not counted.

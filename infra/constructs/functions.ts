@@ -52,11 +52,20 @@ export function pipelineFunctions(
   const { apiKeySecretArn, admissionTableName } = resources;
   const make = (id: string, props: Omit<PipelineFunctionProps, 'logRetention'>) =>
     new PipelineFunction(scope, id, { ...props, logRetention });
+  // Memory sizes are set from the cost bench's measurements (docs/benchmarks.md, "Memory sizes"):
+  // Lambda gives 1769 MB one vCPU and a smaller size that share of one. Prepare and Collect are
+  // CPU-bound (about half their wall time on the CPU on a loaded machine, all of it pinned to a
+  // core): below 1769 MB the same CPU-seconds bill the same GB-s, only slower, so they get the vCPU.
   const bigWorker = {
     timeout: Duration.minutes(15),
     memorySize: 1769,
     ephemeralStorageSize: Size.gibibytes(10),
   };
+  // Submit and Poll wait on Gemini and S3: 14% and 21% of their wall time on the CPU with every
+  // service on loopback, less against Google. 1024 MB bills about a third less for the same run;
+  // 512 MB would not hold their measured peak: the process's RSS rose up to 343 MiB during Submit
+  // (four chunks read and uploaded at once), on top of an idle Node's 59 MiB.
+  const ioBoundMemorySize = 1024;
   // Submit and Poll both create jobs, so both choose between inline and file jobs.
   const inlineChoice = setVariables({
     [ENV.inlineMaxBytes]: jobLimits.inlineMaxBytes,
@@ -96,6 +105,7 @@ export function pipelineFunctions(
       name: 'submit-batch-jobs',
       description: 'creates one Gemini batch job per chunk, idempotently',
       ...bigWorker,
+      memorySize: ioBoundMemorySize,
       environment: {
         [ENV.apiKeySecretArn]: apiKeySecretArn,
         [ENV.admissionTableName]: admissionTableName,
@@ -107,6 +117,7 @@ export function pipelineFunctions(
       name: 'poll-batch-jobs',
       description: "checks every chunk's batch job in one call, submitting chunks that were waiting",
       ...bigWorker,
+      memorySize: ioBoundMemorySize,
       environment: {
         ...inlineChoice,
         [ENV.apiKeySecretArn]: apiKeySecretArn,
@@ -121,7 +132,7 @@ export function pipelineFunctions(
         [ENV.admissionTableName]: admissionTableName,
       },
     }),
-    // Stop reads and cancels jobs only: no uploads, no /tmp.
+    // Stop reads and cancels jobs only: no uploads, no /tmp; sized like Finalize.
     'stop-batch-jobs': make('StopBatchJobs', {
       name: 'stop-batch-jobs',
       description: 'cancels the jobs of a run that ends early and records the ones that finished',
@@ -139,6 +150,8 @@ export function pipelineFunctions(
       name: 'finalize-run',
       description: 'writes manifest.json, announces the run and cleans up Gemini files',
       timeout: Duration.minutes(5),
+      // Measured: under half a second, its RSS rise 6 MiB. 256 MB would hold it, but near half its
+      // time is CPU, so the smaller share stretches it as much as it saves: 0.2 GB-s a run either way.
       memorySize: 512,
       environment: {
         [ENV.apiKeySecretArn]: apiKeySecretArn,
