@@ -54,16 +54,20 @@ export function pipelineFunctions(
     new PipelineFunction(scope, id, { ...props, logRetention });
   // Memory sizes are set from the cost bench's measurements (docs/benchmarks.md, "Memory sizes"):
   // Lambda gives 1769 MB one vCPU and a smaller size that share of one. Prepare and Collect are
-  // CPU-bound (about half their wall time on the CPU on a loaded machine, all of it pinned to a
-  // core): below 1769 MB the same CPU-seconds bill the same GB-s, only slower, so they get the vCPU.
+  // about half CPU even on a loaded machine (1.8 of 3.7 s and 9.7 of 18.7 s for 100k requests at
+  // load 10), and below 1769 MB the CPU part bills the same GB-s, only slower: 1024 MB would save
+  // about a fifth of their GB-s (under $0.0001 a run) and stretch them by over a
+  // third, and their throughput is a target that gates the whole run. Their peaks (204 and 185 MiB
+  // at 2 GiB, memory section) rule out less than 512 MB in any case.
   const bigWorker = {
     timeout: Duration.minutes(15),
     memorySize: 1769,
     ephemeralStorageSize: Size.gibibytes(10),
   };
-  // Submit and Poll wait on Gemini and S3: 14% and 21% of their wall time on the CPU with every
-  // service on loopback, less against Google. 1024 MB bills about a third less for the same run;
-  // 512 MB would not hold their measured peak: the process's RSS rose up to 343 MiB during Submit
+  // Submit and Poll wait on Gemini and S3: 1.7-2.3 s of CPU in a 12-33 s Submit, 0.2-0.3 s in a
+  // 1.2-3.8 s poll, with every service on loopback (more waiting against Google). Priced from the
+  // same run, 1024 MB bills about a third less than 1769 MB, the CPU part stretched to 0.58 vCPU;
+  // 512 MB would not hold their measured peak: the process's RSS rose up to 376 MiB during Submit
   // (four chunks read and uploaded at once), on top of an idle Node's 59 MiB.
   const ioBoundMemorySize = 1024;
   // Submit and Poll both create jobs, so both choose between inline and file jobs.
@@ -150,8 +154,8 @@ export function pipelineFunctions(
       name: 'finalize-run',
       description: 'writes manifest.json, announces the run and cleans up Gemini files',
       timeout: Duration.minutes(5),
-      // Measured: under half a second, its RSS rise 6 MiB. 256 MB would hold it, but near half its
-      // time is CPU, so the smaller share stretches it as much as it saves: 0.2 GB-s a run either way.
+      // Measured: about a second a run, 0.2 s of it CPU, RSS rise 6 MiB. 256 MB would hold it and
+      // save about 0.1 GB-s a run (the smaller share of a vCPU stretches its CPU part): not worth it.
       memorySize: 512,
       environment: {
         [ENV.apiKeySecretArn]: apiKeySecretArn,
