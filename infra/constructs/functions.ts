@@ -56,8 +56,8 @@ export function pipelineFunctions(
   // Lambda gives 1769 MB one vCPU and a smaller size that share of one. Prepare and Collect are
   // about half CPU even on a loaded machine (1.8 of 3.7 s and 9.7 of 18.7 s for 100k requests at
   // load 10), and below 1769 MB the CPU part bills the same GB-s, only slower: 1024 MB would save
-  // about a fifth of their GB-s (under $0.0001 a run) and stretch them by over a
-  // third, and their throughput is a target that gates the whole run. Their peaks (204 and 185 MiB
+  // 20-30% of their GB-s (under $0.0002 a run) and stretch them by up to a third, and their
+  // throughput is a target that gates the whole run. Their peaks (204 and 185 MiB
   // at 2 GiB, memory section) rule out less than 512 MB in any case.
   const bigWorker = {
     timeout: Duration.minutes(15),
