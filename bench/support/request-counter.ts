@@ -1,11 +1,20 @@
 /**
- * A counting reverse proxy for the cost figure: the functions are pointed at it (their
- * `AWS_ENDPOINT_URL_*`), it forwards every request unchanged to the local service and tallies it by
- * the class AWS bills it under. Counting on the wire, not in the SDK, sees every request the
- * bundles send (retries, multipart parts, HEADs) whichever S3 server runs behind it.
+ * Counts the S3 requests the functions send, for the cost figure, as the local S3 receives them:
+ * Node's built-in diagnostics channels report every request an HTTP server in this thread is
+ * handed (`http.server.request.start`) and every TCP connection this thread opens
+ * (`net.client.socket`). The functions run in worker threads and open their own connections, so a
+ * request to the S3 server on a connection this thread did not open is a function's; the runner's
+ * upload and its reads of the manifest, on its own connections, are left out.
+ *
+ * Why not a counting proxy (as before): a proxy has to get every part of HTTP right to stay out of
+ * the way, and `answer.pipe(response)` did not: when Submit stops reading a chunk halfway (it gives
+ * up on going inline once the answers would be too big, as any S3 client may), the proxy's side to
+ * the local S3 was left paused, mid-body, forever, and the local S3's `close()` waited on it. Here
+ * nothing sits between the functions and the server, and the run's timings carry no extra hop.
  */
-import { createServer, request as forward, type IncomingMessage } from 'node:http';
-import { listenOnLoopback } from '../../local/runner/loopback-server.js';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import type { IncomingMessage, Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 
 /** S3 request classes as the S3 price list groups them (S3 Standard). */
 export type S3RequestClass = 'put' | 'get' | 'free';
@@ -23,62 +32,57 @@ export function s3RequestClass(method: string, url: string): S3RequestClass {
 }
 
 export interface RequestCounter {
-  readonly url: string;
-  /** Where requests go from now on (the service may start after the proxy). */
-  target(url: string): void;
-  /** Requests seen so far, by the key `classify` gave them. */
+  /** Counts the requests the server of this thread listening on `endpoint`'s port receives from now on. */
+  serverAt(endpoint: string): void;
+  /** Requests seen so far, by billing class. */
   counts(): Record<string, number>;
-  stop(): Promise<void>;
+  /** Stops counting (the channels are this thread's, shared by everything in it). */
+  stop(): void;
 }
 
-/** Starts the proxy on a free loopback port; `classify` names each request's billing class. */
-export async function startRequestCounter(
-  classify: (request: IncomingMessage) => string,
-): Promise<RequestCounter> {
-  let upstream: URL | undefined;
+interface ServerRequestStart {
+  readonly request: IncomingMessage;
+  readonly socket: Socket;
+  readonly server: Server;
+}
+
+/**
+ * Starts tracking this thread's connections at once (started before the stack, it knows the
+ * keep-alive sockets the runner opens while starting up), and counts by S3 billing class the
+ * requests the server named by {@link RequestCounter.serverAt} receives over other threads' connections.
+ */
+export function countOtherThreadsS3Requests(): RequestCounter {
+  let port: number | undefined;
   const tally: Record<string, number> = {};
-  const server = createServer((incoming, outgoing) => {
-    if (!upstream) {
-      outgoing.writeHead(503).end('the counted service has not started');
-      return;
-    }
-    const key = classify(incoming);
+  // Local ports of this thread's open client connections: on loopback the server sees them as the
+  // remote port, and no two open connections share one.
+  const ownPorts = new Set<number>();
+  const onClientSocket = (message: unknown) => {
+    const { socket } = message as { socket: Socket };
+    socket.once('connect', () => {
+      const local = socket.localPort;
+      if (local === undefined) return;
+      ownPorts.add(local);
+      socket.once('close', () => ownPorts.delete(local));
+    });
+  };
+  const onServerRequest = (message: unknown) => {
+    const { request, socket, server } = message as ServerRequestStart;
+    if (port === undefined || (server.address() as AddressInfo | null)?.port !== port) return;
+    if (socket.remotePort !== undefined && ownPorts.has(socket.remotePort)) return;
+    const key = s3RequestClass(request.method ?? 'GET', request.url ?? '/');
     tally[key] = (tally[key] ?? 0) + 1;
-    const proxied = forward(
-      {
-        host: upstream.hostname,
-        port: upstream.port,
-        method: incoming.method,
-        path: incoming.url,
-        // Host is kept: S3 signatures cover it, and a path-style request names no other host. The
-        // proxy has already answered `Expect: 100-continue` (Node's server does); passed on, it would
-        // make the upstream wait for a second go-ahead that never comes, and large uploads hang.
-        headers: withoutExpect(incoming.headers),
-      },
-      (answer) => {
-        outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(outgoing);
-      },
-    );
-    proxied.on('error', (error) => outgoing.destroy(error));
-    incoming.pipe(proxied);
-  });
-  const listening = await listenOnLoopback(server);
+  };
+  subscribe('net.client.socket', onClientSocket);
+  subscribe('http.server.request.start', onServerRequest);
   return {
-    url: listening.url,
-    target(url) {
-      upstream = new URL(url);
+    serverAt(endpoint) {
+      port = Number(new URL(endpoint).port);
     },
     counts: () => ({ ...tally }),
-    stop: () => listening.stop(),
+    stop() {
+      unsubscribe('net.client.socket', onClientSocket);
+      unsubscribe('http.server.request.start', onServerRequest);
+    },
   };
 }
-
-function withoutExpect(headers: IncomingMessage['headers']): IncomingMessage['headers'] {
-  const { expect: _answered, ...rest } = headers;
-  return rest;
-}
-
-/** S3: the method and query decide the class. */
-export const classifyS3 = (request: IncomingMessage): string =>
-  s3RequestClass(request.method ?? 'GET', request.url ?? '/');

@@ -7,20 +7,21 @@
  *
  * `runFile` uploads as any client sends 100 MiB, in parts (the local S3 server, like S3, limits
  * single requests), then delivers S3's "Object Created" event to the rule.
+ *
+ * For the cost figure (`measureCost`) it also counts the functions' S3 requests and measures,
+ * per Task state, the CPU time of the function sandboxes and how far the process's RSS rose.
  */
 import { DEFAULT_ENQUEUED_TOKEN_LIMITS } from '../../local/gemini-emulator/index.js';
 import { startLocalPipeline } from '../../local/local-pipeline.js';
 import { reportResult, workerInput } from '../support/child.js';
-import { classifyS3, startRequestCounter } from '../support/request-counter.js';
+import { countOtherThreadsS3Requests } from '../support/request-counter.js';
+import { type TaskMeasures, TaskMeter } from '../support/task-meter.js';
 
 export interface E2eWorkerInput {
   readonly path: string;
   readonly pollWaitMs: number;
-  /**
-   * Route the functions' S3 requests through a counting proxy (for the cost figure).
-   * Off for the timing figure: the extra hop would slow every byte Submit and Collect move.
-   */
-  readonly countRequests?: boolean;
+  /** Count the functions' S3 requests and measure each Task's CPU time and memory, for the cost figure. */
+  readonly measureCost?: boolean;
 }
 
 export interface E2eWorkerResult {
@@ -33,16 +34,19 @@ export interface E2eWorkerResult {
   readonly stateCalls: Record<string, number>;
   /** The functions' S3 requests by billing class (when counted); the user's upload is not among them. */
   readonly s3Requests?: Record<string, number>;
+  /** Each Task's sandbox CPU time and RSS rise (when counted). */
+  readonly tasks?: TaskMeasures;
 }
 
 const UNLIMITED = 1e15;
-const { path, pollWaitMs, countRequests } = workerInput<E2eWorkerInput>();
+const { path, pollWaitMs, measureCost } = workerInput<E2eWorkerInput>();
 const startedAt = new Map<string, number>();
 const stateMs: Record<string, number> = {};
 const stateCalls: Record<string, number> = {};
-
-const s3Counter = countRequests ? await startRequestCounter(classifyS3) : undefined;
-const counted: Record<string, string> = s3Counter ? { AWS_ENDPOINT_URL_S3: s3Counter.url } : {};
+// Before the stack starts, so that every connection the runner opens is known as the runner's.
+const s3Counter = measureCost ? countOtherThreadsS3Requests() : undefined;
+// Only when counting: a 20 ms timer and /proc reads are not free, and the timing run stays bare.
+const meter = measureCost ? new TaskMeter() : undefined;
 
 const setupStarted = performance.now();
 const pipeline = await startLocalPipeline({
@@ -56,20 +60,21 @@ const pipeline = await startLocalPipeline({
     },
   },
   pollWaitMs,
-  environment: counted,
   onProgress: (event) => {
     if (event.phase === 'started') {
       startedAt.set(event.state, performance.now());
+      meter?.started(event.state);
       return;
     }
+    meter?.ended(event.state);
     const began = startedAt.get(event.state) ?? performance.now();
     stateMs[event.state] = (stateMs[event.state] ?? 0) + performance.now() - began;
     stateCalls[event.state] = (stateCalls[event.state] ?? 0) + 1;
   },
 });
 const startupMs = performance.now() - setupStarted;
-// The functions call nothing before a run starts, so the targets can be set once the stack is up.
-s3Counter?.target(pipeline.s3Endpoint);
+// The functions call nothing before a run starts, so the server can be named once the stack is up.
+s3Counter?.serverAt(pipeline.s3Endpoint);
 try {
   const runStarted = performance.now();
   const outcome = await pipeline.runFile(path);
@@ -81,9 +86,11 @@ try {
     stateMs,
     stateCalls,
     s3Requests: s3Counter?.counts(),
+    tasks: meter?.measures(),
   };
   reportResult(result);
 } finally {
+  meter?.stop();
+  s3Counter?.stop();
   await pipeline.close();
-  await s3Counter?.stop();
 }

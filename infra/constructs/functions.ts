@@ -52,11 +52,24 @@ export function pipelineFunctions(
   const { apiKeySecretArn, admissionTableName } = resources;
   const make = (id: string, props: Omit<PipelineFunctionProps, 'logRetention'>) =>
     new PipelineFunction(scope, id, { ...props, logRetention });
+  // Memory sizes are set from the cost bench's measurements (docs/benchmarks.md, "Memory sizes"):
+  // Lambda gives 1769 MB one vCPU and a smaller size that share of one. Prepare and Collect are
+  // about half CPU even on a loaded machine (1.8 of 3.7 s and 9.7 of 18.7 s for 100k requests at
+  // load 10), and below 1769 MB the CPU part bills the same GB-s, only slower: 1024 MB would save
+  // 20-30% of their GB-s (under $0.0002 a run) and stretch them by up to a third, and their
+  // throughput is a target that gates the whole run. Their peaks (204 and 185 MiB
+  // at 2 GiB, memory section) rule out less than 512 MB in any case.
   const bigWorker = {
     timeout: Duration.minutes(15),
     memorySize: 1769,
     ephemeralStorageSize: Size.gibibytes(10),
   };
+  // Submit and Poll wait on Gemini and S3: 1.7-2.3 s of CPU in a 12-33 s Submit, 0.2-0.3 s in a
+  // 1.2-3.8 s poll, with every service on loopback (more waiting against Google). Priced from the
+  // same run, 1024 MB bills about a third less than 1769 MB, the CPU part stretched to 0.58 vCPU;
+  // 512 MB would not hold their measured peak: the process's RSS rose up to 376 MiB during Submit
+  // (four chunks read and uploaded at once), on top of an idle Node's 59 MiB.
+  const ioBoundMemorySize = 1024;
   // Submit and Poll both create jobs, so both choose between inline and file jobs.
   const inlineChoice = setVariables({
     [ENV.inlineMaxBytes]: jobLimits.inlineMaxBytes,
@@ -96,6 +109,7 @@ export function pipelineFunctions(
       name: 'submit-batch-jobs',
       description: 'creates one Gemini batch job per chunk, idempotently',
       ...bigWorker,
+      memorySize: ioBoundMemorySize,
       environment: {
         [ENV.apiKeySecretArn]: apiKeySecretArn,
         [ENV.admissionTableName]: admissionTableName,
@@ -107,6 +121,7 @@ export function pipelineFunctions(
       name: 'poll-batch-jobs',
       description: "checks every chunk's batch job in one call, submitting chunks that were waiting",
       ...bigWorker,
+      memorySize: ioBoundMemorySize,
       environment: {
         ...inlineChoice,
         [ENV.apiKeySecretArn]: apiKeySecretArn,
@@ -121,7 +136,7 @@ export function pipelineFunctions(
         [ENV.admissionTableName]: admissionTableName,
       },
     }),
-    // Stop reads and cancels jobs only: no uploads, no /tmp.
+    // Stop reads and cancels jobs only: no uploads, no /tmp; sized like Finalize.
     'stop-batch-jobs': make('StopBatchJobs', {
       name: 'stop-batch-jobs',
       description: 'cancels the jobs of a run that ends early and records the ones that finished',
@@ -139,6 +154,8 @@ export function pipelineFunctions(
       name: 'finalize-run',
       description: 'writes manifest.json, announces the run and cleans up Gemini files',
       timeout: Duration.minutes(5),
+      // Measured: about a second a run, 0.2 s of it CPU, RSS rise 6 MiB. 256 MB would hold it and
+      // save about 0.1 GB-s a run (the smaller share of a vCPU stretches its CPU part): not worth it.
       memorySize: 512,
       environment: {
         [ENV.apiKeySecretArn]: apiKeySecretArn,
