@@ -59,11 +59,10 @@ export function pipelineFunctions(
   // 20-30% of their GB-s (under $0.0002 a run) and stretch them by up to a third, and their
   // throughput is a target that gates the whole run. Their peaks (204 and 185 MiB
   // at 2 GiB, memory section) rule out less than 512 MB in any case.
-  const bigWorker = {
-    timeout: Duration.minutes(15),
-    memorySize: 1769,
-    ephemeralStorageSize: Size.gibibytes(10),
-  };
+  const bigWorker = { timeout: Duration.minutes(15), memorySize: 1769 };
+  // Poll and Collect download Gemini's result files to /tmp (a retry scan, the answers by key);
+  // Prepare and Submit stream between S3 and Gemini and keep Lambda's free 512 MB.
+  const stagesResultFiles = { ephemeralStorageSize: Size.gibibytes(10) };
   // Submit and Poll wait on Gemini and S3: 1.7-2.3 s of CPU in a 12-33 s Submit, 0.2-0.3 s in a
   // 1.2-3.8 s poll, with every service on loopback (more waiting against Google). Priced from the
   // same run, 1024 MB bills about a third less than 1769 MB, the CPU part stretched to 0.58 vCPU;
@@ -121,6 +120,7 @@ export function pipelineFunctions(
       name: 'poll-batch-jobs',
       description: "checks every chunk's batch job in one call, submitting chunks that were waiting",
       ...bigWorker,
+      ...stagesResultFiles,
       memorySize: ioBoundMemorySize,
       environment: {
         ...inlineChoice,
@@ -148,6 +148,7 @@ export function pipelineFunctions(
       name: 'collect-results',
       description: 'turns batch results into keyed results.jsonl',
       ...bigWorker,
+      ...stagesResultFiles,
       environment: { [ENV.apiKeySecretArn]: apiKeySecretArn, [ENV.inputPrefix]: inputPrefix },
     }),
     'finalize-run': make('FinalizeRun', {

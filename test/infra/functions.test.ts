@@ -25,14 +25,12 @@ const FUNCTIONS: Record<
   'prepare-requests': {
     timeout: 900,
     memory: 1769,
-    ephemeral: 10240,
     env: ['INPUT_PREFIX', 'GENERATE_MODEL', 'EMBED_MODEL', 'GEMINI_API_KEY_SECRET_ARN'],
   },
   'submit-batch-jobs': {
     // I/O-bound: sized from the cost bench's CPU and RSS figures (docs/benchmarks.md).
     timeout: 900,
     memory: 1024,
-    ephemeral: 10240,
     env: ['GEMINI_API_KEY_SECRET_ARN', 'ADMISSION_TABLE_NAME'],
   },
   'poll-batch-jobs': {
