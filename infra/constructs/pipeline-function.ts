@@ -178,16 +178,21 @@ export class PipelineFunction extends Construct implements iam.IGrantable {
               banner:
                 "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
               minify: true,
-              // Error names are literals (lambdas/shared/errors.ts); kept names also keep stack traces readable.
-              keepNames: true,
+              // No `keepNames`: its `__name()` calls were 57 kB of Poll's bundle, run at every cold
+              // start to keep function names for stack traces, which the source map (enabled in
+              // NODE_OPTIONS) already makes readable, to the line. Error names are literals
+              // (lambdas/shared/errors.ts), never class names (docs/benchmarks.md, bundles).
               sourceMap: true,
               sourcesContent: false,
               // The runtime's SDK is a convenience set at a version AWS picks (lib-storage and
               // smithy helpers may be missing or differ): bundle the versions the tests ran.
               bundleAwsSDK: true,
-              // Modules loaded but never called, replaced by stubs that throw (infra/bundling/).
               esbuildArgs: {
+                // Modules loaded but never called, replaced by stubs that throw (infra/bundling/).
                 '--alias': Object.entries(STUBBED_MODULES).map(([module, stub]) => `${module}=${stub}`),
+                // Dependencies' license notices go beside the bundle (index.mjs.LEGAL.txt, in the
+                // zip), not into the code every cold start parses.
+                '--legal-comments': 'external',
               },
               metafile: props.bundleMetafile ?? false,
               forceDockerBundling: false,

@@ -109,6 +109,8 @@ export interface GenaiClients {
 export function createClients({ apiKey, baseUrl }: GenaiBatchApiOptions): GenaiClients {
   const root = (baseUrl ?? GEMINI_API_URL).replace(/\/+$/, '');
   return {
+    // No `retryOptions`: retries belong to the state machine (and the bundles stub out p-retry,
+    // which only they would call). An API key always: the bundles stub out google-auth-library.
     ai: new GoogleGenAI({
       apiKey,
       apiVersion: GEMINI_API_VERSION,
