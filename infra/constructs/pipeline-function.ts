@@ -162,6 +162,9 @@ export class PipelineFunction extends Construct implements iam.IGrantable {
         POWERTOOLS_LOG_LEVEL: 'INFO',
         // Powertools Metrics' namespace; the code passes the same constant, the dashboard reads it.
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        // Source maps on in every function: without `keepNames` they are what makes a trace name
+        // a source file and line. Nothing is paid until the first trace of a sandbox, which then
+        // decodes the map: 0.1–0.3 s and +20–50 MiB on Node 24 (docs/benchmarks.md, bundles).
         NODE_OPTIONS: `--enable-source-maps ${HEAP_NODE_OPTIONS}`,
         ...props.environment,
       },
