@@ -12,6 +12,7 @@ export const STUBBED_MODULES: Readonly<Record<string, string>> = {
   ws: stubPath('ws'),
   semver: stubPath('semver'),
   '@aws-sdk/credential-provider-node': stubPath('credential-provider-node'),
+  'p-retry': stubPath('p-retry'),
 };
 
 /** `infra/bundling/<name>.stub.ts`, named for the package without its scope. */

@@ -162,6 +162,9 @@ export class PipelineFunction extends Construct implements iam.IGrantable {
         POWERTOOLS_LOG_LEVEL: 'INFO',
         // Powertools Metrics' namespace; the code passes the same constant, the dashboard reads it.
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        // Source maps on in every function: without `keepNames` they are what makes a trace name
+        // a source file and line. Nothing is paid until the first trace of a sandbox, which then
+        // decodes the map: 0.1–0.3 s and +20–50 MiB on Node 24 (docs/benchmarks.md, bundles).
         NODE_OPTIONS: `--enable-source-maps ${HEAP_NODE_OPTIONS}`,
         ...props.environment,
       },
@@ -178,16 +181,21 @@ export class PipelineFunction extends Construct implements iam.IGrantable {
               banner:
                 "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
               minify: true,
-              // Error names are literals (lambdas/shared/errors.ts); kept names also keep stack traces readable.
-              keepNames: true,
+              // No `keepNames`: its `__name()` calls were 57 kB of Poll's bundle, run at every cold
+              // start to keep function names for stack traces, which the source map (enabled in
+              // NODE_OPTIONS) already makes readable, to the line. Error names are literals
+              // (lambdas/shared/errors.ts), never class names (docs/benchmarks.md, bundles).
               sourceMap: true,
               sourcesContent: false,
               // The runtime's SDK is a convenience set at a version AWS picks (lib-storage and
               // smithy helpers may be missing or differ): bundle the versions the tests ran.
               bundleAwsSDK: true,
-              // Modules loaded but never called, replaced by stubs that throw (infra/bundling/).
               esbuildArgs: {
+                // Modules loaded but never called, replaced by stubs that throw (infra/bundling/).
                 '--alias': Object.entries(STUBBED_MODULES).map(([module, stub]) => `${module}=${stub}`),
+                // Dependencies' license notices go beside the bundle (index.mjs.LEGAL.txt, in the
+                // zip), not into the code every cold start parses.
+                '--legal-comments': 'external',
               },
               metafile: props.bundleMetafile ?? false,
               forceDockerBundling: false,

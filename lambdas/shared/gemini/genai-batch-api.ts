@@ -2,11 +2,12 @@
  * The adapter only names each call for the errors it throws; what each call does lives in
  * `genai/`, one file per concern:
  *
- * - `clients.ts`: the SDK, OpenAI and raw REST clients, built once
+ * - `clients.ts`: the SDK and the raw REST client (native and OpenAI-compatible), built once
  * - `pipeline-errors.ts`: client failures → `GeminiRateLimitError` / `GeminiUnavailableError` / `GeminiRequestError`
  * - `models.ts`: the Models API
  * - `files.ts`: upload (MIME fallback, reuse of an earlier upload), download, delete
  * - `batch-jobs.ts`: create (file, OpenAI-format, inline) and cancel
+ * - `openai-batches.ts`: create and list on the OpenAI-compatible layer, over REST
  * - `batch-search.ts`: jobs by display name, bounded by creation time
  * - `operation-read.ts`: a job's status and its inline answers, with a `fields` mask
  * - `operation-scan.ts`: the streaming read of an operation that never holds its answers together

@@ -12,26 +12,23 @@ import {
   OPENAI_ENDPOINTS,
 } from '../gemini-batch-api.js';
 import type { GeminiRest, GenaiClients } from './clients.js';
+import { createOpenAiBatch } from './openai-batches.js';
 import type { RawOperation } from './operation-read.js';
 import { scanResponse } from './operation-scan.js';
 import { isHttpStatus } from './pipeline-errors.js';
 
 /** Creates the job; returns its name, `batches/…`. */
-export async function createBatch(
-  { ai, openai, rest }: GenaiClients,
-  request: CreateBatchRequest,
-): Promise<string> {
+export async function createBatch({ ai, rest }: GenaiClients, request: CreateBatchRequest): Promise<string> {
   if ('inlineRequests' in request) return createInline(rest, request);
   const { kind, model, displayName, fileName } = request;
   if (request.format === 'openai') {
     // The compat layer takes no display name; metadata carries it so recovery can find the job.
-    const batch = await openai.batches.create({
+    return createOpenAiBatch(rest, {
       input_file_id: fileName,
       endpoint: OPENAI_ENDPOINTS[kind],
       completion_window: '24h',
       metadata: { display_name: displayName },
     });
-    return batch.id;
   }
   const job =
     kind === 'generate'

@@ -2,9 +2,10 @@
  * Finding jobs by display name, newest first and back to a point in time: on Gemini's native
  * listing for Gemini-format chunks, on the OpenAI-compatible layer's for OpenAI-format ones.
  */
-import OpenAI from 'openai';
+import { ApiError } from '@google/genai';
 import type { BatchSearch, BatchSearchOptions, FoundBatch } from '../gemini-batch-api.js';
-import type { GenaiClients } from './clients.js';
+import type { GeminiRest, GenaiClients } from './clients.js';
+import { listOpenAiBatches } from './openai-batches.js';
 
 /** The SDK renames `BATCH_STATE_*` to `JOB_STATE_*`; the pipeline speaks REST's names. */
 function restState(state: string | undefined): string {
@@ -39,7 +40,7 @@ export function findBatches(
   { format, createdAfter }: BatchSearchOptions,
 ): Promise<BatchSearch> {
   return format === 'openai'
-    ? searchOpenAi(clients.openai, displayName, createdAfter)
+    ? searchOpenAi(clients.rest, displayName, createdAfter)
     : searchNative(clients.ai, displayName, createdAfter);
 }
 
@@ -59,29 +60,23 @@ async function searchNative(
   return { found };
 }
 
-async function searchOpenAi(openai: OpenAI, displayName: string, createdAfter: Date): Promise<BatchSearch> {
+async function searchOpenAi(rest: GeminiRest, displayName: string, createdAfter: Date): Promise<BatchSearch> {
   const found: FoundBatch[] = [];
   try {
-    for await (const batch of openai.batches.list({ limit: 100 })) {
+    for await (const batch of listOpenAiBatches(rest, 100)) {
       // `created_at` is whole seconds: the caller's margin covers the truncation.
       const created = typeof batch.created_at === 'number' ? batch.created_at * 1000 : Number.NaN;
       if (created < createdAfter.getTime()) break;
-      if (batch.metadata?.display_name === displayName) {
+      if (batch.metadata?.display_name === displayName && batch.id) {
         found.push({
           name: batch.id,
-          state: OPENAI_STATES[batch.status] ?? 'BATCH_STATE_UNSPECIFIED',
+          state: OPENAI_STATES[batch.status ?? ''] ?? 'BATCH_STATE_UNSPECIFIED',
           createTime: Number.isFinite(created) ? new Date(created).toISOString() : undefined,
         });
       }
     }
   } catch (error) {
-    if (
-      error instanceof OpenAI.APIError &&
-      error.status !== undefined &&
-      error.status < 500 &&
-      error.status !== 429 &&
-      error.status !== 408
-    ) {
+    if (error instanceof ApiError && error.status < 500 && error.status !== 429 && error.status !== 408) {
       return {
         found,
         incomplete: `Gemini refused to list batches on its OpenAI-compatible layer (HTTP ${error.status}), which Google does not document`,

@@ -1,10 +1,10 @@
 /**
- * The three ways the adapter reaches Gemini: the `@google/genai` SDK, the `openai` client on
- * Gemini's OpenAI-compatible batch layer (for OpenAI-format chunks), and raw REST where the SDK
- * drops or renames fields the pipeline needs.
+ * The two ways the adapter reaches Gemini: the `@google/genai` SDK, and raw REST where the SDK
+ * drops or renames fields the pipeline needs, and on Gemini's OpenAI-compatible batch layer (for
+ * OpenAI-format chunks: two calls, `openai-batches.ts`, not worth the 160 kB the `openai` SDK
+ * added to every bundle).
  */
 import { ApiError, GoogleGenAI } from '@google/genai';
-import OpenAI from 'openai';
 import { GEMINI_API_URL, GEMINI_API_VERSION } from '../gemini-api.js';
 
 export interface GenaiBatchApiOptions {
@@ -13,7 +13,10 @@ export interface GenaiBatchApiOptions {
   readonly baseUrl?: string;
 }
 
-/** Raw REST calls under `<baseUrl>/v1beta/`, authenticated with the API key. */
+/**
+ * Raw REST calls under `<baseUrl>/v1beta/`, authenticated with the API key: in `x-goog-api-key`
+ * natively, as the Bearer token on the OpenAI-compatible layer (as the `openai` SDK sends it).
+ */
 export class GeminiRest {
   readonly #apiKey: string;
   readonly #baseUrl: string;
@@ -24,10 +27,25 @@ export class GeminiRest {
   }
 
   /** A raw REST call; Google's error answer becomes the SDK's ApiError, as the SDK would make it. */
-  async fetch(path: string, init: RequestInit = {}): Promise<Response> {
-    const response = await fetch(`${this.#baseUrl}/${GEMINI_API_VERSION}/${path}`, {
+  fetch(path: string, init: RequestInit = {}): Promise<Response> {
+    return this.#send(`${GEMINI_API_VERSION}/${path}`, init, { 'x-goog-api-key': this.#apiKey });
+  }
+
+  /**
+   * A call on the OpenAI-compatible layer, `<baseUrl>/v1beta/openai/<path>`; its error answers
+   * (often a JSON array there) become an ApiError with Gemini's status and words, as native ones do.
+   */
+  fetchOpenAi(path: string, init: RequestInit = {}): Promise<Response> {
+    return this.#send(`${GEMINI_API_VERSION}/openai/${path}`, init, {
+      authorization: `Bearer ${this.#apiKey}`,
+      accept: 'application/json',
+    });
+  }
+
+  async #send(path: string, init: RequestInit, auth: Readonly<Record<string, string>>): Promise<Response> {
+    const response = await fetch(`${this.#baseUrl}/${path}`, {
       ...init,
-      headers: { 'x-goog-api-key': this.#apiKey, 'content-type': 'application/json', ...init.headers },
+      headers: { ...auth, 'content-type': 'application/json', ...init.headers },
     });
     if (!response.ok) throw new ApiError({ message: await response.text(), status: response.status });
     return response;
@@ -83,8 +101,7 @@ export class GeminiRest {
 
 export interface GenaiClients {
   readonly ai: GoogleGenAI;
-  /** Gemini's OpenAI-compatible batch layer, for OpenAI-format chunks; files still go through `ai`. */
-  readonly openai: OpenAI;
+  /** Native REST, and Gemini's OpenAI-compatible batch layer for OpenAI-format chunks. */
   readonly rest: GeminiRest;
 }
 
@@ -92,13 +109,13 @@ export interface GenaiClients {
 export function createClients({ apiKey, baseUrl }: GenaiBatchApiOptions): GenaiClients {
   const root = (baseUrl ?? GEMINI_API_URL).replace(/\/+$/, '');
   return {
+    // No `retryOptions`: retries belong to the state machine (and the bundles stub out p-retry,
+    // which only they would call). An API key always: the bundles stub out google-auth-library.
     ai: new GoogleGenAI({
       apiKey,
       apiVersion: GEMINI_API_VERSION,
       httpOptions: baseUrl ? { baseUrl: root } : undefined,
     }),
-    // Retries belong to the state machine, as for the Gemini SDK (which retries nothing by default).
-    openai: new OpenAI({ apiKey, baseURL: `${root}/${GEMINI_API_VERSION}/openai/`, maxRetries: 0 }),
     rest: new GeminiRest(apiKey, root),
   };
 }

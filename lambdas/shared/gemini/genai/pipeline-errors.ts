@@ -1,6 +1,5 @@
-/** How a failure of either client becomes one of the pipeline's named errors. */
+/** How a failure of the SDK or of a raw REST call becomes one of the pipeline's named errors. */
 import { ApiError } from '@google/genai';
-import OpenAI from 'openai';
 import { GeminiRateLimitError, GeminiRequestError, GeminiUnavailableError } from '../../errors.js';
 
 /** Failures the JS SDK throws as plain Errors while Gemini has not finished an upload: transient. */
@@ -11,12 +10,7 @@ const UNFINISHED_UPLOAD = /upload status is not finalized|did not return the x-g
  * 5xx, network, an unfinished upload) or does not (any other 4xx).
  */
 export function toPipelineError(error: unknown, doing: string): Error {
-  if (error instanceof OpenAI.APIConnectionError) {
-    return new GeminiUnavailableError(`could not reach Gemini to ${doing}: ${error.message}`, {
-      cause: error,
-    });
-  }
-  if (error instanceof ApiError || (error instanceof OpenAI.APIError && error.status !== undefined)) {
+  if (error instanceof ApiError) {
     const message = `Gemini refused to ${doing} (HTTP ${error.status}): ${error.message}`;
     if (error.status === 429) return new GeminiRateLimitError(message, { cause: error });
     if (error.status === 408 || error.status >= 500)

@@ -126,6 +126,30 @@ describe('GenaiBatchApi.findBatchesByDisplayName', () => {
     });
     expect(stub.seen).toHaveLength(2);
     expect(stub.seen.every((request) => request.path === '/v1beta/openai/batches')).toBe(true);
+    // The cursor pages as OpenAI's: the next page starts after the last id of the one before.
+    expect(stub.seen.map((request) => [request.query.get('limit'), request.query.get('after')])).toEqual([
+      ['100', null],
+      ['100', 'batches/b1'],
+    ]);
+    expect(stub.seen.every((request) => request.headers.authorization === 'Bearer stub-key')).toBe(true);
+  });
+
+  it('reads no further page when the compat listing says has_more: false, or says nothing of it', async () => {
+    const page = (hasMore: boolean | undefined) => ({
+      body: {
+        object: 'list',
+        data: [
+          { id: 'batches/x', status: 'completed', created_at: Date.parse('2026-11-03T12:00:00Z') / 1000 },
+        ],
+        ...(hasMore === undefined ? {} : { has_more: hasMore }),
+      },
+    });
+    for (const hasMore of [false, undefined]) {
+      stub.seen.length = 0;
+      stub.routes = [on('GET', /^\/v1beta\/openai\/batches$/, page(hasMore))];
+      await stub.api().findBatchesByDisplayName('run/chunk-00002', { format: 'openai', createdAfter: since });
+      expect(stub.seen).toHaveLength(1);
+    }
   });
 
   it('says the search is incomplete when the compat layer refuses to list, instead of finding nothing', async () => {
