@@ -8,7 +8,17 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'source', include: ['test/**/*.test.ts'], exclude: ['test/bundle/**'] },
+        test: {
+          name: 'source',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/bundle/**', 'test/s3-clients/**'],
+        },
+      },
+      {
+        // The S3 clients installed on the machine (aws CLI, s3cmd) against the local S3: outside
+        // `npm test` (a developer may not have them), run by `npm run test:s3-clients` and `.ci/run`.
+        extends: true,
+        test: { name: 's3-clients', include: ['test/s3-clients/**/*.test.ts'] },
       },
       {
         // What deploys: the workflow suite again, and the bundle's own tests, on the functions'
