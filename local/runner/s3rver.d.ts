@@ -31,7 +31,7 @@ declare module '@20minutes/s3rver' {
   }
 
   /** An object to store, as s3rver's controllers hand it over. */
-  interface ObjectToStore {
+  export interface ObjectToStore {
     readonly bucket: string;
     readonly key: string;
     readonly content: Buffer | NodeJS.ReadableStream;
@@ -39,15 +39,22 @@ declare module '@20minutes/s3rver' {
   }
 
   export interface S3rverStore {
-    getResourcePath(bucket: string, key: string, resource: 'object'): string;
+    /** `<bucket>/<key>._S3rver_object`, or a bucket's `._S3rver_uploads` folder (key undefined). */
+    getResourcePath(bucket: string, key: string | undefined, resource: 'object' | 'uploads'): string;
     /** Rejects with ENOENT when there is no object. */
     getMetadata(bucket: string, key: string): Promise<StoredObject['metadata']>;
     putMetadata(bucket: string, key: string, metadata: Record<string, string>, md5: string): Promise<void>;
     getObject(bucket: string, key: string, options?: unknown): Promise<StoredObject | null>;
-    /** PutObject, and CompleteMultipartUpload once the parts are joined into one stream. */
+    /** PutObject, and (called by putObjectMultipart) CompleteMultipartUpload. */
     putObject(object: ObjectToStore): Promise<{ size: number; md5: string }>;
+    /** CompleteMultipartUpload: the parts named (ETags unquoted), joined into the upload's object. */
+    putObjectMultipart(
+      bucket: string,
+      uploadId: string,
+      parts: readonly { number: number; etag: string }[],
+    ): Promise<{ size: number; md5: string }>;
     deleteObject(bucket: string, key: string): Promise<void>;
-    /** Writes one part's bytes, or (in s3rver's own putObject) one object's. */
+    /** Writes one part's bytes (and, in s3rver's own putObject, an object's). */
     putContent(path: string, content: Buffer | NodeJS.ReadableStream): Promise<[number, string]>;
   }
 }

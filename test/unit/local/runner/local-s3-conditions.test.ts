@@ -15,7 +15,7 @@ import {
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
-import { oneAtATimePerKey } from '../../../../local/runner/local-s3.js';
+import { oneAtATimePerKey } from '../../../../local/runner/local-s3-store.js';
 import { useLocalS3 } from '../../../support/local-s3-server.js';
 
 const BUCKET = 'local-s3-conditions';
