@@ -197,6 +197,13 @@ describe('S3ObjectStore on the local S3', () => {
       });
     });
 
+    it('says a version the bucket does not hold does not exist (NoSuchVersion), never reading the current one', async () => {
+      await put('inputs/versioned.jsonl', 'current\n');
+      await expect(
+        store.openVersion(BUCKET, 'inputs/versioned.jsonl', { versionId: 'v-gone' }),
+      ).rejects.toThrow(`s3://${BUCKET}/inputs/versioned.jsonl (version v-gone) does not exist`);
+    });
+
     it('reads whatever is current when it is given no version', async () => {
       await put('inputs/any.jsonl', 'first\n');
       await put('inputs/any.jsonl', 'second\n');
