@@ -1,14 +1,20 @@
 import { defineConfig } from 'vitest/config';
 
+/** Contract and workflow tests start real servers; give them room on a 2-core machine. */
+export const serverTestTimeouts = { testTimeout: 60_000, hookTimeout: 120_000 };
+
 export default defineConfig({
   test: {
-    // Contract and workflow tests start real servers; give them room on a 2-core machine.
-    testTimeout: 60_000,
-    hookTimeout: 120_000,
+    ...serverTestTimeouts,
     projects: [
       {
+        // Not test/s3-clients: the S3 clients a machine may lack, run by `npm run test:s3-clients`.
         extends: true,
-        test: { name: 'source', include: ['test/**/*.test.ts'], exclude: ['test/bundle/**'] },
+        test: {
+          name: 'source',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/bundle/**', 'test/s3-clients/**'],
+        },
       },
       {
         // What deploys: the workflow suite again, and the bundle's own tests, on the functions'

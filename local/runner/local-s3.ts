@@ -4,16 +4,13 @@
  * filesystem store streams request bodies to files and answers reads from file streams
  * (`lib/stores/filesystem.js`). A multipart upload's parts are files too, joined by streaming.
  */
-import { createHash, randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { rename } from 'node:fs/promises';
-import { Readable, Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import S3rver from '@20minutes/s3rver';
 // s3rver knows one key pair (S3RVER) unless told of another: its account registry is the only way.
 import S3rverAccount from '@20minutes/s3rver/lib/models/account.js';
+import { conditionalRequests } from './conditional-requests.js';
 import { listMultipartUploads } from './list-multipart-uploads.js';
 import { LOCAL_CREDENTIALS } from './local-aws.js';
+import { serveAsS3 } from './local-s3-store.js';
 
 export interface LocalS3 {
   /** `http://host:port`, for path-style clients. */
@@ -43,27 +40,9 @@ export async function startLocalS3({ port, host, directory }: LocalS3Options): P
     // Every local client is path-style (`forcePathStyle`): a vhost bucket would need DNS.
     vhostBuckets: false,
   });
-  // S3 replaces an object atomically; s3rver writes in place (truncate, then stream) and answers a
-  // Buffer body before it is on disk, so a reader could see an empty or half record. Written beside
-  // and renamed over, a reader sees the old object or the new, as from S3.
-  server.store.putContent = async (objectPath, content) => {
-    const temporary = `${objectPath}.${randomUUID()}.partial`;
-    const md5 = createHash('md5');
-    let size = 0;
-    const count = new Transform({
-      transform(chunk: Buffer, _encoding, done) {
-        md5.update(chunk);
-        size += chunk.length;
-        done(null, chunk);
-      },
-    });
-    const source = Buffer.isBuffer(content) ? Readable.from([content]) : content;
-    await pipeline(source, count, createWriteStream(temporary));
-    await rename(temporary, objectPath);
-    return [size, md5.digest('hex')];
-  };
+  serveAsS3(server.store);
   // Koa composes its middleware when the server starts listening: first in line, before s3rver's router.
-  server.middleware.unshift(listMultipartUploads(directory));
+  server.middleware.unshift(conditionalRequests(), listMultipartUploads(directory));
   const bound = await server.run();
   const hostInUrl = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
   return { address: `http://${hostInUrl}:${bound.port}`, stop: () => server.close() };

@@ -1,15 +1,13 @@
 /**
- * The S3 adapter against the local S3 server the workflow runs on (fauxqs), with the real
- * `@aws-sdk/client-s3` client: every method of `S3ObjectStore`, and what it makes of S3's answers
- * (404, 412 to `If-Match`, a multipart upload). A mocked client covers what fauxqs cannot show:
- * versioned buckets, and a store that ignores `If-Match`.
+ * The S3 adapter against the local S3 the workflow runs on (s3rver behind `startLocalS3`), with the
+ * real `@aws-sdk/client-s3` client: every method of `S3ObjectStore`, and what it makes of S3's
+ * answers (404, 412 to `If-Match`, a multipart upload). A mocked client covers what the local S3,
+ * an unversioned bucket, cannot show: reads by version id, and a store that ignores `If-Match`.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import {
-  CreateBucketCommand,
   GetObjectCommand,
   type GetObjectCommandOutput,
   HeadObjectCommand,
@@ -18,13 +16,13 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
-import { type FauxqsServer, startFauxqs } from 'fauxqs';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   ObjectChangedError,
   ObjectNotFoundError,
 } from '../../../../../lambdas/shared/object-store/object-store.js';
 import { S3ObjectStore } from '../../../../../lambdas/shared/object-store/s3-object-store.js';
+import { useLocalS3 } from '../../../../support/local-s3-server.js';
 
 const BUCKET = 'adapter-bucket';
 
@@ -34,29 +32,16 @@ async function text(body: AsyncIterable<Uint8Array>): Promise<string> {
   return Buffer.concat(pieces).toString('utf8');
 }
 
-describe('S3ObjectStore on a local S3 server', () => {
-  let server: FauxqsServer;
+describe('S3ObjectStore on the local S3', () => {
+  const local = useLocalS3(BUCKET);
   let s3: S3Client;
   let store: S3ObjectStore;
   let scratch: string;
 
-  beforeAll(async () => {
-    server = await startFauxqs({ port: 0, logger: false });
-    s3 = new S3Client({
-      endpoint: server.address,
-      region: 'us-east-1',
-      forcePathStyle: true,
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
-    await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
+  beforeAll(() => {
+    s3 = local.s3;
     store = new S3ObjectStore(s3);
-    scratch = await mkdtemp(join(tmpdir(), 's3-object-store-'));
-  });
-
-  afterAll(async () => {
-    s3?.destroy();
-    await server?.stop();
-    if (scratch) await rm(scratch, { recursive: true, force: true });
+    scratch = local.directory;
   });
 
   /** Puts an object and returns its ETag as S3's event carries it: unquoted. */
@@ -204,12 +189,19 @@ describe('S3ObjectStore on a local S3 server', () => {
       const opening = store.openVersion(BUCKET, 'inputs/replaced.jsonl', { etag: `"${etag}"` });
 
       await expect(opening).rejects.toThrow(ObjectChangedError);
-      // No ETag of an answer: the server refused before sending a byte (fauxqs honours If-Match).
+      // No ETag of an answer: the server refused before sending a byte (the local S3 answers If-Match).
       await expect(opening).rejects.toMatchObject({
         message: `s3://${BUCKET}/inputs/replaced.jsonl no longer has ETag ${etag}`,
         expectedEtag: etag,
         foundEtag: undefined,
       });
+    });
+
+    it('says a version the bucket does not hold does not exist (NoSuchVersion), never reading the current one', async () => {
+      await put('inputs/versioned.jsonl', 'current\n');
+      await expect(
+        store.openVersion(BUCKET, 'inputs/versioned.jsonl', { versionId: 'v-gone' }),
+      ).rejects.toThrow(`s3://${BUCKET}/inputs/versioned.jsonl (version v-gone) does not exist`);
     });
 
     it('reads whatever is current when it is given no version', async () => {
