@@ -2,7 +2,7 @@ import { type BatchKind, OPENAI_ENDPOINTS, type RequestFormat } from '../shared/
 import { isJsonObject } from '../shared/json.js';
 import { misspeltContents, unknownFieldsReason } from './field-suggestions.js';
 import { loneSurrogateIn, nestsDeeperThan } from './json-checks.js';
-import { unknownRequestFields } from './request-schema.js';
+import { lastRequestHasInlineMedia, unknownRequestFields } from './request-schema.js';
 
 /** Keys longer than this are refused: they are identifiers, and they are repeated in every result. */
 export const MAX_KEY_LENGTH = 256;
@@ -36,6 +36,8 @@ export type ParsedRequestLine =
       readonly line: Readonly<Record<string, unknown>>;
       /** The input line is already exactly `line`, so its text can be sent as it is. */
       readonly verbatim: boolean;
+      /** A part carries inline media (base64), which the token estimate skips; always false for OpenAI lines. */
+      readonly inlineMedia: boolean;
     }
   | { readonly ok: false; readonly reason: string };
 
@@ -90,7 +92,7 @@ export function parseRequestLine(text: string, lineNumber: number, models: Defau
   if (!isJsonObject(request)) return reject(`"request" must be a JSON object, got ${describe(request)}`);
 
   // The common case, `{"key": "…", "request": {…}}` and nothing else, is sent exactly as written.
-  const verbatim = wrapped && typeof value.key === 'string' && Object.keys(value).length === 2;
+  const verbatim = wrapped && typeof value.key === 'string' && hasTwoMembers(value);
   let key = `line-${lineNumber}`;
   if ('key' in value) {
     const problem = keyProblem('key', value.key);
@@ -103,9 +105,11 @@ export function parseRequestLine(text: string, lineNumber: number, models: Defau
     if (!Array.isArray(contents) || contents.length === 0) {
       return reject('"request.contents" must be a non-empty array of Content objects');
     }
-    const badTurn = contents.findIndex((turn) => !isJsonObject(turn) || !Array.isArray(turn.parts));
-    if (badTurn !== -1)
-      return reject(`"request.contents[${badTurn}]" must be an object with a "parts" array`);
+    for (let turn = 0; turn < contents.length; turn++) {
+      const content: unknown = contents[turn];
+      if (!isJsonObject(content) || !Array.isArray(content.parts))
+        return reject(`"request.contents[${turn}]" must be an object with a "parts" array`);
+    }
     const unknown = unknownRequestFields('generate', request);
     if (unknown.length > 0) return reject(unknownFieldsReason(unknown));
     return {
@@ -117,6 +121,7 @@ export function parseRequestLine(text: string, lineNumber: number, models: Defau
       request,
       line: { key, request },
       verbatim,
+      inlineMedia: lastRequestHasInlineMedia(),
     };
   }
   if ('content' in request) {
@@ -135,6 +140,7 @@ export function parseRequestLine(text: string, lineNumber: number, models: Defau
       request,
       line: { key, request },
       verbatim,
+      inlineMedia: lastRequestHasInlineMedia(),
     };
   }
   return reject(
@@ -143,6 +149,13 @@ export function parseRequestLine(text: string, lineNumber: number, models: Defau
       : 'no request: expected {"key": "...", "request": {...}} or a bare request with "contents" or "content"') +
       misspeltContents(request),
   );
+}
+
+/** `Object.keys(value).length === 2` without the array of keys, on every line. */
+function hasTwoMembers(value: Record<string, unknown>): boolean {
+  let members = 0;
+  for (const _name in value) if (++members > 2) return false;
+  return members === 2;
 }
 
 const TOO_DEEP = `JSON nested deeper than ${MAX_NESTING_DEPTH} levels: Gemini refuses requests nested past 100 levels, and an inline batch job adds 5 around each request; flatten the request`;
@@ -186,5 +199,15 @@ function parseOpenAiLine(value: Record<string, unknown>, models: DefaultModels):
   }
   const model = typeof body.model === 'string' && body.model !== '' ? bareModel(body.model) : models[kind];
   const line = { custom_id: key, method, url, body: { ...body, model } };
-  return { ok: true, format: 'openai', key, kind, model, request: body, line, verbatim: false };
+  return {
+    ok: true,
+    format: 'openai',
+    key,
+    kind,
+    model,
+    request: body,
+    line,
+    verbatim: false,
+    inlineMedia: false,
+  };
 }
