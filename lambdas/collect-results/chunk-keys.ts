@@ -10,9 +10,9 @@ import type { ChunkPlan } from '../shared/run/work-records.js';
 export type Superseded = (line: number) => boolean;
 
 /**
- * The keys of one chunk, read from its keys file once, when first asked for, and held while the
- * chunk's answers are read: Collect's memory is bounded by one chunk's keys (two while the next
- * chunk's answers are fetched ahead).
+ * The keys of one chunk, read whole from its keys file each time they are asked for, and not held
+ * after: Collect's memory is bounded by the keys of the chunks being read (two while the next
+ * chunk's answers are fetched ahead), never by a run's keys.
  */
 export interface ChunkKeys {
   /** The `[line, key]` pairs, in chunk order. */
@@ -22,11 +22,7 @@ export interface ChunkKeys {
 }
 
 export function chunkKeys(store: ObjectStore, bucket: string, chunk: ChunkPlan): ChunkKeys {
-  let pairs: Promise<readonly KeyAtLine[]> | undefined;
-  const inOrder = () => {
-    pairs ??= readChunkKeys(store, bucket, chunk);
-    return pairs;
-  };
+  const inOrder = () => readChunkKeys(store, bucket, chunk);
   return {
     inOrder,
     set: async () => new Set((await inOrder()).map(([, key]) => key)),

@@ -34,8 +34,8 @@ export async function readChunkKeys(
   bucket: string,
   chunk: Pick<ChunkPlan, 'keysKey'>,
 ): Promise<KeyAtLine[]> {
-  const pieces: Buffer[] = [];
-  for await (const piece of await store.read(bucket, chunk.keysKey)) pieces.push(Buffer.from(piece));
+  const pieces: Uint8Array[] = [];
+  for await (const piece of await store.read(bucket, chunk.keysKey)) pieces.push(piece);
   // Prepare and Poll write pairs and nothing else: no blank lines.
   const pairs = Buffer.concat(pieces).toString('utf8').trim().replaceAll('\n', ',');
   if (pairs === '') return [];
