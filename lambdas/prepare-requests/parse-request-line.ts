@@ -1,5 +1,5 @@
 import { type BatchKind, OPENAI_ENDPOINTS, type RequestFormat } from '../shared/gemini/gemini-batch-api.js';
-import { isJsonObject } from '../shared/json.js';
+import { hasMemberCount, isJsonObject } from '../shared/json.js';
 import { misspeltContents, unknownFieldsReason } from './field-suggestions.js';
 import { loneSurrogateIn, nestsDeeperThan } from './json-checks.js';
 import { lastRequestHasInlineMedia, unknownRequestFields } from './request-schema.js';
@@ -92,7 +92,7 @@ export function parseRequestLine(text: string, lineNumber: number, models: Defau
   if (!isJsonObject(request)) return reject(`"request" must be a JSON object, got ${describe(request)}`);
 
   // The common case, `{"key": "…", "request": {…}}` and nothing else, is sent exactly as written.
-  const verbatim = wrapped && typeof value.key === 'string' && hasTwoMembers(value);
+  const verbatim = wrapped && typeof value.key === 'string' && hasMemberCount(value, 2);
   let key = `line-${lineNumber}`;
   if ('key' in value) {
     const problem = keyProblem('key', value.key);
@@ -149,13 +149,6 @@ export function parseRequestLine(text: string, lineNumber: number, models: Defau
       : 'no request: expected {"key": "...", "request": {...}} or a bare request with "contents" or "content"') +
       misspeltContents(request),
   );
-}
-
-/** `Object.keys(value).length === 2` without the array of keys, on every line. */
-function hasTwoMembers(value: Record<string, unknown>): boolean {
-  let members = 0;
-  for (const _name in value) if (++members > 2) return false;
-  return members === 2;
 }
 
 const TOO_DEEP = `JSON nested deeper than ${MAX_NESTING_DEPTH} levels: Gemini refuses requests nested past 100 levels, and an inline batch job adds 5 around each request; flatten the request`;
