@@ -9,10 +9,14 @@ import type { ChunkPlan } from '../shared/run/work-records.js';
 /** Whether a newer chunk sent a line's request again, so that chunk's answer is the one written. */
 export type Superseded = (line: number) => boolean;
 
-/** The keys of one chunk, read from its keys file each time they are asked for. */
+/**
+ * The keys of one chunk, read whole from its keys file each time they are asked for, and not held
+ * after: Collect's memory is bounded by the keys of the chunks being read (two while the next
+ * chunk's answers are fetched ahead), never by a run's keys.
+ */
 export interface ChunkKeys {
-  /** The `[line, key]` pairs, in chunk order, read lazily. */
-  inOrder(): AsyncGenerator<KeyAtLine>;
+  /** The `[line, key]` pairs, in chunk order. */
+  inOrder(): Promise<readonly KeyAtLine[]>;
   /** Every key of the chunk, for telling its answers from strangers. */
   set(): Promise<Set<string>>;
 }
@@ -21,11 +25,7 @@ export function chunkKeys(store: ObjectStore, bucket: string, chunk: ChunkPlan):
   const inOrder = () => readChunkKeys(store, bucket, chunk);
   return {
     inOrder,
-    set: async () => {
-      const keys = new Set<string>();
-      for await (const [, key] of inOrder()) keys.add(key);
-      return keys;
-    },
+    set: async () => new Set((await inOrder()).map(([, key]) => key)),
   };
 }
 
@@ -47,7 +47,7 @@ export async function newerAttempts(
   if (retries.length === 0) return () => () => false;
   let newest = new Uint32Array(1024);
   for (const chunk of [...retries].sort((a, b) => a.index - b.index)) {
-    for await (const [line] of readChunkKeys(store, bucket, chunk)) {
+    for (const [line] of await readChunkKeys(store, bucket, chunk)) {
       if (line >= newest.length) {
         const grown = new Uint32Array(Math.max(line + 1, newest.length * 2));
         grown.set(newest);

@@ -3,7 +3,7 @@
  * or an error, and report token usage.
  */
 import type { RequestFormat } from '../shared/gemini/gemini-batch-api.js';
-import { isJsonObject } from '../shared/json.js';
+import { hasMemberCount, isJsonObject } from '../shared/json.js';
 
 /** A result as Gemini writes it, in a file line or inline; OpenAI-format lines carry `custom_id`. */
 export interface BatchResult {
@@ -68,7 +68,7 @@ const GEMINI_FORMAT: ResultFormat = {
     // go out where a reader taking the first would see another key's answer.
     if (
       raw !== undefined &&
-      Object.keys(result).length === 2 &&
+      hasMemberCount(result, 2) &&
       // Searching on from the first, not back from the end: V8's lastIndexOf is a naive scan, 5-8 times slower.
       raw.indexOf('"key"', raw.indexOf('"key"') + 1) === -1
     )

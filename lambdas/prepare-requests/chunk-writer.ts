@@ -87,7 +87,7 @@ export class ChunkWriter {
     chunk.bytes += request.bytes;
     chunk.tokens += request.tokens;
     const wrote = chunk.writer.write(request.text);
-    const wroteKey = chunk.keysWriter.write(`[${request.lineNumber},${JSON.stringify(request.key)}]`);
+    const wroteKey = chunk.keysWriter.write(keyPair(request.lineNumber, request.key));
     if (wrote === BUFFERED && wroteKey === BUFFERED) return BUFFERED;
     return Promise.all([wrote, wroteKey]).then(() => undefined);
   }
@@ -150,3 +150,14 @@ export class ChunkWriter {
     });
   }
 }
+
+/** A key JSON writes as it is, between quotes: no quote, backslash, control character or surrogate. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters are what JSON escapes.
+const PLAIN_KEY = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
+
+/**
+ * The keys file's line for a request, `[line,"key"]`. Most keys need no escaping, and quoting them
+ * directly costs a third less than `JSON.stringify` (one call per request, in the hot loop).
+ */
+export const keyPair = (lineNumber: number, key: string): string =>
+  PLAIN_KEY.test(key) ? `[${lineNumber},"${key}"]` : `[${lineNumber},${JSON.stringify(key)}]`;

@@ -20,6 +20,8 @@ export class CompiledField {
     readonly kind: number,
     /** Set for message and map fields once every message exists. */
     public message: CompiledMessage | undefined,
+    /** `inline_data` (a `Part`'s, a function response part's): base64 media, priced per item, not as text. */
+    readonly inlineMedia = protoName === 'inline_data',
   ) {}
 }
 

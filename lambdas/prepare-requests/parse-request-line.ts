@@ -1,8 +1,8 @@
 import { type BatchKind, OPENAI_ENDPOINTS, type RequestFormat } from '../shared/gemini/gemini-batch-api.js';
-import { isJsonObject } from '../shared/json.js';
+import { hasMemberCount, isJsonObject } from '../shared/json.js';
 import { misspeltContents, unknownFieldsReason } from './field-suggestions.js';
 import { loneSurrogateIn, nestsDeeperThan } from './json-checks.js';
-import { unknownRequestFields } from './request-schema.js';
+import { lastRequestHasInlineMedia, unknownRequestFields } from './request-schema.js';
 
 /** Keys longer than this are refused: they are identifiers, and they are repeated in every result. */
 export const MAX_KEY_LENGTH = 256;
@@ -36,6 +36,8 @@ export type ParsedRequestLine =
       readonly line: Readonly<Record<string, unknown>>;
       /** The input line is already exactly `line`, so its text can be sent as it is. */
       readonly verbatim: boolean;
+      /** A part carries inline media (base64), which the token estimate skips; always false for OpenAI lines. */
+      readonly inlineMedia: boolean;
     }
   | { readonly ok: false; readonly reason: string };
 
@@ -90,7 +92,7 @@ export function parseRequestLine(text: string, lineNumber: number, models: Defau
   if (!isJsonObject(request)) return reject(`"request" must be a JSON object, got ${describe(request)}`);
 
   // The common case, `{"key": "…", "request": {…}}` and nothing else, is sent exactly as written.
-  const verbatim = wrapped && typeof value.key === 'string' && Object.keys(value).length === 2;
+  const verbatim = wrapped && typeof value.key === 'string' && hasMemberCount(value, 2);
   let key = `line-${lineNumber}`;
   if ('key' in value) {
     const problem = keyProblem('key', value.key);
@@ -103,9 +105,11 @@ export function parseRequestLine(text: string, lineNumber: number, models: Defau
     if (!Array.isArray(contents) || contents.length === 0) {
       return reject('"request.contents" must be a non-empty array of Content objects');
     }
-    const badTurn = contents.findIndex((turn) => !isJsonObject(turn) || !Array.isArray(turn.parts));
-    if (badTurn !== -1)
-      return reject(`"request.contents[${badTurn}]" must be an object with a "parts" array`);
+    for (let turn = 0; turn < contents.length; turn++) {
+      const content: unknown = contents[turn];
+      if (!isJsonObject(content) || !Array.isArray(content.parts))
+        return reject(`"request.contents[${turn}]" must be an object with a "parts" array`);
+    }
     const unknown = unknownRequestFields('generate', request);
     if (unknown.length > 0) return reject(unknownFieldsReason(unknown));
     return {
@@ -117,6 +121,7 @@ export function parseRequestLine(text: string, lineNumber: number, models: Defau
       request,
       line: { key, request },
       verbatim,
+      inlineMedia: lastRequestHasInlineMedia(),
     };
   }
   if ('content' in request) {
@@ -135,6 +140,7 @@ export function parseRequestLine(text: string, lineNumber: number, models: Defau
       request,
       line: { key, request },
       verbatim,
+      inlineMedia: lastRequestHasInlineMedia(),
     };
   }
   return reject(
@@ -186,5 +192,15 @@ function parseOpenAiLine(value: Record<string, unknown>, models: DefaultModels):
   }
   const model = typeof body.model === 'string' && body.model !== '' ? bareModel(body.model) : models[kind];
   const line = { custom_id: key, method, url, body: { ...body, model } };
-  return { ok: true, format: 'openai', key, kind, model, request: body, line, verbatim: false };
+  return {
+    ok: true,
+    format: 'openai',
+    key,
+    kind,
+    model,
+    request: body,
+    line,
+    verbatim: false,
+    inlineMedia: false,
+  };
 }

@@ -1,6 +1,6 @@
 import { EmptyInputError } from '../shared/errors.js';
 import type { GeminiBatchApi } from '../shared/gemini/gemini-batch-api.js';
-import { readJsonlLines } from '../shared/jsonl.js';
+import { readJsonlBatches } from '../shared/jsonl.js';
 import {
   BUFFERED,
   type ObjectStore,
@@ -103,74 +103,77 @@ export async function prepareRequests(run: RunInput, deps: PrepareDeps): Promise
 
   let chunkPlans: RunPlan['chunks'];
   try {
-    for await (const line of readJsonlLines(body.body, { maxLineBytes, withBytes: true })) {
-      lineCount += 1;
-      if ('problem' in line) {
-        await rejectLine(line.lineNumber, REASONS[line.problem](maxLineBytes), line.excerpt);
-        continue;
-      }
-      const parsed = parseRequestLine(line.text, line.lineNumber, models);
-      if (!parsed.ok) {
-        await rejectLine(line.lineNumber, parsed.reason, line.text);
-        continue;
-      }
-      let modelProblem = modelCheck.check(
-        parsed.kind,
-        parsed.format,
-        parsed.model,
-        file.sourceOf(parsed.kind, parsed.model),
-      );
-      // Awaited only for a model's first line: an await per line would cost a microtask each.
-      if (typeof modelProblem === 'object') modelProblem = await modelProblem;
-      if (modelProblem) {
-        await rejectLine(line.lineNumber, modelProblem, line.text);
-        continue;
-      }
-      const limits = limitsFor(parsed.model);
-      const text = parsed.verbatim ? line.text : JSON.stringify(parsed.line);
-      const textBytes = parsed.verbatim ? line.byteLength : Buffer.byteLength(text);
-      // The line limit holds for what is sent, too: a bare request gains its key, an OpenAI body
-      // its model, so a line just under the limit may come out over it.
-      if (textBytes > maxLineBytes) {
-        await rejectLine(line.lineNumber, REASONS['too-long-as-sent'](textBytes, maxLineBytes), line.text);
-        continue;
-      }
-      const bytes = textBytes + 1;
-      const tokens = estimateLineTokens(text, textBytes, parsed.request);
-      if (bytes > limits.maxBytes || tokens > limits.maxTokens) {
-        const size =
-          bytes > limits.maxBytes
-            ? `${bytes} bytes (limit ${limits.maxBytes})`
-            : `about ${tokens} input tokens (limit ${limits.maxTokens} for ${parsed.model})`;
-        await rejectLine(line.lineNumber, `request is too large for one batch job: ${size}`, line.text);
-        continue;
-      }
-      // Claimed only once the line is known to be sendable: a rejected line does not take its key.
-      const firstLine = firstLineOfKey.claim(parsed.key, line.lineNumber);
-      if (firstLine !== undefined) {
-        await rejectLine(
-          line.lineNumber,
-          `duplicate key "${parsed.key}": line ${firstLine} already uses it`,
-          line.text,
+    // A chunk of the stream at a time: the loop below then costs no generator step per line.
+    for await (const batch of readJsonlBatches(body.body, { maxLineBytes, withBytes: true })) {
+      for (const line of batch) {
+        lineCount += 1;
+        if ('problem' in line) {
+          await rejectLine(line.lineNumber, REASONS[line.problem](maxLineBytes), line.excerpt);
+          continue;
+        }
+        const parsed = parseRequestLine(line.text, line.lineNumber, models);
+        if (!parsed.ok) {
+          await rejectLine(line.lineNumber, parsed.reason, line.text);
+          continue;
+        }
+        let modelProblem = modelCheck.check(
+          parsed.kind,
+          parsed.format,
+          parsed.model,
+          file.sourceOf(parsed.kind, parsed.model),
         );
-        continue;
+        // Awaited only for a model's first line: an await per line would cost a microtask each.
+        if (typeof modelProblem === 'object') modelProblem = await modelProblem;
+        if (modelProblem) {
+          await rejectLine(line.lineNumber, modelProblem, line.text);
+          continue;
+        }
+        const limits = limitsFor(parsed.model);
+        const text = parsed.verbatim ? line.text : JSON.stringify(parsed.line);
+        const textBytes = parsed.verbatim ? line.byteLength : Buffer.byteLength(text);
+        // The line limit holds for what is sent, too: a bare request gains its key, an OpenAI body
+        // its model, so a line just under the limit may come out over it.
+        if (textBytes > maxLineBytes) {
+          await rejectLine(line.lineNumber, REASONS['too-long-as-sent'](textBytes, maxLineBytes), line.text);
+          continue;
+        }
+        const bytes = textBytes + 1;
+        const tokens = estimateLineTokens(text, textBytes, parsed.request, parsed.inlineMedia);
+        if (bytes > limits.maxBytes || tokens > limits.maxTokens) {
+          const size =
+            bytes > limits.maxBytes
+              ? `${bytes} bytes (limit ${limits.maxBytes})`
+              : `about ${tokens} input tokens (limit ${limits.maxTokens} for ${parsed.model})`;
+          await rejectLine(line.lineNumber, `request is too large for one batch job: ${size}`, line.text);
+          continue;
+        }
+        // Claimed only once the line is known to be sendable: a rejected line does not take its key.
+        const firstLine = firstLineOfKey.claim(parsed.key, line.lineNumber);
+        if (firstLine !== undefined) {
+          await rejectLine(
+            line.lineNumber,
+            `duplicate key "${parsed.key}": line ${firstLine} already uses it`,
+            line.text,
+          );
+          continue;
+        }
+        const { format, kind, model, key } = parsed;
+        cost.add(model, tokens, requestOutputTokens(format, kind, parsed.request));
+        const added = chunks.add({
+          format,
+          kind,
+          model,
+          key,
+          lineNumber: line.lineNumber,
+          // Sent as written: the bytes read, not the text encoded again.
+          text: parsed.verbatim ? (line.bytes ?? text) : text,
+          bytes,
+          tokens,
+          limits,
+        });
+        // Awaited only when a writer flushes: an await per line would cost a microtask each.
+        if (added !== BUFFERED) await added;
       }
-      const { format, kind, model, key } = parsed;
-      cost.add(model, tokens, requestOutputTokens(format, kind, parsed.request));
-      const added = chunks.add({
-        format,
-        kind,
-        model,
-        key,
-        lineNumber: line.lineNumber,
-        // Sent as written: the bytes read, not the text encoded again.
-        text: parsed.verbatim ? (line.bytes ?? text) : text,
-        bytes,
-        tokens,
-        limits,
-      });
-      // Awaited only when a writer flushes: an await per line would cost a microtask each.
-      if (added !== BUFFERED) await added;
     }
     chunkPlans = await chunks.close();
   } catch (error) {

@@ -52,6 +52,7 @@ const frameIndex: number[] = [];
 let depth = 0;
 let found: UnknownField[] | undefined;
 let limit = MAX_UNKNOWN_FIELDS;
+let inlineMedia = false;
 
 const EMPTY: readonly UnknownField[] = Object.freeze([]);
 
@@ -97,6 +98,7 @@ function walkMessage(message: CompiledMessage, value: Record<string, unknown>): 
       report(message, key);
       continue;
     }
+    if (field.inlineMedia) inlineMedia = true;
     if (field.kind < KIND_MESSAGE || depth >= MAX_DEPTH) continue;
     const child = value[key];
     if (typeof child !== 'object' || child === null) continue;
@@ -150,11 +152,19 @@ export function unknownRequestFields(
   depth = 0;
   found = undefined;
   limit = maxFields;
+  inlineMedia = false;
   walkMessage(ROOTS[kind], request);
   const result = found ?? EMPTY;
   found = undefined;
   return result;
 }
+
+/**
+ * Whether the request last given to {@link unknownRequestFields} names inline media (`inlineData`
+ * of a part), whose base64 the token estimate must skip. Found by the walk that visits every part
+ * anyway: a search of the whole line's text for the name cost 3% of Prepare.
+ */
+export const lastRequestHasInlineMedia = (): boolean => inlineMedia;
 
 /**
  * Google's message for one unknown field, as its JSON parser words it (seen in

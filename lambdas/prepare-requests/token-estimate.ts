@@ -27,22 +27,19 @@ export function estimateTokens(request: unknown): number {
 }
 
 /**
- * Inline media is priced per item, not as text: a line that carries it needs the field-by-field walk.
- * One regular expression, not two `includes`: V8's irregexp skips through the text on the literal
- * prefix several times faster than `String#includes` searches for a 10-character needle, which
- * was 6% of Prepare's profile (docs/benchmarks.md, "Where the time goes").
- */
-const INLINE_MEDIA = /inline(?:Data|_data)/;
-const hasInlineMedia = (text: string): boolean => INLINE_MEDIA.test(text);
-
-/**
  * The same conservative estimate from a line's text and UTF-8 size alone, without walking the
  * request: each character counts a quarter token and each byte beyond the first of a multi-byte
  * character one more, so non-ASCII text counts at least a token per character. The line's JSON
- * syntax counts too, which only errs on the safe side. Lines with inline media fall back to
- * `estimateTokens`, which skips base64 payloads.
+ * syntax counts too, which only errs on the safe side. A request with inline media (`inlineMedia`:
+ * the schema walk saw an `inlineData` part) falls back to `estimateTokens`, which skips base64
+ * payloads: inline media is priced per item, not as text.
  */
-export function estimateLineTokens(text: string, byteLength: number, request: unknown): number {
-  if (hasInlineMedia(text)) return estimateTokens(request);
+export function estimateLineTokens(
+  text: string,
+  byteLength: number,
+  request: unknown,
+  inlineMedia: boolean,
+): number {
+  if (inlineMedia) return estimateTokens(request);
   return Math.ceil(text.length / 4) + (byteLength - text.length);
 }

@@ -8,6 +8,17 @@
 export const isJsonObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
+/**
+ * Whether a parsed JSON object has exactly `count` members: `Object.keys(value).length === count`
+ * without building the array of names, on every line of a file. (`JSON.parse` builds plain objects
+ * with own enumerable members only, so `for…in` counts exactly those.)
+ */
+export function hasMemberCount(value: object, count: number): boolean {
+  let members = 0;
+  for (const _name in value) if (++members > count) return false;
+  return members === count;
+}
+
 /** `"` */
 export const QUOTE = 0x22;
 /** `\` */

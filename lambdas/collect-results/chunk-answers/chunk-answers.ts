@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { GeminiBatchApi } from '../../shared/gemini/gemini-batch-api.js';
 import { chunkId } from '../../shared/run/bucket-layout.js';
 import type { JobStatusRecord } from '../../shared/run/work-records.js';
+import { inBatches } from '../merge-in-input-order.js';
 import { inlineAnswers } from './inline-answers.js';
 import { type Answer, type ChunkReading, failedAnswers } from './key-answers.js';
 import { resultFileAnswers } from './result-file-answers.js';
@@ -20,9 +21,9 @@ export interface JobToRead {
 /**
  * A chunk's answers, one per key in chunk order, from whichever place its job left them: inline
  * in the operation, or a result file. A job that did not succeed, or a file job whose file Gemini
- * never named, gives every key the same error.
+ * never named, gives every key the same error. In batches, for the merge.
  */
-export async function* chunkAnswers(reading: ChunkReading, from: JobToRead): AsyncGenerator<Answer> {
+export async function* chunkAnswers(reading: ChunkReading, from: JobToRead): AsyncGenerator<Answer[]> {
   const { job, gemini } = from;
   if (job.state !== 'BATCH_STATE_SUCCEEDED') {
     const reason = job.error?.message ? `: ${job.error.message}` : '';
@@ -31,7 +32,7 @@ export async function* chunkAnswers(reading: ChunkReading, from: JobToRead): Asy
     return;
   }
   if (from.inline) {
-    yield* inlineAnswers(reading, await gemini.getInlineResponses(job.batchName));
+    yield* inBatches(inlineAnswers(reading, await gemini.getInlineResponses(job.batchName)));
     return;
   }
   // Poll gave up waiting for Gemini to name the file (or recorded the job before it waited): ask once more.

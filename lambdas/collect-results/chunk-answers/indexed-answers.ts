@@ -10,7 +10,7 @@ export interface OutOfStep {
   /** The first key the file did not answer in step. */
   readonly first: KeyAtLine;
   /** The keys after it, in chunk order. */
-  readonly rest: AsyncIterator<KeyAtLine>;
+  readonly rest: Iterator<KeyAtLine>;
   readonly known: ReadonlySet<string>;
   /** The file's first line out of step: lines before it were read at their request's place. */
   readonly inStepBefore: number;
@@ -75,7 +75,7 @@ export async function* indexedAnswers(
           result && raw !== undefined ? { result, carried: format.keyOf(result), raw } : undefined,
         );
       }
-      const step = await from.rest.next();
+      const step = from.rest.next();
       next = step.done ? undefined : step.value;
     }
   } finally {

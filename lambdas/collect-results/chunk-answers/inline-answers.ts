@@ -48,7 +48,7 @@ export async function* inlineAnswers(
   for (const stray of strays.sort((a, b) => (a.index ?? 0) - (b.index ?? 0))) {
     await unmatched.keep({ ...stray, answer: responses[stray.index ?? 0] });
   }
-  for await (const at of keys.inOrder()) {
+  for (const at of await keys.inOrder()) {
     const [, key] = at;
     const answers = ambiguous.get(key);
     if (answers !== undefined) {

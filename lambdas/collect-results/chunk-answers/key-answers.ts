@@ -96,10 +96,19 @@ export function answerOrNoResult(reading: ChunkReading, at: KeyAtLine, found: Fo
     : reading.answers.unanswered(at, reading.unmatched.noResultMessage());
 }
 
-/** The same pipeline error for every key of a chunk: a job that did not succeed, or never existed. */
+/** Error lines are rendered this many at a time: a chunk's keys may be a great many. */
+const FAILED_BATCH = 1024;
+
+/**
+ * The same pipeline error for every key of a chunk (a job that did not succeed, or never existed),
+ * in batches for the merge.
+ */
 export async function* failedAnswers(
   { keys, answers }: Pick<ChunkReading, 'keys' | 'answers'>,
   error: ResultLineError,
-): AsyncGenerator<Answer> {
-  for await (const at of keys.inOrder()) yield answers.failed(at, error);
+): AsyncGenerator<Answer[]> {
+  const pairs = await keys.inOrder();
+  for (let from = 0; from < pairs.length; from += FAILED_BATCH) {
+    yield pairs.slice(from, from + FAILED_BATCH).map((at) => answers.failed(at, error));
+  }
 }

@@ -23,13 +23,25 @@ export async function readChunkKeyLines(
   return readJsonlLines(await store.read(bucket, chunk.keysKey), { maxLineBytes: MAX_RESULT_LINE_BYTES });
 }
 
-/** The chunk's `[line, key]` pairs, in chunk order, read lazily. */
-export async function* readChunkKeys(
+/**
+ * The chunk's `[line, key]` pairs, in chunk order, read whole: a chunk's keys are few next to its
+ * requests or answers (at most `maxRequests` pairs of a line number and a key), and reading them
+ * line by line cost Collect a generator step and a `JSON.parse` per key, in lockstep with its
+ * answers. The file's lines become one JSON array parsed at once.
+ */
+export async function readChunkKeys(
   store: ObjectStore,
   bucket: string,
   chunk: Pick<ChunkPlan, 'keysKey'>,
-): AsyncGenerator<KeyAtLine> {
-  for await (const line of await readChunkKeyLines(store, bucket, chunk)) {
-    if ('text' in line) yield JSON.parse(line.text) as KeyAtLine;
+): Promise<KeyAtLine[]> {
+  const pieces: Uint8Array[] = [];
+  for await (const piece of await store.read(bucket, chunk.keysKey)) pieces.push(piece);
+  // Prepare and Poll write pairs and nothing else: no blank lines.
+  const pairs = Buffer.concat(pieces).toString('utf8').trim().replaceAll('\n', ',');
+  if (pairs === '') return [];
+  try {
+    return JSON.parse(`[${pairs}]`) as KeyAtLine[];
+  } catch (error) {
+    throw new Error(`${chunk.keysKey} is not one [line, key] pair per line: ${(error as Error).message}`);
   }
 }

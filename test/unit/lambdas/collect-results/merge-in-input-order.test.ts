@@ -9,20 +9,25 @@ interface Item {
   readonly from: string;
 }
 
-/** A source named `name` whose items are at `lines`, noting in `log` when it starts and closes. */
+/**
+ * A source named `name` whose items are at `lines`, in batches of `batchSize`, noting in `log` when
+ * it starts and closes.
+ */
 function source(
   name: string,
   firstLine: number,
   lines: readonly number[],
   log: string[] = [],
   failAt?: number,
+  batchSize = 1,
 ): SortedSource<Item> {
-  async function* items(): AsyncGenerator<Item> {
+  async function* items(): AsyncGenerator<Item[]> {
     log.push(`start ${name}`);
     try {
-      for (const line of lines) {
-        if (line === failAt) throw new Error(`${name} failed at ${line}`);
-        yield { line, from: name };
+      for (let from = 0; from < lines.length; from += batchSize) {
+        const batch = lines.slice(from, from + batchSize);
+        if (failAt !== undefined && batch.includes(failAt)) throw new Error(`${name} failed at ${failAt}`);
+        yield batch.map((line) => ({ line, from: name }));
       }
     } finally {
       log.push(`close ${name}`);
@@ -45,6 +50,16 @@ describe('mergeInInputOrder', () => {
     const written = await merged([source('a', 1, [1, 4, 5]), source('b', 2, [2, 3, 6])]);
 
     expect(written).toEqual(['a1', 'b2', 'b3', 'a4', 'a5', 'b6']);
+  });
+
+  it('interleaves batches of several items, each cut where another source comes first', async () => {
+    const written = await merged([
+      source('a', 1, [1, 4, 5, 8], [], undefined, 3),
+      source('b', 2, [2, 3, 6, 7], [], undefined, 4),
+      source('c', 5, [5, 9], [], undefined, 2),
+    ]);
+
+    expect(written).toEqual(['a1', 'b2', 'b3', 'a4', 'a5', 'c5', 'b6', 'b7', 'a8', 'c9']);
   });
 
   it('orders the sources by their first line, whatever order they are given in', async () => {
@@ -92,12 +107,12 @@ describe('mergeInInputOrder', () => {
     ]);
   });
 
-  it('waits for each write before asking a source for its next item', async () => {
+  it('waits for each write before asking a source for its next batch', async () => {
     const asked: number[] = [];
-    async function* counted(): AsyncGenerator<Item> {
+    async function* counted(): AsyncGenerator<Item[]> {
       for (const line of [1, 2, 3]) {
         asked.push(line);
-        yield { line, from: 'a' };
+        yield [{ line, from: 'a' }];
       }
     }
     /** How many items had been asked for when each write completed. */

@@ -226,13 +226,31 @@ describe('parseRequestLine', () => {
       model: string,
       request: Record<string, unknown>,
       verbatim = false,
-    ) => ({ ok: true, format: 'gemini', key, kind, model, request, line: { key, request }, verbatim });
+    ) => ({
+      ok: true,
+      format: 'gemini',
+      key,
+      kind,
+      model,
+      request,
+      line: { key, request },
+      verbatim,
+      inlineMedia: false,
+    });
 
     it('a keyed generate request with the default generate model', () => {
       const request = { contents: CONTENTS };
       expect(parse({ key: 'review-1', request })).toEqual(
         gemini('review-1', 'generate', MODELS.generate, request, true),
       );
+    });
+
+    it('a request with inline media, flagged so its base64 is not estimated as text', () => {
+      const parts = [{ inlineData: { mimeType: 'image/png', data: 'AAAA' } }];
+      expect(parse({ key: 'm', request: { contents: [{ parts }] } })).toMatchObject({
+        ok: true,
+        inlineMedia: true,
+      });
     });
 
     it('a whole character written as an escaped surrogate pair', () => {
@@ -307,6 +325,7 @@ describe('parseRequestLine', () => {
           body: { ...body, model: 'gemini-2.5-pro' },
         },
         verbatim: false,
+        inlineMedia: false,
       });
     });
 

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
+  lastRequestHasInlineMedia,
   type UnknownField,
   unknownFieldMessage,
   unknownRequestFields,
@@ -321,5 +322,28 @@ describe('unknownFieldMessage', () => {
     expect(unknownFieldMessage(nested as UnknownField)).toBe(
       `Invalid JSON payload received. Unknown name "txt" at 'contents[0].parts[0]': Cannot find field.`,
     );
+  });
+});
+
+describe('lastRequestHasInlineMedia', () => {
+  const mediaAfterWalking = (request: unknown) => {
+    unknownRequestFields('generate', request);
+    return lastRequestHasInlineMedia();
+  };
+  const image = { mime_type: 'image/png', data: 'AAAA' };
+
+  it('is true for a part with inline media, in either spelling', () => {
+    expect(mediaAfterWalking({ contents: contents({ inline_data: image }) })).toBe(true);
+    expect(mediaAfterWalking({ contents: contents({ inlineData: image }) })).toBe(true);
+  });
+
+  it('is true for inline media in a function response part', () => {
+    const functionResponse = { name: 'f', response: {}, parts: [{ inlineData: image }] };
+    expect(mediaAfterWalking({ contents: contents({ functionResponse }) })).toBe(true);
+  });
+
+  it('is false for a request that only mentions inlineData in its text, and resets for each request', () => {
+    expect(mediaAfterWalking({ contents: contents({ inline_data: image }) })).toBe(true);
+    expect(mediaAfterWalking({ contents: contents({ text: 'what is "inlineData"?' }) })).toBe(false);
   });
 });

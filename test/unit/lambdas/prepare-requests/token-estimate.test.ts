@@ -31,14 +31,14 @@ describe('estimateLineTokens', () => {
     ['mixed text', { contents: [{ parts: [{ text: 'naïve café — 東京 '.repeat(20) }] }] }],
   ])('never estimates fewer tokens than the field-by-field walk, for %s', (_label, request) => {
     const [text, bytes] = line(request);
-    expect(estimateLineTokens(text, bytes, request)).toBeGreaterThanOrEqual(estimateTokens(request));
+    expect(estimateLineTokens(text, bytes, request, false)).toBeGreaterThanOrEqual(estimateTokens(request));
   });
 
-  it('falls back to the walk for a line with inline media, so base64 is not counted as text', () => {
+  it('falls back to the walk for a request with inline media, so base64 is not counted as text', () => {
     const request = {
       contents: [{ parts: [{ inline_data: { mime_type: 'image/png', data: 'A'.repeat(100_000) } }] }],
     };
     const [text, bytes] = line(request);
-    expect(estimateLineTokens(text, bytes, request)).toBe(estimateTokens(request));
+    expect(estimateLineTokens(text, bytes, request, true)).toBe(estimateTokens(request));
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type JsonlLine, readJsonlLines } from '../../../../lambdas/shared/jsonl.js';
+import { type JsonlLine, readJsonlBatches, readJsonlLines } from '../../../../lambdas/shared/jsonl.js';
 
 /** Streams `content` in pieces of `size` bytes, as a network stream would. */
 async function* inPieces(content: string | Buffer, size: number): AsyncGenerator<Uint8Array> {
@@ -240,5 +240,49 @@ describe('readJsonlLines', () => {
       [2, '{"second":"line"}'],
       [3, '{"third"'],
     ]);
+  });
+});
+
+describe('readJsonlBatches', () => {
+  const content = Buffer.concat([
+    Buffer.from('\uFEFF{"a":1}\r\n\n  \n{"é":"ü"}\r{"c":3}\r\r\n{"toolong":"xxxxxxxxxxxxxxxxxxxx"}\n'),
+    Buffer.from([0xff, 0x0a]),
+    Buffer.from('{"d":4}'),
+  ]);
+
+  it.each(PIECE_SIZES)(
+    'hands on the lines one by one reading does, in %i-byte pieces',
+    async (pieceBytes) => {
+      const single: JsonlLine[] = [];
+      for await (const line of readJsonlLines(inPieces(content, pieceBytes), { maxLineBytes: 24 }))
+        single.push(line);
+      const batched: JsonlLine[] = [];
+      for await (const batch of readJsonlBatches(inPieces(content, pieceBytes), { maxLineBytes: 24 })) {
+        expect(batch.length).toBeGreaterThan(0);
+        batched.push(...batch);
+      }
+      expect(batched).toEqual(single);
+      expect(batched.map((line) => ('text' in line ? line.text : line.problem))).toEqual([
+        '{"a":1}',
+        '{"é":"ü"}',
+        '{"c":3}',
+        'too-long',
+        'invalid-utf8',
+        '{"d":4}',
+      ]);
+    },
+  );
+
+  it('gives every line that ends in a chunk in one batch, with its bytes', async () => {
+    const batches: JsonlLine[][] = [];
+    const source = inPieces('{"a":1}\n{"b":2}\n{"c"', 16);
+    for await (const batch of readJsonlBatches(source, { maxLineBytes: 100, withBytes: true }))
+      batches.push(batch);
+    expect(batches.map((batch) => batch.map((line) => ('text' in line ? line.text : '')))).toEqual([
+      ['{"a":1}', '{"b":2}'],
+      ['{"c"'],
+    ]);
+    const first = batches[0]?.[0];
+    expect(first && 'bytes' in first && Buffer.from(first.bytes ?? []).toString()).toBe('{"a":1}');
   });
 });
