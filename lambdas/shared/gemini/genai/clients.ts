@@ -56,25 +56,28 @@ export class GeminiRest {
   }
 
   /**
-   * Sends one piece of a resumable upload to the URL Gemini gave, on this client's host (as the SDK
-   * does, so that a proxy or the emulator in front keeps receiving it).
+   * A request to the URL Gemini gave for a resumable upload (`X-Goog-Upload-Command`: `query`, or
+   * `upload, finalize` with a body), sent on this client's host as the SDK does, so that a proxy or
+   * the emulator in front keeps receiving it. A body goes out as it is read, declared by
+   * `Content-Length`: undici refuses to send more or fewer bytes than that.
    */
-  async uploadPiece(
+  async toUpload(
     uploadUrl: string,
-    piece: { offset: number; bytes: Uint8Array; finalize: boolean },
+    command: { headers: Record<string, string>; body?: { bytes: number; parts: AsyncIterable<Uint8Array> } },
   ): Promise<Response> {
     const target = new URL(uploadUrl);
     const base = new URL(this.#baseUrl);
     target.protocol = base.protocol;
     target.host = base.host;
+    const { body } = command;
     const response = await fetch(target, {
       method: 'POST',
       headers: {
         'x-goog-api-key': this.#apiKey,
-        'x-goog-upload-command': piece.finalize ? 'upload, finalize' : 'upload',
-        'x-goog-upload-offset': String(piece.offset),
+        ...command.headers,
+        ...(body ? { 'content-length': String(body.bytes) } : {}),
       },
-      body: piece.bytes,
+      ...(body ? { body: body.parts, duplex: 'half' } : {}),
     });
     if (!response.ok) throw new ApiError({ message: await response.text(), status: response.status });
     return response;
