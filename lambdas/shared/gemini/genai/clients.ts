@@ -6,6 +6,7 @@
 import { ApiError, GoogleGenAI } from '@google/genai';
 import OpenAI from 'openai';
 import { GEMINI_API_URL, GEMINI_API_VERSION } from '../gemini-api.js';
+import { postStreamed } from './streamed-post.js';
 
 export interface GenaiBatchApiOptions {
   readonly apiKey: string;
@@ -58,8 +59,8 @@ export class GeminiRest {
   /**
    * A request to the URL Gemini gave for a resumable upload (`X-Goog-Upload-Command`: `query`, or
    * `upload, finalize` with a body), sent on this client's host as the SDK does, so that a proxy or
-   * the emulator in front keeps receiving it. A body goes out as it is read, declared by
-   * `Content-Length`: undici refuses to send more or fewer bytes than that.
+   * the emulator in front keeps receiving it. A body goes out as it is read ({@link postStreamed}),
+   * declared by `Content-Length`: Node refuses to send more or fewer bytes than that.
    */
   async toUpload(
     uploadUrl: string,
@@ -70,15 +71,11 @@ export class GeminiRest {
     target.protocol = base.protocol;
     target.host = base.host;
     const { body } = command;
-    const response = await fetch(target, {
-      method: 'POST',
-      headers: {
-        'x-goog-api-key': this.#apiKey,
-        ...command.headers,
-        ...(body ? { 'content-length': String(body.bytes) } : {}),
-      },
-      ...(body ? { body: body.parts, duplex: 'half' } : {}),
-    });
+    const response = await postStreamed(
+      target,
+      { 'x-goog-api-key': this.#apiKey, ...command.headers, 'content-length': body?.bytes ?? 0 },
+      body?.parts,
+    );
     if (!response.ok) throw new ApiError({ message: await response.text(), status: response.status });
     return response;
   }

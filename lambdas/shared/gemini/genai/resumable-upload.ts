@@ -84,7 +84,7 @@ export async function uploadSource(
   }
 }
 
-/** A failed request worth resuming: the connection died (fetch's TypeError) or Gemini answered 5xx. */
+/** A failed request worth resuming: the connection died (a TypeError) or Gemini answered 5xx. */
 function isCutOff(error: unknown): boolean {
   return error instanceof TypeError || (error instanceof ApiError && error.status >= 500);
 }
@@ -108,9 +108,9 @@ async function heldBy(
  * memory is the source's and the socket's buffers). Bytes before `from` are read and dropped: Gemini
  * holds them. The part holding the last declared byte is held back until the source has ended, so
  * a source longer than declared fails before the request is complete; one shorter fails at its end.
- * Either failure is kept in `mismatch`: fetch reports it only as its own network TypeError.
+ * Either failure is kept in `mismatch`: the request reports it only as a network TypeError.
  */
-export function exactBytes(
+function exactBytes(
   parts: AsyncIterable<Uint8Array>,
   from: number,
   declared: number,

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { JsonlSource } from '../../../../../../lambdas/shared/gemini/gemini-batch-api.js';
+import { GeminiRest } from '../../../../../../lambdas/shared/gemini/genai/clients.js';
 import { GenaiBatchApi } from '../../../../../../lambdas/shared/gemini/genai-batch-api.js';
 import { type GeminiEmulator, startGeminiEmulator } from '../../../../../../local/gemini-emulator/index.js';
 
@@ -45,17 +46,14 @@ function source(bytes: number, declared = bytes): JsonlSource & { readonly whole
 
 const api = () => new GenaiBatchApi({ apiKey: emulator.apiKey, baseUrl: emulator.url });
 
-/** The commands and offsets of the upload requests fetch sent (start excluded). */
-function watchUploads(): () => { command: string; offset?: string }[] {
-  const spy = vi.spyOn(globalThis, 'fetch');
+/** The commands and offsets of the requests sent to the upload's URL. */
+function watchUploads(): () => { command?: string; offset?: string }[] {
+  const spy = vi.spyOn(GeminiRest.prototype, 'toUpload');
   return () =>
-    spy.mock.calls
-      .map(([, init]) => (init?.headers ?? {}) as Record<string, string>)
-      .filter((headers) => headers['x-goog-upload-command'] !== 'start' && 'x-goog-upload-command' in headers)
-      .map((headers) => ({
-        command: headers['x-goog-upload-command'] as string,
-        ...(headers['x-goog-upload-offset'] ? { offset: headers['x-goog-upload-offset'] } : {}),
-      }));
+    spy.mock.calls.map(([, { headers }]) => ({
+      command: headers['x-goog-upload-command'],
+      ...(headers['x-goog-upload-offset'] ? { offset: headers['x-goog-upload-offset'] } : {}),
+    }));
 }
 
 async function storedBytes(name: string): Promise<Buffer> {
