@@ -5,8 +5,12 @@
  * of the client (docs/benchmarks.md, Submit's upload). Here each part S3 handed over is the buffer
  * the socket writes.
  */
-import { once } from 'node:events';
-import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import {
+  type ClientRequest,
+  request as httpRequest,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+} from 'node:http';
 import { request as httpsRequest } from 'node:https';
 
 /**
@@ -33,13 +37,28 @@ export function postStreamed(
     void (async () => {
       try {
         for await (const part of parts ?? []) {
-          if (!request.write(part)) await once(request, 'drain');
+          // A request that died stops the reading too: leaving the loop closes the source.
+          if (request.destroyed) return;
+          if (!request.write(part)) await drainedOrClosed(request);
         }
         request.end();
       } catch (error) {
         request.destroy(error as Error);
       }
     })();
+  });
+}
+
+/** Resolves once the request can take more, or has closed (then it never will). */
+function drainedOrClosed(request: ClientRequest): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      request.off('drain', done);
+      request.off('close', done);
+      resolve();
+    };
+    request.on('drain', done);
+    request.on('close', done);
   });
 }
 

@@ -28,20 +28,33 @@ afterAll(() => emulator.stop());
  * as `declared`. Parts past the declared size come late, as from a slow S3 read: a receiver has
  * then long had every declared byte, and would finalize if the client had sent them all.
  */
-function source(bytes: number, declared = bytes): JsonlSource & { readonly whole: Buffer } {
+function source(
+  bytes: number,
+  declared = bytes,
+): JsonlSource & { readonly whole: Buffer; opened: number; closed: number } {
   const whole = Buffer.alloc(bytes);
   for (let at = 0; at < bytes; at += 1) whole[at] = at % 100 === 99 ? 10 : 97 + ((at >> 12) % 26);
-  return {
+  const made = {
     bytes: declared,
     whole,
-    open: async () =>
-      (async function* () {
-        for (let at = 0; at < bytes; at += 64 * 1024) {
-          if (at >= declared) await sleep(300);
-          yield whole.subarray(at, at + 64 * 1024);
+    opened: 0,
+    /** Reads that ended, read to the end or left: an S3 stream left open holds its socket. */
+    closed: 0,
+    open: async () => {
+      made.opened += 1;
+      return (async function* () {
+        try {
+          for (let at = 0; at < bytes; at += 64 * 1024) {
+            if (at >= declared) await sleep(300);
+            yield whole.subarray(at, at + 64 * 1024);
+          }
+        } finally {
+          made.closed += 1;
         }
-      })(),
+      })();
+    },
   };
+  return made;
 }
 
 const api = () => new GenaiBatchApi({ apiKey: emulator.apiKey, baseUrl: emulator.url });
@@ -89,6 +102,7 @@ describe('GenaiBatchApi.uploadJsonl against the emulator', () => {
       { command: 'upload, finalize', offset: String(8 * MIB) },
     ]);
     expect(sha256(await storedBytes(name))).toBe(sha256(chunk.whole));
+    expect(chunk).toMatchObject({ opened: 2, closed: 2 });
   });
 
   it('resumes from 0 when the reset comes before a whole granule arrived', async () => {
