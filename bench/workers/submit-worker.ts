@@ -45,6 +45,11 @@ export interface SubmitWorkerResult {
   readonly sinkUploadMs: number;
   /** The most RSS rose above its level before an upload to the discarding receiver, while it ran. */
   readonly sinkUploadRssRiseBytes: number;
+  /** The most the client thread's heap and buffers rose during an upload to the emulator, and to the discarding receiver. */
+  readonly uploadClientRiseBytes: number;
+  readonly sinkUploadClientRiseBytes: number;
+  /** The same for the S3 → socket leg. */
+  readonly socketClientRiseBytes: number;
   /** Best of the repeats: the SDK's own upload after staging the chunk on disk (how Submit did it before). */
   readonly stagedSdkMs: number;
   /** Best of the repeats: S3 → a socket that discards. */
@@ -134,6 +139,12 @@ const threadCpuUsage = (
   process as unknown as { threadCpuUsage(previous?: NodeJS.CpuUsage): NodeJS.CpuUsage }
 ).threadCpuUsage.bind(process);
 
+/** This thread's JavaScript heap and the buffers it holds (RSS is the whole process's). */
+function ownMemory(): number {
+  const { heapUsed, external } = process.memoryUsage();
+  return heapUsed + external;
+}
+
 interface Measured {
   /** The fastest run. */
   readonly ms: number;
@@ -143,6 +154,8 @@ interface Measured {
   readonly processCpuMs: number;
   /** The most RSS rose above its level before a run, while it ran. */
   readonly rssRise: number;
+  /** The most the client thread's own heap and buffers rose, while it ran: what the function holds. */
+  readonly clientRise: number;
 }
 
 /**
@@ -157,9 +170,12 @@ async function interleaved<K extends string>(
   for (let round = 0; round < rounds; round += 1) {
     for (const [name, run] of Object.entries(runs) as [K, (round: number) => Promise<unknown>][]) {
       const before = process.memoryUsage.rss();
+      const ownBefore = ownMemory();
       let rssRise = 0;
+      let clientRise = 0;
       const sampler = setInterval(() => {
         rssRise = Math.max(rssRise, process.memoryUsage.rss() - before);
+        clientRise = Math.max(clientRise, ownMemory() - ownBefore);
       }, 10);
       const started = performance.now();
       const cpuBefore = threadCpuUsage();
@@ -180,6 +196,7 @@ async function interleaved<K extends string>(
         cpuMs: Math.min(cpuMs, soFar?.cpuMs ?? cpuMs),
         processCpuMs: Math.min(processCpuMs, soFar?.processCpuMs ?? processCpuMs),
         rssRise: Math.max(rssRise, soFar?.rssRise ?? 0),
+        clientRise: Math.max(clientRise, soFar?.clientRise ?? 0),
       };
     }
   }
@@ -249,6 +266,9 @@ async function measure(servers: Servers): Promise<SubmitWorkerResult> {
       uploadRssRiseBytes: upload.rssRise,
       sinkUploadMs: sinkUpload.ms,
       sinkUploadRssRiseBytes: sinkUpload.rssRise,
+      uploadClientRiseBytes: upload.clientRise,
+      sinkUploadClientRiseBytes: sinkUpload.clientRise,
+      socketClientRiseBytes: socket.clientRise,
       stagedSdkMs: stagedSdk.ms,
       socketMs: socket.ms,
       socketRssRiseBytes: socket.rssRise,
