@@ -12,7 +12,7 @@ import type { SubmitWorkerInput, SubmitWorkerResult } from './workers/submit-wor
 
 /** Gemini's chunks are up to 1 GiB; this size shows the rate without filling the bench's minutes. */
 export const DEFAULT_SUBMIT_MIB = 128;
-const REPEATS = 3;
+const REPEATS = 5;
 
 export async function benchSubmit(chunkMib = DEFAULT_SUBMIT_MIB): Promise<BenchRow[]> {
   const input: SubmitWorkerInput = { mib: chunkMib, repeats: REPEATS };
