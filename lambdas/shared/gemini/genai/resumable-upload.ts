@@ -44,8 +44,8 @@ export async function uploadSource(
   rest: GeminiRest,
   { uploadUrl, source, displayName }: SourceUpload,
 ): Promise<UploadedFile> {
-  const unfinished = (why: string) =>
-    new GeminiUnavailableError(`Gemini did not finish the upload of ${displayName}: ${why}`);
+  const unfinished = (why: string, cause?: unknown) =>
+    new GeminiUnavailableError(`Gemini did not finish the upload of ${displayName}: ${why}`, { cause });
   let offset = 0;
   for (let resumes = 0; ; resumes += 1) {
     const body = exactBytes(await source.open(), offset, source.bytes);
@@ -61,9 +61,9 @@ export async function uploadSource(
       const held = await heldBy(rest, uploadUrl).catch((queryError: unknown) => {
         // A session Gemini no longer knows may have finished: the caller's retry looks for the file.
         if (queryError instanceof ApiError && queryError.status < 500) {
-          throw new GeminiUnavailableError(
-            `Gemini did not finish the upload of ${displayName}: after a cut-off request it no longer knows the upload (HTTP ${queryError.status})`,
-            { cause: queryError },
+          throw unfinished(
+            `after a cut-off request it no longer knows the upload (HTTP ${queryError.status})`,
+            queryError,
           );
         }
         throw queryError;
