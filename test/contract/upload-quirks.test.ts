@@ -7,6 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { GoogleGenAI } from '@google/genai';
 import { describe, expect, it } from 'vitest';
 import { defined, FAST_JOBS, jsonlOf, textOfSize, uploadText, useEmulator } from './emulator-harness.js';
@@ -292,6 +293,44 @@ describe('uploads: interrupt-upload fault and the resumable protocol', () => {
 
     // The finished session is gone.
     expect((await send('upload', size, 'more')).status).toBe(404);
+  });
+
+  it('keeps only the whole granules of a request its client aborts, so the rest resumes cleanly', async () => {
+    const granule = 8 * 1024 * 1024;
+    const text = textOfSize(granule + 2 * 1024 * 1024);
+    const { uploadPath } = await startRaw(text.length, 'aborted-by-client');
+    const send = sender(uploadPath);
+    // The client's body fails 9 MiB in (its source broke): the request dies with it.
+    const sent = granule + 1024 * 1024;
+    let at = 0;
+    const failing = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        if (at < sent) {
+          controller.enqueue(Buffer.from(text.slice(at, at + 64 * 1024)));
+          at += 64 * 1024;
+          return;
+        }
+        await sleep(200); // what was sent has arrived by then
+        controller.error(new Error('the source broke'));
+      },
+    });
+    await expect(
+      h.rest(uploadPath, {
+        method: 'POST',
+        headers: { 'x-goog-upload-command': 'upload, finalize', 'x-goog-upload-offset': '0' },
+        body: failing,
+        duplex: 'half',
+      } as RequestInit),
+    ).rejects.toThrow();
+    const received = async () =>
+      Number((await send('query', undefined)).headers.get('x-goog-upload-size-received'));
+    await expect.poll(received).toBe(granule);
+
+    const rest = await send('upload, finalize', granule, text.slice(granule));
+    const { file } = (await rest.json()) as { file: { name: string; sizeBytes: string } };
+    const downloadPath = join(h.dir, 'aborted-by-client.jsonl');
+    await h.sdk().files.download({ file: file.name, downloadPath });
+    expect(await readFile(downloadPath, 'utf8')).toBe(text);
   });
 
   it('keeps the whole granules of a request reset part-way, as query reports, and takes the rest from there', async () => {
