@@ -54,7 +54,11 @@ export interface DropConnectionFault extends FaultTrigger {
   readonly endpoint: Endpoint | '*';
 }
 
-/** An upload chunk whose connection dies after `afterBytes` of its body; nothing of it is kept. */
+/**
+ * An upload chunk whose connection is reset after `afterBytes` of its body. Of those bytes the
+ * upload keeps the whole granules (8 MiB) that arrived, as a `query` then reports; a client resumes
+ * from there.
+ */
 export interface InterruptUploadFault extends FaultTrigger {
   readonly kind: 'interrupt-upload';
   readonly afterBytes: number;

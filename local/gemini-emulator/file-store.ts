@@ -37,15 +37,23 @@ interface UploadSession {
   readonly start: UploadStart & { readonly name: string };
   readonly path: string;
   received: number;
-  /** SHA-256 of the bytes accepted so far; copied before each chunk so a failed chunk leaves no trace. */
+  /** SHA-256 of the bytes accepted so far; copied before each chunk so a refused chunk leaves no trace. */
   hash: Hash;
 }
 
 export type ChunkOutcome =
   | { readonly status: 'active'; readonly received: number }
   | { readonly status: 'final'; readonly file: StoredFile }
-  /** The chunk's connection was cut on purpose (fault injection): answer nothing. */
+  /** The chunk's connection died or was cut (fault injection): answer nothing; whole granules stay. */
   | { readonly status: 'interrupted' };
+
+/**
+ * `X-Goog-Upload-Chunk-Granularity`, the 8 MiB the SDK's pieces are (`MAX_CHUNK_SIZE`): every
+ * chunk but the last must be a multiple of it (developers.google.com/photos/library/guides/
+ * resumable-uploads: "all uploads, except the last upload, must be done in multiples of this
+ * value"). Gemini's own value is not public.
+ */
+export const UPLOAD_GRANULARITY_BYTES = 8 * 1024 * 1024;
 
 /** Real file ids are lowercase alphanumeric; 12 characters, as Google's are. */
 export function newResourceId(length = 12): string {
@@ -104,7 +112,11 @@ export class FileStore {
 
   /**
    * Appends one chunk, streamed from the request, at `offset`. `finalize` ends the upload, which
-   * must then hold exactly the declared size. `interruptAfter` cuts the chunk short (fault injection).
+   * must then hold exactly the declared size; a chunk that does not finalize must be a whole number
+   * of granules ({@link UPLOAD_GRANULARITY_BYTES}), as Google states for every piece but the last.
+   * A chunk whose connection dies part-way (the client's, or `interruptAfter` bytes in: fault
+   * injection) keeps only the whole granules that arrived: a client must resume from what `query`
+   * reports, never from what it believes it sent.
    */
   async appendChunk(
     uploadId: string,
@@ -123,31 +135,59 @@ export class FileStore {
       );
     }
     const hash = session.hash.copy();
+    // The last granule boundary reached, with the hash of every byte up to it: what a cut chunk keeps.
+    let granule = { received: session.received, hash: session.hash };
     const out = createWriteStream(session.path, { flags: 'a' });
     let chunkBytes = 0;
     let failure: GoogleApiError | 'interrupted' | undefined;
-    for await (const data of body as AsyncIterable<Buffer>) {
-      if (failure) continue; // read the rest of an oversized chunk so the error answer can be sent
-      if (interruptAfter !== undefined && chunkBytes + data.length >= interruptAfter) {
-        failure = 'interrupted';
-        break;
+    try {
+      for await (const data of body as AsyncIterable<Buffer>) {
+        if (failure) continue; // read the rest of an oversized chunk so the error answer can be sent
+        if (interruptAfter !== undefined && chunkBytes + data.length >= interruptAfter) {
+          failure = 'interrupted';
+          break;
+        }
+        if (session.received + chunkBytes + data.length > session.start.sizeBytes) {
+          failure = invalidArgument(
+            `Upload exceeds its declared size of ${session.start.sizeBytes} bytes at offset ${offset + chunkBytes}.`,
+          );
+          continue;
+        }
+        for (let from = 0; from < data.length; ) {
+          const at = session.received + chunkBytes;
+          const taken = Math.min(
+            data.length - from,
+            UPLOAD_GRANULARITY_BYTES - (at % UPLOAD_GRANULARITY_BYTES),
+          );
+          hash.update(data.subarray(from, from + taken));
+          chunkBytes += taken;
+          from += taken;
+          if ((at + taken) % UPLOAD_GRANULARITY_BYTES === 0)
+            granule = { received: at + taken, hash: hash.copy() };
+        }
+        if (!out.write(data)) await new Promise<void>((resolve) => out.once('drain', resolve));
       }
-      if (session.received + chunkBytes + data.length > session.start.sizeBytes) {
-        failure = invalidArgument(
-          `Upload exceeds its declared size of ${session.start.sizeBytes} bytes at offset ${offset + chunkBytes}.`,
-        );
-        continue;
-      }
-      chunkBytes += data.length;
-      hash.update(data);
-      if (!out.write(data)) await new Promise<void>((resolve) => out.once('drain', resolve));
+    } catch {
+      // The client's connection died mid-chunk (a reset, an aborted request).
+      failure = 'interrupted';
+    } finally {
+      out.end();
+      await finished(out);
     }
-    out.end();
-    await finished(out);
+    if (!failure && !finalize && chunkBytes % UPLOAD_GRANULARITY_BYTES !== 0) {
+      failure = invalidArgument(
+        `Upload chunk of ${chunkBytes} bytes is not a multiple of the upload's chunk granularity of ${UPLOAD_GRANULARITY_BYTES} bytes; only the last chunk (upload, finalize) may be shorter.`,
+      );
+    }
+    if (failure === 'interrupted') {
+      await truncate(session.path, granule.received);
+      session.received = granule.received;
+      session.hash = granule.hash;
+      return { status: 'interrupted' };
+    }
     if (failure) {
-      // A chunk that did not arrive whole leaves no bytes behind: the client resends from `received`.
+      // A refused chunk leaves no bytes behind: the client resends from `received`.
       await truncate(session.path, session.received);
-      if (failure === 'interrupted') return { status: 'interrupted' };
       throw failure;
     }
     session.received += chunkBytes;

@@ -7,9 +7,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { GoogleGenAI } from '@google/genai';
 import { describe, expect, it } from 'vitest';
-import { defined, FAST_JOBS, jsonlOf, uploadText, useEmulator } from './emulator-harness.js';
+import { defined, FAST_JOBS, jsonlOf, textOfSize, uploadText, useEmulator } from './emulator-harness.js';
 
 const LINE = '{"key":"u-1","request":{"contents":[{"parts":[{"text":"hello"}]}]}}\n';
 
@@ -188,9 +189,11 @@ describe('uploads: interrupt-upload fault and the resumable protocol', () => {
     expect(await readFile(downloadPath, 'utf8')).toBe(uploadText10k);
   });
 
-  it('follows the resumable protocol: offsets, overruns, short finalize, query and final', async () => {
-    const text = jsonlOf('raw', 40);
-    const size = Buffer.byteLength(text); // ASCII: one char per byte
+  /** Starts a resumable upload of `size` bytes; the path (and query) its bytes go to. */
+  async function startRaw(
+    size: number,
+    displayName: string,
+  ): Promise<{ start: Response; uploadPath: string }> {
     const start = await h.rest('/upload/v1beta/files', {
       method: 'POST',
       headers: {
@@ -200,24 +203,37 @@ describe('uploads: interrupt-upload fault and the resumable protocol', () => {
         'X-Goog-Upload-Header-Content-Length': String(size),
         'X-Goog-Upload-Header-Content-Type': 'application/jsonl',
       },
-      body: JSON.stringify({ file: { displayName: 'x' } }),
+      body: JSON.stringify({ file: { displayName } }),
     });
+    const uploadUrl = new URL(defined(start.headers.get('x-goog-upload-url'), 'x-goog-upload-url'));
+    return { start, uploadPath: `${uploadUrl.pathname}${uploadUrl.search}` };
+  }
+
+  /** A request of the upload at `uploadPath`: `query`, `upload` or `upload, finalize`. */
+  const sender = (uploadPath: string) => (command: string, offset: number | undefined, body?: string) =>
+    h.rest(uploadPath, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json', // what the SDK sends on chunks, though they are raw bytes
+        'X-Goog-Upload-Command': command,
+        ...(offset !== undefined ? { 'X-Goog-Upload-Offset': String(offset) } : {}),
+      },
+      ...(body !== undefined ? { body } : {}),
+    });
+
+  it('follows the resumable protocol: offsets, overruns, granularity, short finalize, query and final', async () => {
+    // A granule and a bit: the SDK's pieces, and Gemini's stated granularity, are 8 MiB.
+    const granule = 8 * 1024 * 1024;
+    const text = textOfSize(granule + 3000);
+    const size = Buffer.byteLength(text); // ASCII: one char per byte
+    const { start, uploadPath } = await startRaw(size, 'x');
     expect(start.status).toBe(200);
     expect(start.headers.get('x-goog-upload-status')).toBe('active');
-    const uploadUrl = new URL(defined(start.headers.get('x-goog-upload-url'), 'x-goog-upload-url'));
-    expect(uploadUrl.origin).toBe(h.emulator.url);
-    const uploadPath = `${uploadUrl.pathname}${uploadUrl.search}`;
-
-    const send = (command: string, offset: number | undefined, body?: string) =>
-      h.rest(uploadPath, {
-        method: 'POST',
-        headers: {
-          'Content-Type': 'application/json', // what the SDK sends on chunks, though they are raw bytes
-          'X-Goog-Upload-Command': command,
-          ...(offset !== undefined ? { 'X-Goog-Upload-Offset': String(offset) } : {}),
-        },
-        ...(body !== undefined ? { body } : {}),
-      });
+    expect(start.headers.get('x-goog-upload-chunk-granularity')).toBe(String(granule));
+    expect(new URL(defined(start.headers.get('x-goog-upload-url'), 'upload URL')).origin).toBe(
+      h.emulator.url,
+    );
+    const send = sender(uploadPath);
     const received = async () => {
       const query = await send('query', undefined);
       expect(query.status).toBe(200);
@@ -237,21 +253,26 @@ describe('uploads: interrupt-upload fault and the resumable protocol', () => {
     expect(await errorStatus(overrun)).toBe('INVALID_ARGUMENT');
     expect(await received()).toBe(0); // refused chunks leave nothing behind
 
-    const half = Math.floor(size / 2);
-    const firstChunk = await send('upload', 0, text.slice(0, half));
+    // Every chunk but the last must be a whole number of granules.
+    const misaligned = await send('upload', 0, text.slice(0, granule - 1));
+    expect(misaligned.status).toBe(400);
+    expect(await errorStatus(misaligned)).toBe('INVALID_ARGUMENT');
+    expect(await received()).toBe(0);
+
+    const firstChunk = await send('upload', 0, text.slice(0, granule));
     expect(firstChunk.status).toBe(200);
     expect(firstChunk.headers.get('x-goog-upload-status')).toBe('active');
-    expect(firstChunk.headers.get('x-goog-upload-size-received')).toBe(String(half));
-    expect(await received()).toBe(half);
+    expect(firstChunk.headers.get('x-goog-upload-size-received')).toBe(String(granule));
+    expect(await received()).toBe(granule);
 
-    const shortFinalize = await send('upload, finalize', half, text.slice(half, half + 100));
+    const shortFinalize = await send('upload, finalize', granule, text.slice(granule, granule + 100));
     expect(shortFinalize.status).toBe(400);
     expect(await errorStatus(shortFinalize)).toBe('INVALID_ARGUMENT');
 
     // A client resumes from what the server says it holds, whatever it kept of the refused request.
     const resumeAt = await received();
-    expect(resumeAt).toBeGreaterThanOrEqual(half);
-    expect(resumeAt).toBeLessThanOrEqual(half + 100);
+    expect(resumeAt).toBeGreaterThanOrEqual(granule);
+    expect(resumeAt).toBeLessThanOrEqual(granule + 100);
     const last = await send('upload, finalize', resumeAt, text.slice(resumeAt));
     expect(last.status).toBe(200);
     expect(last.headers.get('x-goog-upload-status')).toBe('final');
@@ -272,5 +293,63 @@ describe('uploads: interrupt-upload fault and the resumable protocol', () => {
 
     // The finished session is gone.
     expect((await send('upload', size, 'more')).status).toBe(404);
+  });
+
+  it('keeps only the whole granules of a request its client aborts, so the rest resumes cleanly', async () => {
+    const granule = 8 * 1024 * 1024;
+    const text = textOfSize(granule + 2 * 1024 * 1024);
+    const { uploadPath } = await startRaw(text.length, 'aborted-by-client');
+    const send = sender(uploadPath);
+    // The client's body fails 9 MiB in (its source broke): the request dies with it.
+    const sent = granule + 1024 * 1024;
+    let at = 0;
+    const failing = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        if (at < sent) {
+          controller.enqueue(Buffer.from(text.slice(at, at + 64 * 1024)));
+          at += 64 * 1024;
+          return;
+        }
+        await sleep(200); // what was sent has arrived by then
+        controller.error(new Error('the source broke'));
+      },
+    });
+    await expect(
+      h.rest(uploadPath, {
+        method: 'POST',
+        headers: { 'x-goog-upload-command': 'upload, finalize', 'x-goog-upload-offset': '0' },
+        body: failing,
+        duplex: 'half',
+      } as RequestInit),
+    ).rejects.toThrow();
+    const received = async () =>
+      Number((await send('query', undefined)).headers.get('x-goog-upload-size-received'));
+    await expect.poll(received).toBe(granule);
+
+    const rest = await send('upload, finalize', granule, text.slice(granule));
+    const { file } = (await rest.json()) as { file: { name: string; sizeBytes: string } };
+    const downloadPath = join(h.dir, 'aborted-by-client.jsonl');
+    await h.sdk().files.download({ file: file.name, downloadPath });
+    expect(await readFile(downloadPath, 'utf8')).toBe(text);
+  });
+
+  it('keeps the whole granules of a request reset part-way, as query reports, and takes the rest from there', async () => {
+    const granule = 8 * 1024 * 1024;
+    const text = textOfSize(2 * granule + 5000);
+    const { uploadPath } = await startRaw(text.length, 'cut-and-resumed');
+    const send = sender(uploadPath);
+    h.emulator.faults.add({ kind: 'interrupt-upload', afterBytes: 2 * granule - 1 });
+
+    await expect(send('upload, finalize', 0, text)).rejects.toThrow(TypeError);
+    const query = await send('query', undefined);
+    expect(query.headers.get('x-goog-upload-status')).toBe('active');
+    expect(query.headers.get('x-goog-upload-size-received')).toBe(String(granule));
+
+    const rest = await send('upload, finalize', granule, text.slice(granule));
+    expect(rest.headers.get('x-goog-upload-status')).toBe('final');
+    const { file } = (await rest.json()) as { file: { name: string } };
+    const downloadPath = join(h.dir, 'cut-and-resumed.jsonl');
+    await h.sdk().files.download({ file: file.name, downloadPath });
+    expect(await readFile(downloadPath, 'utf8')).toBe(text);
   });
 });

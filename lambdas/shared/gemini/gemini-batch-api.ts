@@ -143,7 +143,8 @@ export interface UploadOptions {
  */
 /**
  * Bytes to upload: their exact size, which Gemini's resumable upload declares before the first
- * byte, and how to open them (called once, after Gemini has accepted the upload's start).
+ * byte, and how to open them (after Gemini has accepted the upload's start, and again from the
+ * start for each resume of a request cut off part-way).
  */
 export interface JsonlSource {
   readonly bytes: number;

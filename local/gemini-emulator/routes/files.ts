@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { invalidArgument } from '../api-error.js';
 import type { EmulatorClock } from '../clock.js';
 import type { FaultInjector } from '../fault-injector.js';
-import { type FileStore, fileResource } from '../file-store.js';
+import { type FileStore, fileResource, UPLOAD_GRANULARITY_BYTES } from '../file-store.js';
 import {
   API_VERSION_PATTERN,
   type RequestContext,
@@ -80,7 +80,7 @@ export function fileRoutes({ files, faults, clock, maxRequestBytes, refusedMimeT
         'x-goog-upload-status': 'active',
         'x-goog-upload-url': uploadUrl,
         'x-goog-upload-control-url': uploadUrl,
-        'x-goog-upload-chunk-granularity': String(8 * 1024 * 1024),
+        'x-goog-upload-chunk-granularity': String(UPLOAD_GRANULARITY_BYTES),
       },
     );
   };

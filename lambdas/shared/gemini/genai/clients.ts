@@ -6,6 +6,7 @@
  */
 import { ApiError, GoogleGenAI } from '@google/genai';
 import { GEMINI_API_URL, GEMINI_API_VERSION } from '../gemini-api.js';
+import { postStreamed } from './streamed-post.js';
 
 export interface GenaiBatchApiOptions {
   readonly apiKey: string;
@@ -74,26 +75,25 @@ export class GeminiRest {
   }
 
   /**
-   * Sends one piece of a resumable upload to the URL Gemini gave, on this client's host (as the SDK
-   * does, so that a proxy or the emulator in front keeps receiving it).
+   * A request to the URL Gemini gave for a resumable upload (`X-Goog-Upload-Command`: `query`, or
+   * `upload, finalize` with a body), sent on this client's host as the SDK does, so that a proxy or
+   * the emulator in front keeps receiving it. A body goes out as it is read ({@link postStreamed}),
+   * declared by `Content-Length`: Node refuses to send more or fewer bytes than that.
    */
-  async uploadPiece(
+  async toUpload(
     uploadUrl: string,
-    piece: { offset: number; bytes: Uint8Array; finalize: boolean },
+    command: { headers: Record<string, string>; body?: { bytes: number; parts: AsyncIterable<Uint8Array> } },
   ): Promise<Response> {
     const target = new URL(uploadUrl);
     const base = new URL(this.#baseUrl);
     target.protocol = base.protocol;
     target.host = base.host;
-    const response = await fetch(target, {
-      method: 'POST',
-      headers: {
-        'x-goog-api-key': this.#apiKey,
-        'x-goog-upload-command': piece.finalize ? 'upload, finalize' : 'upload',
-        'x-goog-upload-offset': String(piece.offset),
-      },
-      body: piece.bytes,
-    });
+    const { body } = command;
+    const response = await postStreamed(
+      target,
+      { 'x-goog-api-key': this.#apiKey, ...command.headers, 'content-length': body?.bytes ?? 0 },
+      body?.parts,
+    );
     if (!response.ok) throw new ApiError({ message: await response.text(), status: response.status });
     return response;
   }

@@ -7,7 +7,7 @@ import { GeminiUnavailableError } from '../../errors.js';
 import type { JsonlSource, UploadOptions } from '../gemini-batch-api.js';
 import type { GenaiClients } from './clients.js';
 import { isHttpStatus } from './pipeline-errors.js';
-import { uploadPieces } from './resumable-upload.js';
+import { uploadSource } from './resumable-upload.js';
 
 /**
  * MIME types tried for a JSONL upload, in order. `application/jsonl` first: it names the content,
@@ -33,10 +33,10 @@ export interface JsonlUpload extends UploadOptions {
 
 /**
  * Starts a resumable upload with {@link UPLOAD_MIME_TYPES} in order, moving on only when Gemini
- * answers `Unsupported MIME type`, then streams the bytes ({@link uploadPieces}). Not the SDK's
- * `files.upload`: it reads a path or an in-memory Blob and sends one 8 MiB piece after another,
- * reading the next only once the last is answered (@google/genai 3.1 `NodeUploader`), so a chunk
- * had to be staged on disk first and every leg waited for the others. An upload Gemini did not
+ * answers `Unsupported MIME type`, then streams the bytes in one request ({@link uploadSource}).
+ * Not the SDK's `files.upload`: it reads a path or an in-memory Blob and sends one 8 MiB piece
+ * after another, reading the next only once the last is answered (@google/genai 3.1
+ * `NodeUploader`), so a chunk had to be staged on disk first and every leg waited for the others. An upload Gemini did not
  * finish — its final answer has no `file` (python-genai #1248, #1590) or no final status — is a
  * GeminiUnavailableError: the caller retries, with `reuseUploaded` so that bytes Gemini kept after
  * all become that file instead of an orphan.
@@ -64,8 +64,7 @@ export async function uploadJsonl(
   if (!session || !uploadUrl) {
     throw new GeminiUnavailableError(`Gemini started the upload of ${displayName} without an upload URL`);
   }
-  const granularity = Number(session.headers.get('x-goog-upload-chunk-granularity')) || undefined;
-  const file = await uploadPieces(rest, { uploadUrl, granularity, source, displayName });
+  const file = await uploadSource(rest, { uploadUrl, source, displayName });
   if (!file?.name) {
     throw new GeminiUnavailableError(
       `Gemini ended the upload of ${displayName} without naming the file (HTTP 200 with no file); uploading again`,

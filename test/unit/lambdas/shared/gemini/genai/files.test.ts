@@ -1,6 +1,6 @@
 /**
  * Uploads against a stub that answers `Unsupported MIME type`, or ends an upload without a file or
- * without a final status, as Gemini has been reported to; and the pieces a streamed upload sends.
+ * without a final status, as Gemini has been reported to; and the reuse of an earlier attempt's file.
  */
 import { describe, expect, it } from 'vitest';
 import type { JsonlSource } from '../../../../../../lambdas/shared/gemini/gemini-batch-api.js';
@@ -97,7 +97,7 @@ describe('GenaiBatchApi.uploadJsonl', () => {
     });
   });
 
-  it('treats a last piece answered with a status other than final as GeminiUnavailableError', async () => {
+  it('treats a final request answered with a status other than final as GeminiUnavailableError', async () => {
     stub.routes.push(...uploadRoutes({ headers: { 'x-goog-upload-status': 'cancelled' }, body: {} }));
     await expect(stub.api().uploadJsonl(chunkFile(), 'run/chunk-00000')).rejects.toMatchObject({
       name: 'GeminiUnavailableError',
@@ -105,7 +105,7 @@ describe('GenaiBatchApi.uploadJsonl', () => {
     });
   });
 
-  it('treats a last piece answered with no status at all as GeminiUnavailableError', async () => {
+  it('treats a final request answered with no status at all as GeminiUnavailableError', async () => {
     stub.routes.push(...uploadRoutes({ body: {} }));
     await expect(stub.api().uploadJsonl(chunkFile(), 'run/chunk-00000')).rejects.toMatchObject({
       name: 'GeminiUnavailableError',

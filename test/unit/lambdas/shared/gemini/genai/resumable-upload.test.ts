@@ -1,53 +1,50 @@
 /**
- * The pieces a streamed upload sends: sizes, offsets, the one `finalize`, and what it refuses to
- * finalize (a short or long source, a piece Gemini did not take whole).
+ * The requests a streamed upload sends, against a stub that takes each request whole: one
+ * `upload, finalize` of the whole source, and after a 5xx answer, `query` and the rest from the
+ * offset Gemini reports. Cut connections and wrong-sized sources are in
+ * resumable-upload-emulator.test.ts, where a real receiver sees them.
  */
 import { describe, expect, it } from 'vitest';
 import type { JsonlSource } from '../../../../../../lambdas/shared/gemini/gemini-batch-api.js';
-import {
-  pieceBytesFor,
-  pieces,
-  UPLOAD_PIECE_BYTES,
-} from '../../../../../../lambdas/shared/gemini/genai/resumable-upload.js';
+import { MAX_RESUMES } from '../../../../../../lambdas/shared/gemini/genai/resumable-upload.js';
 import { on, type Reply, type Seen, useHttpStub } from '../gemini-http-stub.js';
 
 const stub = useHttpStub();
 const MIB = 1024 * 1024;
+const FINAL: Reply = { headers: { 'x-goog-upload-status': 'final' }, body: { file: { name: 'files/abc' } } };
+const BUSY: Reply = { status: 503, body: { error: { code: 503, message: 'busy', status: 'UNAVAILABLE' } } };
 
-/** `bytes` bytes of `x` in S3-like parts of 64 KiB, declared as `declared` bytes. */
-function source(bytes: number, declared = bytes): JsonlSource & { opened: number } {
-  const part = Buffer.alloc(64 * 1024, 'x');
-  const opened = { count: 0 };
-  return {
-    bytes: declared,
-    get opened() {
-      return opened.count;
-    },
+/** `bytes` bytes that differ along the way (letters by position), in S3-like parts of 64 KiB. */
+function source(bytes: number): JsonlSource & { readonly whole: Buffer; opened: number } {
+  const whole = Buffer.alloc(bytes);
+  for (let at = 0; at < bytes; at += 1) whole[at] = 97 + ((at >> 10) % 26);
+  const made = {
+    bytes,
+    whole,
+    opened: 0,
     open: async () => {
-      opened.count += 1;
+      made.opened += 1;
       return (async function* () {
-        for (let at = 0; at < bytes; at += part.length)
-          yield part.subarray(0, Math.min(part.length, bytes - at));
+        for (let at = 0; at < bytes; at += 64 * 1024) yield whole.subarray(at, at + 64 * 1024);
       })();
     },
   };
+  return made;
 }
 
-/** A session that takes every piece whole (or answers `piece(request)`), finishing with a file. */
-function session(piece: (request: Seen, received: number) => Reply | undefined = () => undefined): void {
-  let received = 0;
+/**
+ * A session whose upload requests are answered by `upload(request, n)` (n counts them from 0) and
+ * whose `query` by `query(request)`.
+ */
+function session(upload: (request: Seen, n: number) => Reply, query: () => Reply = () => BUSY): void {
+  let uploads = 0;
   stub.routes.push(
     (request) => {
       if (request.method !== 'POST' || request.query.get('upload_id') !== 'u1') return undefined;
-      const own = piece(request, received);
-      if (own) return own;
-      received += Buffer.byteLength(request.body);
-      if (String(request.headers['x-goog-upload-command']).includes('finalize')) {
-        return { headers: { 'x-goog-upload-status': 'final' }, body: { file: { name: 'files/abc' } } };
-      }
-      return {
-        headers: { 'x-goog-upload-status': 'active', 'x-goog-upload-size-received': String(received) },
-      };
+      if (request.headers['x-goog-upload-command'] === 'query') return query();
+      const reply = upload(request, uploads);
+      uploads += 1;
+      return reply;
     },
     on('POST', /^\/upload\/v1beta\/files$/, {
       headers: {
@@ -58,99 +55,103 @@ function session(piece: (request: Seen, received: number) => Reply | undefined =
   );
 }
 
-const pieceRequests = () =>
+const uploadRequests = () =>
   stub.seen
     .filter((request) => request.query.get('upload_id') === 'u1')
     .map((request) => ({
       command: request.headers['x-goog-upload-command'],
-      offset: Number(request.headers['x-goog-upload-offset']),
+      offset: request.headers['x-goog-upload-offset'],
+      length: request.headers['content-length'],
       bytes: Buffer.byteLength(request.body),
     }));
 
-describe('pieces', () => {
-  it('cuts a stream into pieces of the size asked, whatever its parts, the last one shorter', async () => {
-    const parts = async function* () {
-      yield Buffer.from('abcdefg');
-      yield Buffer.from('h');
-      yield Buffer.from('ijklmnopq');
-    };
-    const cut: string[] = [];
-    for await (const piece of pieces(parts(), 5)) cut.push(Buffer.from(piece).toString());
-    expect(cut).toEqual(['abcde', 'fghij', 'klmno', 'pq']);
-  });
-
-  it('sizes pieces at 8 MiB or the next multiple of the granularity Gemini states', () => {
-    expect(pieceBytesFor(undefined)).toBe(UPLOAD_PIECE_BYTES);
-    expect(pieceBytesFor(256 * 1024)).toBe(8 * MIB);
-    expect(pieceBytesFor(3 * MIB)).toBe(9 * MIB);
-  });
-});
-
-describe('GenaiBatchApi.uploadJsonl, streamed in pieces', () => {
-  it('sends 8 MiB pieces at their offsets, finalizing only the last, to the client’s own host', async () => {
-    session();
+describe('GenaiBatchApi.uploadJsonl, streamed in one request', () => {
+  it('sends the whole source as one `upload, finalize` at offset 0, to the client’s own host', async () => {
+    session(() => FINAL);
     const chunk = source(17 * MIB + 3);
     expect(await stub.api().uploadJsonl(chunk, 'run/chunk-00000')).toBe('files/abc');
-    expect(pieceRequests()).toEqual([
-      { command: 'upload', offset: 0, bytes: 8 * MIB },
-      { command: 'upload', offset: 8 * MIB, bytes: 8 * MIB },
-      { command: 'upload, finalize', offset: 16 * MIB, bytes: MIB + 3 },
+    expect(uploadRequests()).toEqual([
+      { command: 'upload, finalize', offset: '0', length: String(17 * MIB + 3), bytes: 17 * MIB + 3 },
     ]);
+    expect(stub.seen.find((request) => request.query.has('upload_id'))?.body).toBe(chunk.whole.toString());
     expect(chunk.opened).toBe(1);
   });
 
-  it('sends a chunk smaller than a piece as one finalizing piece', async () => {
-    session();
-    expect(await stub.api().uploadJsonl(source(1000), 'run/chunk-00000')).toBe('files/abc');
-    expect(pieceRequests()).toEqual([{ command: 'upload, finalize', offset: 0, bytes: 1000 }]);
-  });
-
-  it('never finalizes a source shorter than declared', async () => {
-    session();
-    await expect(stub.api().uploadJsonl(source(9 * MIB, 10 * MIB), 'run/chunk-00000')).rejects.toMatchObject({
-      name: 'GeminiUnavailableError',
-      message: expect.stringContaining(`ended after ${9 * MIB} of ${10 * MIB} bytes`),
-    });
-    expect(pieceRequests().map((piece) => piece.command)).toEqual(['upload']);
-  });
-
-  it('never finalizes a source longer than declared', async () => {
-    session();
-    await expect(
-      stub.api().uploadJsonl(source(9 * MIB, 8 * MIB + 1), 'run/chunk-00000'),
-    ).rejects.toMatchObject({
-      name: 'GeminiUnavailableError',
-      message: expect.stringContaining('more than the'),
-    });
-    expect(pieceRequests().map((piece) => piece.command)).toEqual(['upload']);
-  });
-
-  it('never finalizes a source that goes on past its declared size at a piece boundary', async () => {
-    session();
-    await expect(stub.api().uploadJsonl(source(9 * MIB, 8 * MIB), 'run/chunk-00000')).rejects.toMatchObject({
-      name: 'GeminiUnavailableError',
-      message: expect.stringContaining('more than the'),
-    });
-    expect(pieceRequests()).toEqual([]);
-  });
-
-  it('stops, without finalizing, when Gemini has not received every byte sent so far', async () => {
-    session((_request, received) =>
-      received === 0
-        ? { headers: { 'x-goog-upload-status': 'active', 'x-goog-upload-size-received': String(4 * MIB) } }
-        : undefined,
+  it('after a 5xx answer, asks what Gemini holds and sends the rest from there', async () => {
+    session(
+      (_request, n) => (n === 0 ? BUSY : FINAL),
+      () => ({
+        headers: { 'x-goog-upload-status': 'active', 'x-goog-upload-size-received': String(8 * MIB) },
+      }),
     );
-    await expect(stub.api().uploadJsonl(source(12 * MIB), 'run/chunk-00000')).rejects.toMatchObject({
-      name: 'GeminiUnavailableError',
-      message: expect.stringContaining(`${4 * MIB} bytes received of ${8 * MIB} sent`),
-    });
-    expect(pieceRequests()).toHaveLength(1);
+    const chunk = source(12 * MIB + 5);
+    expect(await stub.api().uploadJsonl(chunk, 'run/chunk-00000')).toBe('files/abc');
+    expect(uploadRequests()).toEqual([
+      { command: 'upload, finalize', offset: '0', length: String(12 * MIB + 5), bytes: 12 * MIB + 5 },
+      { command: 'query', offset: undefined, length: '0', bytes: 0 },
+      {
+        command: 'upload, finalize',
+        offset: String(8 * MIB),
+        length: String(4 * MIB + 5),
+        bytes: 4 * MIB + 5,
+      },
+    ]);
+    const resumed = stub.seen.filter((request) => request.query.has('upload_id'))[2];
+    expect(resumed?.body).toBe(chunk.whole.subarray(8 * MIB).toString());
+    expect(chunk.opened).toBe(2);
   });
 
-  it('names an HTTP refusal of a piece as the pipeline names it (a 503 is a wait)', async () => {
-    session(() => ({ status: 503, body: { error: { code: 503, message: 'busy', status: 'UNAVAILABLE' } } }));
+  it(`gives up after ${MAX_RESUMES} resumes, as a wait (GeminiUnavailableError)`, async () => {
+    session(
+      () => BUSY,
+      () => ({ headers: { 'x-goog-upload-status': 'active', 'x-goog-upload-size-received': '0' } }),
+    );
     await expect(stub.api().uploadJsonl(source(1000), 'run/chunk-00000')).rejects.toMatchObject({
       name: 'GeminiUnavailableError',
+    });
+    const commands = uploadRequests().map((request) => request.command);
+    expect(commands.filter((command) => command === 'upload, finalize')).toHaveLength(1 + MAX_RESUMES);
+    expect(commands.filter((command) => command === 'query')).toHaveLength(MAX_RESUMES);
+  });
+
+  it('returns the file when the query says the cut-off upload did finish', async () => {
+    session(
+      () => BUSY,
+      () => ({ headers: { 'x-goog-upload-status': 'final' }, body: { file: { name: 'files/done' } } }),
+    );
+    expect(await stub.api().uploadJsonl(source(1000), 'run/chunk-00000')).toBe('files/done');
+  });
+
+  it('leaves an upload Gemini no longer knows to the caller’s retry (a wait, not a refusal)', async () => {
+    session(
+      () => BUSY,
+      () => ({
+        status: 404,
+        body: { error: { code: 404, message: 'Unknown upload_id', status: 'NOT_FOUND' } },
+      }),
+    );
+    await expect(stub.api().uploadJsonl(source(1000), 'run/chunk-00000')).rejects.toMatchObject({
+      name: 'GeminiUnavailableError',
+      message: expect.stringContaining('no longer knows the upload (HTTP 404)'),
+    });
+  });
+
+  it('does not resume a 4xx refusal: it is the pipeline’s GeminiRequestError', async () => {
+    session(() => ({
+      status: 400,
+      body: { error: { code: 400, message: 'bad', status: 'INVALID_ARGUMENT' } },
+    }));
+    await expect(stub.api().uploadJsonl(source(1000), 'run/chunk-00000')).rejects.toMatchObject({
+      name: 'GeminiRequestError',
+    });
+    expect(uploadRequests()).toHaveLength(1);
+  });
+
+  it('fails, as a wait, when the final answer is not `final`', async () => {
+    session(() => ({ headers: { 'x-goog-upload-status': 'active' } }));
+    await expect(stub.api().uploadJsonl(source(1000), 'run/chunk-00000')).rejects.toMatchObject({
+      name: 'GeminiUnavailableError',
+      message: expect.stringContaining('answered with status active'),
     });
   });
 });
