@@ -1,5 +1,5 @@
 /**
- * Submit's upload leg, alone: one chunk of `mib` MiB put in the local S3 (fauxqs), then moved as
+ * Submit's upload leg, alone: one chunk of `mib` MiB put in the local S3 (the runner's, on disk), then moved as
  * Submit moves it ({@link uploadChunk}: `S3ObjectStore` → `GenaiBatchApi`) to two receivers: the
  * Gemini emulator, and a Gemini-protocol receiver that discards (what Submit's own path costs when
  * the receiver is free, as Google's machines are to Lambda). Beside it, its real legs measured
@@ -23,11 +23,11 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { GoogleGenAI } from '@google/genai';
-import { buildApp } from 'fauxqs';
 import { uploadChunk } from '../../lambdas/shared/batch-jobs/upload-chunk.js';
 import { GenaiBatchApi } from '../../lambdas/shared/gemini/genai-batch-api.js';
 import { S3ObjectStore } from '../../lambdas/shared/object-store/s3-object-store.js';
 import { startGeminiEmulator } from '../../local/gemini-emulator/index.js';
+import { startLocalS3 } from '../../local/runner/local-s3.js';
 import { reportResult, workerInput } from '../support/child.js';
 import { interleaved } from '../support/interleaved.js';
 
@@ -229,13 +229,13 @@ const thread = (data: object) =>
   new Worker(fileURLToPath(import.meta.url), { workerData: data, argv: process.argv.slice(2) });
 
 if (isMainThread) {
-  const s3App = buildApp({ logger: false });
-  const s3Url = await s3App.listen({ port: 0, host: '127.0.0.1' });
+  const tmp = await mkdtemp(join(tmpdir(), 'submit-bench-'));
+  const localS3 = await startLocalS3({ port: 0, host: '127.0.0.1', directory: join(tmp, 's3') });
+  const s3Url = localS3.address;
   const emulatorThread = thread({ role: 'emulator' });
   const [emulator] = (await once(emulatorThread, 'message')) as [{ url: string; apiKey: string }];
   const sink = await discardingServer();
   const sinkGemini = await discardingGemini();
-  const tmp = await mkdtemp(join(tmpdir(), 'submit-bench-'));
   try {
     const servers: Servers = {
       role: 'client',
@@ -253,7 +253,7 @@ if (isMainThread) {
     sinkGemini.server.close();
     emulatorThread.postMessage('stop');
     await once(emulatorThread, 'exit');
-    await s3App.close();
+    await localS3.stop();
     await rm(tmp, { recursive: true, force: true });
   }
 } else if ((workerData as { role: string }).role === 'emulator') {
