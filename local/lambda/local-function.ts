@@ -58,7 +58,7 @@ export class LambdaInvocationError extends Error {
 export interface LocalFunction {
   readonly name: string;
   invoke(event: unknown): Promise<unknown>;
-  /** Whether a sandbox is up (started, or warm from an invocation) rather than ended or reclaimed. */
+  /** Whether a sandbox is up: from an invocation until it is reclaimed, crashes or is stopped. */
   readonly warm: boolean;
   /** The highest memory any of its sandboxes reported, at its start or after an invocation; undefined before any did. */
   memoryPeak(): SandboxMemory | undefined;
@@ -86,10 +86,12 @@ interface SandboxMessage {
 }
 
 /**
- * Starts the function's sandbox at once (its cold start overlaps the stack's) and invokes it one
- * event at a time per call. A crash or a timeout ends the sandbox and reports `Lambda.Unknown`, as
- * Step Functions reports out-of-memory errors and timeouts; the next invocation starts a new one,
- * as it does after an idle sandbox was reclaimed.
+ * A function whose sandbox starts on its first invocation, as Lambda starts one, and answers one
+ * event at a time per call. Nothing runs before it is needed: every sandbox is a thread of the one
+ * local process, and one started early would hold its memory through every other step. A crash or
+ * a timeout ends the sandbox and reports `Lambda.Unknown`, as Step Functions reports out-of-memory
+ * errors and timeouts; the next invocation starts a new one, as it does after an idle sandbox was
+ * reclaimed.
  */
 export function startLocalFunction(spec: LocalFunctionSpec): LocalFunction {
   let sandbox: Sandbox | undefined;
@@ -149,7 +151,6 @@ export function startLocalFunction(spec: LocalFunctionSpec): LocalFunction {
     }, spec.reclaimAfterIdleMs);
     current.idleTimer.unref();
   };
-  start();
 
   return {
     name: spec.name,

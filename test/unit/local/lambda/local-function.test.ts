@@ -76,6 +76,19 @@ describe('startLocalFunction', () => {
     }
   });
 
+  it('starts no sandbox before the first invocation, as Lambda starts none', async () => {
+    const file = handlerFile('idle.mjs', 'export const handler = async () => 1;\n');
+    const fn = startLocalFunction({ name: 'stop-batch-jobs', file, environment: {}, timeoutSeconds: 5 });
+    try {
+      expect(fn.warm).toBe(false);
+      expect(fn.memoryPeak()).toBeUndefined();
+      await fn.invoke({});
+      expect(fn.warm).toBe(true);
+    } finally {
+      await fn.stop();
+    }
+  });
+
   it('reclaims a sandbox left idle, so the next invocation starts cold', async () => {
     const file = handlerFile('count.mjs', 'let calls = 0;\nexport const handler = async () => ++calls;\n');
     const fn = startLocalFunction({
