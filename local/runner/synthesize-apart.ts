@@ -13,15 +13,29 @@ import type { CfnTemplate } from '../template/cfn-template.js';
 
 const CHILD = fileURLToPath(new URL('./synthesize-child.mjs', import.meta.url));
 
+let templateOnly: Promise<CfnTemplate> | undefined;
+
 /**
  * The deployable stack's template, synthesized in a child process: bundling skipped, or, given
- * `assemblyDir`, the whole cloud assembly with every function's bundle written there.
+ * `assemblyDir`, the whole cloud assembly with every function's bundle written there. The template
+ * alone is synthesized once per process (the code it describes does not change under a running
+ * process, which has loaded it), so tests that start many pipelines wait for one synth.
  */
-export async function synthesizeApart(options: { readonly assemblyDir?: string } = {}): Promise<CfnTemplate> {
+export function synthesizeApart(options: { readonly assemblyDir?: string } = {}): Promise<CfnTemplate> {
+  if (options.assemblyDir !== undefined) return synthesizeInChild(options.assemblyDir);
+  templateOnly ??= synthesizeInChild(undefined);
+  // A failed synth is not kept: the next pipeline tries again (and reports the error again).
+  templateOnly.catch(() => {
+    templateOnly = undefined;
+  });
+  return templateOnly.then((template) => structuredClone(template));
+}
+
+async function synthesizeInChild(assemblyDir: string | undefined): Promise<CfnTemplate> {
   const scratch = await mkdtemp(join(tmpdir(), 'gemini-batch-synth-'));
   try {
     const templateFile = join(scratch, 'template.json');
-    const argument = JSON.stringify({ templateFile, assemblyDir: options.assemblyDir });
+    const argument = JSON.stringify({ templateFile, assemblyDir });
     // The synth's warnings (and esbuild's, when bundling) reach the terminal as they would in-process.
     const child = spawn(process.execPath, [CHILD, argument], { stdio: ['ignore', 'inherit', 'inherit'] });
     const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve, reject) => {
