@@ -68,18 +68,22 @@ export interface LocalFunction {
 interface Pending {
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: Error) => void;
-  readonly timer: NodeJS.Timeout;
+  /** The invocation's timeout, set once the sandbox has loaded the handler. */
+  timer?: NodeJS.Timeout;
 }
 
 interface Sandbox {
   readonly worker: Worker;
   readonly pending: Map<string, Pending>;
+  /** Resolves once the handler is loaded (or failed to load): the cold start is over. */
+  readonly ready: Promise<void>;
   idleTimer?: NodeJS.Timeout;
 }
 
 /** What the sandbox posts: an invocation's answer, or its readiness; each with its memory so far. */
 interface SandboxMessage {
   readonly id?: string;
+  readonly ready?: boolean;
   readonly result?: unknown;
   readonly error?: LambdaErrorPayload;
   readonly memory?: SandboxMemory;
@@ -121,9 +125,14 @@ export function startLocalFunction(spec: LocalFunctionSpec): LocalFunction {
       },
     });
     const pending = new Map<string, Pending>();
-    const current: Sandbox = { worker, pending };
+    let markReady = () => {};
+    const ready = new Promise<void>((resolve) => {
+      markReady = resolve;
+    });
+    const current: Sandbox = { worker, pending, ready };
     worker.on('message', (message: SandboxMessage) => {
       if (message.memory) peak = highestMemory(peak, message.memory);
+      if (message.ready) markReady();
       if (message.id === undefined) return;
       const waiting = pending.get(message.id);
       if (!waiting) return;
@@ -164,20 +173,26 @@ export function startLocalFunction(spec: LocalFunctionSpec): LocalFunction {
       const { worker, pending } = current;
       const id = randomUUID();
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          pending.delete(id);
-          reject(
-            new LambdaInvocationError({
-              errorType: 'Lambda.Unknown',
-              errorMessage: `Task timed out after ${spec.timeoutSeconds} seconds`,
-              trace: [],
-            }),
-          );
-          // As Lambda does after a timeout: the sandbox is discarded, the next invocation starts cold.
-          void worker.terminate();
-        }, spec.timeoutSeconds * 1000);
-        pending.set(id, { resolve, reject, timer });
+        const invocation: Pending = { resolve, reject };
+        pending.set(id, invocation);
         worker.postMessage({ id, event, requestId: id });
+        // The timeout counts from the end of the cold start, as Lambda's counts the handler's
+        // time and not the init phase: a cold start slowed by a loaded machine is not a timeout.
+        void current.ready.then(() => {
+          if (!pending.has(id)) return;
+          invocation.timer = setTimeout(() => {
+            pending.delete(id);
+            reject(
+              new LambdaInvocationError({
+                errorType: 'Lambda.Unknown',
+                errorMessage: `Task timed out after ${spec.timeoutSeconds} seconds`,
+                trace: [],
+              }),
+            );
+            // As Lambda does after a timeout: the sandbox is discarded, the next invocation starts cold.
+            void worker.terminate();
+          }, spec.timeoutSeconds * 1000);
+        });
       });
     },
     async stop() {

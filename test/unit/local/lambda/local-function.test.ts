@@ -76,6 +76,35 @@ describe('startLocalFunction', () => {
     }
   });
 
+  it('counts the timeout from the end of the cold start, as Lambda counts only the handler', async () => {
+    const file = handlerFile(
+      'slow-init.mjs',
+      'await new Promise((resolve) => setTimeout(resolve, 1500));\nexport const handler = async () => "answered";\n',
+    );
+    const fn = startLocalFunction({ name: 'start-run', file, environment: {}, timeoutSeconds: 1 });
+    try {
+      expect(await fn.invoke({})).toBe('answered');
+    } finally {
+      await fn.stop();
+    }
+  });
+
+  it('times out a handler that runs longer than the timeout', async () => {
+    const file = handlerFile(
+      'slow-handler.mjs',
+      'export const handler = () => new Promise((resolve) => setTimeout(resolve, 5000));\n',
+    );
+    const fn = startLocalFunction({ name: 'poll-batch-jobs', file, environment: {}, timeoutSeconds: 1 });
+    try {
+      await expect(fn.invoke({})).rejects.toMatchObject({
+        name: 'Lambda.Unknown',
+        message: expect.stringContaining('Task timed out after 1 seconds'),
+      });
+    } finally {
+      await fn.stop();
+    }
+  });
+
   it('starts no sandbox before the first invocation, as Lambda starts none', async () => {
     const file = handlerFile('idle.mjs', 'export const handler = async () => 1;\n');
     const fn = startLocalFunction({ name: 'stop-batch-jobs', file, environment: {}, timeoutSeconds: 5 });
