@@ -52,7 +52,7 @@ Exit status: 0 when every line succeeded, 2 when the run completed with errors
  * takes seconds to import, and a user should not wait on a silent terminal.
  */
 async function stackModules() {
-  const [pipeline, template, runner, trigger, report, output, watcher] = await Promise.all([
+  const [pipeline, synthesis, runner, trigger, report, output, watcher] = await Promise.all([
     import('./local-pipeline.js'),
     import('./runner/synthesize-apart.js'),
     import('./runner/template.js'),
@@ -61,7 +61,7 @@ async function stackModules() {
     import('./cli/output-folder.js'),
     import('./runner/upload-watcher.js'),
   ]);
-  return { ...pipeline, ...template, ...runner, ...trigger, ...report, ...output, ...watcher };
+  return { ...pipeline, ...synthesis, ...runner, ...trigger, ...report, ...output, ...watcher };
 }
 
 type StackModules = Awaited<ReturnType<typeof stackModules>>;
