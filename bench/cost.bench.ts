@@ -24,6 +24,7 @@ import { AWS_PRICES, type AwsPrice } from './support/aws-prices.js';
 import { resultOf, runWorker } from './support/child.js';
 import { writeGenerateRequests } from './support/generate.js';
 import { type BenchRow, count, mib, percent, seconds } from './support/table.js';
+import { LOCAL_STACK_NODE_ARGS } from './support/workspace.js';
 import type { E2eWorkerInput, E2eWorkerResult } from './workers/e2e-worker.js';
 
 const MILLION = 1_000_000;
@@ -135,7 +136,10 @@ function cpuAndMemoryByFunction(
 export async function benchCost(dir: string, requests: number): Promise<BenchRow[]> {
   const file = await writeGenerateRequests(join(dir, `cost-${requests}.jsonl`), { requests });
   const input: E2eWorkerInput = { path: file.path, pollWaitMs: POLL_WAIT_MS, measureCost: true };
-  const outcome = await runWorker<E2eWorkerResult>('e2e-worker', input, { pinCpu: false });
+  const outcome = await runWorker<E2eWorkerResult>('e2e-worker', input, {
+    pinCpu: false,
+    nodeArgs: LOCAL_STACK_NODE_ARGS,
+  });
   const run = resultOf(outcome, 'cost run');
   if (run.status !== 'SUCCEEDED') throw new Error(`the measured run ended ${run.status}`);
   const { sizes, taskStates, generateModel } = await deployedFunctions();

@@ -4,7 +4,7 @@
  * Figures are reported, never asserted: a missed target is a finding, not a failure.
  *
  *   --large-mib N      size of the large generate file (default 1024)
- *   --quick            skip the 2 GiB peak-RSS runs
+ *   --quick            skip the 2 GiB peak-RSS runs and the 1 GiB end-to-end run
  *   --only a,b         run only these sections; --skip a,b  run all but these
  *   --e2e-requests N   requests in the local end-to-end run (default 100000)
  *   --cpu-prof DIR     write a V8 CPU profile of every worker into DIR (kept)
@@ -159,7 +159,8 @@ try {
     }
   }
 
-  await section('e2e', () => benchEndToEnd(dir, e2eRequests));
+  // The 1 GiB run is for the whole stack's peak RSS; --quick keeps the timing run only.
+  await section('e2e', () => benchEndToEnd(dir, e2eRequests, values.quick ? undefined : largeMib * MIB));
   await section('cost', () => benchCost(dir, e2eRequests));
   await section('emulator', () => benchEmulator({ largeInputBytes: largeMib * MIB, parentDir: dir }));
 } finally {

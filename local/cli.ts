@@ -52,16 +52,16 @@ Exit status: 0 when every line succeeded, 2 when the run completed with errors
  * takes seconds to import, and a user should not wait on a silent terminal.
  */
 async function stackModules() {
-  const [pipeline, template, runner, trigger, report, output, watcher] = await Promise.all([
+  const [pipeline, synthesis, runner, trigger, report, output, watcher] = await Promise.all([
     import('./local-pipeline.js'),
-    import('./template/synthesize.js'),
+    import('./runner/synthesize-apart.js'),
     import('./runner/template.js'),
     import('./cli/trigger-check.js'),
     import('./cli/run-report.js'),
     import('./cli/output-folder.js'),
     import('./runner/upload-watcher.js'),
   ]);
-  return { ...pipeline, ...template, ...runner, ...trigger, ...report, ...output, ...watcher };
+  return { ...pipeline, ...synthesis, ...runner, ...trigger, ...report, ...output, ...watcher };
 }
 
 type StackModules = Awaited<ReturnType<typeof stackModules>>;
@@ -104,7 +104,7 @@ async function runOneFile(
   outDir: string | undefined,
   options: LocalPipelineOptions,
 ): Promise<number> {
-  const template = stack.synthesizePipelineTemplate();
+  const template = await stack.synthesizeApart();
   const { inputPattern, inputPrefix } = stack.runnerTemplate(template);
   const refusal = stack.triggerRefusal(path, { inputPattern, inputPrefix, bucket: stack.LOCAL_BUCKET });
   if (refusal) {

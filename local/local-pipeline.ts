@@ -24,7 +24,7 @@ import {
   type GeminiEmulatorOptions,
   startGeminiEmulator,
 } from './gemini-emulator/index.js';
-import { type LocalFunction, startLocalFunction } from './lambda/local-function.js';
+import { type LocalFunction, type SandboxMemory, startLocalFunction } from './lambda/local-function.js';
 import { type PublishedEvent, startAwsStandIns } from './runner/aws-stand-ins.js';
 import { objectCreatedEvent, sequencer } from './runner/events.js';
 import { executions as executionRecords } from './runner/executions.js';
@@ -51,12 +51,16 @@ import { type ProgressEvent, type TaskHandler, taskHandlers } from './runner/tas
 import { functionCode, pipelineCode, runnerTemplate, START_RUN_FUNCTION } from './runner/template.js';
 import type { CfnTemplate } from './template/cfn-template.js';
 
+export type { SandboxMemory } from './lambda/local-function.js';
 export type { ExecutionStatus } from './runner/events.js';
 export type { GeminiEndpoint } from './runner/function-environment.js';
 export type { DeliveryOutcome } from './runner/rules.js';
 export type { RunOutcome } from './runner/runs.js';
 export type { ProgressEvent, TaskHandler } from './runner/task-handlers.js';
 export { LOCAL_BUCKET };
+
+/** See {@link LocalPipelineOptions.sandboxIdleMs}. */
+const DEFAULT_SANDBOX_IDLE_MS = 2000;
 
 export interface LocalPipelineOptions {
   /**
@@ -110,6 +114,14 @@ export interface LocalPipelineOptions {
   readonly executionTimeoutSeconds?: number;
   /** Settings to give the functions over the synthesized stack's, e.g. small chunk limits in tests. */
   readonly environment?: Readonly<Record<string, string>>;
+  /**
+   * A function's sandbox idle this long after an invocation is reclaimed, and its next invocation
+   * starts cold. Lambda reclaims idle sandboxes after minutes; here every sandbox shares the
+   * stack's one process, so a finished step's memory is given back within seconds. The poll loop
+   * calls Poll far more often, so it stays warm.
+   * @default 2000
+   */
+  readonly sandboxIdleMs?: number;
 }
 
 export interface LocalPipeline {
@@ -153,6 +165,8 @@ export interface LocalPipeline {
   readObject(key: string): Promise<string | undefined>;
   /** Streams an object to a local file; false when there is no such object. */
   downloadObject(key: string, path: string): Promise<boolean>;
+  /** Each function's sandbox memory at its highest (`local/lambda/`), by function name. */
+  sandboxMemory(): Record<string, SandboxMemory | undefined>;
   close(): Promise<void>;
 }
 
@@ -214,6 +228,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
         ...code,
         timeoutSeconds: fn.timeoutSeconds,
         memorySizeMb: fn.memorySizeMb,
+        reclaimAfterIdleMs: options.sandboxIdleMs ?? DEFAULT_SANDBOX_IDLE_MS,
         environment,
       }),
     );
@@ -307,6 +322,7 @@ export async function startLocalPipeline(options: LocalPipelineOptions = {}): Pr
       if (!delivery.runId) throw new Error(`uploading ${key} started no run: the rule did not match it`);
       return pipelineRuns.waitFor(delivery.runId);
     },
+    sandboxMemory: () => Object.fromEntries([...functions.values()].map((fn) => [fn.name, fn.memoryPeak()])),
     async close() {
       await pipelineRuns.settled();
       await Promise.all([...functions.values()].map((fn) => fn.stop()));

@@ -2,8 +2,10 @@
  * One file through the whole local pipeline (synthesized state machine, in-process S3, Gemini
  * emulator at zero job timings and raised enqueued-token caps), in its own process so that its
  * peak RSS is the whole local stack's (the functions run in worker threads of this process) and
- * nothing else's. Reports upload → manifest time, the stack's start-up apart, and where the run's
- * time went per state.
+ * nothing else's. Reports upload → manifest time, the stack's start-up apart, where the run's
+ * time went per state, and what each sandbox and the stack's own thread held at their highest. The
+ * stack is synthesized in a child process before it starts (`local/runner/synthesize-apart.ts`),
+ * as `cdk synth` runs apart from what it builds, so the synth's memory is not the stack's.
  *
  * `runFile` uploads as any client sends 100 MiB, in parts (the local S3 server, like S3, limits
  * single requests), then delivers S3's "Object Created" event to the rule.
@@ -11,8 +13,9 @@
  * For the cost figure (`measureCost`) it also counts the functions' S3 requests and measures,
  * per Task state, the CPU time of the function sandboxes and how far the process's RSS rose.
  */
+import { getHeapStatistics } from 'node:v8';
 import { DEFAULT_ENQUEUED_TOKEN_LIMITS } from '../../local/gemini-emulator/index.js';
-import { startLocalPipeline } from '../../local/local-pipeline.js';
+import { type SandboxMemory, startLocalPipeline } from '../../local/local-pipeline.js';
 import { reportResult, workerInput } from '../support/child.js';
 import { countOtherThreadsS3Requests } from '../support/request-counter.js';
 import { type TaskMeasures, TaskMeter } from '../support/task-meter.js';
@@ -36,6 +39,13 @@ export interface E2eWorkerResult {
   readonly s3Requests?: Record<string, number>;
   /** Each Task's sandbox CPU time and RSS rise (when counted). */
   readonly tasks?: TaskMeasures;
+  /** Each function's sandbox at its highest (its isolate: heap and Buffers), by function name. */
+  readonly sandboxes: Record<string, SandboxMemory | undefined>;
+  /**
+   * The stack's own thread (local S3, Gemini emulator, state machine, runner) at its highest:
+   * committed heap and Buffers, sampled every 100 ms.
+   */
+  readonly mainThread: { readonly committedHeapBytes: number; readonly externalBytes: number };
 }
 
 const UNLIMITED = 1e15;
@@ -47,6 +57,14 @@ const stateCalls: Record<string, number> = {};
 const s3Counter = measureCost ? countOtherThreadsS3Requests() : undefined;
 // Only when counting: a 20 ms timer and /proc reads are not free, and the timing run stays bare.
 const meter = measureCost ? new TaskMeter() : undefined;
+
+const mainThread = { committedHeapBytes: 0, externalBytes: 0 };
+const sampleMainThread = () => {
+  const heap = getHeapStatistics();
+  mainThread.committedHeapBytes = Math.max(mainThread.committedHeapBytes, heap.total_heap_size);
+  mainThread.externalBytes = Math.max(mainThread.externalBytes, heap.external_memory);
+};
+const mainThreadSampler = setInterval(sampleMainThread, 100);
 
 const setupStarted = performance.now();
 const pipeline = await startLocalPipeline({
@@ -87,9 +105,12 @@ try {
     stateCalls,
     s3Requests: s3Counter?.counts(),
     tasks: meter?.measures(),
+    sandboxes: pipeline.sandboxMemory(),
+    mainThread,
   };
   reportResult(result);
 } finally {
+  clearInterval(mainThreadSampler);
   meter?.stop();
   s3Counter?.stop();
   await pipeline.close();

@@ -8,6 +8,9 @@
 import { randomUUID } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { functionArnOf } from '../runner/local-aws.js';
+import { highestMemory, type SandboxMemory, sandboxResourceLimits } from './sandbox-memory.js';
+
+export type { SandboxMemory } from './sandbox-memory.js';
 
 const WORKER = new URL('./worker.mjs', import.meta.url);
 
@@ -22,8 +25,15 @@ export interface LocalFunctionSpec {
   /** The whole environment the function sees. */
   readonly environment: Readonly<Record<string, string>>;
   readonly timeoutSeconds: number;
-  /** @default 128 */
+  /** Also the sandbox's heap limit (`sandbox-memory.ts`). @default 128 */
   readonly memorySizeMb?: number;
+  /**
+   * A sandbox left idle this long after an invocation is ended, as Lambda reclaims idle sandboxes
+   * (after minutes there; sooner here, where every sandbox's memory is one process's), and the
+   * next invocation starts cold.
+   * @default - never
+   */
+  readonly reclaimAfterIdleMs?: number;
 }
 
 /** What Lambda's Node.js runtime reports for a thrown error, and Step Functions receives. */
@@ -48,22 +58,49 @@ export class LambdaInvocationError extends Error {
 export interface LocalFunction {
   readonly name: string;
   invoke(event: unknown): Promise<unknown>;
+  /** Whether a sandbox is up: from an invocation until it is reclaimed, crashes or is stopped. */
+  readonly warm: boolean;
+  /** The highest memory any of its sandboxes reported, at its start or after an invocation; undefined before any did. */
+  memoryPeak(): SandboxMemory | undefined;
   stop(): Promise<void>;
 }
 
 interface Pending {
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: Error) => void;
-  readonly timer: NodeJS.Timeout;
+  /** The invocation's timeout, set once the sandbox has loaded the handler. */
+  timer?: NodeJS.Timeout;
+}
+
+interface Sandbox {
+  readonly worker: Worker;
+  readonly pending: Map<string, Pending>;
+  /** Resolves once the handler is loaded (or failed to load): the cold start is over. */
+  readonly ready: Promise<void>;
+  idleTimer?: NodeJS.Timeout;
+}
+
+/** What the sandbox posts: an invocation's answer, or its readiness; each with its memory so far. */
+interface SandboxMessage {
+  readonly id?: string;
+  readonly ready?: boolean;
+  readonly result?: unknown;
+  readonly error?: LambdaErrorPayload;
+  readonly memory?: SandboxMemory;
 }
 
 /**
- * Starts the function's sandbox at once (its cold start overlaps the stack's) and invokes it one
- * event at a time per call. A crash or a timeout ends the sandbox and reports `Lambda.Unknown`, as
- * Step Functions reports out-of-memory errors and timeouts; the next invocation starts a new one.
+ * A function whose sandbox starts on its first invocation, as Lambda starts one, and answers one
+ * event at a time per call. Nothing runs before it is needed: every sandbox is a thread of the one
+ * local process, and one started early would hold its memory through every other step. A crash or
+ * a timeout ends the sandbox and reports `Lambda.Unknown`, as Step Functions reports out-of-memory
+ * errors and timeouts; the next invocation starts a new one, as it does after an idle sandbox was
+ * reclaimed.
  */
 export function startLocalFunction(spec: LocalFunctionSpec): LocalFunction {
-  let sandbox: { readonly worker: Worker; readonly pending: Map<string, Pending> } | undefined;
+  let sandbox: Sandbox | undefined;
+  let peak: SandboxMemory | undefined;
+  const memorySizeMb = spec.memorySizeMb ?? 128;
 
   const crash = (pending: Map<string, Pending>, message: string) => {
     for (const { reject, timer } of pending.values()) {
@@ -76,19 +113,26 @@ export function startLocalFunction(spec: LocalFunctionSpec): LocalFunction {
   const start = () => {
     const worker = new Worker(WORKER, {
       env: { ...spec.environment },
+      resourceLimits: sandboxResourceLimits(memorySizeMb, spec.environment.NODE_OPTIONS),
       workerData: {
         file: spec.file,
         exportName: spec.exportName ?? 'handler',
         typescript: spec.file.endsWith('.ts'),
         functionName: spec.name,
         functionArn: functionArnOf(spec.name),
-        memorySizeMb: spec.memorySizeMb ?? 128,
+        memorySizeMb,
         timeoutSeconds: spec.timeoutSeconds,
       },
     });
     const pending = new Map<string, Pending>();
-    const current = { worker, pending };
-    worker.on('message', (message: { id?: string; result?: unknown; error?: LambdaErrorPayload }) => {
+    let markReady = () => {};
+    const ready = new Promise<void>((resolve) => {
+      markReady = resolve;
+    });
+    const current: Sandbox = { worker, pending, ready };
+    worker.on('message', (message: SandboxMessage) => {
+      if (message.memory) peak = highestMemory(peak, message.memory);
+      if (message.ready) markReady();
       if (message.id === undefined) return;
       const waiting = pending.get(message.id);
       if (!waiting) return;
@@ -96,37 +140,59 @@ export function startLocalFunction(spec: LocalFunctionSpec): LocalFunction {
       clearTimeout(waiting.timer);
       if (message.error) waiting.reject(new LambdaInvocationError(message.error));
       else waiting.resolve(message.result);
+      if (pending.size === 0) reclaimWhenIdle(current);
     });
     worker.on('error', (error) => crash(pending, `${spec.name} crashed: ${error.message}`));
     worker.on('exit', (code) => {
+      clearTimeout(current.idleTimer);
       if (sandbox === current) sandbox = undefined;
       crash(pending, `${spec.name} exited with code ${code} before answering`);
     });
     sandbox = current;
     return current;
   };
-  start();
+  const reclaimWhenIdle = (current: Sandbox) => {
+    if (spec.reclaimAfterIdleMs === undefined) return;
+    current.idleTimer = setTimeout(() => {
+      if (current.pending.size > 0) return;
+      if (sandbox === current) sandbox = undefined;
+      void current.worker.terminate();
+    }, spec.reclaimAfterIdleMs);
+    current.idleTimer.unref();
+  };
 
   return {
     name: spec.name,
+    get warm() {
+      return sandbox !== undefined;
+    },
+    memoryPeak: () => peak,
     invoke(event) {
-      const { worker, pending } = sandbox ?? start();
+      const current = sandbox ?? start();
+      clearTimeout(current.idleTimer);
+      const { worker, pending } = current;
       const id = randomUUID();
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          pending.delete(id);
-          reject(
-            new LambdaInvocationError({
-              errorType: 'Lambda.Unknown',
-              errorMessage: `Task timed out after ${spec.timeoutSeconds} seconds`,
-              trace: [],
-            }),
-          );
-          // As Lambda does after a timeout: the sandbox is discarded, the next invocation starts cold.
-          void worker.terminate();
-        }, spec.timeoutSeconds * 1000);
-        pending.set(id, { resolve, reject, timer });
+        const invocation: Pending = { resolve, reject };
+        pending.set(id, invocation);
         worker.postMessage({ id, event, requestId: id });
+        // The timeout counts from the end of the cold start, as Lambda's counts the handler's
+        // time and not the init phase: a cold start slowed by a loaded machine is not a timeout.
+        void current.ready.then(() => {
+          if (!pending.has(id)) return;
+          invocation.timer = setTimeout(() => {
+            pending.delete(id);
+            reject(
+              new LambdaInvocationError({
+                errorType: 'Lambda.Unknown',
+                errorMessage: `Task timed out after ${spec.timeoutSeconds} seconds`,
+                trace: [],
+              }),
+            );
+            // As Lambda does after a timeout: the sandbox is discarded, the next invocation starts cold.
+            void worker.terminate();
+          }, spec.timeoutSeconds * 1000);
+        });
       });
     },
     async stop() {

@@ -9,6 +9,7 @@
  * it. Source handlers (`.ts`) are loaded through tsx's loader, registered in this thread only.
  */
 import { pathToFileURL } from 'node:url';
+import { getHeapStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 
 const { file, exportName, typescript, functionName, functionArn, memorySizeMb, timeoutSeconds } = workerData;
@@ -44,6 +45,20 @@ function reported(error) {
   };
 }
 
+/**
+ * This isolate's memory at its highest, sampled while it runs and sent with every answer, so the
+ * runner can say which sandbox held what (RSS is the process's, shared by every sandbox).
+ */
+const peak = { usedHeapBytes: 0, committedHeapBytes: 0, externalBytes: 0 };
+function memorySoFar() {
+  const heap = getHeapStatistics();
+  peak.usedHeapBytes = Math.max(peak.usedHeapBytes, heap.used_heap_size);
+  peak.committedHeapBytes = Math.max(peak.committedHeapBytes, heap.total_heap_size);
+  peak.externalBytes = Math.max(peak.externalBytes, heap.external_memory);
+  return { ...peak };
+}
+setInterval(memorySoFar, 100).unref();
+
 parentPort.on('message', async ({ id, event, requestId }) => {
   const deadline = Date.now() + timeoutSeconds * 1000;
   const context = {
@@ -60,9 +75,9 @@ parentPort.on('message', async ({ id, event, requestId }) => {
   try {
     if (loadError) throw loadError;
     const result = await handler(event, context);
-    parentPort.postMessage({ id, result: result === undefined ? null : result });
+    parentPort.postMessage({ id, result: result === undefined ? null : result, memory: memorySoFar() });
   } catch (error) {
-    parentPort.postMessage({ id, error: reported(error) });
+    parentPort.postMessage({ id, error: reported(error), memory: memorySoFar() });
   }
 });
-parentPort.postMessage({ ready: true });
+parentPort.postMessage({ ready: true, memory: memorySoFar() });

@@ -15,13 +15,10 @@ import {
   kebabCase,
   stateMachineDefinition,
 } from '../template/state-machine-definition.js';
-import {
-  cloudAssemblyTemplateFile,
-  synthesizeCloudAssembly,
-  synthesizePipelineTemplate,
-} from '../template/synthesize.js';
+import { cloudAssemblyTemplateFile } from '../template/synthesize.js';
 import { type TemplateFunction, templateFunctions } from '../template/template-functions.js';
 import { LOCAL_BUCKET, LOCAL_STATE_MACHINE_ARN } from './local-aws.js';
+import { synthesizeApart } from './synthesize-apart.js';
 
 /** The function that turns events into executions: the rules' one target. */
 export const START_RUN_FUNCTION = 'start-run';
@@ -40,15 +37,18 @@ export interface PipelineCode {
   readonly assemblyDir?: string;
 }
 
-/** Synthesizes the template (and the bundles, for bundled code), or reads an assembly's. */
+/**
+ * Synthesizes the template (and the bundles, for bundled code) in a child process
+ * (`synthesize-apart.ts`), or reads an assembly's.
+ */
 export async function pipelineCode(source: CodeSource, scratch: string): Promise<PipelineCode> {
-  if ((source.code ?? 'source') === 'source') return { template: synthesizePipelineTemplate() };
+  if ((source.code ?? 'source') === 'source') return { template: await synthesizeApart() };
   if (source.assemblyDir) {
     const text = await readFile(cloudAssemblyTemplateFile(source.assemblyDir), 'utf8');
     return { template: JSON.parse(text) as CfnTemplate, assemblyDir: source.assemblyDir };
   }
   const assemblyDir = join(scratch, 'cdk.out');
-  return { template: synthesizeCloudAssembly(assemblyDir), assemblyDir };
+  return { template: await synthesizeApart({ assemblyDir }), assemblyDir };
 }
 
 /** Where a function's code is: its bundle in the assembly, or its source file. */
