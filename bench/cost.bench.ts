@@ -14,7 +14,7 @@
  * arrive as files the size of the measured one.
  */
 import { join } from 'node:path';
-import { STATE_NAMES } from '../infra/constructs/workflow.js';
+import { STATE_NAMES } from '../infra/names.js';
 import { DEFAULT_BATCH_PRICES } from '../lambdas/shared/pricing/batch-prices.js';
 import { estimateCost } from '../lambdas/shared/pricing/cost-estimate.js';
 import { emptyModelUsage } from '../lambdas/shared/run/work-records.js';

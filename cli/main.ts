@@ -5,7 +5,7 @@
  * codes `npm start` uses.
  */
 import { parseArgs } from 'node:util';
-import { DEFAULT_STACK_ID } from '../infra/config.js';
+import { DEFAULT_STACK_ID } from '../infra/names.js';
 import { formatCost, RUN_EXIT_CODES, runSummary, table, USAGE_EXIT_CODE } from './format.js';
 import { cancelRun, downloadResults, listRuns } from './manage.js';
 import { CliUsageError, findStack } from './stack.js';

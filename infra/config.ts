@@ -3,6 +3,7 @@ import {
   type GeminiBatchPipelineProps,
   PIPELINE_DEFAULTS,
 } from './constructs/gemini-batch-pipeline.js';
+import { DEFAULT_STACK_ID } from './names.js';
 
 /**
  * What the deployable stack is built from: the construct's props that have a default (documented
@@ -45,9 +46,6 @@ export const DEFAULT_PIPELINE_CONFIG: PipelineConfig = {
   workExpiration: PIPELINE_DEFAULTS.workExpiration,
   logRetention: PIPELINE_DEFAULTS.logRetention,
 };
-
-/** The default stack id (and CloudFormation stack name). */
-export const DEFAULT_STACK_ID = 'GeminiBatchPipeline';
 
 /** The pipeline settings: the defaults with `overrides` on top. */
 export function pipelineConfig(overrides: Partial<PipelineConfig> = {}): PipelineConfig {

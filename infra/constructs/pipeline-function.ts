@@ -8,9 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE } from '../../lambdas/shared/runtime/metric-names.js';
 import { STUBBED_MODULES } from '../bundling/stubbed-modules.js';
-
-/** The repository root: `lambdas/`, `package-lock.json` and `tsconfig.json` live here. */
-export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+import { FUNCTION_FOLDER_METADATA, REPO_ROOT } from '../names.js';
 
 /**
  * V8 heap flags every function runs with (its `NODE_OPTIONS`), and the bench's Prepare and Collect
@@ -26,12 +24,6 @@ export const HEAP_NODE_OPTIONS = '--max-semi-space-size=16';
 
 /** The service name every function logs and traces under (Powertools). */
 export const POWERTOOLS_SERVICE_NAME = 'gemini-batch-pipeline';
-
-/**
- * Template metadata naming the `lambdas/` folder a function's code comes from: how the local runner
- * finds each function of a synthesized template, and its bundle in the cloud assembly.
- */
-export const FUNCTION_FOLDER_METADATA = 'gemini-batch-pipeline:function';
 
 /** `lambdas/<name>/handler.ts`, exporting `handler`: where a function's code lives. */
 export function handlerEntry(name: string): string {

@@ -5,29 +5,9 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { ERROR_NAMES } from '../../lambdas/shared/errors.js';
+import { STATE_NAMES } from '../names.js';
 import { invokeTask } from './invoke-task.js';
 import { acknowledge, acknowledgeWildcards } from './nag.js';
-
-/**
- * The state names: part of the workflow's contract. The local runner maps a Task state to its
- * function folder by kebab-casing the name (`Prepare Requests` → `lambdas/prepare-requests/`) and
- * shortens the Wait state by name. Choices end with `?`.
- */
-export const STATE_NAMES = {
-  salvageRun: 'Salvage Run?',
-  prepareRequests: 'Prepare Requests',
-  submitBatchJobs: 'Submit Batch Jobs',
-  startPolling: 'Start Polling',
-  waitForJobs: 'Wait For Jobs',
-  pollBatchJobs: 'Poll Batch Jobs',
-  allJobsDone: 'All Jobs Done?',
-  stopBatchJobs: 'Stop Batch Jobs',
-  collectResults: 'Collect Results',
-  finalizeRun: 'Finalize Run',
-  runFailedChoice: 'Run Failed?',
-  runFailed: 'Run Failed',
-  runSucceeded: 'Run Succeeded',
-} as const;
 
 /** The error the execution fails with when the run failed; the manifest says why. */
 const RUN_FAILED_ERROR = 'RunFailedError';

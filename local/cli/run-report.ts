@@ -3,7 +3,7 @@
  * when the run has ended. Numbers are written for people: counts with separators, a cost always
  * shown, however small.
  */
-import { STATE_NAMES } from '../../infra/constructs/workflow.js';
+import { STATE_NAMES } from '../../infra/names.js';
 import type { Manifest } from '../../lambdas/finalize-run/finalize-run.js';
 import type { PollState, PreparedRun } from '../../lambdas/shared/run/state-payloads.js';
 import type { ProgressEvent, RunOutcome } from '../local-pipeline.js';

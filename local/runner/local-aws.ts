@@ -1,5 +1,5 @@
 /** The AWS account, region and names the local runner gives its stand-ins for AWS. */
-import { SYNTH_ACCOUNT, SYNTH_REGION } from '../template/synthesize.js';
+import { SYNTH_ACCOUNT, SYNTH_REGION } from '../template/synth-target.js';
 
 export const LOCAL_REGION = SYNTH_REGION;
 export const LOCAL_ACCOUNT = SYNTH_ACCOUNT;

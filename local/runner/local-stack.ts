@@ -1,5 +1,5 @@
 /** The local stack as CloudFormation describes it: the deployed stack's name and the outputs operators read. */
-import { DEFAULT_STACK_ID } from '../../infra/config.js';
+import { DEFAULT_STACK_ID } from '../../infra/names.js';
 import { STACK_OUTPUTS } from '../../infra/stack-outputs.js';
 import type { LocalStack } from './cloudformation-stand-in.js';
 import { LOCAL_ACCOUNT, LOCAL_BUCKET, LOCAL_REGION, LOCAL_STATE_MACHINE_ARN } from './local-aws.js';

@@ -10,7 +10,7 @@ import {
   StateMachine,
   type StateMachineDefinition,
 } from 'aws-local-stepfunctions';
-import { STATE_NAMES } from '../../infra/constructs/workflow.js';
+import { STATE_NAMES } from '../../infra/names.js';
 import type { Manifest } from '../../lambdas/finalize-run/finalize-run.js';
 import { resultKeys } from '../../lambdas/shared/run/bucket-layout.js';
 import type { RunInput } from '../../lambdas/shared/run/state-payloads.js';

@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../../infra/constructs/pipeline-function.js';
+import { REPO_ROOT } from '../../infra/names.js';
 import { ENV } from '../../lambdas/shared/runtime/env.js';
 import type { CfnTemplate } from '../template/cfn-template.js';
 import type { EventPattern } from '../template/event-pattern.js';
@@ -15,7 +15,7 @@ import {
   kebabCase,
   stateMachineDefinition,
 } from '../template/state-machine-definition.js';
-import { cloudAssemblyTemplateFile } from '../template/synthesize.js';
+import { cloudAssemblyTemplateFile } from '../template/synth-target.js';
 import { type TemplateFunction, templateFunctions } from '../template/template-functions.js';
 import { LOCAL_BUCKET, LOCAL_STATE_MACHINE_ARN } from './local-aws.js';
 import { synthesizeApart } from './synthesize-apart.js';

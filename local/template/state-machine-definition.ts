@@ -4,7 +4,7 @@
  */
 import { type CfnTemplate, singleResource } from './cfn-template.js';
 import { isRecord } from './json-value.js';
-import { SYNTH_ACCOUNT, SYNTH_REGION } from './synthesize.js';
+import { SYNTH_ACCOUNT, SYNTH_REGION } from './synth-target.js';
 
 /** A state of an Amazon States Language definition (JSONPath), loosely typed. */
 export interface AslState {

@@ -6,15 +6,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
-import { DEFAULT_STACK_ID, type PipelineConfig, pipelineConfig } from '../../infra/config.js';
-import { REPO_ROOT } from '../../infra/constructs/pipeline-function.js';
+import { type PipelineConfig, pipelineConfig } from '../../infra/config.js';
 import { GeminiBatchPipelineStack } from '../../infra/gemini-batch-pipeline-stack.js';
+import { DEFAULT_STACK_ID, REPO_ROOT } from '../../infra/names.js';
 import type { CfnTemplate } from './cfn-template.js';
-
-/** The account every in-process synth uses, so templates are deterministic. */
-export const SYNTH_ACCOUNT = '000000000000';
-/** The region every in-process synth uses. */
-export const SYNTH_REGION = 'us-east-1';
+import { SYNTH_ACCOUNT, SYNTH_REGION } from './synth-target.js';
 
 /** Options of {@link synthesizePipelineTemplate}: the deployable stack's config, any part of it. */
 export type SynthesizeOptions = Partial<PipelineConfig>;
@@ -70,9 +66,4 @@ function synthesize(
   });
   // Read while the assembly directory still exists: the artifact loads its template lazily.
   return app.synth().getStackArtifact(stack.artifactId).template as CfnTemplate;
-}
-
-/** The template of a cloud assembly written by {@link synthesizeCloudAssembly}. */
-export function cloudAssemblyTemplateFile(assemblyDir: string): string {
-  return join(assemblyDir, `${DEFAULT_STACK_ID}.template.json`);
 }

@@ -1,5 +1,5 @@
 /** The pipeline's functions as a synthesized template declares them: what running one offline needs. */
-import { FUNCTION_FOLDER_METADATA } from '../../infra/constructs/pipeline-function.js';
+import { FUNCTION_FOLDER_METADATA } from '../../infra/names.js';
 import type { CfnTemplate } from './cfn-template.js';
 
 /** One function of a synthesized template, as far as running it offline needs. */

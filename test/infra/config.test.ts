@@ -5,7 +5,7 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CURRENTLY_RECOMMENDED_FLAGS } from 'aws-cdk-lib/cx-api';
 import { describe, expect, it } from 'vitest';
 import { appConfig, pipelineConfig } from '../../infra/config.js';
-import { REPO_ROOT } from '../../infra/constructs/pipeline-function.js';
+import { REPO_ROOT } from '../../infra/names.js';
 
 const noContext = () => undefined;
 

@@ -10,7 +10,8 @@ import {
   type PipelineFunctionName,
 } from '../../infra/constructs/gemini-batch-pipeline.js';
 import type { CfnTemplate } from '../../local/template/cfn-template.js';
-import { cdkJsonContext, SYNTH_ACCOUNT, SYNTH_REGION } from '../../local/template/synthesize.js';
+import { SYNTH_ACCOUNT, SYNTH_REGION } from '../../local/template/synth-target.js';
+import { cdkJsonContext } from '../../local/template/synthesize.js';
 
 /**
  * Where this test process's apps write their cloud assemblies. Without an outdir CDK makes a new

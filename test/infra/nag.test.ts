@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pipelineConfig } from '../../infra/config.js';
 import { GeminiBatchPipeline } from '../../infra/constructs/gemini-batch-pipeline.js';
 import { GeminiBatchPipelineStack } from '../../infra/gemini-batch-pipeline-stack.js';
-import { cdkJsonContext, SYNTH_ACCOUNT, SYNTH_REGION } from '../../local/template/synthesize.js';
+import { SYNTH_ACCOUNT, SYNTH_REGION } from '../../local/template/synth-target.js';
+import { cdkJsonContext } from '../../local/template/synthesize.js';
 
 /** AwsSolutions with acknowledgements ignored: records every finding the rules raise. */
 class RawAwsSolutionsFindings extends AwsSolutionsChecks {

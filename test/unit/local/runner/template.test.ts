@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { FUNCTION_FOLDER_METADATA } from '../../../../infra/constructs/pipeline-function.js';
+import { FUNCTION_FOLDER_METADATA } from '../../../../infra/names.js';
 import { functionCode, runnerTemplate } from '../../../../local/runner/template.js';
 import type { CfnTemplate } from '../../../../local/template/cfn-template.js';
 import { synthesizePipelineTemplate } from '../../../../local/template/synthesize.js';
