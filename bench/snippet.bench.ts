@@ -26,10 +26,12 @@ async function oneResultsFile(workspace: LargeFileWorkspace): Promise<{ path: st
   const [only] = resultsFiles;
   if (only && resultsFiles.length === 1) return { path: only.path, joined: false };
   const path = join(workspace.dir, 'all-results.jsonl');
-  const out = createWriteStream(path);
-  for (const file of resultsFiles) await pipeline(createReadStream(file.path), out, { end: false });
-  out.end();
-  await new Promise<void>((resolve) => out.once('close', () => resolve()));
+  // One pipeline over every file in turn: a pipeline per file with `end: false` left its listeners
+  // on the shared write stream (Node's MaxListenersExceededWarning past ten files).
+  async function* everyFile() {
+    for (const file of resultsFiles) yield* createReadStream(file.path);
+  }
+  await pipeline(everyFile, createWriteStream(path));
   return { path, joined: true };
 }
 
