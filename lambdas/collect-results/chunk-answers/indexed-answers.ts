@@ -3,7 +3,8 @@ import { readResultLines } from '../../shared/batch-jobs/result-file.js';
 import type { KeyAtLine } from '../../shared/run/chunk-keys-file.js';
 import { parseResult } from '../result-formats.js';
 import { type Answer, answerOrNoResult, type ChunkReading } from './key-answers.js';
-import { type KeyedLine, keyedLine, readKeyedLine } from './result-lines.js';
+import { PositionedLines } from './positioned-lines.js';
+import { type KeyedLinePosition, keyedLine, readKeyedLine } from './result-lines.js';
 
 /** Where a result file fell out of step with its chunk's keys, and what is left to answer. */
 export interface OutOfStep {
@@ -19,7 +20,8 @@ export interface OutOfStep {
 /**
  * Answers the remaining keys from a result file that is not in request order: one pass indexes the
  * byte position of each key's first answer (strangers go to unmatched.jsonl), then each key's
- * answer is read by position. Memory holds one entry per key of this chunk, not the answers.
+ * answer is read by position, through a few cached blocks. Memory holds one position per key of
+ * this chunk, not the answers.
  *
  * A key answered more than once: a line read in step, at its request's place (before line
  * `inStepBefore`), was already used and its repeats are DUPLICATE_KEY; out of step, where position
@@ -32,17 +34,26 @@ export async function* indexedAnswers(
   from: OutOfStep,
 ): AsyncGenerator<Answer> {
   const { format, unmatched } = reading;
-  const positions = new Map<string, KeyedLine>();
+  const positions = new Map<string, KeyedLinePosition>();
   /** Keys with different answers, and how many answers carry each. */
   const ambiguous = new Map<string, number>();
   const file = await open(path);
+  const lines = new PositionedLines(
+    async (buffer, position) => (await file.read(buffer, 0, buffer.length, position)).bytesRead,
+  );
   try {
     for await (const line of readResultLines(path)) {
       const found = await keyedLine(reading, line, from.known);
       if (!found) continue;
       const first = positions.get(found.key);
       if (!first) {
-        positions.set(found.key, found);
+        // The position only: the text is read again when the key's turn comes.
+        positions.set(found.key, {
+          key: found.key,
+          line: found.line,
+          offset: found.offset,
+          length: found.length,
+        });
         continue;
       }
       const seen = ambiguous.get(found.key);
@@ -50,7 +61,7 @@ export async function* indexedAnswers(
         first.line >= from.inStepBefore &&
         (seen !== undefined ||
           first.length !== found.length ||
-          (await readKeyedLine(file, first)) !== found.text);
+          (await readKeyedLine(lines, first)) !== found.text);
       if (differs) ambiguous.set(found.key, (seen ?? 1) + 1);
       await unmatched.keep(
         { reason: differs ? 'AMBIGUOUS_KEY' : 'DUPLICATE_KEY', line: found.line, key: found.key },
@@ -64,10 +75,10 @@ export async function* indexedAnswers(
       const at = positions.get(key);
       const answers = ambiguous.get(key);
       if (at && answers !== undefined) {
-        await unmatched.keep({ reason: 'AMBIGUOUS_KEY', line: at.line, key }, await readKeyedLine(file, at));
+        await unmatched.keep({ reason: 'AMBIGUOUS_KEY', line: at.line, key }, await readKeyedLine(lines, at));
         yield reading.answers.unanswered(next, unmatched.ambiguousMessage(answers));
       } else {
-        const raw = at && (await readKeyedLine(file, at));
+        const raw = at && (await readKeyedLine(lines, at));
         const result = raw === undefined ? undefined : parseResult(raw);
         yield answerOrNoResult(
           reading,

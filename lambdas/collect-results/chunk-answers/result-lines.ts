@@ -1,16 +1,20 @@
-import type { FileHandle } from 'node:fs/promises';
 import type { JsonlLine } from '../../shared/jsonl.js';
 import { parseResult } from '../result-formats.js';
 import { keptKey, strayReason } from '../unmatched.js';
 import type { ChunkReading } from './key-answers.js';
+import type { PositionedLines } from './positioned-lines.js';
 
-/** A result line carrying a key of this chunk, and where it is in the file. */
-export interface KeyedLine {
+/** Where a result line carrying a key of this chunk is in the file. */
+export interface KeyedLinePosition {
   readonly key: string;
-  readonly text: string;
   readonly line: number;
   readonly offset: number;
   readonly length: number;
+}
+
+/** A result line carrying a key of this chunk, with its text. */
+export interface KeyedLine extends KeyedLinePosition {
+  readonly text: string;
 }
 
 /**
@@ -40,8 +44,6 @@ export async function keyedLine(
 }
 
 /** A keyed line's text, read again by its position. */
-export async function readKeyedLine(file: FileHandle, at: KeyedLine): Promise<string> {
-  const bytes = Buffer.alloc(at.length);
-  await file.read(bytes, 0, at.length, at.offset);
-  return bytes.toString('utf8');
+export function readKeyedLine(lines: PositionedLines, at: KeyedLinePosition): Promise<string> {
+  return lines.text(at.offset, at.length);
 }
