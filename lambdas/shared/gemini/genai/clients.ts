@@ -57,19 +57,20 @@ export class GeminiRest {
    * `x-goog-upload-url` header is where the bytes go.
    */
   async startUpload(file: { displayName: string; mimeType: string; bytes: number }): Promise<Response> {
-    const response = await fetch(`${this.#baseUrl}/upload/${GEMINI_API_VERSION}/files`, {
-      method: 'POST',
-      headers: {
-        'x-goog-api-key': this.#apiKey,
-        'content-type': 'application/json',
-        'x-goog-upload-protocol': 'resumable',
-        'x-goog-upload-command': 'start',
-        'x-goog-upload-header-content-length': String(file.bytes),
-        'x-goog-upload-header-content-type': file.mimeType,
+    const response = await this.#send(
+      `upload/${GEMINI_API_VERSION}/files`,
+      {
+        method: 'POST',
+        headers: {
+          'x-goog-upload-protocol': 'resumable',
+          'x-goog-upload-command': 'start',
+          'x-goog-upload-header-content-length': String(file.bytes),
+          'x-goog-upload-header-content-type': file.mimeType,
+        },
+        body: JSON.stringify({ file: { displayName: file.displayName, mimeType: file.mimeType } }),
       },
-      body: JSON.stringify({ file: { displayName: file.displayName, mimeType: file.mimeType } }),
-    });
-    if (!response.ok) throw new ApiError({ message: await response.text(), status: response.status });
+      { 'x-goog-api-key': this.#apiKey },
+    );
     await response.arrayBuffer();
     return response;
   }

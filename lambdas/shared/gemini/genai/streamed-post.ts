@@ -14,6 +14,14 @@ import {
 import { request as httpsRequest } from 'node:https';
 
 /**
+ * How long the connection may move no bytes either way before the request is given up: undici's
+ * `headersTimeout` and `bodyTimeout`, which fetch gave this upload before it went through
+ * `node:http` (whose requests wait forever). A stalled upload fails as a cut-off, and is resumed,
+ * instead of holding the function until its own timeout.
+ */
+export const STALLED_AFTER_MS = 300_000;
+
+/**
  * POSTs `parts` (exactly `headers['content-length']` bytes, which Node holds the body to) and
  * resolves with the answer as a fetch Response. A failure to send or to hear back rejects with a
  * TypeError, as fetch does: callers tell a network failure from an answer the same way for both.
@@ -22,6 +30,7 @@ export function postStreamed(
   target: URL,
   headers: OutgoingHttpHeaders,
   parts?: AsyncIterable<Uint8Array>,
+  stalledAfterMs = STALLED_AFTER_MS,
 ): Promise<Response> {
   return new Promise((resolve, reject) => {
     const failed = (error: unknown) =>
@@ -34,6 +43,9 @@ export function postStreamed(
       (answer) => answered(answer).then(resolve, failed),
     );
     request.on('error', failed);
+    request.setTimeout(stalledAfterMs, () =>
+      request.destroy(new Error(`no bytes moved for ${stalledAfterMs / 1000} s`)),
+    );
     void (async () => {
       try {
         for await (const part of parts ?? []) {
